@@ -1,0 +1,73 @@
+#include "behave.h"
+
+#include <stdlib.h>
+
+#include "xalloc.h"
+
+struct behave *behave_new(struct scenario *sc)
+{
+	struct behave *b = xcalloc(1, sizeof *b);
+	b->refs = 1;
+	b->scenario = scenario_ref(sc);
+	b->rules = xcalloc(sc->n_rules, sizeof *b->rules);
+	behave_reset(b);
+	return b;
+}
+
+struct behave *behave_ref(struct behave *b)
+{
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	return b;
+}
+
+void behave_unref(struct behave *b)
+{
+	if (b == NULL || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	scenario_unref(b->scenario);
+	free(b->rules);
+	free(b);
+}
+
+void behave_reset(struct behave *b)
+{
+	for (size_t i = 0; i < b->scenario->n_rules; i++) {
+		rng_seed(&b->rules[i].rng, b->scenario->seed, i);
+		b->rules[i].count = 0;
+	}
+}
+
+static size_t pick_weighted(struct behave_rule *st, const struct rule *r)
+{
+	uint64_t x = rng_below(&st->rng, r->total_weight);
+	for (size_t i = 0; i < r->n_actions; i++) {
+		if (x < r->actions[i].weight)
+			return i;
+		x -= r->actions[i].weight;
+	}
+	return r->n_actions - 1; /* unreachable: weights sum to total */
+}
+
+/* The nth request (from 0) gets the nth action; past the end a cycling
+ * sequence starts over and a plain one repeats its last action. */
+static size_t pick_sequence(uint64_t nth, const struct rule *r)
+{
+	if (nth < r->n_actions)
+		return (size_t)nth;
+	return r->cycle ? (size_t)(nth % r->n_actions) : r->n_actions - 1;
+}
+
+const struct action *behave_pick(struct behave *b, const struct rule *r)
+{
+	struct behave_rule *st = &b->rules[r->index];
+	uint64_t nth = st->count++;
+	switch (r->behaviour) {
+	case BEHAVE_CHOOSE:
+		return &r->actions[pick_weighted(st, r)];
+	case BEHAVE_SEQUENCE:
+		return &r->actions[pick_sequence(nth, r)];
+	case BEHAVE_RESPOND:
+		break;
+	}
+	return &r->actions[0];
+}

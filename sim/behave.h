@@ -1,0 +1,40 @@
+/* behave: the runtime state behind a scenario's decisions.
+ *
+ * The scenario is immutable; what changes as requests arrive (each rule's
+ * position in its sequence, each rule's random stream) lives here, one
+ * struct behave per loaded scenario. Each rule draws from its own stream,
+ * seeded from the scenario seed and the rule's index, so traffic to one
+ * rule never shifts the choices of another. */
+#ifndef UPSIM_BEHAVE_H
+#define UPSIM_BEHAVE_H
+
+#include <stdint.h>
+
+#include "rng.h"
+#include "scenario.h"
+
+struct behave_rule {
+	struct rng rng;
+	uint64_t count;         /* requests this rule has taken */
+};
+
+struct behave {
+	unsigned refs;                  /* exchanges in flight hold one each */
+	struct scenario *scenario;      /* one reference held */
+	struct behave_rule *rules;      /* one per scenario rule */
+};
+
+/* New state for sc with one reference, taking a reference to sc. */
+struct behave *behave_new(struct scenario *sc);
+/* Take one more reference to b; returns b. */
+struct behave *behave_ref(struct behave *b);
+/* Drop a reference; the last frees b and drops its scenario. NULL ok. */
+void behave_unref(struct behave *b);
+/* Put every sequence back at its start and reseed every stream. */
+void behave_reset(struct behave *b);
+
+/* The action the next request matched by rule r gets (borrowed from the
+ * scenario). Advances the rule's sequence or stream. */
+const struct action *behave_pick(struct behave *b, const struct rule *r);
+
+#endif

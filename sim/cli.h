@@ -1,0 +1,32 @@
+/* cli: the command line, parsed into options. No side effects. */
+#ifndef UPSIM_CLI_H
+#define UPSIM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum cli_command {
+	CLI_HELP = 1,
+	CLI_VERSION,
+	CLI_RUN,
+	CLI_VALIDATE,
+};
+
+struct cli {
+	enum cli_command command;
+	const char *listen;             /* run: ADDR:PORT */
+	const char *ready_file;         /* run: NULL for none */
+	unsigned max_connections;       /* run */
+	bool verbose;
+	char **files;                   /* run: one scenario; validate: many */
+	int n_files;                    /* borrowed from argv */
+};
+
+/* The text `upsim --help` prints. */
+extern const char cli_usage[];
+
+/* Parse argv into out (strings borrowed from argv). Returns 0, or -1 with
+ * a one-line reason in errbuf (a usage error: exit 2). */
+int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,128 @@
+#include "listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+/* Accept at most this many per wake-up so one listener cannot starve the
+ * rest of the loop under a connection flood. */
+#define ACCEPT_BATCH 64
+
+struct listener {
+	struct loop_io io;
+	struct loop *loop;
+	listener_accept_fn on_accept;
+	void *arg;
+	int reserve_fd;         /* spare fd, given up to shed load at EMFILE */
+	char address[ADDR_STRLEN];
+};
+
+static int open_reserve(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Out of descriptors: a level-triggered listener would spin. Give up the
+ * reserve fd, accept the waiting connection and close it at once (the
+ * client sees a clean close, not a hang), then take the reserve back. */
+static void shed_one(struct listener *li)
+{
+	if (li->reserve_fd != -1)
+		close(li->reserve_fd);
+	int fd = accept4(li->io.fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd != -1)
+		close(fd);
+	li->reserve_fd = open_reserve();
+	log_warn("out of file descriptors: shed a connection on %s", li->address);
+}
+
+static void on_listen_event(struct loop_io *io, uint32_t events)
+{
+	struct listener *li = (struct listener *)io;
+	(void)events;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE)
+				shed_one(li);
+			else if (errno != EAGAIN && errno != EINTR &&
+				 errno != ECONNABORTED)
+				log_warn("accept on %s: %s", li->address, strerror(errno));
+			if (errno != ECONNABORTED && errno != EINTR)
+				return;
+			continue;
+		}
+		li->on_accept(li->arg, fd, (struct sockaddr *)&ss, len);
+	}
+}
+
+static int bind_socket(const struct sockaddr *addr, socklen_t len, int backlog,
+		       char *errbuf, size_t errlen)
+{
+	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(errbuf, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, addr, len) == -1 || listen(fd, backlog) == -1) {
+		snprintf(errbuf, errlen, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
+			       socklen_t len, int backlog,
+			       listener_accept_fn on_accept, void *arg,
+			       char *errbuf, size_t errlen)
+{
+	int fd = bind_socket(addr, len, backlog, errbuf, errlen);
+	if (fd == -1)
+		return NULL;
+	struct listener *li = xcalloc(1, sizeof *li);
+	li->io.fd = fd;
+	li->io.on_event = on_listen_event;
+	li->loop = loop;
+	li->on_accept = on_accept;
+	li->arg = arg;
+	li->reserve_fd = open_reserve();
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof bound;
+	getsockname(fd, (struct sockaddr *)&bound, &blen);
+	addr_format((struct sockaddr *)&bound, li->address);
+	if (loop_io_add(loop, &li->io, EPOLLIN) == -1) {
+		snprintf(errbuf, errlen, "epoll: %s", strerror(errno));
+		listener_close(li);
+		return NULL;
+	}
+	return li;
+}
+
+void listener_close(struct listener *li)
+{
+	if (li == NULL)
+		return;
+	loop_io_del(li->loop, &li->io);
+	close(li->io.fd);
+	if (li->reserve_fd != -1)
+		close(li->reserve_fd);
+	free(li);
+}
+
+const char *listener_address(const struct listener *li)
+{
+	return li->address;
+}

@@ -1,0 +1,31 @@
+/* listener: upsim's own listening socket, the accept stage.
+ *
+ * upsim accepts connections itself rather than letting libmicrohttpd do it,
+ * so that accept-stage behaviour (refuse, reset, hang, pause) is exact; a
+ * healthy socket is then handed on through on_accept. */
+#ifndef UPSIM_LISTENER_H
+#define UPSIM_LISTENER_H
+
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "loop.h"
+
+struct listener;
+
+/* Called for each accepted socket; the callee owns fd from then on. */
+typedef void (*listener_accept_fn)(void *arg, int fd,
+				   const struct sockaddr *sa, socklen_t len);
+
+/* Bind and listen on addr (port 0 = a free port), watching it in loop.
+ * Returns a listener, or NULL with the reason in errbuf (errlen bytes). */
+struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
+			       socklen_t len, int backlog,
+			       listener_accept_fn on_accept, void *arg,
+			       char *errbuf, size_t errlen);
+/* Close the socket (new connections are refused) and free. NULL accepted. */
+void listener_close(struct listener *li);
+/* The bound address as "HOST:PORT" (the real port when 0 was asked). */
+const char *listener_address(const struct listener *li);
+
+#endif

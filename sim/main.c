@@ -1,0 +1,30 @@
+/* upsim: a fault-injection upstream HTTP server. main only dispatches the
+ * command line; everything else lives in modules the tests link. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "run.h"
+#include "util.h"
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	char why[256];
+	if (cli_parse(argc, argv, &cli, why, sizeof why) != 0) {
+		fprintf(stderr, "upsim: %s\n", why);
+		return 2;
+	}
+	switch (cli.command) {
+	case CLI_HELP:
+		fputs(cli_usage, stdout);
+		return 0;
+	case CLI_VERSION:
+		printf("upsim %s\n", UPSIM_VERSION);
+		return 0;
+	case CLI_VALIDATE:
+		return run_validate(cli.files, cli.n_files);
+	case CLI_RUN:
+		return run_serve(&cli);
+	}
+	return 2;
+}

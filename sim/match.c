@@ -1,0 +1,66 @@
+#include "match.h"
+
+#include <string.h>
+
+bool match_glob(const char *pattern, const char *s)
+{
+	/* Iterative wildcard matching with one backtrack point: linear in
+	 * practice and never recursive, so a hostile path cannot blow the
+	 * stack or go exponential. */
+	const char *star = NULL, *resume = NULL;
+	while (*s) {
+		if (*pattern == '*') {
+			star = pattern++;
+			resume = s;
+		} else if (*pattern == *s) {
+			pattern++;
+			s++;
+		} else if (star) {
+			pattern = star + 1;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pattern == '*')
+		pattern++;
+	return *pattern == '\0';
+}
+
+static bool method_matches(const struct match *m, const char *method)
+{
+	if (m->methods == NULL)
+		return true;
+	for (size_t i = 0; i < m->n_methods; i++)
+		if (strcmp(m->methods[i], method) == 0)
+			return true;
+	return false;
+}
+
+static bool pairs_match(const struct header *pairs, size_t n,
+			const char *(*lookup)(void *, const char *), void *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *got = lookup ? lookup(ctx, pairs[i].name) : NULL;
+		if (got == NULL || strcmp(got, pairs[i].value) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool match_request(const struct match *m, const struct match_request *req)
+{
+	return method_matches(m, req->method) &&
+	       (m->path == NULL || match_glob(m->path, req->path)) &&
+	       pairs_match(m->headers, m->n_headers, req->header, req->ctx) &&
+	       pairs_match(m->query, m->n_query, req->query, req->ctx);
+}
+
+const struct rule *match_first(const struct scenario *sc,
+			       const struct match_request *req)
+{
+	for (size_t i = 0; i < sc->n_rules; i++)
+		if (match_request(&sc->rules[i].match, req))
+			return &sc->rules[i];
+	return NULL;
+}

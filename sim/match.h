@@ -1,0 +1,32 @@
+/* match: which rule a request falls under. Pure logic, no sockets. */
+#ifndef UPSIM_MATCH_H
+#define UPSIM_MATCH_H
+
+#include <stdbool.h>
+
+#include "scenario.h"
+
+/* What matching needs to know of a request. The lookups return the first
+ * value of a header (name compared without case) or query argument, or
+ * NULL when absent; ctx is passed back to them. */
+struct match_request {
+	const char *method;
+	const char *path;       /* without the query string */
+	const char *(*header)(void *ctx, const char *name);
+	const char *(*query)(void *ctx, const char *name);
+	void *ctx;
+};
+
+/* Does pattern match s? '*' matches any run of characters, '/' included;
+ * every other character matches itself. */
+bool match_glob(const char *pattern, const char *s);
+
+/* Does the request satisfy every condition of m? */
+bool match_request(const struct match *m, const struct match_request *req);
+
+/* The first rule of sc that the request matches, or NULL (the defaults
+ * apply). */
+const struct rule *match_first(const struct scenario *sc,
+			       const struct match_request *req);
+
+#endif

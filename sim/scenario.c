@@ -1,0 +1,80 @@
+/* scenario: lifetime and resolution of the immutable model. Loading and
+ * validation live in scenario_load.c. */
+#include "scenario.h"
+
+#include <stdlib.h>
+
+static void free_headers(struct header *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].name);
+		free(h[i].value);
+	}
+	free(h);
+}
+
+static void free_action(struct action *a)
+{
+	free_headers(a->headers, a->n_headers);
+	free(a->body);
+}
+
+static void free_rule(struct rule *r)
+{
+	free(r->name);
+	for (size_t i = 0; i < r->match.n_methods; i++)
+		free(r->match.methods[i]);
+	free(r->match.methods);
+	free(r->match.path);
+	free_headers(r->match.headers, r->match.n_headers);
+	free_headers(r->match.query, r->match.n_query);
+	for (size_t i = 0; i < r->n_actions; i++)
+		free_action(&r->actions[i]);
+	free(r->actions);
+}
+
+static void scenario_free(struct scenario *sc)
+{
+	for (size_t i = 0; i < sc->n_rules; i++)
+		free_rule(&sc->rules[i]);
+	free(sc->rules);
+	free_action(&sc->defaults);
+	free(sc->file);
+	free(sc->name);
+	free(sc->description);
+	free(sc);
+}
+
+struct scenario *scenario_ref(struct scenario *sc)
+{
+	if (sc != NULL)
+		__atomic_add_fetch(&sc->refs, 1, __ATOMIC_RELAXED);
+	return sc;
+}
+
+void scenario_unref(struct scenario *sc)
+{
+	if (sc != NULL && __atomic_sub_fetch(&sc->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		scenario_free(sc);
+}
+
+void scenario_resolve(const struct scenario *sc, const struct action *a,
+		      struct action *out)
+{
+	const struct action *d = &sc->defaults;
+	*out = *a;
+	if (!(a->set & ACTION_STATUS))
+		out->status = d->status;
+	if (!(a->set & ACTION_HEADERS)) {
+		out->headers = d->headers;
+		out->n_headers = d->n_headers;
+	}
+	if (!(a->set & ACTION_BODY)) {
+		out->body = d->body;
+		out->body_len = d->body_len;
+		out->body_generated = d->body_generated;
+	}
+	if (!(a->set & ACTION_CHUNKED))
+		out->chunked = d->chunked;
+	out->set = d->set | a->set;
+}

@@ -1,0 +1,490 @@
+/* scenario_load: compile a scenario file (format v1) into the model.
+ *
+ * Every check reports through jcheck and the walk continues, so one run of
+ * `upsim validate` shows every problem of a file. The jansson tree is
+ * dropped before returning: nothing in the model borrows from it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jcheck.h"
+#include "scenario.h"
+#include "xalloc.h"
+
+static const char *const top_keys[] = {
+	"upsim", "name", "description", "seed", "defaults", "rules", NULL,
+};
+static const char *const rule_keys[] = {
+	"name", "match", "respond", "choose", "sequence", "cycle", NULL,
+};
+static const char *const match_keys[] = {
+	"method", "path", "headers", "query", NULL,
+};
+#define ACTION_KEYS "status", "headers", "body", "body_size", "chunked"
+static const char *const action_keys[] = {ACTION_KEYS, NULL};
+static const char *const choice_keys[] = {ACTION_KEYS, "weight", NULL};
+
+/* Headers upsim computes itself: writing them by hand would contradict the
+ * body it sends. The framing faults produce the broken variants on purpose. */
+static const char *const computed_headers[] = {
+	"Content-Length", "Transfer-Encoding", NULL,
+};
+
+/* RFC 9110 token characters: what a header name or method may contain. */
+static bool is_token(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!(strchr("!#$%&'*+-.^_`|~", *s) ||
+		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z')))
+			return false;
+	return true;
+}
+
+/* A header value that MHD can send as it is: no CR, LF or NUL. Values with
+ * those are the malformed faults' job. */
+static bool is_field_value(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+			return false;
+	return true;
+}
+
+static void add_header(struct header **list, size_t *n, const char *name,
+		       const char *value)
+{
+	*list = xrealloc(*list, (*n + 1) * sizeof **list);
+	(*list)[*n].name = xstrdup(name);
+	(*list)[*n].value = xstrdup(value);
+	(*n)++;
+}
+
+/* Check one header pair at the current path and append it when valid. */
+static void load_header_pair(struct jcheck *jc, const char *name, json_t *value,
+			     bool response, struct header **list, size_t *n)
+{
+	if (!is_token(name)) {
+		jcheck_fail(jc, "header name \"%s\" is not a valid token", name);
+		return;
+	}
+	if (!json_is_string(value)) {
+		jcheck_fail(jc, "header value must be a string, got %s",
+			    jcheck_type_name(value));
+		return;
+	}
+	if (!is_field_value(json_string_value(value), json_string_length(value))) {
+		jcheck_fail(jc, "header value may not contain CR, LF or NUL "
+			    "(use the \"malformed\" or \"raw\" fault for that)");
+		return;
+	}
+	for (size_t i = 0; response && computed_headers[i]; i++) {
+		if (strcasecmp(name, computed_headers[i]) == 0) {
+			jcheck_fail(jc, "%s is computed by upsim from body, body_size "
+				    "and chunked (use the length_mismatch, "
+				    "duplicate_length or cl_and_te fault to break it)",
+				    computed_headers[i]);
+			return;
+		}
+	}
+	add_header(list, n, name, json_string_value(value));
+}
+
+/* Headers as an object {"Name": "value"} or, so duplicates and any casing
+ * survive, a list of ["Name", "value"] pairs. */
+static void load_headers(struct jcheck *jc, json_t *v, bool response,
+			 struct header **list, size_t *n)
+{
+	if (json_object_size(v) > SCENARIO_MAX_HEADERS ||
+	    json_array_size(v) > SCENARIO_MAX_HEADERS) {
+		jcheck_fail(jc, "more than %d headers", SCENARIO_MAX_HEADERS);
+		return;
+	}
+	if (json_is_object(v)) {
+		const char *name;
+		json_t *value;
+		json_object_foreach(v, name, value) {
+			size_t mark = jcheck_push_key(jc, name);
+			load_header_pair(jc, name, value, response, list, n);
+			jcheck_pop(jc, mark);
+		}
+		return;
+	}
+	if (!json_is_array(v) || !response) {
+		jcheck_fail(jc, response ? "expected an object or a list of [name, value] pairs, got %s"
+				       : "expected an object, got %s",
+			    jcheck_type_name(v));
+		return;
+	}
+	size_t i;
+	json_t *pair;
+	json_array_foreach(v, i, pair) {
+		size_t mark = jcheck_push_index(jc, i);
+		if (json_array_size(pair) != 2 ||
+		    !json_is_string(json_array_get(pair, 0)))
+			jcheck_fail(jc, "expected a [name, value] pair of strings");
+		else
+			load_header_pair(jc, json_string_value(json_array_get(pair, 0)),
+					 json_array_get(pair, 1), response, list, n);
+		jcheck_pop(jc, mark);
+	}
+}
+
+static bool status_has_no_body(int status)
+{
+	return status < 200 || status == 204 || status == 304;
+}
+
+static void load_body(struct jcheck *jc, json_t *obj, struct action *a)
+{
+	int has_body = jcheck_string(jc, obj, "body", &a->body, &a->body_len);
+	uint64_t size = 0;
+	int has_size = jcheck_size(jc, obj, "body_size", SCENARIO_MAX_BODY_SIZE, &size);
+	if (has_body == 1 && has_size == 1) {
+		jcheck_fail(jc, "give either body or body_size, not both");
+		return;
+	}
+	if (has_size == 1) {
+		a->body_generated = true;
+		a->body_len = size;
+	}
+	if (has_body == 1 || has_size == 1)
+		a->set |= ACTION_BODY;
+}
+
+/* An action: what upsim answers. Fields left out come from the defaults. */
+static void load_action(struct jcheck *jc, json_t *obj, bool weighted,
+			struct action *a)
+{
+	memset(a, 0, sizeof *a);
+	a->weight = 1;
+	if (!json_is_object(obj)) {
+		jcheck_fail(jc, "expected an action object, got %s",
+			    jcheck_type_name(obj));
+		return;
+	}
+	jcheck_keys(jc, obj, weighted ? choice_keys : action_keys);
+
+	long long n;
+	if (jcheck_int(jc, obj, "status", 100, 999, &n) == 1) {
+		a->status = (int)n;
+		a->set |= ACTION_STATUS;
+	}
+	if (weighted && jcheck_int(jc, obj, "weight", 0, 1000000, &n) == 1)
+		a->weight = (unsigned)n;
+	json_t *headers = json_object_get(obj, "headers");
+	if (headers != NULL) {
+		size_t mark = jcheck_push_key(jc, "headers");
+		load_headers(jc, headers, true, &a->headers, &a->n_headers);
+		jcheck_pop(jc, mark);
+		a->set |= ACTION_HEADERS;
+	}
+	load_body(jc, obj, a);
+	if (jcheck_bool(jc, obj, "chunked", &a->chunked) == 1)
+		a->set |= ACTION_CHUNKED;
+}
+
+/* Contradictions only visible once defaults are applied. */
+static void check_resolved(struct jcheck *jc, const struct scenario *sc,
+			   const struct action *a)
+{
+	struct action r;
+	scenario_resolve(sc, a, &r);
+	if (status_has_no_body(r.status) && r.body_len > 0)
+		jcheck_fail(jc, "status %d has no body, but the action (or the "
+			    "defaults) gives one: set \"body\": \"\"", r.status);
+}
+
+static void load_methods(struct jcheck *jc, json_t *v, struct match *m)
+{
+	if (json_is_string(v)) {
+		v = json_pack("[O]", v);
+	} else if (json_is_array(v) && json_array_size(v) > 0) {
+		json_incref(v);
+	} else {
+		jcheck_fail(jc, "expected a method name or a non-empty list of them");
+		return;
+	}
+	size_t i;
+	json_t *name;
+	m->methods = xcalloc(json_array_size(v), sizeof *m->methods);
+	json_array_foreach(v, i, name) {
+		if (json_is_string(name) && is_token(json_string_value(name))) {
+			m->methods[m->n_methods++] = xstrdup(json_string_value(name));
+			continue;
+		}
+		size_t mark = jcheck_push_index(jc, i);
+		jcheck_fail(jc, "expected a method name such as \"GET\"");
+		jcheck_pop(jc, mark);
+	}
+	json_decref(v);
+}
+
+static void load_match(struct jcheck *jc, json_t *obj, struct match *m)
+{
+	jcheck_keys(jc, obj, match_keys);
+	json_t *method = json_object_get(obj, "method");
+	if (method != NULL) {
+		size_t mark = jcheck_push_key(jc, "method");
+		load_methods(jc, method, m);
+		jcheck_pop(jc, mark);
+	}
+	if (jcheck_string(jc, obj, "path", &m->path, NULL) == 1 &&
+	    m->path[0] != '/' && m->path[0] != '*')
+		jcheck_fail_key(jc, "path", "a path pattern starts with '/' or '*'");
+	json_t *v;
+	if ((v = jcheck_object(jc, obj, "headers")) != NULL) {
+		size_t mark = jcheck_push_key(jc, "headers");
+		load_headers(jc, v, false, &m->headers, &m->n_headers);
+		jcheck_pop(jc, mark);
+	}
+	if ((v = jcheck_object(jc, obj, "query")) != NULL) {
+		size_t mark = jcheck_push_key(jc, "query");
+		const char *name;
+		json_t *value;
+		json_object_foreach(v, name, value) {
+			size_t km = jcheck_push_key(jc, name);
+			if (json_is_string(value))
+				add_header(&m->query, &m->n_query, name,
+					   json_string_value(value));
+			else
+				jcheck_fail(jc, "expected a string, got %s",
+					    jcheck_type_name(value));
+			jcheck_pop(jc, km);
+		}
+		jcheck_pop(jc, mark);
+	}
+}
+
+/* Load the actions of a choose or sequence list at key. */
+static void load_action_list(struct jcheck *jc, const struct scenario *sc,
+			     json_t *list, const char *key, struct rule *r)
+{
+	size_t mark = jcheck_push_key(jc, key);
+	size_t n = json_array_size(list);
+	if (n == 0 || n > SCENARIO_MAX_ACTIONS) {
+		jcheck_fail(jc, "expected 1..%d actions", SCENARIO_MAX_ACTIONS);
+		jcheck_pop(jc, mark);
+		return;
+	}
+	r->actions = xcalloc(n, sizeof *r->actions);
+	r->n_actions = n;
+	for (size_t i = 0; i < n; i++) {
+		size_t im = jcheck_push_index(jc, i);
+		load_action(jc, json_array_get(list, i),
+			    r->behaviour == BEHAVE_CHOOSE, &r->actions[i]);
+		check_resolved(jc, sc, &r->actions[i]);
+		r->total_weight += r->actions[i].weight;
+		jcheck_pop(jc, im);
+	}
+	if (r->behaviour == BEHAVE_CHOOSE && r->total_weight == 0)
+		jcheck_fail(jc, "the weights add up to 0: nothing can be chosen");
+	jcheck_pop(jc, mark);
+}
+
+static void load_behaviour(struct jcheck *jc, const struct scenario *sc,
+			   json_t *obj, struct rule *r)
+{
+	static const char *const kinds[] = {"respond", "choose", "sequence"};
+	int found = 0;
+	for (int i = 0; i < 3; i++)
+		if (json_object_get(obj, kinds[i]) != NULL)
+			found++;
+	if (found != 1) {
+		jcheck_fail(jc, "a rule needs exactly one of respond, choose or sequence");
+		return;
+	}
+	json_t *v;
+	if ((v = json_object_get(obj, "respond")) != NULL) {
+		r->behaviour = BEHAVE_RESPOND;
+		r->actions = xcalloc(1, sizeof *r->actions);
+		r->n_actions = 1;
+		size_t mark = jcheck_push_key(jc, "respond");
+		load_action(jc, v, false, &r->actions[0]);
+		check_resolved(jc, sc, &r->actions[0]);
+		jcheck_pop(jc, mark);
+		r->total_weight = 1;
+	} else if ((v = jcheck_array(jc, obj, "choose")) != NULL) {
+		r->behaviour = BEHAVE_CHOOSE;
+		load_action_list(jc, sc, v, "choose", r);
+	} else if ((v = jcheck_array(jc, obj, "sequence")) != NULL) {
+		r->behaviour = BEHAVE_SEQUENCE;
+		load_action_list(jc, sc, v, "sequence", r);
+	}
+	if (jcheck_bool(jc, obj, "cycle", &r->cycle) == 1 &&
+	    r->behaviour != BEHAVE_SEQUENCE)
+		jcheck_fail_key(jc, "cycle", "cycle only applies to a sequence");
+}
+
+static void load_rule(struct jcheck *jc, const struct scenario *sc, json_t *obj,
+		      size_t index, struct rule *r)
+{
+	r->index = index;
+	if (!json_is_object(obj)) {
+		jcheck_fail(jc, "expected a rule object, got %s", jcheck_type_name(obj));
+		r->name = xasprintf("rules[%zu]", index);
+		return;
+	}
+	jcheck_keys(jc, obj, rule_keys);
+	if (jcheck_string(jc, obj, "name", &r->name, NULL) != 1)
+		r->name = xasprintf("rules[%zu]", index);
+	json_t *match = jcheck_object(jc, obj, "match");
+	if (match != NULL) {
+		size_t mark = jcheck_push_key(jc, "match");
+		load_match(jc, match, &r->match);
+		jcheck_pop(jc, mark);
+	}
+	load_behaviour(jc, sc, obj, r);
+}
+
+static void load_rules(struct jcheck *jc, json_t *root, struct scenario *sc)
+{
+	json_t *rules = jcheck_array(jc, root, "rules");
+	if (rules == NULL)
+		return;
+	size_t n = json_array_size(rules);
+	if (n > SCENARIO_MAX_RULES) {
+		jcheck_fail_key(jc, "rules", "more than %d rules", SCENARIO_MAX_RULES);
+		return;
+	}
+	sc->rules = xcalloc(n, sizeof *sc->rules);
+	sc->n_rules = n;
+	size_t mark = jcheck_push_key(jc, "rules");
+	for (size_t i = 0; i < n; i++) {
+		size_t im = jcheck_push_index(jc, i);
+		load_rule(jc, sc, json_array_get(rules, i), i, &sc->rules[i]);
+		jcheck_pop(jc, im);
+	}
+	jcheck_pop(jc, mark);
+}
+
+/* Defaults fall back to the built-in response: 200, no extra header, an
+ * empty body, Content-Length framing. */
+static void load_defaults(struct jcheck *jc, json_t *root, struct scenario *sc)
+{
+	json_t *d = json_object_get(root, "defaults");
+	if (d != NULL) {
+		size_t mark = jcheck_push_key(jc, "defaults");
+		load_action(jc, d, false, &sc->defaults);
+		jcheck_pop(jc, mark);
+	} else {
+		sc->defaults.weight = 1;
+	}
+	if (!(sc->defaults.set & ACTION_STATUS))
+		sc->defaults.status = 200;
+	if (d != NULL) {
+		size_t mark = jcheck_push_key(jc, "defaults");
+		check_resolved(jc, sc, &sc->defaults);
+		jcheck_pop(jc, mark);
+	}
+}
+
+static void load_header_fields(struct jcheck *jc, json_t *root, struct scenario *sc)
+{
+	json_t *version = json_object_get(root, "upsim");
+	if (version == NULL)
+		jcheck_fail(jc, "missing \"upsim\": the format version (write \"upsim\": %d)",
+			    SCENARIO_FORMAT);
+	else if (!json_is_integer(version) || json_integer_value(version) != SCENARIO_FORMAT)
+		jcheck_fail_key(jc, "upsim", "unsupported format version (this build reads %d)",
+				SCENARIO_FORMAT);
+	if (jcheck_string(jc, root, "name", &sc->name, NULL) != 1)
+		sc->name = xstrdup("unnamed");
+	jcheck_string(jc, root, "description", &sc->description, NULL);
+	long long seed = 0;
+	if (jcheck_int(jc, root, "seed", 0, INT64_MAX, &seed) == 1)
+		sc->seed = (uint64_t)seed;
+}
+
+static struct scenario *compile(const char *label, json_t *root,
+				struct upsim_err *err)
+{
+	struct jcheck jc;
+	jcheck_init(&jc, label, err);
+	if (!json_is_object(root)) {
+		jcheck_fail(&jc, "a scenario is a JSON object, got %s",
+			    jcheck_type_name(root));
+		return NULL;
+	}
+	struct scenario *sc = xcalloc(1, sizeof *sc);
+	sc->refs = 1;
+	sc->file = xstrdup(label);
+	size_t before = err_count(err);
+	jcheck_keys(&jc, root, top_keys);
+	load_header_fields(&jc, root, sc);
+	load_defaults(&jc, root, sc);
+	load_rules(&jc, root, sc);
+	if (err_count(err) != before) {
+		scenario_unref(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+struct scenario *scenario_load_buffer(const char *label, const char *buf,
+				      size_t len, struct upsim_err *err)
+{
+	if (len > SCENARIO_MAX_FILE_BYTES) {
+		err_addf(err, "%s: file is larger than %u bytes", label,
+			 SCENARIO_MAX_FILE_BYTES);
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		err_addf(err, "%s:%d:%d: %s", label, jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	struct upsim_err local = {0};
+	struct scenario *sc = compile(label, root, err ? err : &local);
+	err_clear(&local);
+	json_decref(root);
+	return sc;
+}
+
+static char *read_file(const char *path, size_t *len, struct upsim_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		err_addf(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (n == cap) {
+			if (cap > SCENARIO_MAX_FILE_BYTES)
+				break;
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	bool failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		err_addf(err, "%s: read error", path);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+struct scenario *scenario_load_file(const char *path, struct upsim_err *err)
+{
+	size_t len;
+	char *buf = read_file(path, &len, err);
+	if (buf == NULL)
+		return NULL;
+	struct scenario *sc = scenario_load_buffer(path, buf, len, err);
+	free(buf);
+	return sc;
+}

@@ -1,0 +1,43 @@
+/* server: the libmicrohttpd daemon that parses requests and answers them.
+ *
+ * MHD runs without a listening socket of its own (the listener hands it
+ * connections) and in epoll mode inside upsim's loop: its epoll fd is one
+ * of the loop's fds and MHD_get_timeout arms one loop timer. */
+#ifndef UPSIM_SERVER_H
+#define UPSIM_SERVER_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "loop.h"
+#include "scenario.h"
+
+struct server;
+
+struct server_counters {
+	uint64_t connections;   /* accepted and handed to MHD */
+	uint64_t requests;      /* answered */
+	uint64_t open;          /* connections open now */
+};
+
+/* Start an MHD daemon in loop serving sc (a reference is taken). At most
+ * max_connections are open at once. Returns NULL with the reason in errbuf. */
+struct server *server_new(struct loop *loop, struct scenario *sc,
+			  unsigned max_connections, char *errbuf, size_t errlen);
+/* Close every connection and stop the daemon. NULL accepted. */
+void server_free(struct server *s);
+
+/* Hand an accepted socket to MHD; matches listener_accept_fn (arg is the
+ * server). The server owns fd afterwards. */
+void server_add_connection(void *server, int fd, const struct sockaddr *sa,
+			   socklen_t len);
+
+/* Serve sc from now on (a reference is taken); exchanges already under way
+ * finish under the scenario they started with. */
+void server_set_scenario(struct server *s, struct scenario *sc);
+/* The scenario served now (borrowed). */
+struct scenario *server_scenario(const struct server *s);
+
+const struct server_counters *server_counters(const struct server *s);
+
+#endif
