@@ -17,6 +17,7 @@ static void free_action(struct action *a)
 {
 	free_headers(a->headers, a->n_headers);
 	free(a->body);
+	free(a->fault.bytes);
 }
 
 static void free_rule(struct rule *r)
@@ -58,6 +59,11 @@ void scenario_unref(struct scenario *sc)
 		scenario_free(sc);
 }
 
+bool scenario_status_has_no_body(int status)
+{
+	return status < 200 || status == 204 || status == 304;
+}
+
 void scenario_resolve(const struct scenario *sc, const struct action *a,
 		      struct action *out)
 {
@@ -76,5 +82,22 @@ void scenario_resolve(const struct scenario *sc, const struct action *a,
 	}
 	if (!(a->set & ACTION_CHUNKED))
 		out->chunked = d->chunked;
+	if (!(a->set & ACTION_DELAY))
+		out->delay = d->delay;
+	if (!(a->set & ACTION_FAULT))
+		out->fault = d->fault;
+	if (!(a->set & ACTION_PACE))
+		out->pace = d->pace;
+	if (!(a->set & ACTION_AFTER))
+		out->after = d->after;
+	if (!(a->set & ACTION_READ))
+		out->read_rate = d->read_rate;
+	/* A 204, 304 or 1xx carries no body: an inherited one is dropped (one
+	 * written in the action itself is refused by the loader). */
+	if (!(a->set & ACTION_BODY) && scenario_status_has_no_body(out->status)) {
+		out->body = NULL;
+		out->body_len = 0;
+		out->body_generated = false;
+	}
 	out->set = d->set | a->set;
 }

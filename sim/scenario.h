@@ -37,6 +37,116 @@ enum action_field {
 	ACTION_HEADERS = 1 << 1,
 	ACTION_BODY = 1 << 2,   /* body or body_size */
 	ACTION_CHUNKED = 1 << 3,
+	ACTION_DELAY = 1 << 4,
+	ACTION_FAULT = 1 << 5,  /* fault and its parameters, as one field */
+	ACTION_PACE = 1 << 6,   /* drip, rate, stall, header_delay */
+	ACTION_AFTER = 1 << 7,
+	ACTION_READ = 1 << 8,
+};
+
+/* A duration drawn per request from the rule's seeded stream. */
+enum dist_kind {
+	DIST_FIXED = 0,
+	DIST_UNIFORM,
+	DIST_LOGNORMAL,
+};
+
+struct dist {
+	enum dist_kind kind;
+	uint64_t a_us;          /* fixed value, uniform low, lognormal median */
+	uint64_t b_us;          /* uniform high */
+	double sigma;           /* lognormal */
+};
+
+enum fault_kind {
+	FAULT_NONE = 0,
+	/* request stage: no response byte */
+	FAULT_CLOSE,
+	FAULT_RESET,
+	FAULT_HANG,
+	FAULT_NO_CONTINUE,
+	/* respond stage: bytes MHD would never send, written raw */
+	FAULT_TRUNCATE,
+	FAULT_MALFORMED,
+	FAULT_OVERSIZED_HEADERS,
+	FAULT_GARBAGE,
+	FAULT_BANNER,
+	FAULT_LENGTH_MISMATCH,
+	FAULT_BAD_CHUNKED,
+	FAULT_DUPLICATE_LENGTH,
+	FAULT_CL_AND_TE,
+	FAULT_EARLY_RESPONSE,
+	FAULT_RAW,
+};
+
+/* How a cut-short exchange ends ("then"). */
+enum ending {
+	END_CLOSE = 1,          /* FIN */
+	END_RESET,              /* RST, after the queued bytes are on the wire */
+	END_HANG,               /* keep the socket, send nothing more */
+};
+
+/* A part of the response; offsets count from its first byte. */
+enum part {
+	PART_STATUS = 1,        /* from the response's first byte */
+	PART_HEADERS,           /* from the first byte after the status line */
+	PART_BODY,              /* from the first body byte */
+};
+
+enum malformed_kind {
+	MALFORMED_STATUS_LINE = 1,
+	MALFORMED_VERSION,
+	MALFORMED_STATUS_CODE,
+	MALFORMED_NO_COLON,
+	MALFORMED_SPACE_BEFORE_COLON,
+	MALFORMED_BARE_LF,
+	MALFORMED_NUL,
+	MALFORMED_FOLDED,
+};
+
+enum chunked_kind {
+	CHUNKED_INVALID_SIZE = 1,
+	CHUNKED_MISSING_LAST_CHUNK,
+};
+
+struct fault {
+	enum fault_kind kind;
+	enum ending then;
+	uint64_t for_us;        /* hang: how long before then (0: the hang cap) */
+	enum part at;           /* truncate */
+	uint64_t offset;        /* truncate */
+	enum malformed_kind malformed;
+	enum chunked_kind chunked;
+	uint64_t size;          /* oversized_headers, garbage */
+	char *bytes;            /* raw, banner: exact bytes (may hold NUL) */
+	size_t bytes_len;
+	uint64_t declared;      /* length_mismatch: Content-Length */
+	uint64_t sent;          /* length_mismatch: body bytes sent */
+};
+
+/* Pacing of the response bytes; any of it makes upsim write raw. */
+struct pace {
+	uint64_t drip_bytes;    /* 0: no drip */
+	uint64_t drip_every_us;
+	uint64_t rate;          /* bytes per second, 0: unlimited */
+	uint64_t header_delay_us; /* pause between header block and body */
+	enum part stall_at;     /* 0: no stall */
+	uint64_t stall_offset;
+	uint64_t stall_for_us;
+};
+
+enum after_kind {
+	AFTER_KEEP = 1,
+	AFTER_CLOSE,            /* "Connection: close", then FIN */
+	AFTER_RESET,            /* RST once the response is on the wire */
+	AFTER_CLOSE_AFTER,      /* keep-alive advertised, FIN after delay_us idle */
+	AFTER_NEXT_CLOSE,       /* FIN the moment the next request arrives */
+	AFTER_NEXT_RESET,       /* RST the moment the next request arrives */
+};
+
+struct after {
+	enum after_kind kind;
+	uint64_t delay_us;
 };
 
 struct action {
@@ -49,6 +159,11 @@ struct action {
 	size_t body_len;
 	bool body_generated;    /* body_size given: body_len bytes of pattern */
 	bool chunked;
+	struct dist delay;      /* before the first byte */
+	struct fault fault;
+	struct pace pace;
+	struct after after;
+	uint64_t read_rate;     /* request body bytes per second, 0: unlimited */
 };
 
 enum behaviour {
@@ -108,5 +223,8 @@ void scenario_unref(struct scenario *sc);
  * scenario and live as long as a reference to it. */
 void scenario_resolve(const struct scenario *sc, const struct action *a,
 		      struct action *out);
+
+/* Does HTTP forbid a body with this status (1xx, 204, 304)? */
+bool scenario_status_has_no_body(int status);
 
 #endif

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "jcheck.h"
+#include "load.h"
 #include "scenario.h"
 #include "xalloc.h"
 
@@ -22,181 +23,15 @@ static const char *const rule_keys[] = {
 static const char *const match_keys[] = {
 	"method", "path", "headers", "query", NULL,
 };
-#define ACTION_KEYS "status", "headers", "body", "body_size", "chunked"
-static const char *const action_keys[] = {ACTION_KEYS, NULL};
-static const char *const choice_keys[] = {ACTION_KEYS, "weight", NULL};
-
-/* Headers upsim computes itself: writing them by hand would contradict the
- * body it sends. The framing faults produce the broken variants on purpose. */
-static const char *const computed_headers[] = {
-	"Content-Length", "Transfer-Encoding", NULL,
-};
-
-/* RFC 9110 token characters: what a header name or method may contain. */
-static bool is_token(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (!(strchr("!#$%&'*+-.^_`|~", *s) ||
-		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z')))
-			return false;
-	return true;
-}
-
-/* A header value that MHD can send as it is: no CR, LF or NUL. Values with
- * those are the malformed faults' job. */
-static bool is_field_value(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
-			return false;
-	return true;
-}
-
-static void add_header(struct header **list, size_t *n, const char *name,
-		       const char *value)
-{
-	*list = xrealloc(*list, (*n + 1) * sizeof **list);
-	(*list)[*n].name = xstrdup(name);
-	(*list)[*n].value = xstrdup(value);
-	(*n)++;
-}
-
-/* Check one header pair at the current path and append it when valid. */
-static void load_header_pair(struct jcheck *jc, const char *name, json_t *value,
-			     bool response, struct header **list, size_t *n)
-{
-	if (!is_token(name)) {
-		jcheck_fail(jc, "header name \"%s\" is not a valid token", name);
-		return;
-	}
-	if (!json_is_string(value)) {
-		jcheck_fail(jc, "header value must be a string, got %s",
-			    jcheck_type_name(value));
-		return;
-	}
-	if (!is_field_value(json_string_value(value), json_string_length(value))) {
-		jcheck_fail(jc, "header value may not contain CR, LF or NUL "
-			    "(use the \"malformed\" or \"raw\" fault for that)");
-		return;
-	}
-	for (size_t i = 0; response && computed_headers[i]; i++) {
-		if (strcasecmp(name, computed_headers[i]) == 0) {
-			jcheck_fail(jc, "%s is computed by upsim from body, body_size "
-				    "and chunked (use the length_mismatch, "
-				    "duplicate_length or cl_and_te fault to break it)",
-				    computed_headers[i]);
-			return;
-		}
-	}
-	add_header(list, n, name, json_string_value(value));
-}
-
-/* Headers as an object {"Name": "value"} or, so duplicates and any casing
- * survive, a list of ["Name", "value"] pairs. */
-static void load_headers(struct jcheck *jc, json_t *v, bool response,
-			 struct header **list, size_t *n)
-{
-	if (json_object_size(v) > SCENARIO_MAX_HEADERS ||
-	    json_array_size(v) > SCENARIO_MAX_HEADERS) {
-		jcheck_fail(jc, "more than %d headers", SCENARIO_MAX_HEADERS);
-		return;
-	}
-	if (json_is_object(v)) {
-		const char *name;
-		json_t *value;
-		json_object_foreach(v, name, value) {
-			size_t mark = jcheck_push_key(jc, name);
-			load_header_pair(jc, name, value, response, list, n);
-			jcheck_pop(jc, mark);
-		}
-		return;
-	}
-	if (!json_is_array(v) || !response) {
-		jcheck_fail(jc, response ? "expected an object or a list of [name, value] pairs, got %s"
-				       : "expected an object, got %s",
-			    jcheck_type_name(v));
-		return;
-	}
-	size_t i;
-	json_t *pair;
-	json_array_foreach(v, i, pair) {
-		size_t mark = jcheck_push_index(jc, i);
-		if (json_array_size(pair) != 2 ||
-		    !json_is_string(json_array_get(pair, 0)))
-			jcheck_fail(jc, "expected a [name, value] pair of strings");
-		else
-			load_header_pair(jc, json_string_value(json_array_get(pair, 0)),
-					 json_array_get(pair, 1), response, list, n);
-		jcheck_pop(jc, mark);
-	}
-}
-
-static bool status_has_no_body(int status)
-{
-	return status < 200 || status == 204 || status == 304;
-}
-
-static void load_body(struct jcheck *jc, json_t *obj, struct action *a)
-{
-	int has_body = jcheck_string(jc, obj, "body", &a->body, &a->body_len);
-	uint64_t size = 0;
-	int has_size = jcheck_size(jc, obj, "body_size", SCENARIO_MAX_BODY_SIZE, &size);
-	if (has_body == 1 && has_size == 1) {
-		jcheck_fail(jc, "give either body or body_size, not both");
-		return;
-	}
-	if (has_size == 1) {
-		a->body_generated = true;
-		a->body_len = size;
-	}
-	if (has_body == 1 || has_size == 1)
-		a->set |= ACTION_BODY;
-}
-
-/* An action: what upsim answers. Fields left out come from the defaults. */
-static void load_action(struct jcheck *jc, json_t *obj, bool weighted,
-			struct action *a)
-{
-	memset(a, 0, sizeof *a);
-	a->weight = 1;
-	if (!json_is_object(obj)) {
-		jcheck_fail(jc, "expected an action object, got %s",
-			    jcheck_type_name(obj));
-		return;
-	}
-	jcheck_keys(jc, obj, weighted ? choice_keys : action_keys);
-
-	long long n;
-	if (jcheck_int(jc, obj, "status", 100, 999, &n) == 1) {
-		a->status = (int)n;
-		a->set |= ACTION_STATUS;
-	}
-	if (weighted && jcheck_int(jc, obj, "weight", 0, 1000000, &n) == 1)
-		a->weight = (unsigned)n;
-	json_t *headers = json_object_get(obj, "headers");
-	if (headers != NULL) {
-		size_t mark = jcheck_push_key(jc, "headers");
-		load_headers(jc, headers, true, &a->headers, &a->n_headers);
-		jcheck_pop(jc, mark);
-		a->set |= ACTION_HEADERS;
-	}
-	load_body(jc, obj, a);
-	if (jcheck_bool(jc, obj, "chunked", &a->chunked) == 1)
-		a->set |= ACTION_CHUNKED;
-}
-
 /* Contradictions only visible once defaults are applied. */
 static void check_resolved(struct jcheck *jc, const struct scenario *sc,
 			   const struct action *a)
 {
 	struct action r;
 	scenario_resolve(sc, a, &r);
-	if (status_has_no_body(r.status) && r.body_len > 0)
-		jcheck_fail(jc, "status %d has no body, but the action (or the "
-			    "defaults) gives one: set \"body\": \"\"", r.status);
+	if (scenario_status_has_no_body(r.status) && r.body_len > 0)
+		jcheck_fail(jc, "status %d has no body, but this action gives one",
+			    r.status);
 }
 
 static void load_methods(struct jcheck *jc, json_t *v, struct match *m)
@@ -213,7 +48,7 @@ static void load_methods(struct jcheck *jc, json_t *v, struct match *m)
 	json_t *name;
 	m->methods = xcalloc(json_array_size(v), sizeof *m->methods);
 	json_array_foreach(v, i, name) {
-		if (json_is_string(name) && is_token(json_string_value(name))) {
+		if (json_is_string(name) && load_is_token(json_string_value(name))) {
 			m->methods[m->n_methods++] = xstrdup(json_string_value(name));
 			continue;
 		}
@@ -249,7 +84,7 @@ static void load_match(struct jcheck *jc, json_t *obj, struct match *m)
 		json_object_foreach(v, name, value) {
 			size_t km = jcheck_push_key(jc, name);
 			if (json_is_string(value))
-				add_header(&m->query, &m->n_query, name,
+				load_add_header(&m->query, &m->n_query, name,
 					   json_string_value(value));
 			else
 				jcheck_fail(jc, "expected a string, got %s",
@@ -373,6 +208,8 @@ static void load_defaults(struct jcheck *jc, json_t *root, struct scenario *sc)
 		jcheck_pop(jc, mark);
 	} else {
 		sc->defaults.weight = 1;
+		sc->defaults.fault.then = END_CLOSE;
+		sc->defaults.after.kind = AFTER_KEEP;
 	}
 	if (!(sc->defaults.set & ACTION_STATUS))
 		sc->defaults.status = 200;
@@ -436,7 +273,8 @@ struct scenario *scenario_load_buffer(const char *label, const char *buf,
 	json_error_t jerr;
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		err_addf(err, "%s:%d:%d: %s", label, jerr.line, jerr.column, jerr.text);
+		err_addf(err, "%s:%d:%d: invalid JSON: %s", label, jerr.line,
+			 jerr.column, jerr.text);
 		return NULL;
 	}
 	struct upsim_err local = {0};

@@ -11,6 +11,7 @@ need=(
 	"pkg-config:command -v pkg-config"
 	"libmicrohttpd-dev:pkg-config --exists libmicrohttpd"
 	"libjansson-dev:pkg-config --exists jansson"
+	"libgnutls28-dev:pkg-config --exists gnutls"
 	"check:pkg-config --exists check"
 	"libsubunit-dev:pkg-config --exists libsubunit"
 )

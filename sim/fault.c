@@ -1,0 +1,89 @@
+#include "fault.h"
+
+#include <string.h>
+
+#include "util.h"
+
+const struct fault_info fault_table[] = {
+	{FAULT_CLOSE, "close", "request", {NULL},
+	 "FIN without sending a byte",
+	 "{\"fault\": \"close\"}"},
+	{FAULT_RESET, "reset", "request", {NULL},
+	 "RST without sending a byte",
+	 "{\"fault\": \"reset\"}"},
+	{FAULT_HANG, "hang", "request", {"for", "then", NULL},
+	 "read the request, answer nothing (for a while, then `then`)",
+	 "{\"fault\": \"hang\", \"for\": \"30s\", \"then\": \"reset\"}"},
+	{FAULT_NO_CONTINUE, "no_continue", "request", {"for", "then", NULL},
+	 "never answer Expect: 100-continue, never read the body",
+	 "{\"fault\": \"no_continue\", \"for\": \"10s\"}"},
+	{FAULT_TRUNCATE, "truncate", "respond", {"at", "offset", "then", NULL},
+	 "the response cut `offset` bytes into its status line, headers or body",
+	 "{\"fault\": \"truncate\", \"at\": \"headers\", \"offset\": 12, \"then\": \"close\"}"},
+	{FAULT_MALFORMED, "malformed", "respond", {"kind", "then", NULL},
+	 "one protocol defect in an otherwise valid response",
+	 "{\"fault\": \"malformed\", \"kind\": \"no_colon\"}"},
+	{FAULT_OVERSIZED_HEADERS, "oversized_headers", "respond", {"size", "then", NULL},
+	 "a header block of at least `size` bytes",
+	 "{\"fault\": \"oversized_headers\", \"size\": \"64KiB\"}"},
+	{FAULT_GARBAGE, "garbage", "respond", {"size", "then", NULL},
+	 "`size` seeded random bytes that are not HTTP",
+	 "{\"fault\": \"garbage\", \"size\": 512, \"then\": \"reset\"}"},
+	{FAULT_BANNER, "banner", "respond", {"text", "then", NULL},
+	 "another protocol's greeting, as a wrongly resolved name reaches",
+	 "{\"fault\": \"banner\", \"text\": \"SSH-2.0-OpenSSH_9.6\\r\\n\"}"},
+	{FAULT_LENGTH_MISMATCH, "length_mismatch", "respond", {"declared", "sent", "then", NULL},
+	 "Content-Length `declared`, but `sent` body bytes",
+	 "{\"fault\": \"length_mismatch\", \"declared\": 1000, \"sent\": 10}"},
+	{FAULT_BAD_CHUNKED, "bad_chunked", "respond", {"kind", "then", NULL},
+	 "invalid chunked framing: a bad chunk size or no last chunk",
+	 "{\"fault\": \"bad_chunked\", \"kind\": \"invalid_size\"}"},
+	{FAULT_DUPLICATE_LENGTH, "duplicate_length", "respond", {"then", NULL},
+	 "two Content-Length headers that disagree",
+	 "{\"fault\": \"duplicate_length\"}"},
+	{FAULT_CL_AND_TE, "cl_and_te", "respond", {"then", NULL},
+	 "Content-Length and Transfer-Encoding: chunked together",
+	 "{\"fault\": \"cl_and_te\"}"},
+	{FAULT_EARLY_RESPONSE, "early_response", "respond", {"then", NULL},
+	 "the response sent before the request body is read, then the end",
+	 "{\"fault\": \"early_response\", \"status\": 413}"},
+	{FAULT_RAW, "raw", "respond", {"bytes", "base64", "then", NULL},
+	 "exactly these bytes, then `then`",
+	 "{\"fault\": \"raw\", \"bytes\": \"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nhel\"}"},
+};
+
+const size_t fault_table_size = ARRAY_SIZE(fault_table);
+
+const char *const fault_param_keys[] = {
+	"then", "for", "at", "offset", "kind", "size", "text", "bytes",
+	"base64", "declared", "sent", NULL,
+};
+
+const struct fault_info *fault_by_name(const char *name)
+{
+	for (size_t i = 0; i < fault_table_size; i++)
+		if (strcmp(fault_table[i].name, name) == 0)
+			return &fault_table[i];
+	return NULL;
+}
+
+const struct fault_info *fault_by_kind(enum fault_kind kind)
+{
+	for (size_t i = 0; i < fault_table_size; i++)
+		if (fault_table[i].kind == kind)
+			return &fault_table[i];
+	return NULL;
+}
+
+int fault_takes(const struct fault_info *f, const char *key)
+{
+	for (size_t i = 0; f->params[i]; i++)
+		if (strcmp(f->params[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+int fault_writes_raw(enum fault_kind kind)
+{
+	return kind >= FAULT_TRUNCATE;
+}

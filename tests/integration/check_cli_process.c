@@ -1,0 +1,209 @@
+/* The upsim process as a harness sees it: exit codes, the ready line and
+ * ready file, signals, and error messages on stderr. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "suites.h"
+#include "wire.h"
+
+#define T_MS 5000
+
+static const char ok_json[] = "{\"upsim\":1,\"name\":\"one\",\"defaults\":{\"body\":\"one\"}}";
+static const char two_json[] = "{\"upsim\":1,\"name\":\"two\",\"defaults\":{\"body\":\"two\"}}";
+
+static int run(const char *const args[], char **out, char **err)
+{
+	return upsim_run_capture(args, T_MS, out, err);
+}
+
+START_TEST(test_validate_exit_codes)
+{
+	char *out, *err;
+	const char *good[] = {"validate", "scenarios/healthy.json", NULL};
+	ck_assert_int_eq(run(good, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "scenarios/healthy.json: ok"));
+	free(out);
+	free(err);
+	const char *bad[] = {"validate", "scenarios/healthy.json",
+			     "tests/data/invalid/typo_in_action.json", NULL};
+	ck_assert_int_eq(run(bad, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "tests/data/invalid/typo_in_action.json: "
+				       "rules[0].respond.staus: unknown key"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_usage_errors_exit_2)
+{
+	char *out, *err;
+	const char *none[] = {"frobnicate", NULL};
+	ck_assert_int_eq(run(none, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "unknown command"));
+	free(out);
+	free(err);
+	const char *badaddr[] = {"run", "--listen", "nowhere", "scenarios/healthy.json", NULL};
+	ck_assert_int_eq(run(badaddr, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "--listen nowhere"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_invalid_scenario_starts_nothing)
+{
+	char *out, *err;
+	const char *args[] = {"run", "--listen", "127.0.0.1:0",
+			      "tests/data/invalid/status_range.json", NULL};
+	ck_assert_int_eq(run(args, &out, &err), 2);
+	ck_assert_str_eq(out, ""); /* no ready line */
+	ck_assert_ptr_nonnull(strstr(err, "rules[0].respond.status: expected an integer 100..999"));
+	ck_assert_ptr_nonnull(strstr(err, "rules[1].respond.status"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_help_and_version)
+{
+	char *out, *err;
+	const char *help[] = {"--help", NULL};
+	ck_assert_int_eq(run(help, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "upsim run [OPTIONS] SCENARIO.json"));
+	ck_assert_ptr_nonnull(strstr(out, "--ready-file"));
+	free(out);
+	free(err);
+	const char *version[] = {"--version", NULL};
+	ck_assert_int_eq(run(version, &out, &err), 0);
+	ck_assert_int_eq(strncmp(out, "upsim ", 6), 0);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_busy_port_is_a_runtime_failure)
+{
+	struct upsim_proc first;
+	ck_assert_int_eq(upsim_start_scenario(&first, "scenarios/healthy.json", NULL, T_MS), 0);
+	char listen[80];
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", first.port);
+	char *out, *err;
+	const char *args[] = {"run", "--listen", listen, "scenarios/healthy.json", NULL};
+	ck_assert_int_eq(run(args, &out, &err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot listen"));
+	free(out);
+	free(err);
+	ck_assert_int_eq(upsim_stop(&first, SIGTERM, T_MS), 0);
+	upsim_proc_free(&first);
+}
+END_TEST
+
+START_TEST(test_signals_stop_cleanly)
+{
+	int sigs[] = {SIGTERM, SIGINT};
+	for (int i = 0; i < 2; i++) {
+		struct upsim_proc p;
+		ck_assert_int_eq(upsim_start_scenario(&p, "scenarios/healthy.json", NULL, T_MS), 0);
+		/* An idle keep-alive connection must not hold the exit back. */
+		int fd = wire_connect(p.host, p.port, T_MS);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(upsim_stop(&p, sigs[i], T_MS), 0);
+		close(fd);
+		upsim_proc_free(&p);
+	}
+}
+END_TEST
+
+START_TEST(test_ready_file_matches_ready_line)
+{
+	char path[] = "/tmp/upsim-ready-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	unlink(path);
+	const char *extra[] = {"--ready-file", path, NULL};
+	struct upsim_proc p;
+	ck_assert_int_eq(upsim_start_scenario(&p, "scenarios/healthy.json", extra, T_MS), 0);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char line[512] = "";
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	ck_assert_str_eq(line, p.ready_line);
+	ck_assert_int_eq(upsim_stop(&p, SIGTERM, T_MS), 0);
+	upsim_proc_free(&p);
+	unlink(path);
+}
+END_TEST
+
+static int body_is(struct upsim_proc *p, const char *want)
+{
+	struct wire_conn c = {.fd = wire_connect(p->host, p->port, T_MS)};
+	ck_assert_int_ge(c.fd, 0);
+	ck_assert_int_eq(wire_send_str(c.fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS), 0);
+	struct wire_http_response r = {0};
+	ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
+	int same = strcmp((char *)r.body, want) == 0;
+	wire_http_response_free(&r);
+	close(c.fd);
+	free(c.buf);
+	return same;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_sighup_reloads_and_keeps_old_on_error)
+{
+	char *path = upsim_write_temp(ok_json, ".json");
+	struct upsim_proc p;
+	ck_assert_int_eq(upsim_start_scenario(&p, path, NULL, T_MS), 0);
+	ck_assert(body_is(&p, "one"));
+
+	write_file(path, "{\"upsim\":1, \"rules\": 5}");
+	kill(p.pid, SIGHUP);
+	ck_assert_int_eq(upsim_wait_stderr(&p, "reload refused: keeping scenario \"one\"", T_MS), 0);
+	ck_assert_ptr_nonnull(strstr(p.err_text, "rules: expected an array"));
+	ck_assert(body_is(&p, "one"));
+
+	write_file(path, two_json);
+	kill(p.pid, SIGHUP);
+	ck_assert_int_eq(upsim_wait_stderr(&p, "reloaded scenario \"two\"", T_MS), 0);
+	ck_assert(body_is(&p, "two"));
+
+	ck_assert_int_eq(upsim_stop(&p, SIGTERM, T_MS), 0);
+	upsim_proc_free(&p);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+Suite *cli_process_suite(void)
+{
+	Suite *s = suite_create("process");
+	TCase *tc = tcase_create("cli");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_validate_exit_codes);
+	tcase_add_test(tc, test_usage_errors_exit_2);
+	tcase_add_test(tc, test_invalid_scenario_starts_nothing);
+	tcase_add_test(tc, test_help_and_version);
+	tcase_add_test(tc, test_busy_port_is_a_runtime_failure);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lifecycle");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_signals_stop_cleanly);
+	tcase_add_test(tc, test_ready_file_matches_ready_line);
+	tcase_add_test(tc, test_sighup_reloads_and_keeps_old_on_error);
+	suite_add_tcase(s, tc);
+	return s;
+}

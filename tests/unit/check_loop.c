@@ -1,0 +1,101 @@
+#include <check.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "suites.h"
+#include "util.h"
+
+struct probe {
+	struct loop_timer timer;
+	struct loop *loop;
+	int id;
+	int *order;
+	int *n;
+};
+
+static void on_fire(struct loop_timer *t)
+{
+	struct probe *p = container_of(t, struct probe, timer);
+	p->order[(*p->n)++] = p->id;
+}
+
+static void on_last(struct loop_timer *t)
+{
+	struct probe *p = container_of(t, struct probe, timer);
+	on_fire(t);
+	loop_stop(p->loop);
+}
+
+START_TEST(test_timers_fire_in_deadline_order)
+{
+	struct loop *l = loop_new();
+	int order[64], n = 0;
+	struct probe p[40];
+	uint64_t now = loop_now();
+	/* Deadlines 1..40 ms armed in a scrambled order; one re-armed, one
+	 * cancelled. */
+	for (int i = 0; i < 40; i++) {
+		int k = (i * 17) % 40;
+		p[k] = (struct probe){.loop = l, .id = k, .order = order, .n = &n};
+		p[k].timer.on_fire = k == 39 ? on_last : on_fire;
+		loop_timer_at(l, &p[k].timer, now + (uint64_t)(k + 1) * 1000000);
+	}
+	loop_timer_at(l, &p[0].timer, now + 20500000); /* moves 0 after 19 */
+	loop_timer_cancel(l, &p[5].timer);
+	ck_assert_uint_eq(loop_timer_count(l), 39);
+	ck_assert_int_eq(loop_run(l), 0);
+	ck_assert_int_eq(n, 39);
+	int prev_deadline_rank = -1;
+	for (int i = 0; i < n; i++) {
+		int rank = order[i] == 0 ? 19 * 2 + 1 : order[i] * 2;
+		ck_assert_int_gt(rank, prev_deadline_rank);
+		ck_assert_int_ne(order[i], 5);
+		prev_deadline_rank = rank;
+	}
+	ck_assert(loop_now() - now >= 40000000ULL);
+	loop_free(l);
+}
+END_TEST
+
+struct pipe_probe {
+	struct loop_io io;
+	struct loop *loop;
+	char got;
+};
+
+static void on_readable(struct loop_io *io, uint32_t events)
+{
+	struct pipe_probe *p = container_of(io, struct pipe_probe, io);
+	ck_assert(events & EPOLLIN);
+	ck_assert_int_eq(read(io->fd, &p->got, 1), 1);
+	loop_stop(p->loop);
+}
+
+START_TEST(test_io_dispatch)
+{
+	struct loop *l = loop_new();
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	struct pipe_probe p = {.io = {.fd = fds[0], .on_event = on_readable}, .loop = l};
+	ck_assert_int_eq(loop_io_add(l, &p.io, EPOLLIN), 0);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	ck_assert_int_eq(loop_run(l), 0);
+	ck_assert_int_eq(p.got, 'x');
+	loop_io_del(l, &p.io);
+	close(fds[0]);
+	close(fds[1]);
+	loop_free(l);
+}
+END_TEST
+
+Suite *loop_suite(void)
+{
+	Suite *s = suite_create("loop");
+	TCase *tc = tcase_create("timers");
+	tcase_add_test(tc, test_timers_fire_in_deadline_order);
+	tcase_add_test(tc, test_io_dispatch);
+	suite_add_tcase(s, tc);
+	return s;
+}

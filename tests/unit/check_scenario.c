@@ -1,0 +1,191 @@
+/* Scenario loading, data-driven: every tests/data/valid/*.json must load;
+ * every tests/data/invalid/NAME.json must fail with exactly the messages in
+ * NAME.err, one per line, FILE standing for the path of the input. */
+#include <check.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+#include "suites.h"
+#include "xalloc.h"
+
+static glob_t valid_files, invalid_files;
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	char *buf = xmalloc(1 << 20);
+	size_t n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Expected messages: the .err file with FILE replaced by the input path. */
+static char *expected_errors(const char *json_path)
+{
+	char *err_path = xstrdup(json_path);
+	strcpy(err_path + strlen(err_path) - strlen(".json"), ".err");
+	char *raw = slurp(err_path);
+	free(err_path);
+	size_t cap = strlen(raw) * 4 + 1024, n = 0;
+	char *out = xmalloc(cap);
+	for (const char *p = raw; *p;) {
+		if (strncmp(p, "FILE", 4) == 0) {
+			n += (size_t)snprintf(out + n, cap - n, "%s", json_path);
+			p += 4;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	free(raw);
+	return out;
+}
+
+static char *joined(const struct upsim_err *err)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < err->count; i++)
+		len += strlen(err->msgs[i]) + 1;
+	char *s = xcalloc(1, len);
+	for (size_t i = 0; i < err->count; i++) {
+		strcat(s, err->msgs[i]);
+		strcat(s, "\n");
+	}
+	return s;
+}
+
+START_TEST(test_valid_file)
+{
+	const char *path = valid_files.gl_pathv[_i];
+	struct upsim_err err = {0};
+	struct scenario *sc = scenario_load_file(path, &err);
+	char *got = joined(&err);
+	ck_assert_msg(sc != NULL, "%s should load:\n%s", path, got);
+	free(got);
+	scenario_unref(sc);
+	err_clear(&err);
+}
+END_TEST
+
+START_TEST(test_invalid_file)
+{
+	const char *path = invalid_files.gl_pathv[_i];
+	struct upsim_err err = {0};
+	struct scenario *sc = scenario_load_file(path, &err);
+	ck_assert_msg(sc == NULL, "%s should be refused", path);
+	char *want = expected_errors(path);
+	char *got = joined(&err);
+	ck_assert_msg(strcmp(want, got) == 0, "%s\n--- expected:\n%s--- got:\n%s",
+		      path, want, got);
+	free(want);
+	free(got);
+	err_clear(&err);
+}
+END_TEST
+
+static struct scenario *load(const char *json)
+{
+	struct upsim_err err = {0};
+	struct scenario *sc = scenario_load_buffer("t.json", json, strlen(json), &err);
+	for (size_t i = 0; i < err.count; i++)
+		fprintf(stderr, "%s\n", err.msgs[i]);
+	err_clear(&err);
+	return sc;
+}
+
+START_TEST(test_defaults_fill_absent_fields)
+{
+	struct scenario *sc = load(
+		"{\"upsim\":1,\"defaults\":{\"status\":201,\"headers\":{\"A\":\"1\"},\"body\":\"d\"},"
+		"\"rules\":[{\"sequence\":[{},{\"status\":503},{\"headers\":[[\"b\",\"2\"],[\"B\",\"3\"]]},"
+		"{\"body_size\":\"1KiB\",\"chunked\":true}]}]}");
+	ck_assert_ptr_nonnull(sc);
+	const struct rule *r = &sc->rules[0];
+	struct action a;
+	scenario_resolve(sc, &r->actions[0], &a);
+	ck_assert_int_eq(a.status, 201);
+	ck_assert_uint_eq(a.n_headers, 1);
+	ck_assert_str_eq(a.body, "d");
+	scenario_resolve(sc, &r->actions[1], &a);
+	ck_assert_int_eq(a.status, 503);
+	ck_assert_str_eq(a.headers[0].name, "A");
+	scenario_resolve(sc, &r->actions[2], &a);
+	/* A list keeps duplicates, order and casing; it replaces the defaults. */
+	ck_assert_uint_eq(a.n_headers, 2);
+	ck_assert_str_eq(a.headers[0].name, "b");
+	ck_assert_str_eq(a.headers[1].name, "B");
+	ck_assert_str_eq(a.headers[1].value, "3");
+	scenario_resolve(sc, &r->actions[3], &a);
+	ck_assert(a.body_generated);
+	ck_assert(a.chunked);
+	ck_assert_uint_eq(a.body_len, 1024);
+	scenario_unref(sc);
+}
+END_TEST
+
+START_TEST(test_builtin_defaults)
+{
+	struct scenario *sc = load("{\"upsim\":1}");
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_int_eq(sc->defaults.status, 200);
+	ck_assert_uint_eq(sc->defaults.body_len, 0);
+	ck_assert_uint_eq(sc->n_rules, 0);
+	ck_assert_str_eq(sc->name, "unnamed");
+	scenario_unref(sc);
+}
+END_TEST
+
+START_TEST(test_body_with_nul_bytes)
+{
+	struct scenario *sc = load("{\"upsim\":1,\"defaults\":{\"body\":\"a\\u0000b\"}}");
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_uint_eq(sc->defaults.body_len, 3);
+	ck_assert_int_eq(sc->defaults.body[1], '\0');
+	scenario_unref(sc);
+}
+END_TEST
+
+START_TEST(test_reference_counting)
+{
+	struct scenario *sc = load("{\"upsim\":1}");
+	ck_assert_ptr_eq(scenario_ref(sc), sc);
+	scenario_unref(sc);
+	ck_assert_uint_eq(sc->refs, 1);
+	scenario_unref(sc);
+	scenario_unref(NULL);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct upsim_err err = {0};
+	ck_assert_ptr_null(scenario_load_file("tests/data/does-not-exist.json", &err));
+	ck_assert_uint_eq(err.count, 1);
+	ck_assert_str_eq(err.msgs[0], "tests/data/does-not-exist.json: No such file or directory");
+	err_clear(&err);
+}
+END_TEST
+
+Suite *scenario_suite(void)
+{
+	Suite *s = suite_create("scenario");
+	glob("tests/data/valid/*.json", 0, NULL, &valid_files);
+	glob("tests/data/invalid/*.json", 0, NULL, &invalid_files);
+	TCase *tc = tcase_create("data");
+	tcase_add_loop_test(tc, test_valid_file, 0, (int)valid_files.gl_pathc);
+	tcase_add_loop_test(tc, test_invalid_file, 0, (int)invalid_files.gl_pathc);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("model");
+	tcase_add_test(tc, test_defaults_fill_absent_fields);
+	tcase_add_test(tc, test_builtin_defaults);
+	tcase_add_test(tc, test_body_with_nul_bytes);
+	tcase_add_test(tc, test_reference_counting);
+	tcase_add_test(tc, test_missing_file);
+	suite_add_tcase(s, tc);
+	return s;
+}

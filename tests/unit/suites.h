@@ -1,0 +1,17 @@
+/* Every Check suite of the project; tests/unit/runner.c runs them all. */
+#ifndef UPSIM_TEST_SUITES_H
+#define UPSIM_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *units_suite(void);
+Suite *scenario_suite(void);
+Suite *match_suite(void);
+Suite *behave_suite(void);
+Suite *loop_suite(void);
+Suite *cli_suite(void);
+Suite *support_suite(void);
+Suite *http_suite(void);
+Suite *cli_process_suite(void);
+
+#endif
