@@ -17,7 +17,7 @@ LDFLAGS_asan   := -fsanitize=address,undefined
 CFLAGS   ?=
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(FLAVOR)) $(CFLAGS) \
              -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null) -lpthread
 
 SIM_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c))
@@ -47,7 +47,7 @@ deps: $(DEPS_OK)
 
 $(BUILD)/%.o: %.c Makefile | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Isim -Itests/support -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Isim -Itests/support -Itests/unit -c $< -o $@
 
 $(UPSIM_BIN): $(SIM_OBJ) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS_$(FLAVOR)) $(LDFLAGS) -o $@ $^ $(LIBS)

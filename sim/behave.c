@@ -1,6 +1,9 @@
 #include "behave.h"
 
+#include <math.h>
 #include <stdlib.h>
+
+#include "units.h"
 
 #include "xalloc.h"
 
@@ -9,7 +12,7 @@ struct behave *behave_new(struct scenario *sc)
 	struct behave *b = xcalloc(1, sizeof *b);
 	b->refs = 1;
 	b->scenario = scenario_ref(sc);
-	b->rules = xcalloc(sc->n_rules, sizeof *b->rules);
+	b->rules = xcalloc(sc->n_rules + 1, sizeof *b->rules);
 	behave_reset(b);
 	return b;
 }
@@ -31,7 +34,7 @@ void behave_unref(struct behave *b)
 
 void behave_reset(struct behave *b)
 {
-	for (size_t i = 0; i < b->scenario->n_rules; i++) {
+	for (size_t i = 0; i <= b->scenario->n_rules; i++) {
 		rng_seed(&b->rules[i].rng, b->scenario->seed, i);
 		b->rules[i].count = 0;
 	}
@@ -70,4 +73,29 @@ const struct action *behave_pick(struct behave *b, const struct rule *r)
 		break;
 	}
 	return &r->actions[0];
+}
+
+struct rng *behave_stream(struct behave *b, const struct rule *r)
+{
+	return &b->rules[r ? r->index : b->scenario->n_rules].rng;
+}
+
+uint64_t behave_draw_us(struct rng *r, const struct dist *d)
+{
+	double us;
+	switch (d->kind) {
+	case DIST_UNIFORM:
+		return d->a_us + rng_below(r, d->b_us - d->a_us + 1);
+	case DIST_LOGNORMAL: {
+		/* Box-Muller: one standard normal from two uniforms. */
+		double u1 = 1.0 - rng_unit(r), u2 = rng_unit(r);
+		double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+		us = (double)d->a_us * exp(d->sigma * z);
+		return us >= (double)UNITS_MAX_DURATION_US ? UNITS_MAX_DURATION_US
+							   : (uint64_t)us;
+	}
+	case DIST_FIXED:
+		break;
+	}
+	return d->a_us;
 }

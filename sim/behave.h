@@ -21,7 +21,8 @@ struct behave_rule {
 struct behave {
 	unsigned refs;                  /* exchanges in flight hold one each */
 	struct scenario *scenario;      /* one reference held */
-	struct behave_rule *rules;      /* one per scenario rule */
+	struct behave_rule *rules;      /* one per scenario rule, then one for
+					   the defaults */
 };
 
 /* New state for sc with one reference, taking a reference to sc. */
@@ -36,5 +37,12 @@ void behave_reset(struct behave *b);
 /* The action the next request matched by rule r gets (borrowed from the
  * scenario). Advances the rule's sequence or stream. */
 const struct action *behave_pick(struct behave *b, const struct rule *r);
+
+/* The random stream of rule r, or of the defaults when r is NULL. Delays
+ * and garbage are drawn from it after the action is picked. */
+struct rng *behave_stream(struct behave *b, const struct rule *r);
+
+/* Draw a duration from d (microseconds), capped at 24 hours. */
+uint64_t behave_draw_us(struct rng *r, const struct dist *d);
 
 #endif

@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "units.h"
+
 const char cli_usage[] =
 	"Usage: upsim run [OPTIONS] SCENARIO.json   serve a scenario\n"
 	"       upsim validate FILE...               check scenario files\n"
+	"       upsim faults                         list the fault catalogue\n"
 	"       upsim --help | --version\n"
 	"\n"
 	"upsim is a fault-injection upstream: point a gateway at it and it plays\n"
@@ -19,6 +22,8 @@ const char cli_usage[] =
 	"                             (default 127.0.0.1:8080; port 0 = a free port)\n"
 	"      --ready-file FILE      also write the ready line to FILE\n"
 	"      --max-connections N    connections held open at once (default 10000)\n"
+	"      --hang-cap DURATION    no hang lasts longer than this (default 10m);\n"
+	"                             then the connection is closed with a FIN\n"
 	"  -v, --verbose              log debug details, libmicrohttpd's included\n"
 	"\n"
 	"When ready, run prints one JSON line on stdout:\n"
@@ -28,12 +33,13 @@ const char cli_usage[] =
 	"Exit codes: 0 ok, 1 runtime failure, 2 usage error or invalid scenario.\n"
 	"Scenario reference: docs/scenarios.md\n";
 
-enum { OPT_READY_FILE = 256, OPT_MAX_CONNECTIONS };
+enum { OPT_READY_FILE = 256, OPT_MAX_CONNECTIONS, OPT_HANG_CAP };
 
 static const struct option run_options[] = {
 	{"listen", required_argument, NULL, 'l'},
 	{"ready-file", required_argument, NULL, OPT_READY_FILE},
 	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	{"hang-cap", required_argument, NULL, OPT_HANG_CAP},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -66,6 +72,15 @@ static int parse_options(int argc, char **argv, struct cli *out, char *errbuf,
 				break;
 			snprintf(errbuf, errlen, "--max-connections: expected 1..10000000");
 			return -1;
+		case OPT_HANG_CAP: {
+			const char *why = NULL;
+			if (units_parse_duration(optarg, &out->hang_cap_us, &why) == 0 &&
+			    out->hang_cap_us > 0)
+				break;
+			snprintf(errbuf, errlen, "--hang-cap: %s",
+				 why ? why : "must be more than 0");
+			return -1;
+		}
 		default:
 			snprintf(errbuf, errlen, "unknown or incomplete option: %s",
 				 argv[optind - 1]);
@@ -82,6 +97,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 	memset(out, 0, sizeof *out);
 	out->listen = "127.0.0.1:8080";
 	out->max_connections = 10000;
+	out->hang_cap_us = CLI_DEFAULT_HANG_CAP_US;
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	if (cmd == NULL) {
 		snprintf(errbuf, errlen, "missing command (try upsim --help)");
@@ -100,6 +116,10 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 		out->command = CLI_RUN;
 	else if (strcmp(cmd, "validate") == 0)
 		out->command = CLI_VALIDATE;
+	else if (strcmp(cmd, "faults") == 0) {
+		out->command = CLI_FAULTS;
+		return 0;
+	}
 	else {
 		snprintf(errbuf, errlen, "unknown command \"%s\" (try upsim --help)", cmd);
 		return -1;

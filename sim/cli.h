@@ -4,19 +4,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum cli_command {
 	CLI_HELP = 1,
 	CLI_VERSION,
 	CLI_RUN,
 	CLI_VALIDATE,
+	CLI_FAULTS,
 };
+
+/* Ten minutes: long past any gateway's read timeout. */
+#define CLI_DEFAULT_HANG_CAP_US (600ULL * 1000000)
 
 struct cli {
 	enum cli_command command;
 	const char *listen;             /* run: ADDR:PORT */
 	const char *ready_file;         /* run: NULL for none */
 	unsigned max_connections;       /* run */
+	uint64_t hang_cap_us;           /* run */
 	bool verbose;
 	char **files;                   /* run: one scenario; validate: many */
 	int n_files;                    /* borrowed from argv */

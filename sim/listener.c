@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ struct listener {
 	listener_accept_fn on_accept;
 	void *arg;
 	int reserve_fd;         /* spare fd, given up to shed load at EMFILE */
+	bool accepting;         /* in the loop; false: the kernel queue fills */
+	int backlog;
 	char address[ADDR_STRLEN];
 };
 
@@ -99,6 +102,7 @@ struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
 	li->on_accept = on_accept;
 	li->arg = arg;
 	li->reserve_fd = open_reserve();
+	li->backlog = backlog;
 	struct sockaddr_storage bound;
 	socklen_t blen = sizeof bound;
 	getsockname(fd, (struct sockaddr *)&bound, &blen);
@@ -108,14 +112,36 @@ struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
 		listener_close(li);
 		return NULL;
 	}
+	li->accepting = true;
 	return li;
+}
+
+void listener_set_accepting(struct listener *li, bool on)
+{
+	if (on == li->accepting)
+		return;
+	if (on && loop_io_add(li->loop, &li->io, EPOLLIN) == -1) {
+		log_warn("cannot resume accepting on %s: %s", li->address, strerror(errno));
+		return;
+	}
+	if (!on)
+		loop_io_del(li->loop, &li->io);
+	li->accepting = on;
+}
+
+void listener_set_backlog(struct listener *li, int backlog)
+{
+	/* Linux applies a new backlog to a listening socket in place. */
+	if (backlog != li->backlog && listen(li->io.fd, backlog) == 0)
+		li->backlog = backlog;
 }
 
 void listener_close(struct listener *li)
 {
 	if (li == NULL)
 		return;
-	loop_io_del(li->loop, &li->io);
+	if (li->accepting)
+		loop_io_del(li->loop, &li->io);
 	close(li->io.fd);
 	if (li->reserve_fd != -1)
 		close(li->reserve_fd);

@@ -6,6 +6,7 @@
 #ifndef UPSIM_LISTENER_H
 #define UPSIM_LISTENER_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include "addr.h"
@@ -23,6 +24,11 @@ struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
 			       socklen_t len, int backlog,
 			       listener_accept_fn on_accept, void *arg,
 			       char *errbuf, size_t errlen);
+/* Stop (false) or resume (true) accepting. While stopped, the kernel
+ * completes handshakes into the backlog, then drops further SYNs. */
+void listener_set_accepting(struct listener *li, bool on);
+/* Change the listen() backlog of the open socket. */
+void listener_set_backlog(struct listener *li, int backlog);
 /* Close the socket (new connections are refused) and free. NULL accepted. */
 void listener_close(struct listener *li);
 /* The bound address as "HOST:PORT" (the real port when 0 was asked). */

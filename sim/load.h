@@ -24,4 +24,7 @@ void load_headers(struct jcheck *jc, json_t *v, bool response,
 /* An action at the current path (a choose entry when weighted). */
 void load_action(struct jcheck *jc, json_t *obj, bool weighted, struct action *a);
 
+/* The top-level "connection" object of root, if any, into out. */
+void load_connection(struct jcheck *jc, json_t *root, struct conn_policy *out);
+
 #endif

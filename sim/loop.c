@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 struct loop {
 	int epfd;
 	bool stopping;
+	bool no_pwait2;          /* epoll_pwait2 is not available */
 	struct loop_timer **heap;
 	size_t n_timers;
 	size_t cap_timers;
@@ -176,6 +178,28 @@ static struct timespec *wait_timeout(struct loop *l, struct timespec *ts)
 	return ts;
 }
 
+/* epoll_pwait2 (Linux 5.11) waits to the nanosecond. Where it is missing
+ * — older kernels, and valgrind, which does not know the call — fall back
+ * to epoll_wait, rounding the wait up to whole milliseconds so a timer is
+ * never run early. */
+static int wait_events(struct loop *l, struct epoll_event *events, int max,
+		       const struct timespec *ts)
+{
+	if (!l->no_pwait2) {
+		int n = epoll_pwait2(l->epfd, events, max, ts, NULL);
+		if (n != -1 || errno != ENOSYS)
+			return n;
+		l->no_pwait2 = true;
+	}
+	int ms = -1;
+	if (ts != NULL) {
+		uint64_t ns = (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
+		uint64_t up = (ns + 999999) / 1000000;
+		ms = up > INT32_MAX ? INT32_MAX : (int)up;
+	}
+	return epoll_wait(l->epfd, events, max, ms);
+}
+
 int loop_run(struct loop *l)
 {
 	struct epoll_event events[MAX_EVENTS];
@@ -184,8 +208,7 @@ int loop_run(struct loop *l)
 		for (struct loop_hook *h = l->hooks; h; h = h->next)
 			h->before_wait(h);
 		struct timespec ts;
-		int n = epoll_pwait2(l->epfd, events, MAX_EVENTS,
-				     wait_timeout(l, &ts), NULL);
+		int n = wait_events(l, events, MAX_EVENTS, wait_timeout(l, &ts));
 		if (n == -1 && errno != EINTR)
 			return -1;
 		for (int i = 0; i < n; i++) {

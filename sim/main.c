@@ -23,6 +23,8 @@ int main(int argc, char **argv)
 		return 0;
 	case CLI_VALIDATE:
 		return run_validate(cli.files, cli.n_files);
+	case CLI_FAULTS:
+		return run_faults();
 	case CLI_RUN:
 		return run_serve(&cli);
 	}

@@ -13,6 +13,8 @@
 
 #include "addr.h"
 #include "err.h"
+#include "fault.h"
+#include "gate.h"
 #include "listener.h"
 #include "log.h"
 #include "loop.h"
@@ -30,6 +32,7 @@ struct app {
 	struct loop *loop;
 	struct server *server;
 	struct listener *listener;
+	struct gate *gate;
 	struct loop_io signals;
 	int exit_code;
 };
@@ -162,9 +165,12 @@ static int write_ready_file(const char *path, const char *line)
 static int announce(struct app *app)
 {
 	char *line = ready_line(app);
-	printf("%s\n", line);
-	fflush(stdout);
+	/* The file first: a harness that saw the stdout line may look for it. */
 	int rc = app->cli->ready_file ? write_ready_file(app->cli->ready_file, line) : 0;
+	if (rc == 0) {
+		printf("%s\n", line);
+		fflush(stdout);
+	}
 	log_info("serving \"%s\" on %s", server_scenario(app->server)->name,
 		 listener_address(app->listener));
 	free(line);
@@ -181,24 +187,32 @@ static int start(struct app *app, struct scenario *sc,
 		return -1;
 	}
 	raise_fd_limit(app->cli->max_connections);
-	app->server = server_new(app->loop, sc, app->cli->max_connections, why, sizeof why);
+	struct server_config cfg = {
+		.max_connections = app->cli->max_connections,
+		.hang_cap_ns = app->cli->hang_cap_us * 1000,
+	};
+	app->server = server_new(app->loop, sc, &cfg, why, sizeof why);
 	if (app->server == NULL) {
 		log_error("%s", why);
 		return -1;
 	}
+	app->gate = gate_new(app->loop, app->server, cfg.hang_cap_ns);
+	int backlog = sc->connection.backlog ? (int)sc->connection.backlog : SOMAXCONN;
 	app->listener = listener_open(app->loop, (const struct sockaddr *)addr, addrlen,
-				      SOMAXCONN, server_add_connection, app->server,
+				      backlog, gate_accept, app->gate,
 				      why, sizeof why);
 	if (app->listener == NULL) {
 		log_error("cannot listen on %s: %s", app->cli->listen, why);
 		return -1;
 	}
+	gate_attach(app->gate, app->listener);
 	return announce(app);
 }
 
 static void stop(struct app *app)
 {
 	listener_close(app->listener);
+	gate_free(app->gate);
 	server_free(app->server);
 	if (app->signals.fd > 0) {
 		loop_io_del(app->loop, &app->signals);
@@ -232,4 +246,14 @@ int run_serve(const struct cli *cli)
 	stop(&app);
 	scenario_unref(sc);
 	return code;
+}
+
+int run_faults(void)
+{
+	for (size_t i = 0; i < fault_table_size; i++) {
+		const struct fault_info *f = &fault_table[i];
+		printf("%-18s %-8s %s\n", f->name, f->stage, f->summary);
+		printf("%-18s %-8s e.g. %s\n", "", "", f->example);
+	}
+	return 0;
 }

@@ -14,6 +14,9 @@ int run_serve(const struct cli *cli);
  * Returns 0 when all are valid, 2 otherwise. */
 int run_validate(char **files, int n);
 
+/* `upsim faults`: the catalogue, a line and an example each. */
+int run_faults(void);
+
 /* Print every message of err on stderr, one per line. */
 void run_print_errors(const struct upsim_err *err);
 

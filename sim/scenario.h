@@ -193,6 +193,30 @@ struct rule {
 	bool cycle;             /* sequence: start over after the last */
 };
 
+/* The accept stage: what happens to a connection before any request. */
+enum accept_fault {
+	ACCEPT_SERVE = 0,       /* hand it to the HTTP server */
+	ACCEPT_RESET,           /* RST at once */
+	ACCEPT_CLOSE,           /* FIN at once, nothing read */
+	ACCEPT_HANG,            /* accepted, never read or answered */
+	ACCEPT_PAUSE,           /* not accepted: the kernel queue fills */
+};
+
+enum over_limit {
+	OVER_LIMIT_RESET = 1,   /* the excess connection gets a RST */
+	OVER_LIMIT_CLOSE,       /* the excess connection gets a FIN */
+	OVER_LIMIT_QUEUE,       /* not accepted until a slot frees */
+};
+
+struct conn_policy {
+	enum accept_fault accept;
+	unsigned backlog;       /* listen() backlog; 0: the system's */
+	unsigned max_connections; /* 0: only the --max-connections cap */
+	enum over_limit over_limit;
+	uint64_t idle_timeout_us; /* keep-alive idle close; 0: none */
+	unsigned max_requests;  /* per connection; 0: unlimited */
+};
+
 struct scenario {
 	unsigned refs;          /* atomic; see scenario_ref */
 	char *file;             /* path it was loaded from, or "<admin>" */
@@ -200,6 +224,7 @@ struct scenario {
 	char *description;
 	uint64_t seed;
 	struct action defaults; /* already resolved against built-ins */
+	struct conn_policy connection;
 	struct rule *rules;
 	size_t n_rules;
 };

@@ -15,7 +15,8 @@
 #include "xalloc.h"
 
 static const char *const top_keys[] = {
-	"upsim", "name", "description", "seed", "defaults", "rules", NULL,
+	"upsim", "name", "description", "seed", "defaults", "connection", "rules",
+	NULL,
 };
 static const char *const rule_keys[] = {
 	"name", "match", "respond", "choose", "sequence", "cycle", NULL,
@@ -254,6 +255,7 @@ static struct scenario *compile(const char *label, json_t *root,
 	jcheck_keys(&jc, root, top_keys);
 	load_header_fields(&jc, root, sc);
 	load_defaults(&jc, root, sc);
+	load_connection(&jc, root, &sc->connection);
 	load_rules(&jc, root, sc);
 	if (err_count(err) != before) {
 		scenario_unref(sc);
@@ -271,7 +273,7 @@ struct scenario *scenario_load_buffer(const char *label, const char *buf,
 		return NULL;
 	}
 	json_error_t jerr;
-	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {
 		err_addf(err, "%s:%d:%d: invalid JSON: %s", label, jerr.line,
 			 jerr.column, jerr.text);

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "behave.h"
+#include "conn.h"
+#include "exchange.h"
 #include "log.h"
-#include "match.h"
-#include "respond.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -23,17 +23,16 @@ struct server {
 	struct loop_timer mhd_timer;    /* MHD's own timeouts */
 	struct loop_hook hook;
 	struct behave *behave;          /* decisions for the current scenario */
+	struct conn_env env;
+	struct conn *conns;             /* every open connection */
+	struct exchange_stats stats;
+	bool run_soon;                  /* a connection was resumed */
 	struct server_counters counters;
-};
-
-/* One request from its first header to MHD's completion callback. */
-struct exchange {
-	struct behave *behave;          /* reference: the scenario it started under */
-	uint64_t body_bytes;            /* request body read and discarded */
 };
 
 static void run_mhd(struct server *s)
 {
+	s->run_soon = false;
 	if (MHD_run(s->mhd) != MHD_YES)
 		log_warn("MHD_run failed");
 }
@@ -56,96 +55,97 @@ static void before_wait(struct loop_hook *h)
 {
 	struct server *s = container_of(h, struct server, hook);
 	MHD_UNSIGNED_LONG_LONG ms;
-	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
+	if (s->run_soon)
+		loop_timer_at(s->loop, &s->mhd_timer, loop_now());
+	else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
 		loop_timer_at(s->loop, &s->mhd_timer, loop_now() + ms * 1000000ULL);
 	else
 		loop_timer_cancel(s->loop, &s->mhd_timer);
 }
 
-static const char *lookup_header(void *ctx, const char *name)
+static void wake_mhd(void *arg)
 {
-	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+	struct server *s = arg;
+	s->run_soon = true;
 }
 
-static const char *lookup_query(void *ctx, const char *name)
+static struct conn *conn_of(struct MHD_Connection *mhd)
 {
-	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return info ? info->socket_context : NULL;
 }
 
-/* Decide and queue the answer once the whole request has arrived. */
-static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
-			      struct exchange *ex, const char *method,
-			      const char *url)
-{
-	struct scenario *sc = ex->behave->scenario;
-	struct match_request req = {
-		.method = method, .path = url,
-		.header = lookup_header, .query = lookup_query, .ctx = conn,
-	};
-	const struct rule *rule = match_first(sc, &req);
-	struct action resolved;
-	scenario_resolve(sc, rule ? behave_pick(ex->behave, rule) : &sc->defaults,
-			 &resolved);
-	struct MHD_Response *r = respond_build(&resolved);
-	if (r == NULL)
-		return MHD_NO;
-	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resolved.status, r);
-	MHD_destroy_response(r);
-	s->counters.requests++;
-	return ret;
-}
-
-/* MHD calls this several times per request: first with the headers, then
- * with each piece of body, then once more with nothing left. Answering only
- * on that last call keeps keep-alive working (MHD 0.9.75 sends
- * "Connection: close" on every reply queued on the first call). */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
 {
 	struct server *s = cls;
-	struct exchange *ex = *req_cls;
+	struct conn *c = conn_of(mhd);
 	(void)version;
 	(void)upload_data;
-	if (ex == NULL) {
-		ex = xcalloc(1, sizeof *ex);
-		ex->behave = behave_ref(s->behave);
-		*req_cls = ex;
-		return MHD_YES;
-	}
-	if (*upload_data_size > 0) {
-		ex->body_bytes += *upload_data_size;
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	return answer(s, conn, ex, method, url);
+	if (c == NULL)
+		return MHD_NO;
+	return exchange_handle(c, s->behave, &s->stats, mhd, url, method,
+			       upload_data_size, req_cls);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+static void on_completed(void *cls, struct MHD_Connection *mhd, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct exchange *ex = *req_cls;
 	(void)cls;
-	(void)conn;
-	(void)toe;
 	if (ex == NULL)
 		return;
-	behave_unref(ex->behave);
-	free(ex);
+	exchange_completed(conn_of(mhd), ex, toe);
 	*req_cls = NULL;
 }
 
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+static void link_conn(struct server *s, struct conn *c)
+{
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+}
+
+static void unlink_conn(struct server *s, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+}
+
+/* Every connection gets a record beside MHD's from its start to its
+ * close; the CLOSED notification cancels its timers before the fd can be
+ * reused. */
+static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode toe)
 {
 	struct server *s = cls;
-	(void)conn;
-	(void)socket_ctx;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct conn *c = conn_new(&s->env, mhd, info->connect_fd);
+		uint64_t idle_us = s->behave->scenario->connection.idle_timeout_us;
+		if (idle_us > 0)
+			conn_idle_close(c, idle_us * 1000);
+		link_conn(s, c);
+		*socket_ctx = c;
 		s->counters.open++;
-	else
-		s->counters.open--;
+		return;
+	}
+	struct conn *c = *socket_ctx;
+	if (c != NULL) {
+		unlink_conn(s, c);
+		conn_free(c);
+		*socket_ctx = NULL;
+	}
+	s->counters.open--;
 }
 
 __attribute__((format(printf, 2, 0)))
@@ -159,10 +159,14 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct server *server_new(struct loop *loop, struct scenario *sc,
-			  unsigned max_connections, char *errbuf, size_t errlen)
+			  const struct server_config *cfg, char *errbuf, size_t errlen)
 {
 	struct server *s = xcalloc(1, sizeof *s);
 	s->loop = loop;
+	s->env.loop = loop;
+	s->env.hang_cap_ns = cfg->hang_cap_ns;
+	s->env.wake_mhd = wake_mhd;
+	s->env.wake_arg = s;
 	s->behave = behave_new(sc);
 	s->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
@@ -170,7 +174,7 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 		0, NULL, NULL, on_request, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_CONNECTION_LIMIT, max_connections,
+		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 		MHD_OPTION_END);
 	if (s->mhd == NULL) {
@@ -192,6 +196,25 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 	return s;
 }
 
+/* MHD_stop_daemon must not meet a suspended connection: resume every
+ * one marked to drop, and let MHD close them. */
+static void release_suspended(struct server *s)
+{
+	for (int round = 0; round < 8; round++) {
+		bool any = false;
+		for (struct conn *c = s->conns; c != NULL; c = c->next) {
+			if (c->suspended) {
+				conn_drop(c);
+				any = true;
+			}
+		}
+		if (!any)
+			return;
+		run_mhd(s);
+	}
+	log_warn("connections still suspended at shutdown");
+}
+
 void server_free(struct server *s)
 {
 	if (s == NULL)
@@ -199,6 +222,7 @@ void server_free(struct server *s)
 	loop_io_del(s->loop, &s->mhd_io);
 	loop_remove_hook(s->loop, &s->hook);
 	loop_timer_cancel(s->loop, &s->mhd_timer);
+	release_suspended(s);
 	MHD_stop_daemon(s->mhd);
 	behave_unref(s->behave);
 	free(s);
@@ -231,4 +255,9 @@ struct scenario *server_scenario(const struct server *s)
 const struct server_counters *server_counters(const struct server *s)
 {
 	return &s->counters;
+}
+
+const struct exchange_stats *server_exchange_stats(const struct server *s)
+{
+	return &s->stats;
 }

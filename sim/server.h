@@ -16,14 +16,18 @@ struct server;
 
 struct server_counters {
 	uint64_t connections;   /* accepted and handed to MHD */
-	uint64_t requests;      /* answered */
 	uint64_t open;          /* connections open now */
 };
 
-/* Start an MHD daemon in loop serving sc (a reference is taken). At most
- * max_connections are open at once. Returns NULL with the reason in errbuf. */
+struct server_config {
+	unsigned max_connections; /* open at once */
+	uint64_t hang_cap_ns;     /* no hang outlasts this */
+};
+
+/* Start an MHD daemon in loop serving sc (a reference is taken). Returns
+ * NULL with the reason in errbuf. */
 struct server *server_new(struct loop *loop, struct scenario *sc,
-			  unsigned max_connections, char *errbuf, size_t errlen);
+			  const struct server_config *cfg, char *errbuf, size_t errlen);
 /* Close every connection and stop the daemon. NULL accepted. */
 void server_free(struct server *s);
 
@@ -39,5 +43,7 @@ void server_set_scenario(struct server *s, struct scenario *sc);
 struct scenario *server_scenario(const struct server *s);
 
 const struct server_counters *server_counters(const struct server *s);
+struct exchange_stats;
+const struct exchange_stats *server_exchange_stats(const struct server *s);
 
 #endif

@@ -1,4 +1,5 @@
-/* Scenario loading, data-driven: every tests/data/valid/*.json must load;
+/* Scenario loading, data-driven: every tests/data/valid/NAME.json and
+ * scenarios/NAME.json must load;
  * every tests/data/invalid/NAME.json must fail with exactly the messages in
  * NAME.err, one per line, FILE standing for the path of the input. */
 #include <check.h>
@@ -175,6 +176,7 @@ Suite *scenario_suite(void)
 {
 	Suite *s = suite_create("scenario");
 	glob("tests/data/valid/*.json", 0, NULL, &valid_files);
+	glob("scenarios/*.json", GLOB_APPEND, NULL, &valid_files); /* shipped ones too */
 	glob("tests/data/invalid/*.json", 0, NULL, &invalid_files);
 	TCase *tc = tcase_create("data");
 	tcase_add_loop_test(tc, test_valid_file, 0, (int)valid_files.gl_pathc);

@@ -13,5 +13,6 @@ Suite *cli_suite(void);
 Suite *support_suite(void);
 Suite *http_suite(void);
 Suite *cli_process_suite(void);
+Suite *faults_suite(void);
 
 #endif

@@ -1,0 +1,299 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "xalloc.h"
+
+/* How often a pending RST checks that the send queue has drained, and
+ * how long it waits at most (a peer that stopped reading never drains). */
+#define FLUSH_POLL_NS 1000000ULL
+#define FLUSH_LIMIT_NS 5000000000ULL
+
+static void on_timer(struct loop_timer *t);
+static void on_socket(struct loop_io *io, uint32_t events);
+
+struct conn *conn_new(const struct conn_env *env, struct MHD_Connection *mhd, int fd)
+{
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->env = env;
+	c->mhd = mhd;
+	c->fd = fd;
+	c->io.fd = fd;
+	c->io.on_event = on_socket;
+	c->timer.on_fire = on_timer;
+	return c;
+}
+
+static void unwatch(struct conn *c)
+{
+	if (c->watching)
+		loop_io_del(c->env->loop, &c->io);
+	c->watching = false;
+}
+
+/* Watch the socket while MHD does not: for the peer leaving, and for room
+ * to write when out is set. */
+static void watch(struct conn *c, bool out)
+{
+	uint32_t events = EPOLLRDHUP | (out ? EPOLLOUT : 0);
+	if (c->watching)
+		loop_io_mod(c->env->loop, &c->io, events);
+	else if (loop_io_add(c->env->loop, &c->io, events) == 0)
+		c->watching = true;
+	else
+		log_warn("cannot watch connection fd %d: %s", c->fd, strerror(errno));
+}
+
+void conn_free(struct conn *c)
+{
+	loop_timer_cancel(c->env->loop, &c->timer);
+	unwatch(c);
+	free(c);
+}
+
+static void suspend(struct conn *c, enum conn_wait why)
+{
+	if (!c->suspended) {
+		MHD_suspend_connection(c->mhd);
+		c->suspended = true;
+	}
+	c->wait = why;
+	watch(c, false);
+}
+
+static void resume(struct conn *c)
+{
+	loop_timer_cancel(c->env->loop, &c->timer);
+	unwatch(c);
+	c->wait = WAIT_NONE;
+	if (c->suspended) {
+		c->suspended = false;
+		MHD_resume_connection(c->mhd);
+		c->env->wake_mhd(c->env->wake_arg);
+	}
+}
+
+void conn_drop(struct conn *c)
+{
+	if (c->ex)
+		c->ex->drop = true;
+	resume(c);
+}
+
+void conn_reset_socket(int fd)
+{
+	/* Disconnecting a TCP socket makes Linux send a RST and nothing else;
+	 * MHD's own close would put a FIN first. */
+	struct sockaddr sa = {.sa_family = AF_UNSPEC};
+	connect(fd, &sa, sizeof sa);
+}
+
+static uint64_t deadline_in(const struct conn *c, uint64_t ns)
+{
+	(void)c;
+	return loop_now() + ns;
+}
+
+void conn_delay(struct conn *c, uint64_t delay_ns)
+{
+	suspend(c, WAIT_DELAY);
+	loop_timer_at(c->env->loop, &c->timer, deadline_in(c, delay_ns));
+}
+
+void conn_pause_read(struct conn *c, uint64_t deadline_ns)
+{
+	suspend(c, WAIT_READ);
+	loop_timer_at(c->env->loop, &c->timer, deadline_ns);
+}
+
+/* Bytes queued in the kernel must reach the peer before a RST, which
+ * would discard them: poll the send queue until it is empty. */
+static void flush_then_reset(struct conn *c, enum conn_wait why)
+{
+	int queued = 0;
+	uint64_t now = loop_now();
+	if (c->wait != why)
+		c->flush_deadline = now + FLUSH_LIMIT_NS;
+	c->wait = why;
+	if (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0 &&
+	    now < c->flush_deadline) {
+		loop_timer_at(c->env->loop, &c->timer, now + FLUSH_POLL_NS);
+		return;
+	}
+	conn_reset_socket(c->fd);
+	if (why == WAIT_FLUSH_RESET)
+		conn_drop(c);
+	else
+		c->wait = WAIT_NONE; /* MHD sees the dead socket and closes it */
+}
+
+static void hold(struct conn *c)
+{
+	suspend(c, WAIT_HELD);
+	loop_timer_at(c->env->loop, &c->timer, deadline_in(c, c->env->hang_cap_ns));
+}
+
+static void end_exchange(struct conn *c, enum ending how)
+{
+	switch (how) {
+	case END_RESET:
+		suspend(c, WAIT_FLUSH_RESET);
+		flush_then_reset(c, WAIT_FLUSH_RESET);
+		return;
+	case END_HANG:
+		hold(c);
+		return;
+	case END_CLOSE:
+		break;
+	}
+	conn_drop(c); /* MHD closes: shutdown(SHUT_WR), a FIN */
+}
+
+void conn_hang(struct conn *c, uint64_t for_ns, enum ending then)
+{
+	if (for_ns == 0 || for_ns >= c->env->hang_cap_ns) {
+		hold(c);
+		return;
+	}
+	suspend(c, WAIT_HANG);
+	c->ending = then;
+	loop_timer_at(c->env->loop, &c->timer, deadline_in(c, for_ns));
+}
+
+/* Write what the pacer allows now; come back on a timer or EPOLLOUT. */
+static void write_some(struct conn *c)
+{
+	struct exchange *ex = c->ex;
+	for (;;) {
+		uint64_t now = loop_now(), wake;
+		size_t n = pace_next(&ex->pacer, now, &wake);
+		if (n == 0 && wake == 0) {
+			watch(c, false);
+			end_exchange(c, c->ending);
+			return;
+		}
+		if (n == 0) {
+			watch(c, false);
+			loop_timer_at(c->env->loop, &c->timer, wake);
+			return;
+		}
+		ssize_t sent = send(c->fd, ex->render.buf + ex->pacer.pos, n, MSG_NOSIGNAL);
+		if (sent > 0) {
+			pace_wrote(&ex->pacer, (size_t)sent, now);
+			continue;
+		}
+		if (sent == -1 && (errno == EAGAIN || errno == EINTR)) {
+			watch(c, true);
+			return;
+		}
+		conn_drop(c); /* the peer is gone: nothing left to pace */
+		return;
+	}
+}
+
+void conn_write_raw(struct conn *c, const struct pace *pace, enum ending then)
+{
+	suspend(c, WAIT_WRITE);
+	c->ending = then;
+	pace_init(&c->ex->pacer, pace, &c->ex->render, loop_now());
+	write_some(c);
+}
+
+void conn_idle_close(struct conn *c, uint64_t idle_ns)
+{
+	c->wait = WAIT_IDLE_CLOSE;
+	loop_timer_at(c->env->loop, &c->timer, deadline_in(c, idle_ns));
+}
+
+void conn_after_response(struct conn *c, const struct after *after,
+			 uint64_t idle_timeout_ns)
+{
+	switch (after->kind) {
+	case AFTER_KEEP:
+		if (idle_timeout_ns > 0)
+			conn_idle_close(c, idle_timeout_ns);
+		break;
+	case AFTER_RESET:
+		flush_then_reset(c, WAIT_IDLE_RESET);
+		break;
+	case AFTER_CLOSE_AFTER:
+		conn_idle_close(c, after->delay_us * 1000);
+		break;
+	case AFTER_NEXT_CLOSE:
+	case AFTER_NEXT_RESET:
+		c->on_next = after->kind;
+		if (idle_timeout_ns > 0)
+			conn_idle_close(c, idle_timeout_ns);
+		break;
+	default:
+		break;
+	}
+}
+
+void conn_request_started(struct conn *c)
+{
+	/* An idle close is off once the client speaks; a pending reset is
+	 * not (the handler resets the socket). */
+	if (c->wait == WAIT_IDLE_CLOSE) {
+		loop_timer_cancel(c->env->loop, &c->timer);
+		c->wait = WAIT_NONE;
+	}
+}
+
+static void on_timer(struct loop_timer *t)
+{
+	struct conn *c = container_of(t, struct conn, timer);
+	switch (c->wait) {
+	case WAIT_DELAY:
+		c->ex->delayed = true;
+		resume(c);
+		break;
+	case WAIT_READ:
+		resume(c);
+		break;
+	case WAIT_HANG:
+		end_exchange(c, c->ending);
+		break;
+	case WAIT_HELD:
+		conn_drop(c);
+		break;
+	case WAIT_WRITE:
+		write_some(c);
+		break;
+	case WAIT_FLUSH_RESET:
+	case WAIT_IDLE_RESET:
+		flush_then_reset(c, c->wait);
+		break;
+	case WAIT_IDLE_CLOSE:
+		/* FIN while keep-alive is still advertised; MHD reads the EOF
+		 * and closes its side. */
+		c->wait = WAIT_NONE;
+		shutdown(c->fd, SHUT_RDWR);
+		break;
+	case WAIT_NONE:
+		break;
+	}
+}
+
+static void on_socket(struct loop_io *io, uint32_t events)
+{
+	struct conn *c = container_of(io, struct conn, io);
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		/* The client left while we held its request: let MHD free it
+		 * instead of keeping the descriptor until a timer fires. */
+		conn_drop(c);
+		return;
+	}
+	if ((events & EPOLLOUT) && c->wait == WAIT_WRITE)
+		write_some(c);
+}

@@ -1,0 +1,222 @@
+#include "exchange.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fault.h"
+#include "log.h"
+#include "loop.h"
+#include "match.h"
+#include "respond.h"
+#include "xalloc.h"
+
+static const char *lookup_header(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+static const char *lookup_query(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Match, pick and draw once the headers are in: every random draw of a
+ * request happens here, in arrival order, so runs repeat exactly. */
+static struct exchange *decide(struct behave *b, struct MHD_Connection *mhd,
+			       const char *url, const char *method)
+{
+	struct exchange *ex = xcalloc(1, sizeof *ex);
+	struct scenario *sc = b->scenario;
+	ex->behave = behave_ref(b);
+	struct match_request req = {
+		.method = method, .path = url,
+		.header = lookup_header, .query = lookup_query, .ctx = mhd,
+	};
+	ex->rule = match_first(sc, &req);
+	const struct action *picked = ex->rule ? behave_pick(b, ex->rule) : &sc->defaults;
+	scenario_resolve(sc, picked, &ex->action);
+	struct rng *stream = behave_stream(b, ex->rule);
+	ex->delay_ns = behave_draw_us(stream, &ex->action.delay) * 1000;
+	if (ex->action.fault.kind == FAULT_GARBAGE)
+		ex->seed = rng_next(stream);
+	ex->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	return ex;
+}
+
+/* A well-formed, unpaced answer: MHD sends it and keep-alive goes on. */
+static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex,
+				   struct MHD_Connection *mhd)
+{
+	struct MHD_Response *r = respond_build(&ex->action);
+	if (r == NULL)
+		return MHD_NO;
+	/* The last request a connection may carry says so, as servers with a
+	 * keep-alive request limit do; MHD then closes after sending. */
+	unsigned max = ex->behave->scenario->connection.max_requests;
+	if (ex->action.after.kind == AFTER_CLOSE || (max && c->requests >= max))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	enum MHD_Result ret = MHD_queue_response(mhd, (unsigned)ex->action.status, r);
+	MHD_destroy_response(r);
+	ex->answered = ret == MHD_YES;
+	return ret;
+}
+
+/* Bytes MHD would never send, or paced ones: render and write raw. A
+ * paced healthy response says "Connection: close" and ends with a FIN (or
+ * a RST for after: reset): the connection cannot go back to MHD. */
+static void respond_raw(struct conn *c, struct exchange *ex)
+{
+	const struct action *a = &ex->action;
+	bool faulty = a->fault.kind != FAULT_NONE;
+	render_response(a, ex->seed, ex->head, !faulty, &ex->render);
+	enum ending then = faulty ? a->fault.then
+			   : a->after.kind == AFTER_RESET ? END_RESET : END_CLOSE;
+	conn_write_raw(c, &a->pace, then);
+}
+
+static bool paced(const struct action *a)
+{
+	const struct pace *p = &a->pace;
+	return p->drip_bytes || p->rate || p->header_delay_us || p->stall_at;
+}
+
+/* Carry out the decision: the request is complete (or, for the faults
+ * that act on the headers alone, its headers are). */
+static enum MHD_Result act(struct conn *c, struct exchange *ex,
+			   struct MHD_Connection *mhd)
+{
+	const struct action *a = &ex->action;
+	if (!ex->delayed && ex->delay_ns > 0) {
+		conn_delay(c, ex->delay_ns);
+		return MHD_YES;
+	}
+	switch (a->fault.kind) {
+	case FAULT_CLOSE:
+		return MHD_NO; /* MHD closes: a FIN, no byte */
+	case FAULT_RESET:
+		conn_reset_socket(c->fd);
+		return MHD_NO;
+	case FAULT_HANG:
+	case FAULT_NO_CONTINUE:
+		conn_hang(c, a->fault.for_us * 1000, a->fault.then);
+		return MHD_YES;
+	case FAULT_NONE:
+		break;
+	default:
+		respond_raw(c, ex);
+		return MHD_YES;
+	}
+	if (paced(a)) {
+		respond_raw(c, ex);
+		return MHD_YES;
+	}
+	return respond_mhd(c, ex, mhd);
+}
+
+/* read.rate: how many body bytes may be consumed by now_ns, in quanta of
+ * a tenth of a second's worth (one byte for rates under 10 B/s), and when
+ * the next quantum is due. */
+static uint64_t read_allowance(const struct exchange *ex, uint64_t now_ns,
+			       uint64_t *next_ns)
+{
+	uint64_t rate = ex->action.read_rate;
+	uint64_t quantum = rate >= 10 ? rate / 10 : 1;
+	uint64_t interval = quantum * 1000000000ULL / rate;
+	uint64_t k = (now_ns - ex->read_start_ns) / interval;
+	*next_ns = ex->read_start_ns + (k + 1) * interval;
+	return (k + 1) * quantum;
+}
+
+/* Consume the body piece MHD offers: all of it, or with read.rate only
+ * what the rate allows, suspending until more is due. MHD stops reading
+ * the socket while its buffer is full or the connection suspended, so the
+ * client's send stalls at that rate too. */
+static void consume_body(struct conn *c, struct exchange *ex, size_t *size)
+{
+	if (ex->action.read_rate == 0) {
+		ex->body_bytes += *size;
+		*size = 0;
+		return;
+	}
+	uint64_t now = loop_now(), next;
+	if (ex->read_start_ns == 0)
+		ex->read_start_ns = now;
+	uint64_t allowed = read_allowance(ex, now, &next);
+	uint64_t take = allowed > ex->body_bytes ? allowed - ex->body_bytes : 0;
+	if (take > *size)
+		take = *size;
+	ex->body_bytes += take;
+	*size -= take;
+	if (*size > 0)
+		conn_pause_read(c, next);
+}
+
+/* The previous response left "on the next request: close/reset". */
+static enum MHD_Result close_on_arrival(struct conn *c)
+{
+	if (c->on_next == AFTER_NEXT_RESET)
+		conn_reset_socket(c->fd);
+	c->on_next = 0;
+	return MHD_NO;
+}
+
+static bool acts_on_headers(const struct exchange *ex)
+{
+	enum fault_kind k = ex->action.fault.kind;
+	return k == FAULT_EARLY_RESPONSE || k == FAULT_NO_CONTINUE;
+}
+
+/* MHD calls the handler several times per request: first with the headers,
+ * then with each piece of body, then once more with nothing left. Answering
+ * on that last call keeps keep-alive working (MHD 0.9.75 sends
+ * "Connection: close" on every reply queued on the first call). */
+enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
+				struct exchange_stats *stats,
+				struct MHD_Connection *mhd, const char *url,
+				const char *method, size_t *upload_data_size,
+				void **req_cls)
+{
+	struct exchange *ex = *req_cls;
+	if (ex == NULL) {
+		conn_request_started(c);
+		c->requests++;
+		if (c->wait == WAIT_IDLE_RESET) {
+			/* after: reset still flushing: the RST wins the race. */
+			conn_reset_socket(c->fd);
+			return MHD_NO;
+		}
+		if (c->on_next)
+			return close_on_arrival(c);
+		ex = decide(b, mhd, url, method);
+		*req_cls = c->ex = ex;
+		stats->requests++;
+		if (ex->action.fault.kind != FAULT_NONE)
+			stats->faults++;
+		return acts_on_headers(ex) ? act(c, ex, mhd) : MHD_YES;
+	}
+	if (ex->drop)
+		return MHD_NO;
+	if (*upload_data_size > 0) {
+		consume_body(c, ex, upload_data_size);
+		return MHD_YES;
+	}
+	enum MHD_Result ret = act(c, ex, mhd);
+	if (ex->answered)
+		stats->answered++;
+	return ret;
+}
+
+void exchange_completed(struct conn *c, struct exchange *ex,
+			enum MHD_RequestTerminationCode toe)
+{
+	if (c != NULL) {
+		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			conn_after_response(c, &ex->action.after,
+					    ex->behave->scenario->connection.idle_timeout_us * 1000);
+		if (c->ex == ex)
+			c->ex = NULL;
+	}
+	render_free(&ex->render);
+	behave_unref(ex->behave);
+	free(ex);
+}

@@ -1,0 +1,41 @@
+/* gate: the accept stage — what becomes of each accepted connection
+ * before any byte is read.
+ *
+ * The listener hands every socket here. The scenario's "connection"
+ * policy decides: serve it (hand it to the HTTP server), reset it, close
+ * it, hold it unread (hang), or — over max_connections — reset, close or
+ * queue it until a slot frees. "accept": "pause" stops accepting so the
+ * kernel's backlog fills. Held sockets cost a record and an fd, no thread. */
+#ifndef UPSIM_GATE_H
+#define UPSIM_GATE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "listener.h"
+#include "loop.h"
+#include "server.h"
+
+struct gate;
+
+struct gate_counters {
+	uint64_t reset;         /* connections reset at accept */
+	uint64_t closed;        /* connections closed at accept */
+	uint64_t hung;          /* connections held unread */
+	uint64_t queued;        /* connections queued over the limit */
+	uint64_t held;          /* held or queued now */
+};
+
+/* A gate in front of server; held sockets are let go after hang_cap_ns. */
+struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns);
+/* Let the gate pause and resume li (call once the listener is open). */
+void gate_attach(struct gate *g, struct listener *li);
+/* Close every held socket and free. NULL accepted. */
+void gate_free(struct gate *g);
+
+/* The listener's callback (arg is the gate); the gate owns fd after. */
+void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len);
+
+const struct gate_counters *gate_counters(const struct gate *g);
+
+#endif

@@ -1,0 +1,1018 @@
+/* The fault catalogue on the wire: one upsim plays tests/data/wire/faults.json
+ * (a rule per fault and per `then` variant) and a raw socket records the
+ * exact bytes, how the connection ended (FIN, RST, still open) and when.
+ *
+ * Timing: upsim's timers never fire early, so every bound below is "at
+ * least d - 2 ms" (the client's clock starts just before its request
+ * leaves) and "at most d + slack". The slack is generous (250 ms, 2 s when
+ * upsim runs under valgrind) because this is a test, not a benchmark. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "respond.h"
+#include "suites.h"
+#include "wire.h"
+
+#define T_MS 5000
+
+static struct upsim_proc proc;
+
+static double slack_ms(void)
+{
+	return getenv("UPSIM_WRAP") ? 2000 : 250;
+}
+
+static void start_faults(void)
+{
+	ck_assert_int_eq(upsim_start_scenario(&proc, "tests/data/wire/faults.json",
+					      NULL, T_MS), 0);
+}
+
+static void stop_faults(void)
+{
+	ck_assert_int_eq(upsim_stop(&proc, SIGTERM, T_MS), 0);
+	upsim_proc_free(&proc);
+}
+
+/* Bytes as C source, for failure messages. */
+static char *escaped(const unsigned char *p, size_t n)
+{
+	size_t cap = n * 4 + 1, k = 0;
+	char *s = malloc(cap);
+	for (size_t i = 0; i < n && k + 5 < cap; i++) {
+		if (p[i] == '\r')
+			k += (size_t)sprintf(s + k, "\\r");
+		else if (p[i] == '\n')
+			k += (size_t)sprintf(s + k, "\\n");
+		else if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			s[k++] = (char)p[i];
+		else
+			k += (size_t)sprintf(s + k, "\\x%02x", p[i]);
+	}
+	s[k] = '\0';
+	return s;
+}
+
+static void assert_bytes(const struct wire_result *w, const void *want, size_t len)
+{
+	if (w->len == len && memcmp(w->bytes, want, len) == 0)
+		return;
+	char *got = escaped(w->bytes, w->len), *exp = escaped(want, len);
+	ck_abort_msg("bytes differ:\n  got  \"%s\"\n  want \"%s\"", got, exp);
+}
+
+#define ASSERT_BYTES(w, lit) assert_bytes((w), (lit), sizeof(lit) - 1)
+
+static void assert_end(const struct wire_result *w, enum wire_end want)
+{
+	ck_assert_msg(w->end == want, "connection ended %s, expected %s",
+		      wire_end_name(w->end), wire_end_name(want));
+}
+
+static void assert_near(double got_ms, double want_ms, const char *what)
+{
+	ck_assert_msg(got_ms >= want_ms - 2 && got_ms <= want_ms + slack_ms(),
+		      "%s at %.1f ms, expected %.0f ms (+%.0f ms slack)", what,
+		      got_ms, want_ms, slack_ms());
+}
+
+static int connect_proc(const struct upsim_proc *p)
+{
+	int fd = wire_connect(p->host, p->port, T_MS);
+	ck_assert_msg(fd >= 0, "connect: %s", strerror(errno));
+	return fd;
+}
+
+/* Send request on a new connection and record everything until the
+ * connection ends or wait_ms passes. */
+static void fetch_raw(const char *request, int wait_ms, struct wire_result *w)
+{
+	int fd = connect_proc(&proc);
+	double t0 = wire_now_ms();
+	ck_assert_int_eq(wire_send_str(fd, request, T_MS), 0);
+	wire_read_until_end(fd, t0, wait_ms, w);
+	close(fd);
+}
+
+static void fetch(const char *path, int wait_ms, struct wire_result *w)
+{
+	char req[256];
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+	fetch_raw(req, wait_ms, w);
+}
+
+/* ---- request stage ---- */
+
+START_TEST(test_close_is_fin_without_a_byte)
+{
+	struct wire_result w = {0};
+	int fd = connect_proc(&proc);
+	ck_assert_int_eq(wire_send_str(fd, "GET /close HTTP/1.1\r\nHost: t\r\n\r\n", T_MS), 0);
+	wire_read_until_end(fd, wire_now_ms(), T_MS, &w);
+	assert_end(&w, WIRE_FIN);
+	ck_assert_uint_eq(w.len, 0);
+	/* FIN means FIN: the socket is closed, not half-open. */
+	ck_assert_int_eq(wire_rst_follows(fd, T_MS), 1);
+	close(fd);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_reset_is_rst_without_a_byte)
+{
+	struct wire_result w = {0};
+	fetch("/reset", T_MS, &w);
+	assert_end(&w, WIRE_RST);
+	ck_assert_int_eq(w.err, ECONNRESET);
+	ck_assert_uint_eq(w.len, 0);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_delay_holds_the_first_byte)
+{
+	struct wire_result w = {0};
+	int fd = connect_proc(&proc);
+	struct wire_conn c = {.fd = fd};
+	double t0 = wire_now_ms();
+	ck_assert_int_eq(wire_send_str(fd, "GET /delay HTTP/1.1\r\nHost: t\r\n\r\n", T_MS), 0);
+	ck_assert_int_eq(wire_read_bytes(fd, 1, t0, T_MS, &w), 0);
+	assert_near(w.first_ms, 200, "first byte");
+	/* The delayed answer is a healthy keep-alive response. */
+	c.buf = w.bytes;
+	c.len = c.cap = w.len;
+	w.bytes = NULL;
+	struct wire_http_response r = {0};
+	ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq((char *)r.body, "hello\n");
+	wire_http_response_free(&r);
+	free(c.buf);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_uniform_delay_stays_in_range)
+{
+	for (int i = 0; i < 3; i++) {
+		struct wire_result w = {0};
+		int fd = connect_proc(&proc);
+		double t0 = wire_now_ms();
+		wire_send_str(fd, "GET /delay-uniform HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+		ck_assert_int_eq(wire_read_bytes(fd, 1, t0, T_MS, &w), 0);
+		ck_assert_msg(w.first_ms >= 98 && w.first_ms <= 200 + slack_ms(),
+			      "first byte at %.1f ms, expected 100..200 ms", w.first_ms);
+		close(fd);
+		wire_result_free(&w);
+	}
+}
+END_TEST
+
+START_TEST(test_hang_sends_nothing_and_stays_open)
+{
+	struct wire_result w = {0};
+	fetch("/hang", 300, &w);
+	assert_end(&w, WIRE_OPEN);
+	ck_assert_uint_eq(w.len, 0);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_hang_for_then_close)
+{
+	struct wire_result w = {0};
+	int fd = connect_proc(&proc);
+	double t0 = wire_now_ms();
+	wire_send_str(fd, "GET /hang-close HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+	wire_read_until_end(fd, t0, T_MS, &w);
+	assert_end(&w, WIRE_FIN);
+	ck_assert_uint_eq(w.len, 0);
+	assert_near(w.end_ms, 200, "FIN");
+	ck_assert_int_eq(wire_rst_follows(fd, T_MS), 1);
+	close(fd);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_hang_for_then_reset)
+{
+	struct wire_result w = {0};
+	fetch("/hang-reset", T_MS, &w);
+	assert_end(&w, WIRE_RST);
+	ck_assert_uint_eq(w.len, 0);
+	assert_near(w.end_ms, 200, "RST");
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_no_continue_never_answers_expect)
+{
+	struct wire_result w = {0};
+	fetch_raw("POST /no-continue HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+		  "Content-Length: 10\r\n\r\n", T_MS, &w);
+	ck_assert_uint_eq(w.len, 0); /* no "100 Continue", nothing at all */
+	assert_end(&w, WIRE_FIN);
+	assert_near(w.end_ms, 200, "FIN");
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_expect_is_answered_without_the_fault)
+{
+	/* The contrast that makes the test above mean something. */
+	struct wire_result w = {0};
+	int fd = connect_proc(&proc);
+	wire_send_str(fd, "POST /plain HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+		      "Content-Length: 10\r\n\r\n", T_MS);
+	ck_assert_int_eq(wire_read_bytes(fd, 25, wire_now_ms(), T_MS, &w), 0);
+	ck_assert_int_eq(memcmp(w.bytes, "HTTP/1.1 100 Continue\r\n\r\n", 25), 0);
+	close(fd);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_read_rate_reads_the_body_slowly)
+{
+	/* 2000 body bytes at 4000 B/s: 400 B every 100 ms, the first at once. */
+	static char req[2200];
+	int n = snprintf(req, sizeof req, "POST /read-rate HTTP/1.1\r\nHost: t\r\n"
+			 "Content-Length: 2000\r\n\r\n");
+	memset(req + n, 'b', 2000);
+	req[n + 2000] = '\0';
+	struct wire_result w = {0};
+	int fd = connect_proc(&proc);
+	double t0 = wire_now_ms();
+	ck_assert_int_eq(wire_send_str(fd, req, T_MS), 0);
+	ck_assert_int_eq(wire_read_bytes(fd, 1, t0, T_MS, &w), 0);
+	assert_near(w.first_ms, 400, "response");
+	close(fd);
+	wire_result_free(&w);
+}
+END_TEST
+
+/* ---- respond stage: exact bytes ---- */
+
+START_TEST(test_truncate_in_status_line)
+{
+	struct wire_result w = {0};
+	fetch("/trunc-status", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_truncate_in_headers_then_reset)
+{
+	/* Bytes queued before the RST reach the client before it. */
+	struct wire_result w = {0};
+	fetch("/trunc-headers", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 200 OK\r\nCont");
+	assert_end(&w, WIRE_RST);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_truncate_in_body_then_hang)
+{
+	struct wire_result w = {0};
+	fetch("/trunc-body", 300, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhel");
+	assert_end(&w, WIRE_OPEN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_truncate_offset_is_clamped_to_its_part)
+{
+	struct wire_result w = {0};
+	fetch("/trunc-clamp", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 200 OK\r\n");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+static const struct {
+	const char *kind;
+	const char *bytes;
+	size_t len;
+	enum wire_end end;
+} malformed_cases[] = {
+#define M(kind, lit, end) {kind, lit, sizeof(lit) - 1, end}
+	M("status_line", "HTTP/1.1 200OK\r\nContent-Length: 6\r\n\r\nhello\n", WIRE_FIN),
+	M("version", "HTTP/1.x 200 OK\r\nContent-Length: 6\r\n\r\nhello\n", WIRE_FIN),
+	M("status_code", "HTTP/1.1 2x0 OK\r\nContent-Length: 6\r\n\r\nhello\n", WIRE_FIN),
+	M("no_colon", "HTTP/1.1 200 OK\r\nX-Upsim-Malformed header line without a colon\r\n"
+		      "Content-Length: 6\r\n\r\nhello\n", WIRE_FIN),
+	M("space_before_colon", "HTTP/1.1 200 OK\r\nX-Upsim-Malformed : space before the colon\r\n"
+				"Content-Length: 6\r\n\r\nhello\n", WIRE_FIN),
+	M("bare_lf", "HTTP/1.1 200 OK\nContent-Length: 6\n\nhello\n", WIRE_FIN),
+	M("nul", "HTTP/1.1 200 OK\r\nX-Upsim-Malformed: nul\0byte\r\n"
+		 "Content-Length: 6\r\n\r\nhello\n", WIRE_FIN),
+	M("folded", "HTTP/1.1 200 OK\r\nX-Upsim-Malformed: folded\r\n onto a continuation line\r\n"
+		    "Content-Length: 6\r\n\r\nhello\n", WIRE_RST),
+#undef M
+};
+
+START_TEST(test_malformed_kind)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/malformed/%s", malformed_cases[_i].kind);
+	struct wire_result w = {0};
+	fetch(path, T_MS, &w);
+	assert_bytes(&w, malformed_cases[_i].bytes, malformed_cases[_i].len);
+	assert_end(&w, malformed_cases[_i].end);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_oversized_headers)
+{
+	struct wire_result w = {0};
+	fetch("/oversized", T_MS, &w);
+	assert_end(&w, WIRE_FIN);
+	const char *blank = memmem(w.bytes, w.len, "\r\n\r\n", 4);
+	ck_assert_ptr_nonnull(blank);
+	size_t head = (size_t)(blank - (const char *)w.bytes) + 4;
+	ck_assert_uint_ge(head, 8192);
+	ck_assert_uint_lt(head, 8192 + 1100);
+	ck_assert_str_eq((char *)w.bytes + head, "hello\n");
+	ck_assert_int_eq(memcmp(w.bytes, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
+				"X-Upsim-Pad-0000: ", 54), 0);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_garbage_is_not_http)
+{
+	struct wire_result w = {0}, again = {0};
+	fetch("/garbage", T_MS, &w);
+	ck_assert_uint_eq(w.len, 64);
+	ck_assert_int_ne(w.bytes[0], 'H');
+	assert_end(&w, WIRE_RST);
+	/* Each request draws new bytes from the rule's stream. */
+	fetch("/garbage", T_MS, &again);
+	ck_assert_uint_eq(again.len, 64);
+	ck_assert_int_ne(memcmp(w.bytes, again.bytes, 64), 0);
+	wire_result_free(&w);
+	wire_result_free(&again);
+}
+END_TEST
+
+START_TEST(test_banner_then_hang)
+{
+	struct wire_result w = {0};
+	fetch("/banner", 300, &w);
+	ASSERT_BYTES(&w, "SSH-2.0-OpenSSH_9.6\r\n");
+	assert_end(&w, WIRE_OPEN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_length_mismatch)
+{
+	struct wire_result w = {0};
+	fetch("/length-mismatch", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello\n");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_length_mismatch_sends_more_than_the_body)
+{
+	/* The literal body first, then the generated pattern from its end. */
+	struct wire_result w = {0};
+	fetch("/length-long", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nabc34");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_raw_204_has_no_framing_headers)
+{
+	struct wire_result w = {0};
+	fetch("/raw-path-204", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_bad_chunked_invalid_size)
+{
+	struct wire_result w = {0};
+	fetch("/bad-chunked/invalid_size", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		     "zz\r\nhello\n\r\n0\r\n\r\n");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_bad_chunked_missing_last_chunk)
+{
+	struct wire_result w = {0};
+	fetch("/bad-chunked/missing_last_chunk", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		     "6\r\nhello\n\r\n");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_duplicate_length)
+{
+	struct wire_result w = {0};
+	fetch("/duplicate-length", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Length: 7\r\n"
+		     "\r\nhello\n");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_cl_and_te)
+{
+	struct wire_result w = {0};
+	fetch("/cl-and-te", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
+		     "Transfer-Encoding: chunked\r\n\r\n6\r\nhello\n\r\n0\r\n\r\n");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_raw_bytes_with_escapes)
+{
+	struct wire_result w = {0};
+	fetch("/raw", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 204 No Content\r\nX-Nul: a\0b\r\n\r\n");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_raw_base64_then_reset)
+{
+	struct wire_result w = {0};
+	fetch("/raw64", T_MS, &w);
+	ASSERT_BYTES(&w, "\x00\x01\x02\x03\xff");
+	assert_end(&w, WIRE_RST);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_early_response_before_the_body)
+{
+	/* 100000 body bytes announced, 10 sent: the answer comes anyway. */
+	struct wire_result w = {0};
+	fetch_raw("POST /early HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n"
+		  "0123456789", T_MS, &w);
+	ASSERT_BYTES(&w, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 8\r\n\r\n"
+		     "too big\n");
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+}
+END_TEST
+
+/* ---- respond stage: pacing ---- */
+
+#define PACED_HELLO "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 6\r\n\r\nhello\n"
+
+START_TEST(test_drip)
+{
+	/* 63 bytes, 10 every 40 ms: 7 writes, the last 240 ms after the first. */
+	struct wire_result w = {0};
+	fetch("/drip", T_MS, &w);
+	ASSERT_BYTES(&w, PACED_HELLO);
+	assert_end(&w, WIRE_FIN);
+	ck_assert_msg(w.first_ms < slack_ms(), "first byte at %.1f ms", w.first_ms);
+	assert_near(w.last_ms - w.first_ms, 240, "last byte after first");
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_rate)
+{
+	/* 1053 bytes at 2000 B/s, 20 bytes every 10 ms: 53 writes, the last
+	 * 520 ms after the first. */
+	struct wire_result w = {0};
+	fetch("/rate", T_MS, &w);
+	assert_end(&w, WIRE_FIN);
+	static const char head[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+				   "Content-Length: 994\r\n\r\n";
+	ck_assert_uint_eq(w.len, sizeof head - 1 + 994);
+	ck_assert_int_eq(memcmp(w.bytes, head, sizeof head - 1), 0);
+	char body[994];
+	respond_pattern(0, body, sizeof body);
+	ck_assert_int_eq(memcmp(w.bytes + sizeof head - 1, body, sizeof body), 0);
+	assert_near(w.last_ms - w.first_ms, 520, "last byte after first");
+	wire_result_free(&w);
+}
+END_TEST
+
+/* Read the first `split` bytes, then the rest: the rest must start `pause_ms`
+ * after the first part. */
+static void assert_pause_at(const char *path, size_t split, double pause_ms,
+			    const void *all, size_t all_len, enum wire_end end)
+{
+	struct wire_result first = {0}, rest = {0};
+	char req[128];
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+	int fd = connect_proc(&proc);
+	double t0 = wire_now_ms();
+	wire_send_str(fd, req, T_MS);
+	ck_assert_int_eq(wire_read_bytes(fd, split, t0, T_MS, &first), 0);
+	wire_read_until_end(fd, t0, T_MS, &rest);
+	assert_end(&rest, end);
+	ck_assert_uint_eq(first.len + rest.len, all_len);
+	ck_assert_int_eq(memcmp(first.bytes, all, first.len), 0);
+	ck_assert_int_eq(memcmp(rest.bytes, (const char *)all + first.len, rest.len), 0);
+	ck_assert_msg(first.last_ms < slack_ms(), "first part at %.1f ms", first.last_ms);
+	assert_near(rest.first_ms - first.last_ms, pause_ms, "pause");
+	close(fd);
+	wire_result_free(&first);
+	wire_result_free(&rest);
+}
+
+START_TEST(test_header_delay)
+{
+	assert_pause_at("/header-delay", sizeof PACED_HELLO - 1 - 6, 200,
+			PACED_HELLO, sizeof PACED_HELLO - 1, WIRE_FIN);
+}
+END_TEST
+
+START_TEST(test_stall_inside_headers_then_reset)
+{
+	/* Stalls 4 bytes into the header block, goes on, ends with after: reset. */
+	assert_pause_at("/stall", 17 + 4, 200, PACED_HELLO, sizeof PACED_HELLO - 1,
+			WIRE_RST);
+}
+END_TEST
+
+/* ---- the connection after the response ---- */
+
+static void get_on(struct wire_conn *c, const char *path, struct wire_http_response *r)
+{
+	char req[128];
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+	ck_assert_int_eq(wire_send_str(c->fd, req, T_MS), 0);
+	ck_assert_int_eq(wire_http_read(c, 0, T_MS, r), 0);
+}
+
+/* One response on a new connection, then how the connection ends within
+ * wait_ms, timed from the end of the response. */
+static void after_response(const char *path, int wait_ms, struct wire_http_response *r,
+			   struct wire_result *w)
+{
+	struct wire_conn c = {.fd = connect_proc(&proc)};
+	get_on(&c, path, r);
+	ck_assert_uint_eq(c.len, 0);
+	wire_read_until_end(c.fd, wire_now_ms(), wait_ms, w);
+	close(c.fd);
+	free(c.buf);
+}
+
+START_TEST(test_after_close)
+{
+	struct wire_http_response r = {0};
+	struct wire_result w = {0};
+	after_response("/after-close", T_MS, &r, &w);
+	char *conn = wire_http_header(&r, "Connection");
+	ck_assert_str_eq(conn, "close");
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, WIRE_FIN);
+	free(conn);
+	wire_http_response_free(&r);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_after_reset)
+{
+	struct wire_http_response r = {0};
+	struct wire_result w = {0};
+	after_response("/after-reset", T_MS, &r, &w);
+	ck_assert_str_eq((char *)r.body, "hello\n");
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, WIRE_RST);
+	wire_http_response_free(&r);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_after_keep_stays_open)
+{
+	struct wire_http_response r = {0};
+	struct wire_result w = {0};
+	after_response("/plain", 300, &r, &w);
+	ck_assert_int_eq(wire_http_header_count(&r, "Connection"), 0);
+	assert_end(&w, WIRE_OPEN);
+	wire_http_response_free(&r);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_close_after_advertises_keepalive_then_fins)
+{
+	struct wire_http_response r = {0};
+	struct wire_result w = {0};
+	after_response("/close-after", T_MS, &r, &w);
+	ck_assert_int_eq(wire_http_header_count(&r, "Connection"), 0); /* keep-alive */
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, WIRE_FIN);
+	assert_near(w.end_ms, 150, "FIN after the response");
+	wire_http_response_free(&r);
+	wire_result_free(&w);
+}
+END_TEST
+
+static void next_request_ends(const char *path, enum wire_end want)
+{
+	struct wire_conn c = {.fd = connect_proc(&proc)};
+	struct wire_http_response r = {0};
+	get_on(&c, path, &r);
+	ck_assert_int_eq(r.status, 200);
+	/* Idle, the connection stays open: only the reuse ends it. */
+	struct wire_result idle = {0}, w = {0};
+	wire_read_until_end(c.fd, wire_now_ms(), 200, &idle);
+	assert_end(&idle, WIRE_OPEN);
+	wire_send_str(c.fd, "GET /plain HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+	wire_read_until_end(c.fd, wire_now_ms(), T_MS, &w);
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, want);
+	close(c.fd);
+	free(c.buf);
+	wire_http_response_free(&r);
+	wire_result_free(&idle);
+	wire_result_free(&w);
+}
+
+START_TEST(test_on_next_request_close)
+{
+	next_request_ends("/next-close", WIRE_FIN);
+}
+END_TEST
+
+START_TEST(test_on_next_request_reset)
+{
+	next_request_ends("/next-reset", WIRE_RST);
+}
+END_TEST
+
+/* ---- accept stage and connection policy: one upsim per case ---- */
+
+static struct upsim_proc own;
+static char *own_path;
+
+static void start_own(const char *connection_json, const char *const *extra)
+{
+	char json[1024];
+	snprintf(json, sizeof json,
+		 "{\"upsim\":1,\"name\":\"conn\",\"defaults\":{\"body\":\"hello\\n\"},"
+		 "\"rules\":[{\"match\":{\"path\":\"/hang\"},\"respond\":{\"fault\":\"hang\"}}]"
+		 "%s%s}", connection_json ? ",\"connection\":" : "",
+		 connection_json ? connection_json : "");
+	own_path = upsim_write_temp(json, ".json");
+	ck_assert_int_eq(upsim_start_scenario(&own, own_path, extra, T_MS), 0);
+}
+
+static void stop_own(void)
+{
+	ck_assert_int_eq(upsim_stop(&own, SIGTERM, T_MS), 0);
+	upsim_proc_free(&own);
+	unlink(own_path);
+	free(own_path);
+}
+
+static void own_fetch(int wait_ms, struct wire_result *w)
+{
+	double t0 = wire_now_ms();
+	int fd = wire_connect(own.host, own.port, T_MS);
+	if (fd == -1 && errno == ECONNRESET) {
+		/* The RST of an accept-stage reset can beat connect()'s return. */
+		w->end = WIRE_RST;
+		w->err = ECONNRESET;
+		return;
+	}
+	ck_assert_msg(fd >= 0, "connect: %s", strerror(errno));
+	if (wire_send_str(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS) == -1 &&
+	    errno == ECONNRESET) {
+		/* The RST came first and send() consumed its error; a recv()
+		 * after that would only see EOF. */
+		w->end = WIRE_RST;
+		w->err = ECONNRESET;
+	} else {
+		wire_read_until_end(fd, t0, wait_ms, w);
+	}
+	close(fd);
+}
+
+START_TEST(test_accept_reset)
+{
+	start_own("{\"accept\":{\"fault\":\"reset\"}}", NULL);
+	struct wire_result w = {0};
+	own_fetch(T_MS, &w);
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, WIRE_RST);
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_accept_close_is_a_fin_even_with_a_request_unread)
+{
+	start_own("{\"accept\":{\"fault\":\"close\"}}", NULL);
+	struct wire_result w = {0};
+	own_fetch(T_MS, &w);
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, WIRE_FIN);
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_accept_hang_until_the_cap)
+{
+	static const char *const extra[] = {"--hang-cap", "300ms", NULL};
+	start_own("{\"accept\":{\"fault\":\"hang\"}}", extra);
+	struct wire_result w = {0};
+	own_fetch(T_MS, &w);
+	ck_assert_uint_eq(w.len, 0);
+	/* A FIN although the request was never read (close(2) would RST). */
+	assert_end(&w, WIRE_FIN);
+	assert_near(w.end_ms, 300, "FIN at the hang cap");
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_accept_pause_fills_the_backlog)
+{
+	/* Not accepting, the kernel completes at most backlog + 1 handshakes
+	 * (Linux); later SYNs are dropped and connect() times out. */
+	start_own("{\"accept\":{\"fault\":\"pause\"},\"backlog\":1}", NULL);
+	int fds[4], connected = 0, timed_out = 0;
+	for (int i = 0; i < 4; i++) {
+		fds[i] = wire_connect(own.host, own.port, 300);
+		if (fds[i] >= 0)
+			connected++;
+		else if (errno == ETIMEDOUT)
+			timed_out++;
+	}
+	ck_assert_int_ge(connected, 1);
+	ck_assert_int_le(connected, 2);
+	ck_assert_int_eq(connected + timed_out, 4);
+	/* Queued in the kernel, never accepted: no answer. */
+	struct wire_result w = {0};
+	wire_send_str(fds[0], "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+	wire_read_until_end(fds[0], wire_now_ms(), 300, &w);
+	assert_end(&w, WIRE_OPEN);
+	ck_assert_uint_eq(w.len, 0);
+	for (int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+/* Hold one served connection open, then try a second one. */
+static void over_limit(const char *policy, int wait_ms, struct wire_result *w,
+		       struct wire_conn *first)
+{
+	start_own(policy, NULL);
+	first->fd = connect_proc(&own);
+	struct wire_http_response r = {0};
+	get_on(first, "/", &r);
+	wire_http_response_free(&r);
+	own_fetch(wait_ms, w);
+}
+
+START_TEST(test_max_connections_reset)
+{
+	struct wire_conn first = {0};
+	struct wire_result w = {0};
+	over_limit("{\"max_connections\":1,\"over_limit\":\"reset\"}", T_MS, &w, &first);
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, WIRE_RST);
+	close(first.fd);
+	free(first.buf);
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_max_connections_close)
+{
+	struct wire_conn first = {0};
+	struct wire_result w = {0};
+	over_limit("{\"max_connections\":1,\"over_limit\":\"close\"}", T_MS, &w, &first);
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, WIRE_FIN);
+	close(first.fd);
+	free(first.buf);
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_max_connections_queue_serves_when_a_slot_frees)
+{
+	start_own("{\"max_connections\":1,\"over_limit\":\"queue\"}", NULL);
+	struct wire_conn first = {.fd = connect_proc(&own)}, second = {0};
+	struct wire_http_response r = {0};
+	get_on(&first, "/", &r);
+	wire_http_response_free(&r);
+	second.fd = connect_proc(&own);
+	wire_send_str(second.fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+	struct wire_result w = {0};
+	wire_read_until_end(second.fd, wire_now_ms(), 300, &w);
+	assert_end(&w, WIRE_OPEN); /* queued: accepted, unanswered */
+	ck_assert_uint_eq(w.len, 0);
+	close(first.fd);
+	ck_assert_int_eq(wire_http_read(&second, 0, T_MS, &r), 0);
+	ck_assert_str_eq((char *)r.body, "hello\n");
+	wire_http_response_free(&r);
+	close(second.fd);
+	free(first.buf);
+	free(second.buf);
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_keepalive_idle_timeout)
+{
+	start_own("{\"keepalive\":{\"idle_timeout\":\"200ms\"}}", NULL);
+	struct wire_conn c = {.fd = connect_proc(&own)};
+	struct wire_http_response r = {0};
+	get_on(&c, "/", &r);
+	ck_assert_int_eq(wire_http_header_count(&r, "Connection"), 0);
+	struct wire_result w = {0};
+	wire_read_until_end(c.fd, wire_now_ms(), T_MS, &w);
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, WIRE_FIN);
+	assert_near(w.end_ms, 200, "idle FIN");
+	close(c.fd);
+	free(c.buf);
+	wire_http_response_free(&r);
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_keepalive_max_requests)
+{
+	start_own("{\"keepalive\":{\"max_requests\":2}}", NULL);
+	struct wire_conn c = {.fd = connect_proc(&own)};
+	struct wire_http_response r1 = {0}, r2 = {0};
+	get_on(&c, "/", &r1);
+	ck_assert_int_eq(wire_http_header_count(&r1, "Connection"), 0);
+	get_on(&c, "/", &r2);
+	char *conn = wire_http_header(&r2, "Connection");
+	ck_assert_str_eq(conn, "close");
+	struct wire_result w = {0};
+	wire_read_until_end(c.fd, wire_now_ms(), T_MS, &w);
+	assert_end(&w, WIRE_FIN);
+	close(c.fd);
+	free(c.buf);
+	free(conn);
+	wire_http_response_free(&r1);
+	wire_http_response_free(&r2);
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_hang_cap_ends_a_hang)
+{
+	static const char *const extra[] = {"--hang-cap", "300ms", NULL};
+	start_own(NULL, extra);
+	int fd = connect_proc(&own);
+	struct wire_result w = {0};
+	double t0 = wire_now_ms();
+	wire_send_str(fd, "GET /hang HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+	wire_read_until_end(fd, t0, T_MS, &w);
+	ck_assert_uint_eq(w.len, 0);
+	assert_end(&w, WIRE_FIN);
+	assert_near(w.end_ms, 300, "FIN at the cap");
+	close(fd);
+	wire_result_free(&w);
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_shutdown_releases_hung_connections)
+{
+	/* 50 hanging requests, one answered request after them on a 51st
+	 * connection (the limit), and 3 more connections queued beyond it. */
+	enum { HUNG = 50, QUEUED = 3 };
+	start_own("{\"max_connections\":51,\"over_limit\":\"queue\"}", NULL);
+	int fds[HUNG + QUEUED];
+	for (int i = 0; i < HUNG; i++) {
+		fds[i] = connect_proc(&own);
+		wire_send_str(fds[i], "GET /hang HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+	}
+	struct wire_conn probe = {.fd = connect_proc(&own)};
+	struct wire_http_response r = {0};
+	get_on(&probe, "/", &r);
+	for (int i = HUNG; i < HUNG + QUEUED; i++)
+		fds[i] = connect_proc(&own);
+	ck_assert_int_eq(upsim_stop(&own, SIGTERM, T_MS), 0);
+	for (int i = 0; i < HUNG + QUEUED; i++) {
+		struct wire_result w = {0};
+		wire_read_until_end(fds[i], wire_now_ms(), T_MS, &w);
+		ck_assert_msg(w.end == WIRE_FIN || w.end == WIRE_RST,
+			      "connection %d still %s after shutdown", i, wire_end_name(w.end));
+		ck_assert_uint_eq(w.len, 0);
+		close(fds[i]);
+		wire_result_free(&w);
+	}
+	close(probe.fd);
+	free(probe.buf);
+	wire_http_response_free(&r);
+	upsim_proc_free(&own);
+	unlink(own_path);
+	free(own_path);
+}
+END_TEST
+
+Suite *faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc = tcase_create("request");
+	tcase_add_unchecked_fixture(tc, start_faults, stop_faults);
+	tcase_add_test(tc, test_close_is_fin_without_a_byte);
+	tcase_add_test(tc, test_reset_is_rst_without_a_byte);
+	tcase_add_test(tc, test_delay_holds_the_first_byte);
+	tcase_add_test(tc, test_uniform_delay_stays_in_range);
+	tcase_add_test(tc, test_hang_sends_nothing_and_stays_open);
+	tcase_add_test(tc, test_hang_for_then_close);
+	tcase_add_test(tc, test_hang_for_then_reset);
+	tcase_add_test(tc, test_no_continue_never_answers_expect);
+	tcase_add_test(tc, test_expect_is_answered_without_the_fault);
+	tcase_add_test(tc, test_read_rate_reads_the_body_slowly);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("respond");
+	tcase_add_unchecked_fixture(tc, start_faults, stop_faults);
+	tcase_add_test(tc, test_truncate_in_status_line);
+	tcase_add_test(tc, test_truncate_in_headers_then_reset);
+	tcase_add_test(tc, test_truncate_in_body_then_hang);
+	tcase_add_test(tc, test_truncate_offset_is_clamped_to_its_part);
+	tcase_add_loop_test(tc, test_malformed_kind, 0,
+			    (int)(sizeof malformed_cases / sizeof malformed_cases[0]));
+	tcase_add_test(tc, test_oversized_headers);
+	tcase_add_test(tc, test_garbage_is_not_http);
+	tcase_add_test(tc, test_banner_then_hang);
+	tcase_add_test(tc, test_length_mismatch);
+	tcase_add_test(tc, test_length_mismatch_sends_more_than_the_body);
+	tcase_add_test(tc, test_raw_204_has_no_framing_headers);
+	tcase_add_test(tc, test_bad_chunked_invalid_size);
+	tcase_add_test(tc, test_bad_chunked_missing_last_chunk);
+	tcase_add_test(tc, test_duplicate_length);
+	tcase_add_test(tc, test_cl_and_te);
+	tcase_add_test(tc, test_raw_bytes_with_escapes);
+	tcase_add_test(tc, test_raw_base64_then_reset);
+	tcase_add_test(tc, test_early_response_before_the_body);
+	tcase_add_test(tc, test_drip);
+	tcase_add_test(tc, test_rate);
+	tcase_add_test(tc, test_header_delay);
+	tcase_add_test(tc, test_stall_inside_headers_then_reset);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("after");
+	tcase_add_unchecked_fixture(tc, start_faults, stop_faults);
+	tcase_add_test(tc, test_after_close);
+	tcase_add_test(tc, test_after_reset);
+	tcase_add_test(tc, test_after_keep_stays_open);
+	tcase_add_test(tc, test_close_after_advertises_keepalive_then_fins);
+	tcase_add_test(tc, test_on_next_request_close);
+	tcase_add_test(tc, test_on_next_request_reset);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("connection");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_accept_reset);
+	tcase_add_test(tc, test_accept_close_is_a_fin_even_with_a_request_unread);
+	tcase_add_test(tc, test_accept_hang_until_the_cap);
+	tcase_add_test(tc, test_accept_pause_fills_the_backlog);
+	tcase_add_test(tc, test_max_connections_reset);
+	tcase_add_test(tc, test_max_connections_close);
+	tcase_add_test(tc, test_max_connections_queue_serves_when_a_slot_frees);
+	tcase_add_test(tc, test_keepalive_idle_timeout);
+	tcase_add_test(tc, test_keepalive_max_requests);
+	tcase_add_test(tc, test_hang_cap_ends_a_hang);
+	tcase_add_test(tc, test_shutdown_releases_hung_connections);
+	suite_add_tcase(s, tc);
+	return s;
+}
