@@ -151,6 +151,35 @@ START_TEST(test_body_with_nul_bytes)
 }
 END_TEST
 
+/* Every complete scenario in the docs (a ```json block holding a whole
+ * document, "upsim" key and all) must load: the reference stays true. */
+static const char *const doc_files[] = {"docs/scenarios.md", "README.md"};
+
+START_TEST(test_doc_examples_load)
+{
+	FILE *f = fopen(doc_files[_i], "r");
+	ck_assert_ptr_nonnull(f);
+	static char doc[256 * 1024];
+	size_t n = fread(doc, 1, sizeof doc - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	int checked = 0;
+	for (char *p = doc; (p = strstr(p, "```json\n")) != NULL;) {
+		char *start = p + 8, *end = strstr(start, "```");
+		ck_assert_ptr_nonnull(end);
+		*end = '\0';
+		if (start[0] == '{' && strstr(start, "\"upsim\": 1") != NULL) {
+			struct scenario *sc = load(start);
+			ck_assert_msg(sc != NULL, "docs example does not load:\n%s", start);
+			scenario_unref(sc);
+			checked++;
+		}
+		p = end + 3;
+	}
+	ck_assert_int_ge(checked, 1);
+}
+END_TEST
+
 START_TEST(test_reference_counting)
 {
 	struct scenario *sc = load("{\"upsim\":1}");
@@ -187,6 +216,7 @@ Suite *scenario_suite(void)
 	tcase_add_test(tc, test_builtin_defaults);
 	tcase_add_test(tc, test_body_with_nul_bytes);
 	tcase_add_test(tc, test_reference_counting);
+	tcase_add_loop_test(tc, test_doc_examples_load, 0, 2);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);
 	return s;
