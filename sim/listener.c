@@ -22,8 +22,12 @@ struct listener {
 	listener_accept_fn on_accept;
 	void *arg;
 	int reserve_fd;         /* spare fd, given up to shed load at EMFILE */
-	bool accepting;         /* in the loop; false: the kernel queue fills */
+	bool listening;         /* false: bound only, connections refused */
+	bool accepting;         /* false: paused, the kernel queue fills */
+	bool watched;           /* in the loop: listening && accepting */
 	int backlog;
+	struct sockaddr_storage bound; /* the address, with the real port */
+	socklen_t bound_len;
 	char address[ADDR_STRLEN];
 };
 
@@ -69,6 +73,9 @@ static void on_listen_event(struct loop_io *io, uint32_t events)
 	}
 }
 
+/* A bound socket; it listens only when backlog >= 0. A bound socket that
+ * does not listen keeps the port ours while the kernel refuses every
+ * connection to it with a RST. */
 static int bind_socket(const struct sockaddr *addr, socklen_t len, int backlog,
 		       char *errbuf, size_t errlen)
 {
@@ -79,12 +86,27 @@ static int bind_socket(const struct sockaddr *addr, socklen_t len, int backlog,
 	}
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, addr, len) == -1 || listen(fd, backlog) == -1) {
+	if (bind(fd, addr, len) == -1 || (backlog >= 0 && listen(fd, backlog) == -1)) {
 		snprintf(errbuf, errlen, "%s", strerror(errno));
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/* Watch the socket exactly when it listens and accepting is wanted. */
+static void sync_watch(struct listener *li)
+{
+	bool want = li->listening && li->accepting;
+	if (want == li->watched)
+		return;
+	if (want && loop_io_add(li->loop, &li->io, EPOLLIN) == -1) {
+		log_warn("cannot watch %s: %s", li->address, strerror(errno));
+		return;
+	}
+	if (!want)
+		loop_io_del(li->loop, &li->io);
+	li->watched = want;
 }
 
 struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
@@ -103,46 +125,82 @@ struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
 	li->arg = arg;
 	li->reserve_fd = open_reserve();
 	li->backlog = backlog;
-	struct sockaddr_storage bound;
-	socklen_t blen = sizeof bound;
-	getsockname(fd, (struct sockaddr *)&bound, &blen);
-	addr_format((struct sockaddr *)&bound, li->address);
-	if (loop_io_add(loop, &li->io, EPOLLIN) == -1) {
+	li->bound_len = sizeof li->bound;
+	getsockname(fd, (struct sockaddr *)&li->bound, &li->bound_len);
+	addr_format((struct sockaddr *)&li->bound, li->address);
+	li->listening = li->accepting = true;
+	sync_watch(li);
+	if (!li->watched) {
 		snprintf(errbuf, errlen, "epoll: %s", strerror(errno));
 		listener_close(li);
 		return NULL;
 	}
-	li->accepting = true;
 	return li;
 }
 
 void listener_set_accepting(struct listener *li, bool on)
 {
-	if (on == li->accepting)
-		return;
-	if (on && loop_io_add(li->loop, &li->io, EPOLLIN) == -1) {
-		log_warn("cannot resume accepting on %s: %s", li->address, strerror(errno));
-		return;
-	}
-	if (!on)
-		loop_io_del(li->loop, &li->io);
 	li->accepting = on;
+	sync_watch(li);
 }
 
 void listener_set_backlog(struct listener *li, int backlog)
 {
 	/* Linux applies a new backlog to a listening socket in place. */
-	if (backlog != li->backlog && listen(li->io.fd, backlog) == 0)
-		li->backlog = backlog;
+	if (backlog == li->backlog)
+		return;
+	li->backlog = backlog;
+	if (li->listening)
+		listen(li->io.fd, backlog);
+}
+
+/* A listening socket cannot stop listening: close it (connections still
+ * in its queue are reset) and hold the port with a bound, silent socket.
+ * The port cannot be bound twice while one socket listens, so the close
+ * comes first. */
+static int unlisten(struct listener *li)
+{
+	char why[128];
+	li->listening = false;
+	sync_watch(li);
+	close(li->io.fd);
+	li->io.fd = bind_socket((struct sockaddr *)&li->bound, li->bound_len, -1,
+				why, sizeof why);
+	if (li->io.fd == -1) {
+		log_error("cannot hold %s: %s", li->address, why);
+		return -1;
+	}
+	return 0;
+}
+
+int listener_set_listening(struct listener *li, bool on)
+{
+	if (on == li->listening)
+		return 0;
+	if (!on)
+		return unlisten(li);
+	if (li->io.fd == -1) { /* the port was lost: try to take it back */
+		char why[128];
+		li->io.fd = bind_socket((struct sockaddr *)&li->bound, li->bound_len,
+					-1, why, sizeof why);
+	}
+	if (li->io.fd == -1 || listen(li->io.fd, li->backlog) == -1) {
+		log_error("cannot listen again on %s: %s", li->address, strerror(errno));
+		return -1;
+	}
+	li->listening = true;
+	sync_watch(li);
+	return 0;
 }
 
 void listener_close(struct listener *li)
 {
 	if (li == NULL)
 		return;
-	if (li->accepting)
+	if (li->watched)
 		loop_io_del(li->loop, &li->io);
-	close(li->io.fd);
+	if (li->io.fd != -1)
+		close(li->io.fd);
 	if (li->reserve_fd != -1)
 		close(li->reserve_fd);
 	free(li);

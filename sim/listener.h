@@ -27,6 +27,9 @@ struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
 /* Stop (false) or resume (true) accepting. While stopped, the kernel
  * completes handshakes into the backlog, then drops further SYNs. */
 void listener_set_accepting(struct listener *li, bool on);
+/* Refuse connections (false: the port stays bound, the kernel answers
+ * SYNs with RST) or listen again (true). Returns 0, or -1 (logged). */
+int listener_set_listening(struct listener *li, bool on);
 /* Change the listen() backlog of the open socket. */
 void listener_set_backlog(struct listener *li, int backlog);
 /* Close the socket (new connections are refused) and free. NULL accepted. */

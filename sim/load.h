@@ -27,4 +27,7 @@ void load_action(struct jcheck *jc, json_t *obj, bool weighted, struct action *a
 /* The top-level "connection" object of root, if any, into out. */
 void load_connection(struct jcheck *jc, json_t *root, struct conn_policy *out);
 
+/* The top-level "phases" and "loop" of root, if any, into sc. */
+void load_phases(struct jcheck *jc, json_t *root, struct scenario *sc);
+
 #endif

@@ -20,6 +20,7 @@
 #include "loop.h"
 #include "scenario.h"
 #include "server.h"
+#include "timeline.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -34,6 +35,10 @@ struct app {
 	struct listener *listener;
 	struct gate *gate;
 	struct loop_io signals;
+	struct loop_timer phase_timer;  /* the next phase change */
+	uint64_t timeline_start;        /* loop_now() when the timeline began */
+	size_t phase;                   /* index of the current phase */
+	bool phase_known;               /* phase has been entered */
 	int exit_code;
 };
 
@@ -62,6 +67,43 @@ int run_validate(char **files, int n)
 	return code;
 }
 
+/* Enter the phase that is current now, and arm the timer for the next
+ * change. */
+static void play_timeline(struct app *app)
+{
+	struct scenario *sc = server_scenario(app->server);
+	uint64_t now = loop_now(), until;
+	size_t i = timeline_at(sc, (now - app->timeline_start) / 1000, &until);
+	if (!app->phase_known || i != app->phase) {
+		app->phase = i;
+		app->phase_known = true;
+		bool listens = timeline_listens(sc, i);
+		/* Logged once in effect: harnesses may wait for this line. */
+		listener_set_listening(app->listener, listens);
+		if (sc->n_phases > 0)
+			log_info("phase \"%s\" (%zu of %zu)%s", timeline_name(sc, i), i + 1,
+				 sc->n_phases, listens ? "" : ": not listening");
+	}
+	if (until == TIMELINE_NEVER)
+		loop_timer_cancel(app->loop, &app->phase_timer);
+	else
+		loop_timer_at(app->loop, &app->phase_timer, now + until * 1000);
+}
+
+static void on_phase_timer(struct loop_timer *t)
+{
+	play_timeline(container_of(t, struct app, phase_timer));
+}
+
+/* The timeline starts now, from the first phase of the scenario served. */
+static void start_timeline(struct app *app)
+{
+	app->phase_timer.on_fire = on_phase_timer;
+	app->timeline_start = loop_now();
+	app->phase_known = false;
+	play_timeline(app);
+}
+
 /* SIGHUP: a bad file keeps the old scenario, and says why. */
 static void reload(struct app *app)
 {
@@ -75,6 +117,7 @@ static void reload(struct app *app)
 	} else {
 		server_set_scenario(app->server, sc);
 		log_info("reloaded scenario \"%s\" from %s", sc->name, sc->file);
+		start_timeline(app);
 		scenario_unref(sc);
 	}
 	err_clear(&err);
@@ -206,11 +249,14 @@ static int start(struct app *app, struct scenario *sc,
 		return -1;
 	}
 	gate_attach(app->gate, app->listener);
+	start_timeline(app);
 	return announce(app);
 }
 
 static void stop(struct app *app)
 {
+	if (app->loop != NULL)
+		loop_timer_cancel(app->loop, &app->phase_timer);
 	listener_close(app->listener);
 	gate_free(app->gate);
 	server_free(app->server);

@@ -39,6 +39,9 @@ static void scenario_free(struct scenario *sc)
 	for (size_t i = 0; i < sc->n_rules; i++)
 		free_rule(&sc->rules[i]);
 	free(sc->rules);
+	for (size_t i = 0; i < sc->n_phases; i++)
+		free(sc->phases[i].name);
+	free(sc->phases);
 	free_action(&sc->defaults);
 	free(sc->file);
 	free(sc->name);

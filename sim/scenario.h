@@ -217,6 +217,14 @@ struct conn_policy {
 	unsigned max_requests;  /* per connection; 0: unlimited */
 };
 
+/* One step of the timeline. This build plays name, duration and listen;
+ * per-phase overrides of rules, defaults and connection come later. */
+struct phase {
+	char *name;             /* "phases[2]" unless the file names it */
+	uint64_t duration_us;   /* 0: lasts until the end (last phase only) */
+	bool listen;            /* false: the port refuses connections */
+};
+
 struct scenario {
 	unsigned refs;          /* atomic; see scenario_ref */
 	char *file;             /* path it was loaded from, or "<admin>" */
@@ -227,6 +235,9 @@ struct scenario {
 	struct conn_policy connection;
 	struct rule *rules;
 	size_t n_rules;
+	struct phase *phases;   /* none: one endless phase that listens */
+	size_t n_phases;
+	bool loop;              /* the timeline starts over after its end */
 };
 
 /* Load and validate the scenario file at path. Returns a new scenario with

@@ -16,7 +16,7 @@
 
 static const char *const top_keys[] = {
 	"upsim", "name", "description", "seed", "defaults", "connection", "rules",
-	NULL,
+	"phases", "loop", NULL,
 };
 static const char *const rule_keys[] = {
 	"name", "match", "respond", "choose", "sequence", "cycle", NULL,
@@ -256,6 +256,7 @@ static struct scenario *compile(const char *label, json_t *root,
 	load_header_fields(&jc, root, sc);
 	load_defaults(&jc, root, sc);
 	load_connection(&jc, root, &sc->connection);
+	load_phases(&jc, root, sc);
 	load_rules(&jc, root, sc);
 	if (err_count(err) != before) {
 		scenario_unref(sc);

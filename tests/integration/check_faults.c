@@ -946,6 +946,61 @@ START_TEST(test_shutdown_releases_hung_connections)
 }
 END_TEST
 
+/* Phases: upsim logs a phase change once the listener has changed, so a
+ * test that saw the line can rely on the new state. */
+static void start_phases(const char *phases_json)
+{
+	char json[1024];
+	snprintf(json, sizeof json,
+		 "{\"upsim\":1,\"name\":\"phases\",\"defaults\":{\"body\":\"hello\\n\"},"
+		 "\"phases\":%s}", phases_json);
+	own_path = upsim_write_temp(json, ".json");
+	ck_assert_int_eq(upsim_start_scenario(&own, own_path, NULL, T_MS), 0);
+}
+
+static void assert_refused(void)
+{
+	int fd = wire_connect(own.host, own.port, T_MS);
+	ck_assert_msg(fd == -1 && errno == ECONNREFUSED, "connect: %s",
+		      fd == -1 ? strerror(errno) : "connected");
+}
+
+static void assert_served(void)
+{
+	struct wire_conn c = {.fd = connect_proc(&own)};
+	struct wire_http_response r = {0};
+	get_on(&c, "/", &r);
+	ck_assert_int_eq(r.status, 200);
+	wire_http_response_free(&r);
+	close(c.fd);
+	free(c.buf);
+}
+
+START_TEST(test_listen_false_refuses_then_reopens)
+{
+	start_phases("[{\"name\":\"up\",\"duration\":\"500ms\"},"
+		     "{\"name\":\"down\",\"duration\":\"500ms\",\"listen\":false},"
+		     "{\"name\":\"again\"}]");
+	assert_served();
+	ck_assert_int_eq(upsim_wait_stderr(&own, "phase \"down\"", T_MS), 0);
+	assert_refused();
+	ck_assert_int_eq(upsim_wait_stderr(&own, "phase \"again\"", T_MS), 0);
+	assert_served(); /* the same port, listening again */
+	stop_own();
+}
+END_TEST
+
+START_TEST(test_first_phase_down_refuses_from_the_ready_line)
+{
+	start_phases("[{\"name\":\"down\",\"duration\":\"200ms\",\"listen\":false},"
+		     "{\"name\":\"up\"}]");
+	assert_refused();
+	ck_assert_int_eq(upsim_wait_stderr(&own, "phase \"up\"", T_MS), 0);
+	assert_served();
+	stop_own();
+}
+END_TEST
+
 Suite *faults_suite(void)
 {
 	Suite *s = suite_create("faults");
@@ -1013,6 +1068,8 @@ Suite *faults_suite(void)
 	tcase_add_test(tc, test_keepalive_max_requests);
 	tcase_add_test(tc, test_hang_cap_ends_a_hang);
 	tcase_add_test(tc, test_shutdown_releases_hung_connections);
+	tcase_add_test(tc, test_listen_false_refuses_then_reopens);
+	tcase_add_test(tc, test_first_phase_down_refuses_from_the_ready_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,7 @@ Suite *scenario_suite(void);
 Suite *match_suite(void);
 Suite *behave_suite(void);
 Suite *loop_suite(void);
+Suite *timeline_suite(void);
 Suite *cli_suite(void);
 Suite *support_suite(void);
 Suite *http_suite(void);

@@ -1,0 +1,41 @@
+#include "timeline.h"
+
+static uint64_t total_us(const struct scenario *sc)
+{
+	uint64_t t = 0;
+	for (size_t i = 0; i < sc->n_phases; i++)
+		t += sc->phases[i].duration_us;
+	return t;
+}
+
+size_t timeline_at(const struct scenario *sc, uint64_t elapsed_us, uint64_t *until_us)
+{
+	*until_us = TIMELINE_NEVER;
+	if (sc->n_phases == 0)
+		return 0;
+	uint64_t t = elapsed_us;
+	if (sc->loop)
+		t %= total_us(sc); /* the loader requires every duration > 0 */
+	size_t last = sc->n_phases - 1;
+	for (size_t i = 0; i < last; i++) {
+		uint64_t d = sc->phases[i].duration_us;
+		if (t < d) {
+			*until_us = d - t;
+			return i;
+		}
+		t -= d;
+	}
+	if (sc->loop)
+		*until_us = sc->phases[last].duration_us - t;
+	return last;
+}
+
+bool timeline_listens(const struct scenario *sc, size_t index)
+{
+	return sc->n_phases == 0 || sc->phases[index].listen;
+}
+
+const char *timeline_name(const struct scenario *sc, size_t index)
+{
+	return sc->n_phases == 0 ? "default" : sc->phases[index].name;
+}
