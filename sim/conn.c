@@ -122,8 +122,6 @@ static void flush_then_reset(struct conn *c, enum conn_wait why)
 {
 	int queued = 0;
 	uint64_t now = loop_now();
-	if (c->wait != why)
-		c->flush_deadline = now + FLUSH_LIMIT_NS;
 	c->wait = why;
 	if (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0 &&
 	    now < c->flush_deadline) {
@@ -137,6 +135,13 @@ static void flush_then_reset(struct conn *c, enum conn_wait why)
 		c->wait = WAIT_NONE; /* MHD sees the dead socket and closes it */
 }
 
+/* Begin waiting for the send queue to drain, then RST. */
+static void reset_after_flush(struct conn *c, enum conn_wait why)
+{
+	c->flush_deadline = loop_now() + FLUSH_LIMIT_NS;
+	flush_then_reset(c, why);
+}
+
 static void hold(struct conn *c)
 {
 	suspend(c, WAIT_HELD);
@@ -148,7 +153,7 @@ static void end_exchange(struct conn *c, enum ending how)
 	switch (how) {
 	case END_RESET:
 		suspend(c, WAIT_FLUSH_RESET);
-		flush_then_reset(c, WAIT_FLUSH_RESET);
+		reset_after_flush(c, WAIT_FLUSH_RESET);
 		return;
 	case END_HANG:
 		hold(c);
@@ -224,7 +229,7 @@ void conn_after_response(struct conn *c, const struct after *after,
 			conn_idle_close(c, idle_timeout_ns);
 		break;
 	case AFTER_RESET:
-		flush_then_reset(c, WAIT_IDLE_RESET);
+		reset_after_flush(c, WAIT_IDLE_RESET);
 		break;
 	case AFTER_CLOSE_AFTER:
 		conn_idle_close(c, after->delay_us * 1000);

@@ -173,6 +173,22 @@ START_TEST(test_uniform_delay_stays_in_range)
 }
 END_TEST
 
+START_TEST(test_lognormal_delay_is_seeded_and_near_its_median)
+{
+	/* sigma 0.1: a draw outside 60..170 ms has odds below 1e-6, and the
+	 * seed makes the draw the same on every run anyway. */
+	struct wire_result w = {0};
+	int fd = connect_proc(&proc);
+	double t0 = wire_now_ms();
+	wire_send_str(fd, "GET /delay-lognormal HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+	ck_assert_int_eq(wire_read_bytes(fd, 1, t0, T_MS, &w), 0);
+	ck_assert_msg(w.first_ms >= 60 && w.first_ms <= 170 + slack_ms(),
+		      "first byte at %.1f ms", w.first_ms);
+	close(fd);
+	wire_result_free(&w);
+}
+END_TEST
+
 START_TEST(test_hang_sends_nothing_and_stays_open)
 {
 	struct wire_result w = {0};
@@ -543,6 +559,46 @@ static void assert_pause_at(const char *path, size_t split, double pause_ms,
 	wire_result_free(&rest);
 }
 
+START_TEST(test_stall_before_the_first_byte)
+{
+	struct wire_result w = {0};
+	int fd = connect_proc(&proc);
+	double t0 = wire_now_ms();
+	wire_send_str(fd, "GET /stall-status HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+	wire_read_until_end(fd, t0, T_MS, &w);
+	ASSERT_BYTES(&w, PACED_HELLO);
+	assert_end(&w, WIRE_FIN);
+	assert_near(w.first_ms, 150, "first byte");
+	close(fd);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_stall_inside_the_body)
+{
+	assert_pause_at("/stall-body", sizeof PACED_HELLO - 1 - 6 + 3, 150,
+			PACED_HELLO, sizeof PACED_HELLO - 1, WIRE_FIN);
+}
+END_TEST
+
+START_TEST(test_reset_comes_after_every_queued_byte)
+{
+	/* 3 MiB queued before the RST: far more than the socket buffers hold,
+	 * so upsim must wait for the kernel to send them all (SIOCOUTQ)
+	 * before resetting, or the client would lose the tail. */
+	struct wire_result w = {0};
+	fetch("/big-reset", T_MS, &w);
+	assert_end(&w, WIRE_RST);
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n";
+	ck_assert_uint_eq(w.len, sizeof head - 1 + 3 * 1024 * 1024);
+	ck_assert_int_eq(memcmp(w.bytes, head, sizeof head - 1), 0);
+	char tail[64];
+	respond_pattern(3 * 1024 * 1024 - sizeof tail, tail, sizeof tail);
+	ck_assert_int_eq(memcmp(w.bytes + w.len - sizeof tail, tail, sizeof tail), 0);
+	wire_result_free(&w);
+}
+END_TEST
+
 START_TEST(test_header_delay)
 {
 	assert_pause_at("/header-delay", sizeof PACED_HELLO - 1 - 6, 200,
@@ -605,6 +661,19 @@ START_TEST(test_after_reset)
 	ck_assert_uint_eq(w.len, 0);
 	assert_end(&w, WIRE_RST);
 	wire_http_response_free(&r);
+	wire_result_free(&w);
+}
+END_TEST
+
+START_TEST(test_after_reset_flushes_a_large_response_first)
+{
+	struct wire_result w = {0};
+	fetch("/after-reset-big", T_MS, &w);
+	assert_end(&w, WIRE_RST);
+	const char *blank = memmem(w.bytes, w.len, "\r\n\r\n", 4);
+	ck_assert_ptr_nonnull(blank);
+	size_t body = w.len - (size_t)(blank + 4 - (const char *)w.bytes);
+	ck_assert_uint_eq(body, 3 * 1024 * 1024);
 	wire_result_free(&w);
 }
 END_TEST
@@ -1010,6 +1079,7 @@ Suite *faults_suite(void)
 	tcase_add_test(tc, test_reset_is_rst_without_a_byte);
 	tcase_add_test(tc, test_delay_holds_the_first_byte);
 	tcase_add_test(tc, test_uniform_delay_stays_in_range);
+	tcase_add_test(tc, test_lognormal_delay_is_seeded_and_near_its_median);
 	tcase_add_test(tc, test_hang_sends_nothing_and_stays_open);
 	tcase_add_test(tc, test_hang_for_then_close);
 	tcase_add_test(tc, test_hang_for_then_reset);
@@ -1041,6 +1111,9 @@ Suite *faults_suite(void)
 	tcase_add_test(tc, test_early_response_before_the_body);
 	tcase_add_test(tc, test_drip);
 	tcase_add_test(tc, test_rate);
+	tcase_add_test(tc, test_stall_before_the_first_byte);
+	tcase_add_test(tc, test_stall_inside_the_body);
+	tcase_add_test(tc, test_reset_comes_after_every_queued_byte);
 	tcase_add_test(tc, test_header_delay);
 	tcase_add_test(tc, test_stall_inside_headers_then_reset);
 	suite_add_tcase(s, tc);
@@ -1049,6 +1122,7 @@ Suite *faults_suite(void)
 	tcase_add_unchecked_fixture(tc, start_faults, stop_faults);
 	tcase_add_test(tc, test_after_close);
 	tcase_add_test(tc, test_after_reset);
+	tcase_add_test(tc, test_after_reset_flushes_a_large_response_first);
 	tcase_add_test(tc, test_after_keep_stays_open);
 	tcase_add_test(tc, test_close_after_advertises_keepalive_then_fins);
 	tcase_add_test(tc, test_on_next_request_close);
