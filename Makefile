@@ -66,7 +66,7 @@ asan:
 # tolerances widen when UPSIM_WRAP is set.
 VALGRIND := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q
 valgrind: $(UPSIM_BIN) $(RUNNER)
-	@command -v valgrind >/dev/null || { echo "valgrind is not installed: apt-get install valgrind"; exit 1; }
+	@tools/deps.sh valgrind
 	for suite in http process faults; do \
 	  UPSIM_BIN=./$(UPSIM_BIN) UPSIM_WRAP="$(VALGRIND)" CK_RUN_SUITE=$$suite $(RUNNER) || exit 1; \
 	done
