@@ -1070,6 +1070,45 @@ START_TEST(test_first_phase_down_refuses_from_the_ready_line)
 }
 END_TEST
 
+/* The shipped scenario files do on the wire what their descriptions say:
+ * one request per family, the start of the bytes and the ending. */
+static const struct {
+	const char *file, *path, *prefix;
+	enum wire_end end;
+	int wait_ms;
+} shipped[] = {
+	{"scenarios/resets.json", "/accepted-then-reset", "", WIRE_RST, T_MS},
+	{"scenarios/resets.json", "/mid-headers", "HTTP/1.1 200 OK\r\nContent-T", WIRE_RST, T_MS},
+	{"scenarios/truncation.json", "/status", "HTTP/1.1", WIRE_FIN, T_MS},
+	{"scenarios/truncation.json", "/headers-hang", "HTTP/1.1 200 OK\r\nContent-Type: text/", WIRE_OPEN, 300},
+	{"scenarios/malformed-headers.json", "/bare_lf", "HTTP/1.1 200 OK\nContent-Type: text/plain\n", WIRE_FIN, T_MS},
+	{"scenarios/slow-replies.json", "/hang", "", WIRE_OPEN, 300},
+	{"scenarios/framing-errors.json", "/duplicate-length",
+	 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\nContent-Length: 101\r\n", WIRE_FIN, T_MS},
+	{"scenarios/wrong-protocol.json", "/ssh", "SSH-2.0-OpenSSH_9.6\r\n", WIRE_FIN, T_MS},
+	{"scenarios/wrong-protocol.json", "/tls", "\x15\x03\x03\x00\x02\x02\x32", WIRE_FIN, T_MS},
+};
+
+START_TEST(test_shipped_scenario_on_the_wire)
+{
+	ck_assert_int_eq(upsim_start_scenario(&own, shipped[_i].file, NULL, T_MS), 0);
+	char req[256];
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", shipped[_i].path);
+	int fd = connect_proc(&own);
+	struct wire_result w = {0};
+	wire_send_str(fd, req, T_MS);
+	wire_read_until_end(fd, wire_now_ms(), shipped[_i].wait_ms, &w);
+	size_t n = strlen(shipped[_i].prefix);
+	ck_assert_msg(w.len >= n && memcmp(w.bytes, shipped[_i].prefix, n) == 0,
+		      "%s %s: unexpected bytes", shipped[_i].file, shipped[_i].path);
+	assert_end(&w, shipped[_i].end);
+	close(fd);
+	wire_result_free(&w);
+	ck_assert_int_eq(upsim_stop(&own, SIGTERM, T_MS), 0);
+	upsim_proc_free(&own);
+}
+END_TEST
+
 Suite *faults_suite(void)
 {
 	Suite *s = suite_create("faults");
@@ -1144,6 +1183,11 @@ Suite *faults_suite(void)
 	tcase_add_test(tc, test_shutdown_releases_hung_connections);
 	tcase_add_test(tc, test_listen_false_refuses_then_reopens);
 	tcase_add_test(tc, test_first_phase_down_refuses_from_the_ready_line);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("shipped");
+	tcase_add_loop_test(tc, test_shipped_scenario_on_the_wire, 0,
+			    (int)(sizeof shipped / sizeof shipped[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
