@@ -54,6 +54,47 @@ const struct fault_info fault_table[] = {
 
 const size_t fault_table_size = ARRAY_SIZE(fault_table);
 
+const struct catalogue_entry catalogue_more[] = {
+	{"listen: false", "listener",
+	 "a phase with the port closed: connections refused",
+	 "\"phases\": [{\"duration\": \"10s\", \"listen\": false}, {}]"},
+	{"accept", "accept",
+	 "each connection reset, closed or held unread before any byte; or not accepted (pause)",
+	 "\"connection\": {\"accept\": {\"fault\": \"reset\"}}"},
+	{"backlog", "accept",
+	 "the listen() queue length; with accept pause, SYNs beyond it are dropped",
+	 "\"connection\": {\"accept\": {\"fault\": \"pause\"}, \"backlog\": 1}"},
+	{"max_connections", "accept",
+	 "connections beyond n reset, closed or queued",
+	 "\"connection\": {\"max_connections\": 100, \"over_limit\": \"queue\"}"},
+	{"delay", "request",
+	 "nothing until the delay: fixed, uniform or lognormal, seeded",
+	 "{\"delay\": {\"uniform\": [\"100ms\", \"2s\"]}}"},
+	{"read", "request",
+	 "the request body read at this many bytes per second",
+	 "{\"read\": {\"rate\": 1024}}"},
+	{"drip", "respond",
+	 "the response n bytes at a time, every d",
+	 "{\"drip\": {\"bytes\": 1, \"every\": \"100ms\"}}"},
+	{"rate", "respond",
+	 "the response at this many bytes per second",
+	 "{\"rate\": 10000}"},
+	{"header_delay", "respond",
+	 "headers at once, the body after this pause",
+	 "{\"header_delay\": \"5s\"}"},
+	{"stall", "respond",
+	 "a pause at a byte offset of the status line, headers or body",
+	 "{\"stall\": {\"at\": \"headers\", \"offset\": 8, \"for\": \"5s\"}}"},
+	{"after", "connection",
+	 "after the response: keep, close, reset, close after idle, or on the next request",
+	 "{\"after\": {\"close_after\": \"50ms\"}}"},
+	{"keepalive", "connection",
+	 "idle connections closed after a time; a request limit per connection",
+	 "\"connection\": {\"keepalive\": {\"idle_timeout\": \"5s\", \"max_requests\": 100}}"},
+};
+
+const size_t catalogue_more_size = ARRAY_SIZE(catalogue_more);
+
 const char *const fault_param_keys[] = {
 	"then", "for", "at", "offset", "kind", "size", "text", "bytes",
 	"base64", "declared", "sent", NULL,

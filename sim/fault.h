@@ -25,6 +25,15 @@ struct fault_info {
 extern const struct fault_info fault_table[];
 extern const size_t fault_table_size;
 
+/* The rest of the catalogue: behaviours set by fields other than "fault"
+ * (the timeline, the accept stage, timing, the connection), for `upsim
+ * faults`. */
+struct catalogue_entry {
+	const char *name, *stage, *summary, *example;
+};
+extern const struct catalogue_entry catalogue_more[];
+extern const size_t catalogue_more_size;
+
 /* The fault called name, or NULL. */
 const struct fault_info *fault_by_name(const char *name);
 /* The entry of kind (kind != FAULT_NONE). */

@@ -294,12 +294,25 @@ int run_serve(const struct cli *cli)
 	return code;
 }
 
+static void print_entry(const char *name, const char *stage, const char *summary,
+			const char *example)
+{
+	printf("%-18s %-10s %s\n", name, stage, summary);
+	printf("%-18s %-10s e.g. %s\n", "", "", example);
+}
+
 int run_faults(void)
 {
+	printf("Faults (an action's \"fault\"):\n\n");
 	for (size_t i = 0; i < fault_table_size; i++) {
 		const struct fault_info *f = &fault_table[i];
-		printf("%-18s %-8s %s\n", f->name, f->stage, f->summary);
-		printf("%-18s %-8s e.g. %s\n", "", "", f->example);
+		print_entry(f->name, f->stage, f->summary, f->example);
 	}
+	printf("\nTiming, connection and timeline:\n\n");
+	for (size_t i = 0; i < catalogue_more_size; i++) {
+		const struct catalogue_entry *e = &catalogue_more[i];
+		print_entry(e->name, e->stage, e->summary, e->example);
+	}
+	printf("\nEvery field and the exact bytes of each fault: docs/scenarios.md\n");
 	return 0;
 }

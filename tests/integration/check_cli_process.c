@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "proc.h"
 #include "suites.h"
 #include "wire.h"
@@ -64,6 +65,24 @@ START_TEST(test_invalid_scenario_starts_nothing)
 	ck_assert_str_eq(out, ""); /* no ready line */
 	ck_assert_ptr_nonnull(strstr(err, "rules[0].respond.status: expected an integer 100..999"));
 	ck_assert_ptr_nonnull(strstr(err, "rules[1].respond.status"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_faults_lists_the_catalogue)
+{
+	char *out, *err;
+	const char *faults[] = {"faults", NULL};
+	ck_assert_int_eq(run(faults, &out, &err), 0);
+	for (size_t i = 0; i < fault_table_size; i++) {
+		char line[64];
+		snprintf(line, sizeof line, "\n%s ", fault_table[i].name);
+		ck_assert_msg(strstr(out, line) != NULL, "%s not listed", fault_table[i].name);
+		ck_assert_ptr_nonnull(strstr(out, fault_table[i].example));
+	}
+	for (size_t i = 0; i < catalogue_more_size; i++)
+		ck_assert_ptr_nonnull(strstr(out, catalogue_more[i].example));
 	free(out);
 	free(err);
 }
@@ -197,6 +216,7 @@ Suite *cli_process_suite(void)
 	tcase_add_test(tc, test_usage_errors_exit_2);
 	tcase_add_test(tc, test_invalid_scenario_starts_nothing);
 	tcase_add_test(tc, test_help_and_version);
+	tcase_add_test(tc, test_faults_lists_the_catalogue);
 	tcase_add_test(tc, test_busy_port_is_a_runtime_failure);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lifecycle");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "scenario.h"
 #include "suites.h"
 #include "xalloc.h"
@@ -180,6 +181,28 @@ START_TEST(test_doc_examples_load)
 }
 END_TEST
 
+/* The examples `upsim faults` prints must load as they are shown. */
+static void assert_example_loads(const char *example)
+{
+	char doc[1024];
+	if (example[0] == '{')
+		snprintf(doc, sizeof doc, "{\"upsim\": 1, \"defaults\": %s}", example);
+	else
+		snprintf(doc, sizeof doc, "{\"upsim\": 1, %s}", example);
+	struct scenario *sc = load(doc);
+	ck_assert_msg(sc != NULL, "catalogue example does not load: %s", example);
+	scenario_unref(sc);
+}
+
+START_TEST(test_catalogue_examples_load)
+{
+	for (size_t i = 0; i < fault_table_size; i++)
+		assert_example_loads(fault_table[i].example);
+	for (size_t i = 0; i < catalogue_more_size; i++)
+		assert_example_loads(catalogue_more[i].example);
+}
+END_TEST
+
 START_TEST(test_reference_counting)
 {
 	struct scenario *sc = load("{\"upsim\":1}");
@@ -217,6 +240,7 @@ Suite *scenario_suite(void)
 	tcase_add_test(tc, test_body_with_nul_bytes);
 	tcase_add_test(tc, test_reference_counting);
 	tcase_add_loop_test(tc, test_doc_examples_load, 0, 2);
+	tcase_add_test(tc, test_catalogue_examples_load);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);
 	return s;
