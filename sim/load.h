@@ -30,4 +30,8 @@ void load_connection(struct jcheck *jc, json_t *root, struct conn_policy *out);
 /* The top-level "phases" and "loop" of root, if any, into sc. */
 void load_phases(struct jcheck *jc, json_t *root, struct scenario *sc);
 
+/* The "expect" member of parent, or NULL; default_path (may be NULL) is
+ * the probe when the block names none. */
+struct expect *load_expect(struct jcheck *jc, json_t *parent, const char *default_path);
+
 #endif

@@ -20,6 +20,19 @@ static void free_action(struct action *a)
 	free(a->fault.bytes);
 }
 
+static void free_expect(struct expect *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->n_gateways; i++) {
+		free(e->gateways[i].gateway);
+		free(e->gateways[i].log);
+	}
+	free(e->gateways);
+	free(e->path);
+	free(e);
+}
+
 static void free_rule(struct rule *r)
 {
 	free(r->name);
@@ -32,6 +45,7 @@ static void free_rule(struct rule *r)
 	for (size_t i = 0; i < r->n_actions; i++)
 		free_action(&r->actions[i]);
 	free(r->actions);
+	free_expect(r->expect);
 }
 
 static void scenario_free(struct scenario *sc)
@@ -42,6 +56,7 @@ static void scenario_free(struct scenario *sc)
 	for (size_t i = 0; i < sc->n_phases; i++)
 		free(sc->phases[i].name);
 	free(sc->phases);
+	free_expect(sc->expect);
 	free_action(&sc->defaults);
 	free(sc->file);
 	free(sc->name);

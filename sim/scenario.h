@@ -182,6 +182,21 @@ struct match {
 	size_t n_query;
 };
 
+/* What one gateway is expected to do with a probe request: checked by
+ * the gateway conformance tests, ignored by the server. */
+struct gateway_expect {
+	char *gateway;          /* "nginx", "haproxy", "caddy", "varnish", "apache"... */
+	int status;             /* the status the client gets */
+	char *log;              /* a substring of the gateway's error log, or NULL */
+	int retried;            /* 1: upstream tried again, 0: not, -1: unspecified */
+};
+
+struct expect {
+	char *path;             /* the probe: GET path */
+	struct gateway_expect *gateways;
+	size_t n_gateways;
+};
+
 struct rule {
 	size_t index;           /* position in the file, for streams and stats */
 	char *name;             /* "rules[3]" unless the file names it */
@@ -191,6 +206,7 @@ struct rule {
 	size_t n_actions;
 	uint64_t total_weight;  /* choose: sum of weights */
 	bool cycle;             /* sequence: start over after the last */
+	struct expect *expect;  /* NULL: none */
 };
 
 /* The accept stage: what happens to a connection before any request. */
@@ -235,6 +251,7 @@ struct scenario {
 	struct conn_policy connection;
 	struct rule *rules;
 	size_t n_rules;
+	struct expect *expect;  /* for requests the defaults answer; NULL: none */
 	struct phase *phases;   /* none: one endless phase that listens */
 	size_t n_phases;
 	bool loop;              /* the timeline starts over after its end */

@@ -16,10 +16,10 @@
 
 static const char *const top_keys[] = {
 	"upsim", "name", "description", "seed", "defaults", "connection", "rules",
-	"phases", "loop", NULL,
+	"phases", "loop", "expect", NULL,
 };
 static const char *const rule_keys[] = {
-	"name", "match", "respond", "choose", "sequence", "cycle", NULL,
+	"name", "match", "respond", "choose", "sequence", "cycle", "expect", NULL,
 };
 static const char *const match_keys[] = {
 	"method", "path", "headers", "query", NULL,
@@ -175,6 +175,8 @@ static void load_rule(struct jcheck *jc, const struct scenario *sc, json_t *obj,
 		jcheck_pop(jc, mark);
 	}
 	load_behaviour(jc, sc, obj, r);
+	const char *path = r->match.path;
+	r->expect = load_expect(jc, obj, path && !strchr(path, '*') ? path : NULL);
 }
 
 static void load_rules(struct jcheck *jc, json_t *root, struct scenario *sc)
@@ -257,6 +259,7 @@ static struct scenario *compile(const char *label, json_t *root,
 	load_defaults(&jc, root, sc);
 	load_connection(&jc, root, &sc->connection);
 	load_phases(&jc, root, sc);
+	sc->expect = load_expect(&jc, root, "/");
 	load_rules(&jc, root, sc);
 	if (err_count(err) != before) {
 		scenario_unref(sc);

@@ -203,6 +203,26 @@ START_TEST(test_catalogue_examples_load)
 }
 END_TEST
 
+START_TEST(test_expect_probes_default_to_the_literal_path)
+{
+	struct upsim_err err = {0};
+	struct scenario *sc = scenario_load_file("tests/data/valid/expect.json", &err);
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_str_eq(sc->expect->path, "/");
+	ck_assert_str_eq(sc->rules[0].expect->path, "/reset");
+	ck_assert_uint_eq(sc->rules[0].expect->n_gateways, 2);
+	const struct gateway_expect *g = &sc->rules[0].expect->gateways[0];
+	ck_assert_str_eq(g->gateway, "nginx");
+	ck_assert_int_eq(g->status, 502);
+	ck_assert_str_eq(g->log, "reset by peer");
+	ck_assert_int_eq(g->retried, 0);
+	ck_assert_int_eq(sc->rules[0].expect->gateways[1].retried, -1);
+	ck_assert_str_eq(sc->rules[1].expect->path, "/api/orders");
+	scenario_unref(sc);
+	err_clear(&err);
+}
+END_TEST
+
 START_TEST(test_reference_counting)
 {
 	struct scenario *sc = load("{\"upsim\":1}");
@@ -241,6 +261,7 @@ Suite *scenario_suite(void)
 	tcase_add_test(tc, test_reference_counting);
 	tcase_add_loop_test(tc, test_doc_examples_load, 0, 2);
 	tcase_add_test(tc, test_catalogue_examples_load);
+	tcase_add_test(tc, test_expect_probes_default_to_the_literal_path);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,69 @@
+/* expect_load: what real gateways are expected to answer (format v1).
+ *
+ *   "expect": {"request": "/path",
+ *              "nginx": {"status": 502, "log": "reset by peer", "retried": false},
+ *              "haproxy": {"status": 502}}
+ *
+ * At the top level the probe defaults to "/", on a rule to the rule's
+ * literal match.path. The server ignores all of it; the gateway
+ * conformance tests (tests/gateways) read it. */
+#include <string.h>
+
+#include "load.h"
+#include "xalloc.h"
+
+static const char *const gateway_keys[] = {"status", "log", "retried", NULL};
+
+static void load_gateway(struct jcheck *jc, json_t *obj, const char *name,
+			 struct gateway_expect *g)
+{
+	g->gateway = xstrdup(name);
+	g->retried = -1;
+	if (!load_is_token(name))
+		jcheck_fail(jc, "a gateway name is a token such as \"nginx\"");
+	if (!json_is_object(obj)) {
+		jcheck_fail(jc, "expected an object such as {\"status\": 502}, got %s",
+			    jcheck_type_name(obj));
+		return;
+	}
+	jcheck_keys(jc, obj, gateway_keys);
+	long long status;
+	if (jcheck_int(jc, obj, "status", 100, 599, &status) == 1)
+		g->status = (int)status;
+	else if (json_object_get(obj, "status") == NULL)
+		jcheck_fail(jc, "missing \"status\": what the client gets through the gateway");
+	jcheck_string(jc, obj, "log", &g->log, NULL);
+	bool retried;
+	if (jcheck_bool(jc, obj, "retried", &retried) == 1)
+		g->retried = retried;
+}
+
+struct expect *load_expect(struct jcheck *jc, json_t *parent, const char *default_path)
+{
+	json_t *obj = jcheck_object(jc, parent, "expect");
+	if (obj == NULL)
+		return NULL;
+	struct expect *e = xcalloc(1, sizeof *e);
+	size_t mark = jcheck_push_key(jc, "expect");
+	if (jcheck_string(jc, obj, "request", &e->path, NULL) == 1 && e->path[0] != '/')
+		jcheck_fail_key(jc, "request", "expected a path starting with \"/\"");
+	if (e->path == NULL && default_path != NULL)
+		e->path = xstrdup(default_path);
+	if (e->path == NULL)
+		jcheck_fail(jc, "missing \"request\": the rule's path is a pattern, "
+			    "so name the path to probe");
+	e->gateways = xcalloc(json_object_size(obj), sizeof *e->gateways);
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		if (strcmp(key, "request") == 0)
+			continue;
+		size_t km = jcheck_push_key(jc, key);
+		load_gateway(jc, v, key, &e->gateways[e->n_gateways++]);
+		jcheck_pop(jc, km);
+	}
+	if (e->n_gateways == 0)
+		jcheck_fail(jc, "names no gateway");
+	jcheck_pop(jc, mark);
+	return e;
+}
