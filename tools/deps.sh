@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Make sure the Debian packages upsim builds and tests with are installed.
-# As root, install what is missing; otherwise print the exact apt-get line
-# and fail, so `make` stops with something to do instead of a compiler error.
+#
+# As root, install what is missing. Otherwise print the exact apt-get line:
+# for a missing build or test package, fail (so `make` stops with something
+# to do instead of a compiler error); for a missing gateway, only say so
+# (its conformance tests are skipped, loudly, until it is installed).
+#
+#   tools/deps.sh                 build and unit/integration test packages,
+#                                 and the five gateways
+#   tools/deps.sh valgrind ...    the same plus the packages named
 set -euo pipefail
 
 # package  : what proves it is there
@@ -15,31 +22,58 @@ need=(
 	"check:pkg-config --exists check"
 	"libsubunit-dev:pkg-config --exists libsubunit"
 )
-# Extra packages named by the caller (e.g. gateways for the conformance
-# tests): tools/deps.sh nginx haproxy
 for pkg in "$@"; do
 	need+=("$pkg:dpkg-query -W -f=\${Status} $pkg 2>/dev/null | grep -q 'install ok installed'")
 done
+# The real gateways of the conformance tests (tests/gateways).
+optional=(
+	"nginx-light:command -v nginx"
+	"haproxy:command -v haproxy"
+	"caddy:command -v caddy"
+	"varnish:command -v varnishd"
+	"apache2:test -x /usr/sbin/apache2"
+)
 
-missing=()
-for entry in "${need[@]}"; do
-	pkg=${entry%%:*}
-	probe=${entry#*:}
-	if ! bash -c "$probe" >/dev/null 2>&1; then
-		missing+=("$pkg")
-	fi
-done
+missing_of() {
+	local entry pkg probe
+	for entry in "$@"; do
+		pkg=${entry%%:*}
+		probe=${entry#*:}
+		if ! bash -c "$probe" >/dev/null 2>&1; then
+			printf '%s\n' "$pkg"
+		fi
+	done
+}
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+mapfile -t missing < <(missing_of "${need[@]}")
+mapfile -t missing_optional < <(missing_of "${optional[@]}")
+all=("${missing[@]}" "${missing_optional[@]}")
+[ ${#all[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
-	echo "tools/deps.sh: installing ${missing[*]}" >&2
+	echo "tools/deps.sh: installing ${all[*]}" >&2
 	export DEBIAN_FRONTEND=noninteractive
+	# Packages must not start their services: the tests start their own
+	# gateways on loopback. policy-rc.d is the Debian way to say so.
+	policy=/usr/sbin/policy-rc.d
+	own_policy=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy"
+		own_policy=1
+	fi
+	trap '[ $own_policy -eq 1 ] && rm -f "$policy"' EXIT
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	apt-get install -y -qq --no-install-recommends "${all[@]}" >&2
 	exit 0
 fi
 
-echo "tools/deps.sh: missing Debian packages. Install them with:" >&2
-echo "  sudo apt-get install -y ${missing[*]}" >&2
-exit 1
+if [ ${#missing_optional[@]} -gt 0 ]; then
+	echo "tools/deps.sh: gateways not installed (their conformance tests are skipped):" >&2
+	echo "  sudo apt-get install -y --no-install-recommends ${missing_optional[*]}" >&2
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "tools/deps.sh: missing Debian packages. Install them with:" >&2
+	echo "  sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+exit 0

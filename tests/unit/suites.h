@@ -15,5 +15,6 @@ Suite *support_suite(void);
 Suite *http_suite(void);
 Suite *cli_process_suite(void);
 Suite *faults_suite(void);
+Suite *gateways_suite(void);
 
 #endif

@@ -1,0 +1,230 @@
+#include "gateway.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "wire.h"
+#include "xalloc.h"
+
+const char *const gateway_names[] = {"nginx", "haproxy", "caddy", "varnish", "apache"};
+const size_t gateway_count = sizeof gateway_names / sizeof gateway_names[0];
+
+#define GATEWAYS_DIR "tests/gateways"
+
+/* Run argv with stdout/stderr to out_path (or /dev/null), dying with us. */
+static pid_t spawn(char *const argv[], const char *out_path)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(126);
+	int fd = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+int gateway_installed(const char *name)
+{
+	char run[256];
+	snprintf(run, sizeof run, GATEWAYS_DIR "/%s/run", name);
+	char *argv[] = {run, "--installed", NULL};
+	pid_t pid = spawn(argv, NULL);
+	int status;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static char *read_file(const char *path, size_t offset)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return xstrdup("");
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	size_t n = size > (long)offset ? (size_t)size - offset : 0;
+	char *s = xmalloc(n + 1);
+	fseek(f, (long)offset, SEEK_SET);
+	n = fread(s, 1, n, f);
+	s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
+/* Replace every @KEY@ of the template with its value. */
+static char *render(const char *tmpl, const char *const subst[][2], size_t n)
+{
+	size_t cap = strlen(tmpl) * 2 + 1024, len = 0;
+	char *out = xmalloc(cap);
+	for (const char *p = tmpl; *p;) {
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (strncmp(p, subst[i][0], strlen(subst[i][0])) == 0)
+				break;
+		const char *piece = i < n ? subst[i][1] : p;
+		size_t plen = i < n ? strlen(subst[i][1]) : 1;
+		if (len + plen + 1 > cap) {
+			cap = (len + plen + 1) * 2;
+			out = xrealloc(out, cap);
+		}
+		memcpy(out + len, piece, plen);
+		len += plen;
+		p += i < n ? strlen(subst[i][0]) : 1;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* A port the kernel has just handed out; released for the gateway to take. */
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sa;
+	int port = -1;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static int write_config(struct gateway *g, const char *upstream, const char *upstream2)
+{
+	char path[256], port[16];
+	snprintf(path, sizeof path, GATEWAYS_DIR "/%s/gateway.conf.in", g->name);
+	char *tmpl = read_file(path, 0);
+	if (tmpl[0] == '\0') {
+		fprintf(stderr, "gateway %s: no template %s\n", g->name, path);
+		free(tmpl);
+		return -1;
+	}
+	snprintf(port, sizeof port, "%d", g->port);
+	const char *const subst[][2] = {
+		{"@PORT@", port}, {"@UPSTREAM2@", upstream2 ? upstream2 : upstream},
+		{"@UPSTREAM@", upstream}, {"@DIR@", g->dir}, {"@ERROR_LOG@", g->error_log},
+	};
+	char *conf = render(tmpl, subst, sizeof subst / sizeof subst[0]);
+	snprintf(path, sizeof path, "%s/gateway.conf", g->dir);
+	FILE *f = fopen(path, "w");
+	int ok = f != NULL && fputs(conf, f) >= 0;
+	if (f != NULL && fclose(f) != 0)
+		ok = 0;
+	free(tmpl);
+	free(conf);
+	return ok ? 0 : -1;
+}
+
+/* Ready when the port accepts a connection; between attempts wait on the
+ * child's exit for a few ms, so a gateway that fails is seen at once. */
+static int wait_ready(struct gateway *g, int timeout_ms)
+{
+	double deadline = wire_now_ms() + timeout_ms;
+	while (wire_now_ms() < deadline) {
+		int fd = wire_connect("127.0.0.1", g->port, 200);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		int status;
+		if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
+			g->pid = 0;
+			return -1;
+		}
+		poll(NULL, 0, 10);
+	}
+	return -1;
+}
+
+static void remove_dir(const char *dir)
+{
+	if (dir[0] == '\0' || strncmp(dir, "/tmp/upsim-gw-", 14) != 0)
+		return;
+	char *argv[] = {"/bin/rm", "-rf", (char *)dir, NULL};
+	pid_t pid = spawn(argv, NULL);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+int gateway_start(struct gateway *g, const char *name, const char *upstream,
+		  const char *upstream2, int timeout_ms)
+{
+	memset(g, 0, sizeof *g);
+	snprintf(g->name, sizeof g->name, "%s", name);
+	snprintf(g->dir, sizeof g->dir, "/tmp/upsim-gw-%s-XXXXXX", name);
+	if (mkdtemp(g->dir) == NULL) {
+		fprintf(stderr, "gateway %s: mkdtemp: %s\n", name, strerror(errno));
+		return -1;
+	}
+	snprintf(g->error_log, sizeof g->error_log, "%s/error.log", g->dir);
+	g->port = free_port();
+	if (g->port < 0 || write_config(g, upstream, upstream2) != 0) {
+		gateway_stop(g, 0);
+		return -1;
+	}
+	char run[256], out[256];
+	snprintf(run, sizeof run, GATEWAYS_DIR "/%s/run", name);
+	snprintf(out, sizeof out, "%s/run.log", g->dir);
+	char *argv[] = {run, g->dir, NULL};
+	g->pid = spawn(argv, out);
+	if (g->pid > 0 && wait_ready(g, timeout_ms) == 0)
+		return 0;
+	char *log = read_file(out, 0);
+	fprintf(stderr, "gateway %s did not start on port %d:\n%s\n", name, g->port, log);
+	free(log);
+	gateway_stop(g, 1000);
+	return -1;
+}
+
+void gateway_stop(struct gateway *g, int timeout_ms)
+{
+	if (g->pid > 0) {
+		kill(g->pid, SIGTERM);
+		double deadline = wire_now_ms() + timeout_ms;
+		int status;
+		while (waitpid(g->pid, &status, WNOHANG) == 0) {
+			if (wire_now_ms() >= deadline) {
+				kill(g->pid, SIGKILL);
+				waitpid(g->pid, &status, 0);
+				break;
+			}
+			poll(NULL, 0, 10);
+		}
+		g->pid = 0;
+	}
+	remove_dir(g->dir);
+	g->dir[0] = '\0';
+}
+
+char *gateway_error_log(const struct gateway *g, size_t offset)
+{
+	return read_file(g->error_log, offset);
+}
+
+size_t gateway_error_log_size(const struct gateway *g)
+{
+	struct stat st;
+	return stat(g->error_log, &st) == 0 ? (size_t)st.st_size : 0;
+}

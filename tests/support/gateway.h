@@ -1,0 +1,45 @@
+/* gateway: start a real gateway (nginx, HAProxy, Caddy, Varnish, Apache)
+ * on loopback in front of upsim, for the conformance tests.
+ *
+ * Each gateway has a folder tests/gateways/NAME with a config template
+ * (gateway.conf.in: @PORT@, @UPSTREAM@, @UPSTREAM2@, @DIR@, @ERROR_LOG@)
+ * and a `run` script that execs it in the foreground. Every gateway gets a
+ * private temporary folder and a port from the kernel, and dies with the
+ * test process (PR_SET_PDEATHSIG) even when a test fails. */
+#ifndef UPSIM_TEST_GATEWAY_H
+#define UPSIM_TEST_GATEWAY_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The gateways the conformance tests know, in report order. */
+extern const char *const gateway_names[];
+extern const size_t gateway_count;
+
+struct gateway {
+	char name[32];
+	pid_t pid;              /* 0 when not running */
+	int port;               /* where it listens on 127.0.0.1 */
+	char dir[128];          /* its private folder */
+	char error_log[192];    /* the error log it writes */
+};
+
+/* Is NAME's program installed? (`run --installed` exits 0.) */
+int gateway_installed(const char *name);
+
+/* Render NAME's config for upstreams "127.0.0.1:PORT" (upstream2 may be
+ * NULL: then it is upstream too), start it and wait up to timeout_ms until
+ * its port accepts connections. Returns 0, or -1 with the reason and its
+ * output on stderr (g is then stopped and cleaned up). */
+int gateway_start(struct gateway *g, const char *name, const char *upstream,
+		  const char *upstream2, int timeout_ms);
+
+/* SIGTERM (SIGKILL after timeout_ms), reap, remove its folder. */
+void gateway_stop(struct gateway *g, int timeout_ms);
+
+/* The error log's bytes from offset on (a new string), or "" if none. */
+char *gateway_error_log(const struct gateway *g, size_t offset);
+/* The error log's size now. */
+size_t gateway_error_log_size(const struct gateway *g);
+
+#endif
