@@ -1,6 +1,6 @@
 /* expect_load: what real gateways are expected to answer (format v1).
  *
- *   "expect": {"request": "/path",
+ *   "expect": {"request": "/path", "with_backup": false,
  *              "nginx": {"status": 502, "log": "reset by peer", "retried": false},
  *              "haproxy": {"status": 502}}
  *
@@ -52,11 +52,12 @@ struct expect *load_expect(struct jcheck *jc, json_t *parent, const char *defaul
 	if (e->path == NULL)
 		jcheck_fail(jc, "missing \"request\": the rule's path is a pattern, "
 			    "so name the path to probe");
+	jcheck_bool(jc, obj, "with_backup", &e->with_backup);
 	e->gateways = xcalloc(json_object_size(obj), sizeof *e->gateways);
 	const char *key;
 	json_t *v;
 	json_object_foreach(obj, key, v) {
-		if (strcmp(key, "request") == 0)
+		if (strcmp(key, "request") == 0 || strcmp(key, "with_backup") == 0)
 			continue;
 		size_t km = jcheck_push_key(jc, key);
 		load_gateway(jc, v, key, &e->gateways[e->n_gateways++]);

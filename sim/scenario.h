@@ -193,6 +193,7 @@ struct gateway_expect {
 
 struct expect {
 	char *path;             /* the probe: GET path */
+	bool with_backup;       /* the gateway also has a healthy backup upstream */
 	struct gateway_expect *gateways;
 	size_t n_gateways;
 };

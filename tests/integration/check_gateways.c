@@ -2,8 +2,9 @@
  * against the real gateway it names.
  *
  * For each (scenario file, gateway) pair with expectations, the test starts
- * upsim on the scenario, a second upsim on scenarios/healthy.json (the
- * backup upstream of retry drills), and the gateway in front of them, then
+ * upsim on the scenario — plus, for expectations "with_backup", a second
+ * upsim on scenarios/healthy.json as the gateway's backup upstream (retry
+ * drills) — and the gateway in front of them, then
  * sends each probe through the gateway and compares the status the client
  * got and the gateway's error log with the expectation. Every mismatch of
  * the pair is reported, not only the first. A gateway that is not
@@ -11,6 +12,7 @@
  * UPSIM_GATEWAYS=nginx,haproxy limits the run to those gateways. */
 #include <check.h>
 #include <glob.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@
 struct pair {
 	char *file;
 	const char *gateway;
+	bool with_backup;
 };
 
 static struct pair *pairs;
@@ -51,20 +54,22 @@ static int selected(const char *gateway)
 	return 0;
 }
 
-static const struct gateway_expect *find(const struct expect *e, const char *gateway)
+static const struct gateway_expect *find(const struct expect *e, const char *gateway,
+					 bool with_backup)
 {
-	for (size_t i = 0; e != NULL && i < e->n_gateways; i++)
+	for (size_t i = 0; e != NULL && e->with_backup == with_backup && i < e->n_gateways; i++)
 		if (strcmp(e->gateways[i].gateway, gateway) == 0)
 			return &e->gateways[i];
 	return NULL;
 }
 
-static int scenario_expects(const struct scenario *sc, const char *gateway)
+static int scenario_expects(const struct scenario *sc, const char *gateway,
+			    bool with_backup)
 {
-	if (find(sc->expect, gateway))
+	if (find(sc->expect, gateway, with_backup))
 		return 1;
 	for (size_t i = 0; i < sc->n_rules; i++)
-		if (find(sc->rules[i].expect, gateway))
+		if (find(sc->rules[i].expect, gateway, with_backup))
 			return 1;
 	return 0;
 }
@@ -139,28 +144,36 @@ START_TEST(test_gateway_meets_expectations)
 	ck_assert_ptr_nonnull(sc);
 	struct upsim_proc up, backup;
 	ck_assert_int_eq(upsim_start_scenario(&up, p->file, NULL, T_MS), 0);
-	ck_assert_int_eq(upsim_start_scenario(&backup, "scenarios/healthy.json", NULL, T_MS), 0);
 	char primary[96], second[96];
 	snprintf(primary, sizeof primary, "%s:%d", up.host, up.port);
-	snprintf(second, sizeof second, "%s:%d", backup.host, backup.port);
+	if (p->with_backup) {
+		ck_assert_int_eq(upsim_start_scenario(&backup, "scenarios/healthy.json",
+						      NULL, T_MS), 0);
+		snprintf(second, sizeof second, "%s:%d", backup.host, backup.port);
+	}
 	struct gateway g;
-	ck_assert_msg(gateway_start(&g, p->gateway, primary, second, 10000) == 0,
+	ck_assert_msg(gateway_start(&g, p->gateway, primary,
+				    p->with_backup ? second : NULL, 10000) == 0,
 		      "%s did not start", p->gateway);
 	char *report = xstrdup("");
-	const struct gateway_expect *want = find(sc->expect, p->gateway);
+	const struct gateway_expect *want = find(sc->expect, p->gateway, p->with_backup);
 	if (want)
 		probe(&g, sc->expect, want, &report);
-	for (size_t i = 0; i < sc->n_rules; i++)
-		if ((want = find(sc->rules[i].expect, p->gateway)) != NULL)
-			probe(&g, sc->rules[i].expect, want, &report);
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct expect *e = sc->rules[i].expect;
+		if ((want = find(e, p->gateway, p->with_backup)) != NULL)
+			probe(&g, e, want, &report);
+	}
 	gateway_stop(&g, T_MS);
 	ck_assert_int_eq(upsim_stop(&up, SIGTERM, T_MS), 0);
-	ck_assert_int_eq(upsim_stop(&backup, SIGTERM, T_MS), 0);
 	upsim_proc_free(&up);
-	upsim_proc_free(&backup);
+	if (p->with_backup) {
+		ck_assert_int_eq(upsim_stop(&backup, SIGTERM, T_MS), 0);
+		upsim_proc_free(&backup);
+	}
 	scenario_unref(sc);
-	ck_assert_msg(report[0] == '\0', "%s behind %s differs from %s:%s", p->gateway,
-		      "upsim", p->file, report);
+	ck_assert_msg(report[0] == '\0', "%s%s differs from %s:%s", p->gateway,
+		      p->with_backup ? " (with a backup upstream)" : "", p->file, report);
 	free(report);
 }
 END_TEST
@@ -183,9 +196,11 @@ static void collect(void)
 		}
 		for (size_t i = 0; i < files.gl_pathc; i++) {
 			struct scenario *sc = load(files.gl_pathv[i]);
-			if (sc != NULL && scenario_expects(sc, gw)) {
+			for (int b = 0; sc != NULL && b < 2; b++) {
+				if (!scenario_expects(sc, gw, b))
+					continue;
 				pairs = xrealloc(pairs, (n_pairs + 1) * sizeof *pairs);
-				pairs[n_pairs++] = (struct pair){xstrdup(files.gl_pathv[i]), gw};
+				pairs[n_pairs++] = (struct pair){xstrdup(files.gl_pathv[i]), gw, b};
 			}
 			scenario_unref(sc);
 		}

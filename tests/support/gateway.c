@@ -72,12 +72,25 @@ static char *read_file(const char *path, size_t offset)
 	return s;
 }
 
-/* Replace every @KEY@ of the template with its value. */
-static char *render(const char *tmpl, const char *const subst[][2], size_t n)
+/* Replace every @KEY@ of the template with its value. A line that starts
+ * with @IF_BACKUP@ is kept (without the marker) only when there is a
+ * backup upstream. */
+static char *render(const char *tmpl, const char *const subst[][2], size_t n,
+		    int backup)
 {
 	size_t cap = strlen(tmpl) * 2 + 1024, len = 0;
 	char *out = xmalloc(cap);
+	static const char marker[] = "@IF_BACKUP@";
 	for (const char *p = tmpl; *p;) {
+		if ((p == tmpl || p[-1] == '\n') && strncmp(p, marker, sizeof marker - 1) == 0) {
+			if (backup) {
+				p += sizeof marker - 1;
+			} else {
+				const char *eol = strchr(p, '\n');
+				p = eol ? eol + 1 : p + strlen(p);
+				continue;
+			}
+		}
 		size_t i;
 		for (i = 0; i < n; i++)
 			if (strncmp(p, subst[i][0], strlen(subst[i][0])) == 0)
@@ -126,7 +139,7 @@ static int write_config(struct gateway *g, const char *upstream, const char *ups
 		{"@PORT@", port}, {"@UPSTREAM2@", upstream2 ? upstream2 : upstream},
 		{"@UPSTREAM@", upstream}, {"@DIR@", g->dir}, {"@ERROR_LOG@", g->error_log},
 	};
-	char *conf = render(tmpl, subst, sizeof subst / sizeof subst[0]);
+	char *conf = render(tmpl, subst, sizeof subst / sizeof subst[0], upstream2 != NULL);
 	snprintf(path, sizeof path, "%s/gateway.conf", g->dir);
 	FILE *f = fopen(path, "w");
 	int ok = f != NULL && fputs(conf, f) >= 0;

@@ -2,7 +2,8 @@
  * on loopback in front of upsim, for the conformance tests.
  *
  * Each gateway has a folder tests/gateways/NAME with a config template
- * (gateway.conf.in: @PORT@, @UPSTREAM@, @UPSTREAM2@, @DIR@, @ERROR_LOG@)
+ * (gateway.conf.in: @PORT@, @UPSTREAM@, @UPSTREAM2@, @DIR@, @ERROR_LOG@;
+ * lines starting with @IF_BACKUP@ only when there is a backup upstream)
  * and a `run` script that execs it in the foreground. Every gateway gets a
  * private temporary folder and a port from the kernel, and dies with the
  * test process (PR_SET_PDEATHSIG) even when a test fails. */
@@ -27,8 +28,8 @@ struct gateway {
 /* Is NAME's program installed? (`run --installed` exits 0.) */
 int gateway_installed(const char *name);
 
-/* Render NAME's config for upstreams "127.0.0.1:PORT" (upstream2 may be
- * NULL: then it is upstream too), start it and wait up to timeout_ms until
+/* Render NAME's config for upstream "127.0.0.1:PORT" and, if upstream2 is
+ * not NULL, a backup upstream (@UPSTREAM2@ is upstream otherwise), start it and wait up to timeout_ms until
  * its port accepts connections. Returns 0, or -1 with the reason and its
  * output on stderr (g is then stopped and cleaned up). */
 int gateway_start(struct gateway *g, const char *name, const char *upstream,
