@@ -36,7 +36,7 @@ endif
 RUNNER := $(BUILD)/check_upsim
 DEPS_OK := build/.deps-ok
 
-.PHONY: all check asan run deps clean valgrind
+.PHONY: all check asan run deps clean valgrind matrix
 all: $(UPSIM_BIN)
 
 # Installs (as root) or names (otherwise) the Debian packages we need.
@@ -71,10 +71,19 @@ valgrind: $(UPSIM_BIN) $(RUNNER)
 	  UPSIM_BIN=./$(UPSIM_BIN) UPSIM_WRAP="$(VALGRIND)" CK_RUN_SUITE=$$suite $(RUNNER) || exit 1; \
 	done
 
+# Every shipped scenario through every installed gateway: Markdown on
+# stdout, JSON in docs/gateway-matrix.json.
+MATRIX := $(BUILD)/gateway-matrix
+SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
+$(MATRIX): $(BUILD)/tools/gateway_matrix.o $(SIM_OBJ) $(SUPPORT_OBJ)
+	$(CC) $(LDFLAGS_$(FLAVOR)) $(LDFLAGS) -o $@ $^ $(LIBS)
+matrix: $(UPSIM_BIN) $(MATRIX)
+	UPSIM_BIN=./$(UPSIM_BIN) $(MATRIX) docs/gateway-matrix.json
+
 run: $(UPSIM_BIN)
 	./$(UPSIM_BIN) run --listen $(LISTEN) $(SCENARIO)
 
 clean:
 	rm -rf build upsim
 
--include $(SIM_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(SIM_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/tools/gateway_matrix.d

@@ -28,7 +28,12 @@ static void load_gateway(struct jcheck *jc, json_t *obj, const char *name,
 	}
 	jcheck_keys(jc, obj, gateway_keys);
 	long long status;
-	if (jcheck_int(jc, obj, "status", 100, 599, &status) == 1)
+	/* 0: the client gets no valid response at all (the gateway closed or
+	 * reset the connection, or passed non-HTTP bytes through). */
+	if (jcheck_int(jc, obj, "status", 0, 599, &status) == 1 &&
+	    status > 0 && status < 100)
+		jcheck_fail_key(jc, "status", "expected 0 (no valid response) or 100..599");
+	else if (status >= 0)
 		g->status = (int)status;
 	else if (json_object_get(obj, "status") == NULL)
 		jcheck_fail(jc, "missing \"status\": what the client gets through the gateway");

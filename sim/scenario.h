@@ -186,7 +186,7 @@ struct match {
  * the gateway conformance tests, ignored by the server. */
 struct gateway_expect {
 	char *gateway;          /* "nginx", "haproxy", "caddy", "varnish", "apache"... */
-	int status;             /* the status the client gets */
+	int status;             /* the status the client gets; 0: no valid response */
 	char *log;              /* a substring of the gateway's error log, or NULL */
 	int retried;            /* 1: upstream tried again, 0: not, -1: unspecified */
 };

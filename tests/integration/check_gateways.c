@@ -13,7 +13,6 @@
 #include <check.h>
 #include <glob.h>
 #include <stdbool.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,59 +81,24 @@ static struct scenario *load(const char *file)
 	return sc;
 }
 
-/* The status line of what the client received, 0 for none. */
-static int status_of(const struct wire_result *w)
-{
-	int status = 0;
-	if (w->len >= 12 && memcmp(w->bytes, "HTTP/1.", 7) == 0)
-		sscanf((const char *)w->bytes + 9, "%3d", &status);
-	return status;
-}
-
-static int log_shows(const struct gateway *g, size_t offset, const char *needle)
-{
-	double deadline = wire_now_ms() + LOG_MS;
-	for (;;) {
-		char *log = gateway_error_log(g, offset);
-		int found = strstr(log, needle) != NULL;
-		free(log);
-		if (found || wire_now_ms() >= deadline)
-			return found;
-		poll(NULL, 0, 20);
-	}
-}
-
 /* Send the probe through the gateway; append any mismatch to report. */
 static void probe(const struct gateway *g, const struct expect *e,
 		  const struct gateway_expect *want, char **report)
 {
 	ck_assert_msg(want->retried == -1, "%s %s: \"retried\" needs upsim's journal "
 		      "to be checked (not built yet): remove it", g->name, e->path);
-	size_t offset = gateway_error_log_size(g);
-	char req[512];
-	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: upsim.test\r\n"
-		 "Connection: close\r\n\r\n", e->path);
-	int fd = wire_connect("127.0.0.1", g->port, T_MS);
-	ck_assert_int_ge(fd, 0);
-	struct wire_result w = {0};
-	double t0 = wire_now_ms();
-	wire_send_str(fd, req, T_MS);
-	wire_read_until_end(fd, t0, ANSWER_MS, &w);
-	close(fd);
-	int got = status_of(&w);
+	struct gateway_answer a;
+	gateway_probe(g, e->path, ANSWER_MS, want->log, LOG_MS, &a);
 	char *old = *report;
-	if (got != want->status)
+	if (a.status != want->status)
 		*report = xasprintf("%s\n  %s: status %d after %.0f ms, expected %d", old,
-				    e->path, got, w.end_ms, want->status);
-	else if (want->log && !log_shows(g, offset, want->log)) {
-		char *log = gateway_error_log(g, offset);
+				    e->path, a.status, a.ms, want->status);
+	else if (want->log && !strstr(a.log, want->log))
 		*report = xasprintf("%s\n  %s: error log lacks \"%s\"; it says: %.300s", old,
-				    e->path, want->log, log);
-		free(log);
-	}
+				    e->path, want->log, a.log);
 	if (*report != old)
 		free(old);
-	wire_result_free(&w);
+	gateway_answer_free(&a);
 }
 
 START_TEST(test_gateway_meets_expectations)

@@ -44,16 +44,30 @@ static pid_t spawn(char *const argv[], const char *out_path)
 	_exit(127);
 }
 
+/* The program each gateway's run script execs. */
+static const char *program_of(const char *name)
+{
+	static const char *const programs[][2] = {
+		{"nginx", "nginx"}, {"haproxy", "haproxy"}, {"caddy", "caddy"},
+		{"varnish", "varnishd"}, {"apache", "apache2"},
+	};
+	for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++)
+		if (strcmp(programs[i][0], name) == 0)
+			return programs[i][1];
+	return name;
+}
+
 int gateway_installed(const char *name)
 {
-	char run[256];
-	snprintf(run, sizeof run, GATEWAYS_DIR "/%s/run", name);
-	char *argv[] = {run, "--installed", NULL};
-	pid_t pid = spawn(argv, NULL);
-	int status;
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return 0;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	static const char *const dirs[] = {"/usr/sbin/", "/usr/bin/", "/usr/local/sbin/",
+					   "/usr/local/bin/"};
+	char path[256];
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(path, sizeof path, "%s%s", dirs[i], program_of(name));
+		if (access(path, X_OK) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 static char *read_file(const char *path, size_t offset)
@@ -240,4 +254,56 @@ size_t gateway_error_log_size(const struct gateway *g)
 {
 	struct stat st;
 	return stat(g->error_log, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+/* The status of what the client received: "HTTP/1.x DDD" then a space or
+ * CR; 0 for anything else (nothing, or bytes a gateway passed through). */
+static int status_of(const struct wire_result *w)
+{
+	const unsigned char *b = w->bytes;
+	if (w->len < 13 || memcmp(b, "HTTP/1.", 7) != 0 || (b[7] != '0' && b[7] != '1') ||
+	    b[8] != ' ')
+		return 0;
+	for (int i = 9; i < 12; i++)
+		if (b[i] < '0' || b[i] > '9')
+			return 0;
+	if (b[12] != ' ' && b[12] != '\r')
+		return 0;
+	return (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
+}
+
+void gateway_probe(const struct gateway *g, const char *path, int timeout_ms,
+		   const char *needle, int log_ms, struct gateway_answer *out)
+{
+	memset(out, 0, sizeof *out);
+	size_t offset = gateway_error_log_size(g);
+	char req[512];
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: upsim.test\r\n"
+		 "Connection: close\r\n\r\n", path);
+	struct wire_result w = {0};
+	double t0 = wire_now_ms();
+	int fd = wire_connect("127.0.0.1", g->port, timeout_ms);
+	if (fd >= 0) {
+		wire_send_str(fd, req, timeout_ms);
+		wire_read_until_end(fd, t0, timeout_ms, &w);
+		close(fd);
+	}
+	out->status = status_of(&w);
+	out->ms = wire_now_ms() - t0;
+	wire_result_free(&w);
+	/* A gateway may write its log line just after answering. */
+	double deadline = wire_now_ms() + (needle ? log_ms : 0);
+	for (;;) {
+		out->log = gateway_error_log(g, offset);
+		if (needle == NULL || strstr(out->log, needle) || wire_now_ms() >= deadline)
+			return;
+		free(out->log);
+		poll(NULL, 0, 20);
+	}
+}
+
+void gateway_answer_free(struct gateway_answer *a)
+{
+	free(a->log);
+	a->log = NULL;
 }

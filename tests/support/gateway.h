@@ -25,7 +25,7 @@ struct gateway {
 	char error_log[192];    /* the error log it writes */
 };
 
-/* Is NAME's program installed? (`run --installed` exits 0.) */
+/* Is NAME's program installed (in /usr/sbin, /usr/bin or /usr/local)? */
 int gateway_installed(const char *name);
 
 /* Render NAME's config for upstream "127.0.0.1:PORT" and, if upstream2 is
@@ -37,6 +37,20 @@ int gateway_start(struct gateway *g, const char *name, const char *upstream,
 
 /* SIGTERM (SIGKILL after timeout_ms), reap, remove its folder. */
 void gateway_stop(struct gateway *g, int timeout_ms);
+
+/* What a client got for one GET through the gateway. */
+struct gateway_answer {
+	int status;             /* from the status line; 0: no response */
+	double ms;              /* until the gateway ended the connection */
+	char *log;              /* error log lines written meanwhile (new string) */
+};
+
+/* GET path through g with Connection: close, read to the end (at most
+ * timeout_ms), then collect the error log lines it caused: waits up to
+ * log_ms for needle to appear when needle is not NULL. */
+void gateway_probe(const struct gateway *g, const char *path, int timeout_ms,
+		   const char *needle, int log_ms, struct gateway_answer *out);
+void gateway_answer_free(struct gateway_answer *a);
 
 /* The error log's bytes from offset on (a new string), or "" if none. */
 char *gateway_error_log(const struct gateway *g, size_t offset);
