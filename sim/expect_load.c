@@ -27,7 +27,7 @@ static void load_gateway(struct jcheck *jc, json_t *obj, const char *name,
 		return;
 	}
 	jcheck_keys(jc, obj, gateway_keys);
-	long long status;
+	long long status = -1;
 	/* 0: the client gets no valid response at all (the gateway closed or
 	 * reset the connection, or passed non-HTTP bytes through). */
 	if (jcheck_int(jc, obj, "status", 0, 599, &status) == 1 &&
