@@ -187,6 +187,8 @@ struct match {
 struct gateway_expect {
 	char *gateway;          /* "nginx", "haproxy", "caddy", "varnish", "apache"... */
 	int status;             /* the status the client gets; 0: no valid response */
+	int also[3];            /* other statuses seen for the same probe (racy gateways) */
+	size_t n_also;
 	char *log;              /* a substring of the gateway's error log, or NULL */
 	int retried;            /* 1: upstream tried again, 0: not, -1: unspecified */
 };
