@@ -157,18 +157,28 @@ START_TEST(test_delay_holds_the_first_byte)
 }
 END_TEST
 
+/* GET path on a new connection: when its first byte came, in ms. */
+static double first_byte_ms(const char *path)
+{
+	char req[128];
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+	struct wire_result w = {0};
+	int fd = connect_proc(&proc);
+	double t0 = wire_now_ms();
+	wire_send_str(fd, req, T_MS);
+	ck_assert_int_eq(wire_read_bytes(fd, 1, t0, T_MS, &w), 0);
+	double ms = w.first_ms;
+	close(fd);
+	wire_result_free(&w);
+	return ms;
+}
+
 START_TEST(test_uniform_delay_stays_in_range)
 {
 	for (int i = 0; i < 3; i++) {
-		struct wire_result w = {0};
-		int fd = connect_proc(&proc);
-		double t0 = wire_now_ms();
-		wire_send_str(fd, "GET /delay-uniform HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
-		ck_assert_int_eq(wire_read_bytes(fd, 1, t0, T_MS, &w), 0);
-		ck_assert_msg(w.first_ms >= 98 && w.first_ms <= 200 + slack_ms(),
-			      "first byte at %.1f ms, expected 100..200 ms", w.first_ms);
-		close(fd);
-		wire_result_free(&w);
+		double ms = first_byte_ms("/delay-uniform");
+		ck_assert_msg(ms >= 98 && ms <= 200 + slack_ms(),
+			      "first byte at %.1f ms, expected 100..200 ms", ms);
 	}
 }
 END_TEST
@@ -177,15 +187,8 @@ START_TEST(test_lognormal_delay_is_seeded_and_near_its_median)
 {
 	/* sigma 0.1: a draw outside 60..170 ms has odds below 1e-6, and the
 	 * seed makes the draw the same on every run anyway. */
-	struct wire_result w = {0};
-	int fd = connect_proc(&proc);
-	double t0 = wire_now_ms();
-	wire_send_str(fd, "GET /delay-lognormal HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
-	ck_assert_int_eq(wire_read_bytes(fd, 1, t0, T_MS, &w), 0);
-	ck_assert_msg(w.first_ms >= 60 && w.first_ms <= 170 + slack_ms(),
-		      "first byte at %.1f ms", w.first_ms);
-	close(fd);
-	wire_result_free(&w);
+	double ms = first_byte_ms("/delay-lognormal");
+	ck_assert_msg(ms >= 60 && ms <= 170 + slack_ms(), "first byte at %.1f ms", ms);
 }
 END_TEST
 
