@@ -98,16 +98,16 @@ void conn_reset_socket(int fd)
 	connect(fd, &sa, sizeof sa);
 }
 
-static uint64_t deadline_in(const struct conn *c, uint64_t ns)
+/* Fire c's timer ns from now. */
+static void arm_in(struct conn *c, uint64_t ns)
 {
-	(void)c;
-	return loop_now() + ns;
+	loop_timer_at(c->env->loop, &c->timer, loop_now() + ns);
 }
 
 void conn_delay(struct conn *c, uint64_t delay_ns)
 {
 	suspend(c, WAIT_DELAY);
-	loop_timer_at(c->env->loop, &c->timer, deadline_in(c, delay_ns));
+	arm_in(c, delay_ns);
 }
 
 void conn_pause_read(struct conn *c, uint64_t deadline_ns)
@@ -145,7 +145,7 @@ static void reset_after_flush(struct conn *c, enum conn_wait why)
 static void hold(struct conn *c)
 {
 	suspend(c, WAIT_HELD);
-	loop_timer_at(c->env->loop, &c->timer, deadline_in(c, c->env->hang_cap_ns));
+	arm_in(c, c->env->hang_cap_ns);
 }
 
 static void end_exchange(struct conn *c, enum ending how)
@@ -172,7 +172,7 @@ void conn_hang(struct conn *c, uint64_t for_ns, enum ending then)
 	}
 	suspend(c, WAIT_HANG);
 	c->ending = then;
-	loop_timer_at(c->env->loop, &c->timer, deadline_in(c, for_ns));
+	arm_in(c, for_ns);
 }
 
 /* Write what the pacer allows now; come back on a timer or EPOLLOUT. */
@@ -217,7 +217,7 @@ void conn_write_raw(struct conn *c, const struct pace *pace, enum ending then)
 void conn_idle_close(struct conn *c, uint64_t idle_ns)
 {
 	c->wait = WAIT_IDLE_CLOSE;
-	loop_timer_at(c->env->loop, &c->timer, deadline_in(c, idle_ns));
+	arm_in(c, idle_ns);
 }
 
 void conn_after_response(struct conn *c, const struct after *after,

@@ -124,7 +124,3 @@ int fault_takes(const struct fault_info *f, const char *key)
 	return 0;
 }
 
-int fault_writes_raw(enum fault_kind kind)
-{
-	return kind >= FAULT_TRUNCATE;
-}

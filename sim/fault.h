@@ -44,7 +44,4 @@ int fault_takes(const struct fault_info *f, const char *key);
 /* Every parameter key any fault takes, NULL-ended (for unknown-key checks). */
 extern const char *const fault_param_keys[];
 
-/* Does this fault write bytes of its own (the raw path)? */
-int fault_writes_raw(enum fault_kind kind);
-
 #endif
