@@ -36,8 +36,14 @@ endif
 RUNNER := $(BUILD)/check_upsim
 DEPS_OK := build/.deps-ok
 
+.DEFAULT_GOAL := all
 .PHONY: all check asan run deps clean valgrind matrix
 all: $(UPSIM_BIN)
+
+# Further targets (bench, fuzz, ...) live in mk/, one file each; a file
+# may add phony targets to CHECK_EXTRA for `make check` to run too.
+CHECK_EXTRA :=
+-include $(wildcard mk/*.mk)
 
 # Installs (as root) or names (otherwise) the Debian packages we need.
 $(DEPS_OK): tools/deps.sh
@@ -55,7 +61,7 @@ $(UPSIM_BIN): $(SIM_OBJ) $(MAIN_OBJ)
 $(RUNNER): $(SIM_OBJ) $(TEST_OBJ)
 	$(CC) $(LDFLAGS_$(FLAVOR)) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
-check: $(UPSIM_BIN) $(RUNNER)
+check: $(UPSIM_BIN) $(RUNNER) $(CHECK_EXTRA)
 	UPSIM_BIN=./$(UPSIM_BIN) $(RUNNER)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
