@@ -8,7 +8,7 @@ SCENARIO ?= scenarios/healthy.json
 LISTEN   ?= 127.0.0.1:8080
 
 CC       ?= cc
-PKGS     := libmicrohttpd jansson gnutls
+PKGS     := libmicrohttpd jansson gnutls libcurl
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS_release := -O2 -g
 CFLAGS_asan    := -O1 -g -fno-omit-frame-pointer \

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "units.h"
 
@@ -13,6 +14,8 @@ struct behave *behave_new(struct scenario *sc)
 	b->refs = 1;
 	b->scenario = scenario_ref(sc);
 	b->rules = xcalloc(sc->n_rules + 1, sizeof *b->rules);
+	for (size_t i = 0; i < sc->n_rules; i++)
+		b->rules[i].picked = xcalloc(sc->rules[i].n_actions, sizeof *b->rules[i].picked);
 	behave_reset(b);
 	return b;
 }
@@ -27,6 +30,8 @@ void behave_unref(struct behave *b)
 {
 	if (b == NULL || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	for (size_t i = 0; i < b->scenario->n_rules; i++)
+		free(b->rules[i].picked);
 	scenario_unref(b->scenario);
 	free(b->rules);
 	free(b);
@@ -37,7 +42,15 @@ void behave_reset(struct behave *b)
 	for (size_t i = 0; i <= b->scenario->n_rules; i++) {
 		rng_seed(&b->rules[i].rng, b->scenario->seed, i);
 		b->rules[i].count = 0;
+		if (i < b->scenario->n_rules)
+			memset(b->rules[i].picked, 0, b->scenario->rules[i].n_actions *
+			       sizeof *b->rules[i].picked);
 	}
+}
+
+void behave_took_defaults(struct behave *b)
+{
+	b->rules[b->scenario->n_rules].count++;
 }
 
 static size_t pick_weighted(struct behave_rule *st, const struct rule *r)
@@ -60,19 +73,25 @@ static size_t pick_sequence(uint64_t nth, const struct rule *r)
 	return r->cycle ? (size_t)(nth % r->n_actions) : r->n_actions - 1;
 }
 
-const struct action *behave_pick(struct behave *b, const struct rule *r)
+static size_t pick_index(struct behave_rule *st, const struct rule *r, uint64_t nth)
 {
-	struct behave_rule *st = &b->rules[r->index];
-	uint64_t nth = st->count++;
 	switch (r->behaviour) {
 	case BEHAVE_CHOOSE:
-		return &r->actions[pick_weighted(st, r)];
+		return pick_weighted(st, r);
 	case BEHAVE_SEQUENCE:
-		return &r->actions[pick_sequence(nth, r)];
+		return pick_sequence(nth, r);
 	case BEHAVE_RESPOND:
 		break;
 	}
-	return &r->actions[0];
+	return 0;
+}
+
+const struct action *behave_pick(struct behave *b, const struct rule *r)
+{
+	struct behave_rule *st = &b->rules[r->index];
+	size_t i = pick_index(st, r, st->count++);
+	st->picked[i]++;
+	return &r->actions[i];
 }
 
 struct rng *behave_stream(struct behave *b, const struct rule *r)

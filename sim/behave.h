@@ -16,6 +16,7 @@
 struct behave_rule {
 	struct rng rng;
 	uint64_t count;         /* requests this rule has taken */
+	uint64_t *picked;       /* per action: times drawn (rules only) */
 };
 
 struct behave {
@@ -37,6 +38,9 @@ void behave_reset(struct behave *b);
 /* The action the next request matched by rule r gets (borrowed from the
  * scenario). Advances the rule's sequence or stream. */
 const struct action *behave_pick(struct behave *b, const struct rule *r);
+
+/* A request matched no rule: count it for the defaults. */
+void behave_took_defaults(struct behave *b);
 
 /* The random stream of rule r, or of the defaults when r is NULL. Delays
  * and garbage are drawn from it after the action is picked. */

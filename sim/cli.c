@@ -11,6 +11,7 @@ const char cli_usage[] =
 	"Usage: upsim run [OPTIONS] SCENARIO.json   serve a scenario\n"
 	"       upsim validate FILE...               check scenario files\n"
 	"       upsim faults                         list the fault catalogue\n"
+	"       upsim ctl [OPTIONS] COMMAND ...      steer a running upsim (ctl --help)\n"
 	"       upsim --help | --version\n"
 	"\n"
 	"upsim is a fault-injection upstream: point a gateway at it and it plays\n"
@@ -24,22 +25,50 @@ const char cli_usage[] =
 	"      --max-connections N    connections held open at once (default 10000)\n"
 	"      --hang-cap DURATION    no hang lasts longer than this (default 10m);\n"
 	"                             then the connection is closed with a FIN\n"
+	"      --admin ADDR:PORT      serve the admin API there (a bare PORT means\n"
+	"                             127.0.0.1:PORT; port 0 = a free port)\n"
+	"      --admin-token TOKEN    require \"Authorization: Bearer TOKEN\" on the\n"
+	"                             admin API (or set UPSIM_ADMIN_TOKEN); needed\n"
+	"                             for an admin address other than loopback\n"
+	"      --journal FILE         append every journal record to FILE (JSON lines)\n"
+	"      --journal-size N       records kept for GET /v1/journal (default 65536)\n"
+	"      --request-id-header H  count attempts per value of header H\n"
+	"                             (default X-Request-Id)\n"
+	"      --access-log FILE      a line per request to FILE (\"-\": stderr)\n"
+	"      --log-format FORMAT    text (default) or json, for logs and access log\n"
+	"      --duration DURATION    exit (0) after this long\n"
+	"      --drill-ttl DURATION   serve a healthy scenario after this long unless\n"
+	"                             renewed (POST /v1/renew, upsim ctl renew)\n"
 	"  -v, --verbose              log debug details, libmicrohttpd's included\n"
 	"\n"
 	"When ready, run prints one JSON line on stdout:\n"
-	"  {\"event\":\"ready\",\"listen\":\"127.0.0.1:40123\",\"pid\":...,\"scenario\":...}\n"
+	"  {\"event\":\"ready\",\"listen\":\"127.0.0.1:40123\",\"admin\":\"127.0.0.1:40124\",\n"
+	"   \"pid\":...,\"scenario\":...}\n"
 	"SIGTERM or SIGINT stops it (exit 0); SIGHUP reloads the scenario file.\n"
 	"\n"
 	"Exit codes: 0 ok, 1 runtime failure, 2 usage error or invalid scenario.\n"
-	"Scenario reference: docs/scenarios.md\n";
+	"Scenario reference: docs/scenarios.md; admin API: docs/admin-api.md\n";
 
-enum { OPT_READY_FILE = 256, OPT_MAX_CONNECTIONS, OPT_HANG_CAP };
+enum {
+	OPT_READY_FILE = 256, OPT_MAX_CONNECTIONS, OPT_HANG_CAP, OPT_ADMIN,
+	OPT_ADMIN_TOKEN, OPT_JOURNAL, OPT_JOURNAL_SIZE, OPT_REQUEST_ID_HEADER,
+	OPT_ACCESS_LOG, OPT_LOG_FORMAT, OPT_DURATION, OPT_DRILL_TTL,
+};
 
 static const struct option run_options[] = {
 	{"listen", required_argument, NULL, 'l'},
 	{"ready-file", required_argument, NULL, OPT_READY_FILE},
 	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
 	{"hang-cap", required_argument, NULL, OPT_HANG_CAP},
+	{"admin", required_argument, NULL, OPT_ADMIN},
+	{"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
+	{"journal", required_argument, NULL, OPT_JOURNAL},
+	{"journal-size", required_argument, NULL, OPT_JOURNAL_SIZE},
+	{"request-id-header", required_argument, NULL, OPT_REQUEST_ID_HEADER},
+	{"access-log", required_argument, NULL, OPT_ACCESS_LOG},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{"duration", required_argument, NULL, OPT_DURATION},
+	{"drill-ttl", required_argument, NULL, OPT_DRILL_TTL},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -55,6 +84,63 @@ static int parse_count(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* A positive duration for option name. */
+static int parse_positive_duration(const char *name, const char *arg, uint64_t *out,
+				   char *errbuf, size_t errlen)
+{
+	const char *why = NULL;
+	if (units_parse_duration(arg, out, &why) == 0 && *out > 0)
+		return 0;
+	snprintf(errbuf, errlen, "--%s: %s", name, why ? why : "must be more than 0");
+	return -1;
+}
+
+static int parse_log_format(const char *arg, struct cli *out, char *errbuf, size_t errlen)
+{
+	if (strcmp(arg, "text") == 0)
+		out->log_format = CLI_LOG_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		out->log_format = CLI_LOG_JSON;
+	else {
+		snprintf(errbuf, errlen, "--log-format: expected text or json");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
+			size_t errlen)
+{
+	switch (c) {
+	case 'l': out->listen = arg; return 0;
+	case 'v': out->verbose = true; return 0;
+	case OPT_READY_FILE: out->ready_file = arg; return 0;
+	case OPT_ADMIN: out->admin = arg; return 0;
+	case OPT_ADMIN_TOKEN: out->admin_token = arg; return 0;
+	case OPT_JOURNAL: out->journal_file = arg; return 0;
+	case OPT_REQUEST_ID_HEADER: out->request_id_header = arg; return 0;
+	case OPT_ACCESS_LOG: out->access_log = arg; return 0;
+	case OPT_LOG_FORMAT: return parse_log_format(arg, out, errbuf, errlen);
+	case OPT_DURATION:
+		return parse_positive_duration("duration", arg, &out->duration_us, errbuf, errlen);
+	case OPT_DRILL_TTL:
+		return parse_positive_duration("drill-ttl", arg, &out->drill_ttl_us, errbuf, errlen);
+	case OPT_HANG_CAP:
+		return parse_positive_duration("hang-cap", arg, &out->hang_cap_us, errbuf, errlen);
+	case OPT_MAX_CONNECTIONS:
+		if (parse_count(arg, 1, 10000000, &out->max_connections) == 0)
+			return 0;
+		snprintf(errbuf, errlen, "--max-connections: expected 1..10000000");
+		return -1;
+	case OPT_JOURNAL_SIZE:
+		if (parse_count(arg, 1, 10000000, &out->journal_size) == 0)
+			return 0;
+		snprintf(errbuf, errlen, "--journal-size: expected 1..10000000");
+		return -1;
+	}
+	return -1;
+}
+
 static int parse_options(int argc, char **argv, struct cli *out, char *errbuf,
 			 size_t errlen)
 {
@@ -62,30 +148,17 @@ static int parse_options(int argc, char **argv, struct cli *out, char *errbuf,
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+l:vh", run_options, NULL)) != -1) {
-		switch (c) {
-		case 'l': out->listen = optarg; break;
-		case OPT_READY_FILE: out->ready_file = optarg; break;
-		case 'v': out->verbose = true; break;
-		case 'h': out->command = CLI_HELP; return 0;
-		case OPT_MAX_CONNECTIONS:
-			if (parse_count(optarg, 1, 10000000, &out->max_connections) == 0)
-				break;
-			snprintf(errbuf, errlen, "--max-connections: expected 1..10000000");
-			return -1;
-		case OPT_HANG_CAP: {
-			const char *why = NULL;
-			if (units_parse_duration(optarg, &out->hang_cap_us, &why) == 0 &&
-			    out->hang_cap_us > 0)
-				break;
-			snprintf(errbuf, errlen, "--hang-cap: %s",
-				 why ? why : "must be more than 0");
-			return -1;
+		if (c == 'h') {
+			out->command = CLI_HELP;
+			return 0;
 		}
-		default:
+		if (c == '?' || c == ':') {
 			snprintf(errbuf, errlen, "unknown or incomplete option: %s",
 				 argv[optind - 1]);
 			return -1;
 		}
+		if (parse_option(c, optarg, out, errbuf, errlen) != 0)
+			return -1;
 	}
 	out->files = argv + optind;
 	out->n_files = argc - optind;
@@ -98,6 +171,8 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 	out->listen = "127.0.0.1:8080";
 	out->max_connections = 10000;
 	out->hang_cap_us = CLI_DEFAULT_HANG_CAP_US;
+	out->journal_size = 65536;
+	out->request_id_header = "X-Request-Id";
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	if (cmd == NULL) {
 		snprintf(errbuf, errlen, "missing command (try upsim --help)");
@@ -118,6 +193,12 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 		out->command = CLI_VALIDATE;
 	else if (strcmp(cmd, "faults") == 0) {
 		out->command = CLI_FAULTS;
+		return 0;
+	} else if (strcmp(cmd, "ctl") == 0) {
+		/* ctl parses its own options (ctl.c). */
+		out->command = CLI_CTL;
+		out->files = argv + 2;
+		out->n_files = argc - 2;
 		return 0;
 	}
 	else {

@@ -12,6 +12,12 @@ enum cli_command {
 	CLI_RUN,
 	CLI_VALIDATE,
 	CLI_FAULTS,
+	CLI_CTL,
+};
+
+enum log_format_opt {
+	CLI_LOG_TEXT = 0,
+	CLI_LOG_JSON,
 };
 
 /* Ten minutes: long past any gateway's read timeout. */
@@ -23,8 +29,18 @@ struct cli {
 	const char *ready_file;         /* run: NULL for none */
 	unsigned max_connections;       /* run */
 	uint64_t hang_cap_us;           /* run */
+	const char *admin;              /* run: ADDR:PORT of the admin API; NULL: none */
+	const char *admin_token;        /* run: NULL: none (from the environment too) */
+	const char *journal_file;       /* run: NULL: none */
+	unsigned journal_size;          /* run: records kept for the admin API */
+	const char *request_id_header;  /* run */
+	const char *access_log;         /* run: NULL: none; "-": stderr */
+	enum log_format_opt log_format; /* run */
+	uint64_t duration_us;           /* run: 0: until stopped */
+	uint64_t drill_ttl_us;          /* run: 0: no expiry */
 	bool verbose;
-	char **files;                   /* run: one scenario; validate: many */
+	char **files;                   /* run: one scenario; validate: many;
+					   ctl: the arguments after "ctl" */
 	int n_files;                    /* borrowed from argv */
 };
 

@@ -20,6 +20,13 @@
 #define FLUSH_LIMIT_NS 5000000000ULL
 
 static void on_timer(struct loop_timer *t);
+
+/* The first word on how an exchange ended is the true one. */
+static void settle(struct conn *c, enum outcome o)
+{
+	if (c->ex != NULL && c->ex->outcome == OUTCOME_NONE)
+		c->ex->outcome = o;
+}
 static void on_socket(struct loop_io *io, uint32_t events);
 
 struct conn *conn_new(const struct conn_env *env, struct MHD_Connection *mhd, int fd)
@@ -144,6 +151,7 @@ static void reset_after_flush(struct conn *c, enum conn_wait why)
 
 static void hold(struct conn *c)
 {
+	settle(c, OUTCOME_HUNG);
 	suspend(c, WAIT_HELD);
 	arm_in(c, c->env->hang_cap_ns);
 }
@@ -152,6 +160,7 @@ static void end_exchange(struct conn *c, enum ending how)
 {
 	switch (how) {
 	case END_RESET:
+		settle(c, OUTCOME_RST);
 		suspend(c, WAIT_FLUSH_RESET);
 		reset_after_flush(c, WAIT_FLUSH_RESET);
 		return;
@@ -161,6 +170,7 @@ static void end_exchange(struct conn *c, enum ending how)
 	case END_CLOSE:
 		break;
 	}
+	settle(c, OUTCOME_FIN);
 	conn_drop(c); /* MHD closes: shutdown(SHUT_WR), a FIN */
 }
 
@@ -201,6 +211,7 @@ static void write_some(struct conn *c)
 			watch(c, true);
 			return;
 		}
+		settle(c, OUTCOME_CLIENT_CLOSED);
 		conn_drop(c); /* the peer is gone: nothing left to pace */
 		return;
 	}
@@ -296,6 +307,7 @@ static void on_socket(struct loop_io *io, uint32_t events)
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 		/* The client left while we held its request: let MHD free it
 		 * instead of keeping the descriptor until a timer fires. */
+		settle(c, OUTCOME_CLIENT_CLOSED);
 		conn_drop(c);
 		return;
 	}

@@ -15,6 +15,7 @@
 #include "behave.h"
 #include "loop.h"
 #include "pace.h"
+#include "record.h"
 #include "render.h"
 #include "scenario.h"
 
@@ -28,6 +29,7 @@ struct conn_env {
 	 * is only picked up by the next MHD_run, and nothing else wakes it. */
 	void (*wake_mhd)(void *arg);
 	void *wake_arg;
+	bool stopping;          /* upsim is shutting down */
 };
 
 /* One request from its headers to MHD's completion callback. */
@@ -45,6 +47,14 @@ struct exchange {
 	uint64_t read_start_ns; /* read.rate: when the body began */
 	struct render render;   /* raw path */
 	struct pacer pacer;
+	bool raw;               /* the response went out raw (render, pacer) */
+	/* for the journal */
+	uint64_t start_ns;      /* loop_now() when the headers were in */
+	int64_t start_wall_us;
+	int action_index;       /* within choose/sequence; -1: none */
+	unsigned conn_request;  /* 1 for the first request on its connection */
+	char *method, *path, *request_id;
+	enum outcome outcome;   /* OUTCOME_NONE until known */
 };
 
 /* Why a connection waits on its timer. */
@@ -64,6 +74,7 @@ struct conn {
 	const struct conn_env *env;
 	struct MHD_Connection *mhd;
 	int fd;
+	uint64_t id;            /* the journal's connection id */
 	unsigned requests;      /* requests begun on this connection */
 	bool suspended;
 	bool watching;          /* io is in the loop */

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fault.h"
 #include "log.h"
@@ -20,6 +21,30 @@ static const char *lookup_query(void *ctx, const char *name)
 	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
 
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* What the journal will need of the request, taken while MHD has it. */
+static void note_request(struct exchange *ex, struct conn *c,
+			 const struct exchange_env *env, struct MHD_Connection *mhd,
+			 const char *url, const char *method)
+{
+	ex->start_ns = loop_now();
+	ex->start_wall_us = wall_us();
+	ex->conn_request = c->requests;
+	ex->method = xstrdup(method);
+	ex->path = xstrdup(url);
+	const char *id = env->request_id_header
+		? MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, env->request_id_header)
+		: NULL;
+	if (id != NULL)
+		ex->request_id = xstrdup(id);
+}
+
 /* Match, pick and draw once the headers are in: every random draw of a
  * request happens here, in arrival order, so runs repeat exactly. */
 static struct exchange *decide(struct behave *b, struct MHD_Connection *mhd,
@@ -33,7 +58,13 @@ static struct exchange *decide(struct behave *b, struct MHD_Connection *mhd,
 		.header = lookup_header, .query = lookup_query, .ctx = mhd,
 	};
 	ex->rule = match_first(sc, &req);
-	const struct action *picked = ex->rule ? behave_pick(b, ex->rule) : &sc->defaults;
+	const struct action *picked = &sc->defaults;
+	if (ex->rule != NULL)
+		picked = behave_pick(b, ex->rule);
+	else
+		behave_took_defaults(b);
+	ex->action_index = ex->rule && ex->rule->behaviour != BEHAVE_RESPOND
+		? (int)(picked - ex->rule->actions) : -1;
 	scenario_resolve(sc, picked, &ex->action);
 	struct rng *stream = behave_stream(b, ex->rule);
 	ex->delay_ns = behave_draw_us(stream, &ex->action.delay) * 1000;
@@ -71,6 +102,7 @@ static void respond_raw(struct conn *c, struct exchange *ex)
 	render_response(a, ex->seed, ex->head, !faulty, &ex->render);
 	enum ending then = faulty ? a->fault.then
 			   : a->after.kind == AFTER_RESET ? END_RESET : END_CLOSE;
+	ex->raw = true;
 	conn_write_raw(c, &a->pace, then);
 }
 
@@ -92,8 +124,10 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex,
 	}
 	switch (a->fault.kind) {
 	case FAULT_CLOSE:
+		ex->outcome = OUTCOME_FIN;
 		return MHD_NO; /* MHD closes: a FIN, no byte */
 	case FAULT_RESET:
+		ex->outcome = OUTCOME_RST;
 		conn_reset_socket(c->fd);
 		return MHD_NO;
 	case FAULT_HANG:
@@ -152,11 +186,17 @@ static void consume_body(struct conn *c, struct exchange *ex, size_t *size)
 }
 
 /* The previous response left "on the next request: close/reset". */
-static enum MHD_Result close_on_arrival(struct conn *c)
+static enum MHD_Result close_on_arrival(struct conn *c, const struct exchange_env *env,
+					struct behave *b, const char *url,
+					const char *method)
 {
-	if (c->on_next == AFTER_NEXT_RESET)
+	bool reset = c->on_next == AFTER_NEXT_RESET;
+	if (reset)
 		conn_reset_socket(c->fd);
 	c->on_next = 0;
+	exchange_refused(c, env, b->scenario, url, method,
+			 reset ? OUTCOME_RST : OUTCOME_FIN,
+			 "the previous response's after: on_next_request");
 	return MHD_NO;
 }
 
@@ -171,7 +211,7 @@ static bool acts_on_headers(const struct exchange *ex)
  * on that last call keeps keep-alive working (MHD 0.9.75 sends
  * "Connection: close" on every reply queued on the first call). */
 enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
-				struct exchange_stats *stats,
+				const struct exchange_env *env,
 				struct MHD_Connection *mhd, const char *url,
 				const char *method, size_t *upload_data_size,
 				void **req_cls)
@@ -183,15 +223,15 @@ enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
 		if (c->wait == WAIT_IDLE_RESET) {
 			/* after: reset still flushing: the RST wins the race. */
 			conn_reset_socket(c->fd);
+			exchange_refused(c, env, b->scenario, url, method, OUTCOME_RST,
+					 "the previous response's after: reset");
 			return MHD_NO;
 		}
 		if (c->on_next)
-			return close_on_arrival(c);
+			return close_on_arrival(c, env, b, url, method);
 		ex = decide(b, mhd, url, method);
+		note_request(ex, c, env, mhd, url, method);
 		*req_cls = c->ex = ex;
-		stats->requests++;
-		if (ex->action.fault.kind != FAULT_NONE)
-			stats->faults++;
 		return acts_on_headers(ex) ? act(c, ex, mhd) : MHD_YES;
 	}
 	if (ex->drop)
@@ -200,15 +240,75 @@ enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
 		consume_body(c, ex, upload_data_size);
 		return MHD_YES;
 	}
-	enum MHD_Result ret = act(c, ex, mhd);
-	if (ex->answered)
-		stats->answered++;
-	return ret;
+	return act(c, ex, mhd);
+}
+
+/* How the exchange ended, when nothing on the way said so. */
+static enum outcome final_outcome(const struct exchange *ex, bool stopping,
+				  enum MHD_RequestTerminationCode toe)
+{
+	if (ex->outcome != OUTCOME_NONE)
+		return ex->outcome;
+	if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return OUTCOME_RESPONSE;
+	if (stopping || toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+		return OUTCOME_SHUTDOWN;
+	return OUTCOME_CLIENT_CLOSED;
+}
+
+/* Faults that send no status line, or none of their own. */
+static bool sends_status(const struct exchange *ex)
+{
+	switch (ex->action.fault.kind) {
+	case FAULT_CLOSE:
+	case FAULT_RESET:
+	case FAULT_HANG:
+	case FAULT_NO_CONTINUE:
+	case FAULT_GARBAGE:
+	case FAULT_BANNER:
+	case FAULT_RAW:
+		return false;
+	default:
+		return ex->answered || (ex->raw && ex->pacer.pos > 0);
+	}
+}
+
+static void journal_exchange(struct conn *c, struct exchange *ex,
+			     const struct exchange_env *env, enum outcome how)
+{
+	struct record r = {
+		.kind = RECORD_REQUEST,
+		.time_us = ex->start_wall_us,
+		.conn = c ? c->id : 0,
+		.conn_request = ex->conn_request,
+		.method = ex->method, .path = ex->path, .request_id = ex->request_id,
+		.phase = xstrdup(env->phase),
+		.scenario = xstrdup(ex->behave->scenario->name),
+		.rule = ex->rule ? xstrdup(ex->rule->name) : NULL,
+		.action = ex->action_index,
+		.outcome = how,
+		.raw = ex->raw,
+		.bytes = ex->raw ? ex->pacer.pos
+		       : ex->answered && !ex->head ? ex->action.body_len : 0,
+		.duration_us = (loop_now() - ex->start_ns) / 1000,
+	};
+	enum fault_kind fk = ex->action.fault.kind;
+	if (fk != FAULT_NONE)
+		r.fault = fault_by_kind(fk)->name;
+	if (sends_status(ex))
+		r.status = ex->action.status;
+	if (ex->request_id != NULL && env->attempts != NULL)
+		r.attempt = attempts_count(env->attempts, ex->request_id);
+	ex->method = ex->path = ex->request_id = NULL; /* the record owns them */
+	journal_add(env->journal, &r, fk);
 }
 
 void exchange_completed(struct conn *c, struct exchange *ex,
+			const struct exchange_env *env,
 			enum MHD_RequestTerminationCode toe)
 {
+	bool stopping = c != NULL && c->env->stopping;
+	journal_exchange(c, ex, env, final_outcome(ex, stopping, toe));
 	if (c != NULL) {
 		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 			conn_after_response(c, &ex->action.after,
@@ -219,4 +319,22 @@ void exchange_completed(struct conn *c, struct exchange *ex,
 	render_free(&ex->render);
 	behave_unref(ex->behave);
 	free(ex);
+}
+
+void exchange_refused(struct conn *c, const struct exchange_env *env,
+		      struct scenario *sc, const char *url, const char *method,
+		      enum outcome how, const char *why)
+{
+	struct record r = {
+		.kind = RECORD_REQUEST,
+		.conn = c->id,
+		.conn_request = c->requests,
+		.method = xstrdup(method), .path = xstrdup(url),
+		.phase = xstrdup(env->phase),
+		.scenario = xstrdup(sc->name),
+		.action = -1,
+		.outcome = how,
+		.message = xstrdup(why),
+	};
+	journal_add(env->journal, &r, FAULT_NONE);
 }

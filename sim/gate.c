@@ -42,7 +42,7 @@ struct gate {
 	struct held *oldest;
 	unsigned hanging;       /* HELD_HANG records: they count as connections */
 	struct loop_hook hook;
-	struct gate_counters counters;
+	unsigned n_held;        /* held, queued or draining now */
 };
 
 static void link_held(struct gate *g, struct held *h)
@@ -53,7 +53,7 @@ static void link_held(struct gate *g, struct held *h)
 	else
 		g->oldest = h;
 	g->held = h;
-	g->counters.held++;
+	g->n_held++;
 	if (h->kind == HELD_HANG)
 		g->hanging++;
 }
@@ -68,7 +68,7 @@ static void unlink_held(struct gate *g, struct held *h)
 		h->next->prev = h->prev;
 	else
 		g->oldest = h->prev;
-	g->counters.held--;
+	g->n_held--;
 	if (h->kind == HELD_HANG)
 		g->hanging--;
 }
@@ -163,21 +163,22 @@ static void hold(struct gate *g, int fd, const struct sockaddr *sa, socklen_t le
 }
 
 /* A RST and nothing else: an abortive close. */
-static void reset_now(struct gate *g, int fd)
+static void reset_now(struct gate *g, int fd, const char *reason)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	close(fd);
-	g->counters.reset++;
+	server_journal_connection(g->server, "reset", reason, OUTCOME_RST);
 }
 
 /* A FIN without reading: close(2) with unread input would send a RST
  * instead, so shut the write side and drain until the peer closes. */
-static void close_now(struct gate *g, int fd, const struct sockaddr *sa, socklen_t len)
+static void close_now(struct gate *g, int fd, const struct sockaddr *sa, socklen_t len,
+		      const char *reason)
 {
 	shutdown(fd, SHUT_WR);
 	hold(g, fd, sa, len, HELD_DRAIN);
-	g->counters.closed++;
+	server_journal_connection(g->server, "close", reason, OUTCOME_FIN);
 }
 
 static unsigned open_connections(const struct gate *g)
@@ -195,16 +196,16 @@ static void over_limit(struct gate *g, const struct conn_policy *p, int fd,
 {
 	switch (p->over_limit) {
 	case OVER_LIMIT_CLOSE:
-		close_now(g, fd, sa, len);
+		close_now(g, fd, sa, len, "over_limit");
 		return;
 	case OVER_LIMIT_QUEUE:
 		hold(g, fd, sa, len, HELD_QUEUE);
-		g->counters.queued++;
+			server_journal_connection(g->server, "queue", "over_limit", OUTCOME_QUEUED);
 		return;
 	case OVER_LIMIT_RESET:
 		break;
 	}
-	reset_now(g, fd);
+	reset_now(g, fd, "over_limit");
 }
 
 void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len)
@@ -213,14 +214,14 @@ void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len)
 	const struct conn_policy *p = policy(g);
 	switch (p->accept) {
 	case ACCEPT_RESET:
-		reset_now(g, fd);
+		reset_now(g, fd, "accept");
 		return;
 	case ACCEPT_CLOSE:
-		close_now(g, fd, sa, len);
+		close_now(g, fd, sa, len, "accept");
 		return;
 	case ACCEPT_HANG:
 		hold(g, fd, sa, len, HELD_HANG);
-		g->counters.hung++;
+			server_journal_connection(g->server, "hang", "accept", OUTCOME_HUNG);
 		return;
 	case ACCEPT_PAUSE:     /* accepted before the pause took effect */
 	case ACCEPT_SERVE:
@@ -259,7 +260,7 @@ static void before_wait(struct loop_hook *hook)
 		listener_set_backlog(g->listener, p->backlog ? (int)p->backlog : SOMAXCONN);
 		listener_set_accepting(g->listener, p->accept != ACCEPT_PAUSE);
 	}
-	if (g->counters.held > 0)
+	if (g->n_held > 0)
 		serve_queue(g, p);
 }
 
@@ -289,7 +290,7 @@ void gate_free(struct gate *g)
 	free(g);
 }
 
-const struct gate_counters *gate_counters(const struct gate *g)
+unsigned gate_held(const struct gate *g)
 {
-	return &g->counters;
+	return g->n_held;
 }

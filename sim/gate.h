@@ -18,14 +18,6 @@
 
 struct gate;
 
-struct gate_counters {
-	uint64_t reset;         /* connections reset at accept */
-	uint64_t closed;        /* connections closed at accept */
-	uint64_t hung;          /* connections held unread */
-	uint64_t queued;        /* connections queued over the limit */
-	uint64_t held;          /* held or queued now */
-};
-
 /* A gate in front of server; held sockets are let go after hang_cap_ns. */
 struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns);
 /* Let the gate pause and resume li (call once the listener is open). */
@@ -36,6 +28,7 @@ void gate_free(struct gate *g);
 /* The listener's callback (arg is the gate); the gate owns fd after. */
 void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len);
 
-const struct gate_counters *gate_counters(const struct gate *g);
+/* Sockets held or queued unread now. */
+unsigned gate_held(const struct gate *g);
 
 #endif

@@ -2,12 +2,17 @@
 #ifndef UPSIM_LOG_H
 #define UPSIM_LOG_H
 
+#include <stdbool.h>
+
 enum log_level {
 	LOG_DEBUG = 0,
 	LOG_INFO,
 	LOG_WARN,
 	LOG_ERROR,
 };
+
+/* Lines as JSON objects {"time","level","msg"} instead of text. */
+void log_set_json(bool json);
 
 /* Lines below level are dropped (default LOG_INFO). */
 void log_set_level(enum log_level level);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "run.h"
 #include "util.h"
 
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
 		return run_faults();
 	case CLI_RUN:
 		return run_serve(&cli);
+	case CLI_CTL:
+		return ctl_main(cli.n_files, cli.files);
 	}
 	return 2;
 }

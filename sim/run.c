@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "admin.h"
+#include "control.h"
 #include "err.h"
 #include "fault.h"
 #include "gate.h"
@@ -25,21 +27,19 @@
 #include "xalloc.h"
 
 /* Descriptors kept back beyond the connection limit: listener, epoll,
- * signalfd, the reserve, log and journal files. */
-#define FD_HEADROOM 64
+ * signalfd, the reserve, log and journal files, the admin API. */
+#define FD_HEADROOM 128
+
+/* Request ids remembered for attempt counting. */
+#define ATTEMPTS_WINDOW 65536
 
 struct app {
 	const struct cli *cli;
 	struct loop *loop;
-	struct server *server;
-	struct listener *listener;
-	struct gate *gate;
+	struct control ctl;
+	struct admin *admin;
 	struct loop_io signals;
-	struct loop_timer phase_timer;  /* the next phase change */
-	uint64_t timeline_start;        /* loop_now() when the timeline began */
-	size_t phase;                   /* index of the current phase */
-	bool phase_known;               /* phase has been entered */
-	int exit_code;
+	struct loop_timer duration_timer; /* --duration */
 };
 
 void run_print_errors(const struct upsim_err *err)
@@ -67,62 +67,6 @@ int run_validate(char **files, int n)
 	return code;
 }
 
-/* Enter the phase that is current now, and arm the timer for the next
- * change. */
-static void play_timeline(struct app *app)
-{
-	struct scenario *sc = server_scenario(app->server);
-	uint64_t now = loop_now(), until;
-	size_t i = timeline_at(sc, (now - app->timeline_start) / 1000, &until);
-	if (!app->phase_known || i != app->phase) {
-		app->phase = i;
-		app->phase_known = true;
-		bool listens = timeline_listens(sc, i);
-		/* Logged once in effect: harnesses may wait for this line. */
-		listener_set_listening(app->listener, listens);
-		if (sc->n_phases > 0)
-			log_info("phase \"%s\" (%zu of %zu)%s", timeline_name(sc, i), i + 1,
-				 sc->n_phases, listens ? "" : ": not listening");
-	}
-	if (until == TIMELINE_NEVER)
-		loop_timer_cancel(app->loop, &app->phase_timer);
-	else
-		loop_timer_at(app->loop, &app->phase_timer, now + until * 1000);
-}
-
-static void on_phase_timer(struct loop_timer *t)
-{
-	play_timeline(container_of(t, struct app, phase_timer));
-}
-
-/* The timeline starts now, from the first phase of the scenario served. */
-static void start_timeline(struct app *app)
-{
-	app->phase_timer.on_fire = on_phase_timer;
-	app->timeline_start = loop_now();
-	app->phase_known = false;
-	play_timeline(app);
-}
-
-/* SIGHUP: a bad file keeps the old scenario, and says why. */
-static void reload(struct app *app)
-{
-	struct upsim_err err = {0};
-	struct scenario *sc = scenario_load_file(app->cli->files[0], &err);
-	if (sc == NULL) {
-		for (size_t i = 0; i < err.count; i++)
-			log_error("reload refused: %s", err.msgs[i]);
-		log_error("reload refused: keeping scenario \"%s\"",
-			  server_scenario(app->server)->name);
-	} else {
-		server_set_scenario(app->server, sc);
-		log_info("reloaded scenario \"%s\" from %s", sc->name, sc->file);
-		start_timeline(app);
-		scenario_unref(sc);
-	}
-	err_clear(&err);
-}
-
 static void on_signal(struct loop_io *io, uint32_t events)
 {
 	struct app *app = container_of(io, struct app, signals);
@@ -130,7 +74,7 @@ static void on_signal(struct loop_io *io, uint32_t events)
 	(void)events;
 	while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			reload(app);
+			control_reload(&app->ctl);
 			continue;
 		}
 		log_info("stopping on %s", strsignal((int)si.ssi_signo));
@@ -175,13 +119,14 @@ static void raise_fd_limit(unsigned want)
 
 static char *ready_line(struct app *app)
 {
-	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s}",
+	json_t *o = json_pack("{s:s, s:s, s:s?, s:I, s:s, s:s}",
 			      "event", "ready",
-			      "listen", listener_address(app->listener),
+			      "listen", listener_address(app->ctl.listener),
+			      "admin", app->admin ? admin_address(app->admin) : NULL,
 			      "pid", (json_int_t)getpid(),
-			      "scenario", server_scenario(app->server)->name,
+			      "scenario", server_scenario(app->ctl.server)->name,
 			      "version", UPSIM_VERSION);
-	char *line = json_dumps(o, JSON_COMPACT);
+	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return line;
 }
@@ -214,52 +159,123 @@ static int announce(struct app *app)
 		printf("%s\n", line);
 		fflush(stdout);
 	}
-	log_info("serving \"%s\" on %s", server_scenario(app->server)->name,
-		 listener_address(app->listener));
+	log_info("serving \"%s\" on %s%s%s", server_scenario(app->ctl.server)->name,
+		 listener_address(app->ctl.listener), app->admin ? ", admin API on " : "",
+		 app->admin ? admin_address(app->admin) : "");
 	free(line);
 	return rc;
 }
 
-static int start(struct app *app, struct scenario *sc,
-		 const struct sockaddr_storage *addr, socklen_t addrlen)
+/* The journal and its sinks (--journal, --access-log). */
+static int open_journal(struct app *app)
+{
+	const struct cli *cli = app->cli;
+	app->ctl.journal = journal_new(cli->journal_size);
+	if (cli->journal_file && journal_open_file(app->ctl.journal, cli->journal_file) != 0) {
+		log_error("cannot open journal %s: %s", cli->journal_file, strerror(errno));
+		return -1;
+	}
+	if (cli->access_log &&
+	    journal_open_access_log(app->ctl.journal, cli->access_log,
+				    cli->log_format == CLI_LOG_JSON) != 0) {
+		log_error("cannot open access log %s: %s", cli->access_log, strerror(errno));
+		return -1;
+	}
+	if (cli->request_id_header[0] != '\0')
+		app->ctl.attempts = attempts_new(ATTEMPTS_WINDOW);
+	return 0;
+}
+
+static void on_duration(struct loop_timer *t)
+{
+	struct app *app = container_of(t, struct app, duration_timer);
+	log_info("stopping: --duration has passed");
+	loop_stop(app->loop);
+}
+
+static int start_serving(struct app *app, struct scenario *sc,
+			 const struct sockaddr_storage *addr, socklen_t addrlen)
 {
 	char why[256];
+	struct control *ctl = &app->ctl;
+	struct server_config cfg = {
+		.max_connections = app->cli->max_connections,
+		.hang_cap_ns = app->cli->hang_cap_us * 1000,
+		.journal = ctl->journal,
+		.attempts = ctl->attempts,
+		.request_id_header = ctl->attempts ? app->cli->request_id_header : NULL,
+	};
+	ctl->server = server_new(app->loop, sc, &cfg, why, sizeof why);
+	if (ctl->server == NULL) {
+		log_error("%s", why);
+		return -1;
+	}
+	ctl->gate = gate_new(app->loop, ctl->server, cfg.hang_cap_ns);
+	int backlog = sc->connection.backlog ? (int)sc->connection.backlog : SOMAXCONN;
+	ctl->listener = listener_open(app->loop, (const struct sockaddr *)addr, addrlen,
+				      backlog, gate_accept, ctl->gate, why, sizeof why);
+	if (ctl->listener == NULL) {
+		log_error("cannot listen on %s: %s", app->cli->listen, why);
+		return -1;
+	}
+	gate_attach(ctl->gate, ctl->listener);
+	return 0;
+}
+
+static int start_admin(struct app *app, const struct sockaddr_storage *addr,
+		       socklen_t addrlen, const char *token)
+{
+	char why[256];
+	app->admin = admin_start(app->loop, (const struct sockaddr *)addr, addrlen, token,
+				 &app->ctl, why, sizeof why);
+	if (app->admin == NULL) {
+		log_error("--admin %s: %s", app->cli->admin, why);
+		return -1;
+	}
+	app->ctl.admin_address = admin_address(app->admin);
+	return 0;
+}
+
+struct endpoints {
+	struct sockaddr_storage listen, admin;
+	socklen_t listen_len, admin_len;
+	const char *token;              /* NULL: none */
+};
+
+static int start(struct app *app, struct scenario *sc, const struct endpoints *ep)
+{
 	app->loop = loop_new();
 	if (app->loop == NULL || watch_signals(app) != 0) {
 		log_error("event loop: %s", strerror(errno));
 		return -1;
 	}
 	raise_fd_limit(app->cli->max_connections);
-	struct server_config cfg = {
-		.max_connections = app->cli->max_connections,
-		.hang_cap_ns = app->cli->hang_cap_us * 1000,
-	};
-	app->server = server_new(app->loop, sc, &cfg, why, sizeof why);
-	if (app->server == NULL) {
-		log_error("%s", why);
+	app->ctl.loop = app->loop;
+	app->ctl.scenario_file = app->cli->files[0];
+	if (open_journal(app) != 0 || start_serving(app, sc, &ep->listen, ep->listen_len) != 0)
 		return -1;
-	}
-	app->gate = gate_new(app->loop, app->server, cfg.hang_cap_ns);
-	int backlog = sc->connection.backlog ? (int)sc->connection.backlog : SOMAXCONN;
-	app->listener = listener_open(app->loop, (const struct sockaddr *)addr, addrlen,
-				      backlog, gate_accept, app->gate,
-				      why, sizeof why);
-	if (app->listener == NULL) {
-		log_error("cannot listen on %s: %s", app->cli->listen, why);
+	if (app->cli->admin && start_admin(app, &ep->admin, ep->admin_len, ep->token) != 0)
 		return -1;
+	control_start(&app->ctl, app->cli->drill_ttl_us * 1000);
+	if (app->cli->duration_us > 0) {
+		app->duration_timer.on_fire = on_duration;
+		loop_timer_at(app->loop, &app->duration_timer,
+			      loop_now() + app->cli->duration_us * 1000);
 	}
-	gate_attach(app->gate, app->listener);
-	start_timeline(app);
 	return announce(app);
 }
 
 static void stop(struct app *app)
 {
+	control_stop(&app->ctl);
 	if (app->loop != NULL)
-		loop_timer_cancel(app->loop, &app->phase_timer);
-	listener_close(app->listener);
-	gate_free(app->gate);
-	server_free(app->server);
+		loop_timer_cancel(app->loop, &app->duration_timer);
+	admin_free(app->admin);
+	listener_close(app->ctl.listener);
+	gate_free(app->ctl.gate);
+	server_free(app->ctl.server);   /* journals what was in flight */
+	journal_free(app->ctl.journal);
+	attempts_free(app->ctl.attempts);
 	if (app->signals.fd > 0) {
 		loop_io_del(app->loop, &app->signals);
 		close(app->signals.fd);
@@ -267,18 +283,52 @@ static void stop(struct app *app)
 	loop_free(app->loop);
 }
 
+/* "9090" and ":9090" mean loopback, the safe default for a control port. */
+static const char *admin_spec(const char *arg, char *buf, size_t n)
+{
+	if (strchr(arg, ':') == NULL || arg[0] == ':') {
+		snprintf(buf, n, "127.0.0.1:%s", arg[0] == ':' ? arg + 1 : arg);
+		return buf;
+	}
+	return arg;
+}
+
+/* Addresses and the token, checked before anything starts (exit 2). */
+static int parse_endpoints(const struct cli *cli, struct endpoints *ep)
+{
+	const char *why;
+	if (addr_parse(cli->listen, &ep->listen, &ep->listen_len, &why) != 0) {
+		fprintf(stderr, "upsim: --listen %s: %s\n", cli->listen, why);
+		return -1;
+	}
+	ep->token = cli->admin_token ? cli->admin_token : getenv("UPSIM_ADMIN_TOKEN");
+	if (ep->token != NULL && ep->token[0] == '\0')
+		ep->token = NULL;
+	if (cli->admin == NULL)
+		return 0;
+	char buf[300];
+	const char *spec = admin_spec(cli->admin, buf, sizeof buf);
+	if (addr_parse(spec, &ep->admin, &ep->admin_len, &why) != 0) {
+		fprintf(stderr, "upsim: --admin %s: %s\n", cli->admin, why);
+		return -1;
+	}
+	if (ep->token == NULL && !addr_is_loopback((struct sockaddr *)&ep->admin)) {
+		fprintf(stderr, "upsim: --admin %s is not a loopback address: set a token "
+			"with --admin-token or UPSIM_ADMIN_TOKEN\n", cli->admin);
+		return -1;
+	}
+	return 0;
+}
+
 int run_serve(const struct cli *cli)
 {
 	struct app app = {.cli = cli};
 	log_set_level(cli->verbose ? LOG_DEBUG : LOG_INFO);
+	log_set_json(cli->log_format == CLI_LOG_JSON);
 
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	const char *why;
-	if (addr_parse(cli->listen, &addr, &addrlen, &why) != 0) {
-		fprintf(stderr, "upsim: --listen %s: %s\n", cli->listen, why);
+	struct endpoints ep;
+	if (parse_endpoints(cli, &ep) != 0)
 		return 2;
-	}
 	struct upsim_err err = {0};
 	struct scenario *sc = scenario_load_file(cli->files[0], &err);
 	if (sc == NULL) {
@@ -287,7 +337,7 @@ int run_serve(const struct cli *cli)
 		return 2;
 	}
 	int code = 1;
-	if (start(&app, sc, &addr, addrlen) == 0)
+	if (start(&app, sc, &ep) == 0)
 		code = loop_run(app.loop) == 0 ? 0 : 1;
 	stop(&app);
 	scenario_unref(sc);

@@ -78,6 +78,7 @@ enum fault_kind {
 	FAULT_EARLY_RESPONSE,
 	FAULT_RAW,
 };
+#define FAULT_COUNT (FAULT_RAW + 1)
 
 /* How a cut-short exchange ends ("then"). */
 enum ending {

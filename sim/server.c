@@ -6,67 +6,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "behave.h"
 #include "conn.h"
 #include "exchange.h"
 #include "log.h"
+#include "mhd_loop.h"
 #include "util.h"
 #include "xalloc.h"
 
 struct server {
 	struct loop *loop;
 	struct MHD_Daemon *mhd;
-	struct loop_io mhd_io;          /* MHD's epoll fd */
-	struct loop_timer mhd_timer;    /* MHD's own timeouts */
-	struct loop_hook hook;
+	struct mhd_loop driver;
 	struct behave *behave;          /* decisions for the current scenario */
 	struct conn_env env;
 	struct conn *conns;             /* every open connection */
-	struct exchange_stats stats;
-	bool run_soon;                  /* a connection was resumed */
+	struct exchange_env xenv;       /* where exchanges are journalled */
+	char *phase;                    /* the current phase's name */
 	struct server_counters counters;
 };
-
-static void run_mhd(struct server *s)
-{
-	s->run_soon = false;
-	if (MHD_run(s->mhd) != MHD_YES)
-		log_warn("MHD_run failed");
-}
-
-static void on_mhd_event(struct loop_io *io, uint32_t events)
-{
-	(void)events;
-	run_mhd(container_of(io, struct server, mhd_io));
-}
-
-static void on_mhd_timer(struct loop_timer *t)
-{
-	run_mhd(container_of(t, struct server, mhd_timer));
-}
-
-/* Before each wait, let MHD say when it next needs to run: 0 when it has
- * buffered work (pipelined requests, new connections), else its nearest
- * connection timeout. */
-static void before_wait(struct loop_hook *h)
-{
-	struct server *s = container_of(h, struct server, hook);
-	MHD_UNSIGNED_LONG_LONG ms;
-	if (s->run_soon)
-		loop_timer_at(s->loop, &s->mhd_timer, loop_now());
-	else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
-		loop_timer_at(s->loop, &s->mhd_timer, loop_now() + ms * 1000000ULL);
-	else
-		loop_timer_cancel(s->loop, &s->mhd_timer);
-}
 
 static void wake_mhd(void *arg)
 {
 	struct server *s = arg;
-	s->run_soon = true;
+	mhd_loop_wake(&s->driver);
 }
 
 static struct conn *conn_of(struct MHD_Connection *mhd)
@@ -87,18 +52,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd,
 	(void)upload_data;
 	if (c == NULL)
 		return MHD_NO;
-	return exchange_handle(c, s->behave, &s->stats, mhd, url, method,
+	return exchange_handle(c, s->behave, &s->xenv, mhd, url, method,
 			       upload_data_size, req_cls);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *mhd, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct server *s = cls;
 	struct exchange *ex = *req_cls;
-	(void)cls;
 	if (ex == NULL)
 		return;
-	exchange_completed(conn_of(mhd), ex, toe);
+	exchange_completed(conn_of(mhd), ex, &s->xenv, toe);
 	*req_cls = NULL;
 }
 
@@ -131,6 +96,7 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 		const union MHD_ConnectionInfo *info =
 			MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
 		struct conn *c = conn_new(&s->env, mhd, info->connect_fd);
+		c->id = journal_next_conn(s->xenv.journal);
 		uint64_t idle_us = s->behave->scenario->connection.idle_timeout_us;
 		if (idle_us > 0)
 			conn_idle_close(c, idle_us * 1000);
@@ -148,16 +114,6 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 	s->counters.open--;
 }
 
-__attribute__((format(printf, 2, 0)))
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-	(void)cls;
-	vsnprintf(line, sizeof line, fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	log_debug("libmicrohttpd: %s", line);
-}
-
 struct server *server_new(struct loop *loop, struct scenario *sc,
 			  const struct server_config *cfg, char *errbuf, size_t errlen)
 {
@@ -168,6 +124,13 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 	s->env.wake_mhd = wake_mhd;
 	s->env.wake_arg = s;
 	s->behave = behave_new(sc);
+	s->phase = xstrdup("default");
+	s->xenv = (struct exchange_env){
+		.journal = cfg->journal,
+		.attempts = cfg->attempts,
+		.request_id_header = cfg->request_id_header,
+		.phase = s->phase,
+	};
 	s->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
 			MHD_USE_ERROR_LOG,
@@ -175,20 +138,16 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_loop_log, "libmicrohttpd",
 		MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		snprintf(errbuf, errlen, "libmicrohttpd failed to start");
 		behave_unref(s->behave);
+		free(s->phase);
 		free(s);
 		return NULL;
 	}
-	s->mhd_io.fd = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
-	s->mhd_io.on_event = on_mhd_event;
-	s->mhd_timer.on_fire = on_mhd_timer;
-	s->hook.before_wait = before_wait;
-	loop_add_hook(loop, &s->hook);
-	if (loop_io_add(loop, &s->mhd_io, EPOLLIN) == -1) {
+	if (mhd_loop_attach(&s->driver, loop, s->mhd) == -1) {
 		snprintf(errbuf, errlen, "epoll: %s", strerror(errno));
 		server_free(s);
 		return NULL;
@@ -210,7 +169,7 @@ static void release_suspended(struct server *s)
 		}
 		if (!any)
 			return;
-		run_mhd(s);
+		mhd_loop_run(&s->driver);
 	}
 	log_warn("connections still suspended at shutdown");
 }
@@ -219,12 +178,12 @@ void server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
-	loop_io_del(s->loop, &s->mhd_io);
-	loop_remove_hook(s->loop, &s->hook);
-	loop_timer_cancel(s->loop, &s->mhd_timer);
+	mhd_loop_detach(&s->driver);
+	s->env.stopping = true;
 	release_suspended(s);
 	MHD_stop_daemon(s->mhd);
 	behave_unref(s->behave);
+	free(s->phase);
 	free(s);
 }
 
@@ -257,7 +216,43 @@ const struct server_counters *server_counters(const struct server *s)
 	return &s->counters;
 }
 
-const struct exchange_stats *server_exchange_stats(const struct server *s)
+struct behave *server_behave(const struct server *s)
 {
-	return &s->stats;
+	return s->behave;
+}
+
+void server_set_phase(struct server *s, const char *name)
+{
+	free(s->phase);
+	s->phase = xstrdup(name);
+	s->xenv.phase = s->phase;
+}
+
+const char *server_phase(const struct server *s)
+{
+	return s->phase;
+}
+
+unsigned server_suspended(const struct server *s)
+{
+	unsigned n = 0;
+	for (const struct conn *c = s->conns; c != NULL; c = c->next)
+		n += c->suspended;
+	return n;
+}
+
+void server_journal_connection(struct server *s, const char *accept,
+			       const char *reason, enum outcome how)
+{
+	struct record r = {
+		.kind = RECORD_CONNECTION,
+		.conn = journal_next_conn(s->xenv.journal),
+		.scenario = xstrdup(s->behave->scenario->name),
+		.phase = xstrdup(s->phase),
+		.accept = accept,
+		.reason = reason,
+		.outcome = how,
+		.action = -1,
+	};
+	journal_add(s->xenv.journal, &r, FAULT_NONE);
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "attempts.h"
+#include "journal.h"
 #include "loop.h"
 #include "scenario.h"
 
@@ -22,6 +24,9 @@ struct server_counters {
 struct server_config {
 	unsigned max_connections; /* open at once */
 	uint64_t hang_cap_ns;     /* no hang outlasts this */
+	struct journal *journal;  /* every exchange is recorded here */
+	struct attempts *attempts; /* request ids seen; NULL: not counted */
+	const char *request_id_header; /* NULL: ids not read */
 };
 
 /* Start an MHD daemon in loop serving sc (a reference is taken). Returns
@@ -43,7 +48,20 @@ void server_set_scenario(struct server *s, struct scenario *sc);
 struct scenario *server_scenario(const struct server *s);
 
 const struct server_counters *server_counters(const struct server *s);
-struct exchange_stats;
-const struct exchange_stats *server_exchange_stats(const struct server *s);
+/* Connections whose request is held suspended now (delays, hangs, drips). */
+unsigned server_suspended(const struct server *s);
+
+/* The decision state of the current scenario (per-rule counts; reset it
+ * with behave_reset). */
+struct behave *server_behave(const struct server *s);
+
+/* Requests are journalled as happening in phase name from now on. */
+void server_set_phase(struct server *s, const char *name);
+const char *server_phase(const struct server *s);
+
+/* Journal a connection the accept stage ended or held (accept: "reset",
+ * "close", "hang", "queue"; reason: "accept" or "over_limit"). */
+void server_journal_connection(struct server *s, const char *accept,
+			       const char *reason, enum outcome how);
 
 #endif

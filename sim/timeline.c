@@ -1,5 +1,7 @@
 #include "timeline.h"
 
+#include <string.h>
+
 static uint64_t total_us(const struct scenario *sc)
 {
 	uint64_t t = 0;
@@ -38,4 +40,23 @@ bool timeline_listens(const struct scenario *sc, size_t index)
 const char *timeline_name(const struct scenario *sc, size_t index)
 {
 	return sc->n_phases == 0 ? "default" : sc->phases[index].name;
+}
+
+bool timeline_find(const struct scenario *sc, const char *name, size_t *index)
+{
+	for (size_t i = 0; i < sc->n_phases; i++) {
+		if (strcmp(sc->phases[i].name, name) == 0) {
+			*index = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+uint64_t timeline_offset(const struct scenario *sc, size_t index)
+{
+	uint64_t t = 0;
+	for (size_t i = 0; i < index && i < sc->n_phases; i++)
+		t += sc->phases[i].duration_us;
+	return t;
 }

@@ -19,6 +19,7 @@ need=(
 	"libmicrohttpd-dev:pkg-config --exists libmicrohttpd"
 	"libjansson-dev:pkg-config --exists jansson"
 	"libgnutls28-dev:pkg-config --exists gnutls"
+	"libcurl4-openssl-dev:pkg-config --exists libcurl"
 	"check:pkg-config --exists check"
 	"libsubunit-dev:pkg-config --exists libsubunit"
 )

@@ -15,6 +15,7 @@ Suite *support_suite(void);
 Suite *http_suite(void);
 Suite *cli_process_suite(void);
 Suite *faults_suite(void);
+Suite *admin_suite(void);
 Suite *gateways_suite(void);
 
 #endif

@@ -1,0 +1,65 @@
+#include "attempts.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "xalloc.h"
+
+/* jansson's object is the hash table; a ring of the ids in first-seen
+ * order says which to forget when full. */
+struct attempts {
+	json_t *seen;           /* id -> count */
+	char **order;           /* ring of ids, oldest at head */
+	size_t capacity, head, n;
+};
+
+struct attempts *attempts_new(size_t capacity)
+{
+	struct attempts *a = xcalloc(1, sizeof *a);
+	a->seen = json_object();
+	a->capacity = capacity ? capacity : 1;
+	a->order = xcalloc(a->capacity, sizeof *a->order);
+	return a;
+}
+
+void attempts_clear(struct attempts *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->order[(a->head + i) % a->capacity]);
+	a->head = a->n = 0;
+	json_object_clear(a->seen);
+}
+
+void attempts_free(struct attempts *a)
+{
+	if (a == NULL)
+		return;
+	attempts_clear(a);
+	json_decref(a->seen);
+	free(a->order);
+	free(a);
+}
+
+static void forget_oldest(struct attempts *a)
+{
+	char *id = a->order[a->head];
+	json_object_del(a->seen, id);
+	free(id);
+	a->head = (a->head + 1) % a->capacity;
+	a->n--;
+}
+
+unsigned attempts_count(struct attempts *a, const char *id)
+{
+	json_t *v = json_object_get(a->seen, id);
+	if (v != NULL) {
+		json_int_t n = json_integer_value(v) + 1;
+		json_integer_set(v, n);
+		return (unsigned)n;
+	}
+	if (a->n == a->capacity)
+		forget_oldest(a);
+	a->order[(a->head + a->n++) % a->capacity] = xstrdup(id);
+	json_object_set_new_nocheck(a->seen, id, json_integer(1));
+	return 1;
+}

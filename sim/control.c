@@ -1,0 +1,278 @@
+#include "control.h"
+
+#include <unistd.h>
+
+#include "behave.h"
+#include "fault.h"
+#include "log.h"
+#include "timeline.h"
+#include "util.h"
+#include "xalloc.h"
+
+/* What a drill reverts to when its TTL runs out: every request answered
+ * 200, every phase listening. */
+static const char healthy_scenario[] =
+	"{\"upsim\": 1, \"name\": \"healthy (drill expired)\","
+	" \"description\": \"Served after --drill-ttl ran out without a renewal.\","
+	" \"defaults\": {\"status\": 200, \"body\": \"ok\\n\"}}";
+
+static void journal_event(struct control *ctl, enum record_kind kind, char *message)
+{
+	struct record r = {
+		.kind = kind,
+		.scenario = xstrdup(server_scenario(ctl->server)->name),
+		.phase = xstrdup(server_phase(ctl->server)),
+		.action = -1,
+		.message = message,
+	};
+	journal_add(ctl->journal, &r, FAULT_NONE);
+}
+
+/* Enter the phase that is current now, and arm the timer for the next
+ * change. */
+static void play_timeline(struct control *ctl)
+{
+	struct scenario *sc = server_scenario(ctl->server);
+	uint64_t now = loop_now(), until;
+	size_t i = timeline_at(sc, (now - ctl->timeline_start) / 1000, &until);
+	if (!ctl->phase_known || i != ctl->phase) {
+		ctl->phase = i;
+		ctl->phase_known = true;
+		bool listens = timeline_listens(sc, i);
+		listener_set_listening(ctl->listener, listens);
+		server_set_phase(ctl->server, timeline_name(sc, i));
+		if (sc->n_phases > 0) {
+			journal_event(ctl, RECORD_PHASE, NULL);
+			/* Logged once in effect: harnesses may wait for this line. */
+			log_info("phase \"%s\" (%zu of %zu)%s", timeline_name(sc, i), i + 1,
+				 sc->n_phases, listens ? "" : ": not listening");
+		}
+	}
+	if (until == TIMELINE_NEVER)
+		loop_timer_cancel(ctl->loop, &ctl->phase_timer);
+	else
+		loop_timer_at(ctl->loop, &ctl->phase_timer, now + until * 1000);
+}
+
+static void on_phase_timer(struct loop_timer *t)
+{
+	play_timeline(container_of(t, struct control, phase_timer));
+}
+
+/* The timeline starts now, from the first phase of the scenario served. */
+static void start_timeline(struct control *ctl)
+{
+	ctl->timeline_start = loop_now();
+	ctl->phase_known = false;
+	play_timeline(ctl);
+}
+
+void control_swap(struct control *ctl, struct scenario *sc, const char *how)
+{
+	server_set_scenario(ctl->server, sc);
+	log_info("%s", how);
+	journal_event(ctl, RECORD_SCENARIO, xstrdup(how));
+	start_timeline(ctl);
+}
+
+void control_reload(struct control *ctl)
+{
+	struct upsim_err err = {0};
+	struct scenario *sc = scenario_load_file(ctl->scenario_file, &err);
+	if (sc == NULL) {
+		for (size_t i = 0; i < err.count; i++)
+			log_error("reload refused: %s", err.msgs[i]);
+		log_error("reload refused: keeping scenario \"%s\"",
+			  server_scenario(ctl->server)->name);
+	} else {
+		char *how = xasprintf("reloaded scenario \"%s\" from %s", sc->name, sc->file);
+		control_swap(ctl, sc, how);
+		free(how);
+		scenario_unref(sc);
+	}
+	err_clear(&err);
+}
+
+bool control_jump_phase(struct control *ctl, const char *name)
+{
+	struct scenario *sc = server_scenario(ctl->server);
+	size_t i;
+	if (!timeline_find(sc, name, &i))
+		return false;
+	ctl->timeline_start = loop_now() - timeline_offset(sc, i) * 1000;
+	ctl->phase_known = false; /* journal the jump even to the same phase */
+	log_info("jumping to phase \"%s\"", name);
+	play_timeline(ctl);
+	return true;
+}
+
+void control_reset(struct control *ctl)
+{
+	journal_clear(ctl->journal);
+	if (ctl->attempts != NULL)
+		attempts_clear(ctl->attempts);
+	behave_reset(server_behave(ctl->server));
+	log_info("counters, journal and sequences reset");
+}
+
+static void on_drill_timer(struct loop_timer *t)
+{
+	struct control *ctl = container_of(t, struct control, drill_timer);
+	struct upsim_err err = {0};
+	struct scenario *sc = scenario_load_buffer("<drill expiry>", healthy_scenario,
+						   sizeof healthy_scenario - 1, &err);
+	ctl->drill_expired = true;
+	if (sc == NULL) { /* a bug in the text above: say so, keep serving */
+		log_error("drill expiry: %s", err.count ? err.msgs[0] : "cannot load");
+		err_clear(&err);
+		return;
+	}
+	control_swap(ctl, sc, "drill TTL ran out: serving scenario \"healthy (drill expired)\"");
+	journal_event(ctl, RECORD_DRILL, xstrdup("drill TTL expired"));
+	scenario_unref(sc);
+	err_clear(&err);
+}
+
+bool control_renew(struct control *ctl, uint64_t ttl_ns)
+{
+	if (ctl->drill_ttl_ns == 0 || ctl->drill_expired)
+		return false;
+	ctl->drill_deadline = loop_now() + (ttl_ns ? ttl_ns : ctl->drill_ttl_ns);
+	loop_timer_at(ctl->loop, &ctl->drill_timer, ctl->drill_deadline);
+	return true;
+}
+
+void control_start(struct control *ctl, uint64_t drill_ttl_ns)
+{
+	ctl->started_ns = loop_now();
+	ctl->phase_timer.on_fire = on_phase_timer;
+	ctl->drill_timer.on_fire = on_drill_timer;
+	ctl->drill_ttl_ns = drill_ttl_ns;
+	start_timeline(ctl);
+	if (drill_ttl_ns > 0)
+		control_renew(ctl, 0);
+}
+
+void control_stop(struct control *ctl)
+{
+	if (ctl->loop == NULL)
+		return;
+	loop_timer_cancel(ctl->loop, &ctl->phase_timer);
+	loop_timer_cancel(ctl->loop, &ctl->drill_timer);
+}
+
+static json_t *drill_json(const struct control *ctl)
+{
+	if (ctl->drill_ttl_ns == 0)
+		return json_null();
+	uint64_t now = loop_now();
+	double left = ctl->drill_expired || now >= ctl->drill_deadline
+		? 0 : (double)(ctl->drill_deadline - now) / 1e9;
+	return json_pack("{s:f, s:f, s:b}", "ttl_s", (double)ctl->drill_ttl_ns / 1e9,
+			 "remaining_s", left, "expired", ctl->drill_expired);
+}
+
+json_t *control_status_json(const struct control *ctl)
+{
+	const struct scenario *sc = server_scenario(ctl->server);
+	const struct server_counters *sv = server_counters(ctl->server);
+	return json_pack(
+		"{s:s, s:s, s:s?, s:s, s:I, s:I, s:b, s:f, s:s, s:s?, s:I, s:s,"
+		" s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:o}",
+		"scenario", sc->name,
+		"file", sc->file,
+		"description", sc->description,
+		"phase", server_phase(ctl->server),
+		"phase_index", (json_int_t)ctl->phase,
+		"phases", (json_int_t)sc->n_phases,
+		"listening", timeline_listens(sc, ctl->phase),
+		"uptime_s", (double)(loop_now() - ctl->started_ns) / 1e9,
+		"listen", listener_address(ctl->listener),
+		"admin", ctl->admin_address,
+		"pid", (json_int_t)getpid(),
+		"version", UPSIM_VERSION,
+		"connections",
+		"accepted", (json_int_t)sv->connections,
+		"open", (json_int_t)sv->open,
+		"suspended", (json_int_t)server_suspended(ctl->server),
+		"held_at_accept", (json_int_t)gate_held(ctl->gate),
+		"requests", (json_int_t)journal_tally(ctl->journal)->requests,
+		"journal_last_id", (json_int_t)journal_last_id(ctl->journal),
+		"drill", drill_json(ctl));
+}
+
+static json_t *counts_json(const uint64_t *counts, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)counts[i]));
+	return a;
+}
+
+static json_t *rules_json(const struct behave *b)
+{
+	const struct scenario *sc = b->scenario;
+	json_t *rules = json_array();
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct rule *r = &sc->rules[i];
+		json_array_append_new(rules, json_pack(
+			"{s:s, s:I, s:o}", "name", r->name,
+			"requests", (json_int_t)b->rules[i].count,
+			"actions", counts_json(b->rules[i].picked, r->n_actions)));
+	}
+	return rules;
+}
+
+static json_t *faults_json(const struct tally *t)
+{
+	json_t *o = json_object();
+	for (size_t k = 1; k < FAULT_COUNT; k++) {
+		if (t->by_fault[k] > 0)
+			json_object_set_new(o, fault_by_kind((enum fault_kind)k)->name,
+					    json_integer((json_int_t)t->by_fault[k]));
+	}
+	return o;
+}
+
+static json_t *outcomes_json(const struct tally *t)
+{
+	json_t *o = json_object();
+	for (size_t k = 1; k < OUTCOME_COUNT; k++)
+		json_object_set_new(o, outcome_name((enum outcome)k),
+				    json_integer((json_int_t)t->by_outcome[k]));
+	return o;
+}
+
+static json_t *status_classes_json(const struct tally *t)
+{
+	json_t *o = json_object();
+	for (int c = 1; c <= 9; c++) {
+		if (t->by_status[c] > 0) {
+			char key[8];
+			snprintf(key, sizeof key, "%dxx", c);
+			json_object_set_new(o, key, json_integer((json_int_t)t->by_status[c]));
+		}
+	}
+	return o;
+}
+
+json_t *control_stats_json(const struct control *ctl)
+{
+	const struct tally *t = journal_tally(ctl->journal);
+	const struct behave *b = server_behave(ctl->server);
+	return json_pack(
+		"{s:s, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:I}}",
+		"scenario", b->scenario->name,
+		"requests", (json_int_t)t->requests,
+		"faults_total", (json_int_t)(t->requests - t->by_fault[FAULT_NONE]),
+		"faults", faults_json(t),
+		"outcomes", outcomes_json(t),
+		"status_classes", status_classes_json(t),
+		"accept",
+		"reset", (json_int_t)t->accept_reset,
+		"close", (json_int_t)t->accept_close,
+		"hang", (json_int_t)t->accept_hang,
+		"queue", (json_int_t)t->accept_queue,
+		"rules", rules_json(b),
+		"defaults", "requests", (json_int_t)b->rules[b->scenario->n_rules].count);
+}

@@ -1,0 +1,70 @@
+/* control: the running upsim as the admin API, signals and timers steer
+ * it — the scenario served, the timeline, drill expiry, resets — and what
+ * it reports (status and stats as JSON).
+ *
+ * One control per process, owned by run.c, living on the loop's thread:
+ * every operation is a plain call, nothing locks. */
+#ifndef UPSIM_CONTROL_H
+#define UPSIM_CONTROL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "attempts.h"
+#include "gate.h"
+#include "journal.h"
+#include "listener.h"
+#include "loop.h"
+#include "server.h"
+
+struct control {
+	struct loop *loop;
+	struct server *server;
+	struct listener *listener;
+	struct gate *gate;
+	struct journal *journal;
+	struct attempts *attempts;
+	const char *scenario_file;      /* SIGHUP reloads it */
+	const char *admin_address;      /* NULL: no admin API */
+	uint64_t started_ns;            /* loop_now() at start */
+	/* the timeline */
+	struct loop_timer phase_timer;  /* the next phase change */
+	uint64_t timeline_start;        /* loop_now() the timeline is counted from */
+	size_t phase;                   /* index of the current phase */
+	bool phase_known;               /* phase has been entered */
+	/* drill safety */
+	uint64_t drill_ttl_ns;          /* 0: no expiry */
+	uint64_t drill_deadline;        /* loop_now() clock */
+	struct loop_timer drill_timer;
+	bool drill_expired;
+};
+
+/* Begin playing the served scenario's timeline and, with a TTL, the
+ * drill clock. The fields up to scenario_file must be set. */
+void control_start(struct control *ctl, uint64_t drill_ttl_ns);
+/* Cancel the timers. */
+void control_stop(struct control *ctl);
+
+/* Serve sc from now on (a reference is taken) and start its timeline
+ * over; how (a sentence: 'reloaded scenario "x" from FILE') is logged
+ * and journalled. */
+void control_swap(struct control *ctl, struct scenario *sc, const char *how);
+/* SIGHUP: reload the scenario file; a bad file keeps the old scenario
+ * and every error is logged. */
+void control_reload(struct control *ctl);
+/* Jump to the phase called name: the timeline goes on from its start.
+ * Returns false when the scenario has no such phase. */
+bool control_jump_phase(struct control *ctl, const char *name);
+/* Zero the counters, forget the journal's records and the request ids,
+ * start every sequence and random stream over. */
+void control_reset(struct control *ctl);
+/* Push the drill's expiry ttl_ns from now (0: by --drill-ttl). Returns
+ * false when there is no drill TTL or it has already expired. */
+bool control_renew(struct control *ctl, uint64_t ttl_ns);
+
+/* GET /v1/status and GET /v1/stats bodies (new references). */
+json_t *control_status_json(const struct control *ctl);
+json_t *control_stats_json(const struct control *ctl);
+
+#endif

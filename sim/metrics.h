@@ -1,0 +1,12 @@
+/* metrics: the Prometheus text exposition (format 0.0.4) of a running
+ * upsim — requests, faults by kind, outcomes, connections open, held and
+ * suspended, the phase, and a request duration histogram. */
+#ifndef UPSIM_METRICS_H
+#define UPSIM_METRICS_H
+
+#include "control.h"
+
+/* The exposition text (free it). */
+char *metrics_text(const struct control *ctl);
+
+#endif

@@ -1,0 +1,607 @@
+/* The admin API, the journal and drill safety, seen from outside: upsim
+ * started with --admin 127.0.0.1:0, driven with raw sockets on its
+ * gateway port and with HTTP (libcurl, through ctl_request) on its admin
+ * port. */
+#include <check.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "proc.h"
+#include "suites.h"
+#include "wire.h"
+
+#define T_MS 5000
+
+static const char scenario_json[] =
+	"{\"upsim\":1,\"name\":\"admin-test\",\"seed\":3,"
+	"\"defaults\":{\"body\":\"ok\\n\"},"
+	"\"rules\":["
+	"{\"name\":\"resets\",\"match\":{\"path\":\"/reset\"},\"respond\":{\"fault\":\"reset\"}},"
+	"{\"name\":\"closes\",\"match\":{\"path\":\"/close\"},\"respond\":{\"fault\":\"close\"}},"
+	"{\"name\":\"steps\",\"match\":{\"path\":\"/seq\"},"
+	" \"sequence\":[{\"status\":201},{\"status\":202}]}"
+	"],"
+	"\"phases\":[{\"name\":\"calm\",\"duration\":\"1h\"},{\"name\":\"storm\"}]}";
+
+struct admin_fixture {
+	struct upsim_proc p;
+	char *scenario;
+	char admin[96];
+};
+
+/* The "admin" of the ready line. */
+static void read_admin_address(struct admin_fixture *f)
+{
+	json_t *o = json_loads(f->p.ready_line, 0, NULL);
+	const char *a = json_string_value(json_object_get(o, "admin"));
+	ck_assert_ptr_nonnull(a);
+	snprintf(f->admin, sizeof f->admin, "%s", a);
+	json_decref(o);
+}
+
+static void start_with(struct admin_fixture *f, const char *json, const char *const *extra)
+{
+	const char *args[16] = {"--admin", "127.0.0.1:0"};
+	size_t n = 2;
+	for (size_t i = 0; extra && extra[i]; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	f->scenario = upsim_write_temp(json, ".json");
+	ck_assert_int_eq(upsim_start_scenario(&f->p, f->scenario, args, T_MS), 0);
+	read_admin_address(f);
+}
+
+static void finish(struct admin_fixture *f)
+{
+	ck_assert_int_eq(upsim_stop(&f->p, SIGTERM, T_MS), 0);
+	upsim_proc_free(&f->p);
+	unlink(f->scenario);
+	free(f->scenario);
+}
+
+/* An admin request; returns the status, the body in *out (free it). */
+static long call(const struct admin_fixture *f, const char *token, const char *method,
+		 const char *path, const char *body, char **out)
+{
+	long status = 0;
+	char *text = NULL;
+	int rc = ctl_request(f->admin, token, method, path, body,
+			     body ? strlen(body) : 0, &status, &text);
+	ck_assert_msg(rc == 0, "admin request failed: %s", text);
+	if (out)
+		*out = text;
+	else
+		free(text);
+	return status;
+}
+
+static json_t *call_json(const struct admin_fixture *f, const char *method,
+			 const char *path, const char *body, long want_status)
+{
+	char *text;
+	long status = call(f, NULL, method, path, body, &text);
+	ck_assert_msg(status == want_status, "%s %s: HTTP %ld, wanted %ld: %s", method, path,
+		      status, want_status, text);
+	json_error_t je;
+	json_t *o = json_loads(text, 0, &je);
+	ck_assert_msg(o != NULL, "not JSON (%s): %s", je.text, text);
+	free(text);
+	return o;
+}
+
+/* One request on a new connection to the gateway port; returns how the
+ * connection ended and, for a response, its status in *status. */
+static enum wire_end get(const struct admin_fixture *f, const char *path,
+			 const char *request_id, int *status)
+{
+	int fd = wire_connect(f->p.host, f->p.port, T_MS);
+	ck_assert_int_ge(fd, 0);
+	char req[256];
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n%s%s%sConnection: close\r\n\r\n",
+		 path, request_id ? "X-Request-Id: " : "", request_id ? request_id : "",
+		 request_id ? "\r\n" : "");
+	ck_assert_int_eq(wire_send_str(fd, req, T_MS), 0);
+	struct wire_result r = {0};
+	ck_assert_int_eq(wire_read_until_end(fd, wire_now_ms(), T_MS, &r), 0);
+	*status = 0;
+	if (r.len > 12)
+		*status = atoi((const char *)r.bytes + 9);
+	enum wire_end end = r.end;
+	wire_result_free(&r);
+	close(fd);
+	return end;
+}
+
+static json_int_t int_at(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	ck_assert_msg(json_is_integer(v), "%s is not an integer", key);
+	return json_integer_value(v);
+}
+
+static const char *str_at(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	ck_assert_msg(s != NULL, "%s is not a string", key);
+	return s;
+}
+
+/* The request records of the journal after since. */
+static json_t *request_records(const struct admin_fixture *f, json_int_t since)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/journal?since=%lld&limit=10000", (long long)since);
+	json_t *o = call_json(f, "GET", path, NULL, 200);
+	json_t *out = json_array(), *r;
+	size_t i;
+	json_array_foreach(json_object_get(o, "records"), i, r) {
+		if (strcmp(str_at(r, "kind"), "request") == 0)
+			json_array_append(out, r);
+	}
+	json_decref(o);
+	return out;
+}
+
+START_TEST(test_status_and_ready_line)
+{
+	struct admin_fixture f;
+	start_with(&f, scenario_json, NULL);
+	ck_assert_ptr_nonnull(strstr(f.p.ready_line, "\"admin\":\"127.0.0.1:"));
+	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_str_eq(str_at(s, "scenario"), "admin-test");
+	ck_assert_str_eq(str_at(s, "phase"), "calm");
+	ck_assert_str_eq(str_at(s, "admin"), f.admin);
+	ck_assert(json_is_true(json_object_get(s, "listening")));
+	json_decref(s);
+	char *text;
+	ck_assert_int_eq(call(&f, NULL, "GET", "/healthz", NULL, &text), 200);
+	ck_assert_str_eq(text, "ok\n");
+	free(text);
+	finish(&f);
+}
+END_TEST
+
+/* Every request appears once, in order, with the outcome the client saw;
+ * a repeated request id counts attempts. */
+START_TEST(test_journal_has_every_request_once)
+{
+	struct admin_fixture f;
+	start_with(&f, scenario_json, NULL);
+	static const struct { const char *path; enum wire_end end; const char *outcome; } kinds[] = {
+		{"/", WIRE_FIN, "response"},
+		{"/reset", WIRE_RST, "rst"},
+		{"/close", WIRE_FIN, "fin"},
+	};
+	enum { N = 30 };
+	for (int i = 0; i < N; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "req-%d", i);
+		int status;
+		ck_assert_int_eq(get(&f, kinds[i % 3].path, id, &status), kinds[i % 3].end);
+	}
+	int status;
+	get(&f, "/", "again", &status);
+	get(&f, "/", "again", &status);
+	json_t *recs = request_records(&f, 0);
+	ck_assert_int_eq(json_array_size(recs), N + 2);
+	json_int_t last_id = 0;
+	for (int i = 0; i < N; i++) {
+		json_t *r = json_array_get(recs, (size_t)i);
+		char id[32];
+		snprintf(id, sizeof id, "req-%d", i);
+		ck_assert_str_eq(str_at(r, "request_id"), id);
+		ck_assert_str_eq(str_at(r, "path"), kinds[i % 3].path);
+		ck_assert_str_eq(str_at(r, "outcome"), kinds[i % 3].outcome);
+		ck_assert_int_eq(int_at(r, "attempt"), 1);
+		ck_assert_int_gt(int_at(r, "id"), last_id);
+		last_id = int_at(r, "id");
+	}
+	ck_assert_int_eq(int_at(json_array_get(recs, N), "attempt"), 1);
+	ck_assert_int_eq(int_at(json_array_get(recs, N + 1), "attempt"), 2);
+	json_decref(recs);
+
+	/* Paging: since the last id there is nothing; limit cuts and next
+	 * continues. */
+	json_t *page = call_json(&f, "GET", "/v1/journal?limit=5", NULL, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(page, "records")), 5);
+	json_int_t next = int_at(page, "next");
+	ck_assert_int_eq(int_at(page, "missed"), 0);
+	json_decref(page);
+	char path[64];
+	snprintf(path, sizeof path, "/v1/journal?since=%lld", (long long)next);
+	page = call_json(&f, "GET", path, NULL, 200);
+	ck_assert_int_eq(int_at(json_array_get(json_object_get(page, "records"), 0), "id"), next + 1);
+	json_decref(page);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_stats_and_metrics_count_what_happened)
+{
+	struct admin_fixture f;
+	start_with(&f, scenario_json, NULL);
+	int status;
+	get(&f, "/reset", NULL, &status);
+	get(&f, "/reset", NULL, &status);
+	get(&f, "/seq", NULL, &status);
+	ck_assert_int_eq(status, 201);
+	get(&f, "/seq", NULL, &status);
+	ck_assert_int_eq(status, 202);
+	get(&f, "/", NULL, &status);
+	json_t *s = call_json(&f, "GET", "/v1/stats", NULL, 200);
+	ck_assert_int_eq(int_at(s, "requests"), 5);
+	ck_assert_int_eq(int_at(json_object_get(s, "faults"), "reset"), 2);
+	ck_assert_int_eq(int_at(json_object_get(s, "outcomes"), "rst"), 2);
+	ck_assert_int_eq(int_at(json_object_get(s, "outcomes"), "response"), 3);
+	json_t *steps = json_array_get(json_object_get(s, "rules"), 2);
+	ck_assert_str_eq(str_at(steps, "name"), "steps");
+	ck_assert_int_eq(int_at(steps, "requests"), 2);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(steps, "actions"), 1)), 1);
+	ck_assert_int_eq(int_at(json_object_get(s, "defaults"), "requests"), 1);
+	json_decref(s);
+	char *text;
+	ck_assert_int_eq(call(&f, NULL, "GET", "/metrics", NULL, &text), 200);
+	ck_assert_ptr_nonnull(strstr(text, "\nupsim_requests_total 5\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nupsim_faults_total{fault=\"reset\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nupsim_request_duration_seconds_count 5\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nupsim_phase{phase=\"calm\",index=\"0\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "# TYPE upsim_connections_open gauge\n"));
+	free(text);
+
+	/* Reset: counters zero, the journal empty, sequences from the start;
+	 * ids go on. */
+	json_t *after = call_json(&f, "POST", "/v1/reset", NULL, 200);
+	ck_assert_int_eq(int_at(after, "requests"), 0);
+	json_decref(after);
+	get(&f, "/seq", NULL, &status);
+	ck_assert_int_eq(status, 201);
+	json_t *recs = request_records(&f, 0);
+	ck_assert_int_eq(json_array_size(recs), 1);
+	ck_assert_int_gt(int_at(json_array_get(recs, 0), "id"), 6);
+	json_decref(recs);
+	json_t *page = call_json(&f, "GET", "/v1/journal", NULL, 200);
+	ck_assert_int_eq(int_at(page, "missed"), 0);
+	json_decref(page);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_put_scenario_validates_then_swaps)
+{
+	struct admin_fixture f;
+	start_with(&f, scenario_json, NULL);
+	json_t *e = call_json(&f, "PUT", "/v1/scenario",
+			      "{\"upsim\":1,\"rules\":[{\"respond\":{\"staus\":200}}]}", 400);
+	ck_assert_str_eq(str_at(e, "error"), "invalid scenario");
+	const char *first = json_string_value(json_array_get(json_object_get(e, "errors"), 0));
+	ck_assert_ptr_nonnull(first);
+	ck_assert_ptr_nonnull(strstr(first, "<admin>: rules[0].respond.staus: unknown key"));
+	json_decref(e);
+	e = call_json(&f, "PUT", "/v1/scenario", "{\"upsim\":1,", 400);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_array_get(
+		json_object_get(e, "errors"), 0)), "<admin>:1:"));
+	json_decref(e);
+	int status;
+	get(&f, "/", NULL, &status);
+	ck_assert_int_eq(status, 200); /* the old scenario still serves */
+
+	json_t *s = call_json(&f, "PUT", "/v1/scenario",
+			      "{\"upsim\":1,\"name\":\"swapped\",\"defaults\":{\"status\":418}}", 200);
+	ck_assert_str_eq(str_at(s, "scenario"), "swapped");
+	json_decref(s);
+	get(&f, "/", NULL, &status);
+	ck_assert_int_eq(status, 418);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_phase_jump)
+{
+	struct admin_fixture f;
+	start_with(&f, scenario_json, NULL);
+	json_t *s = call_json(&f, "POST", "/v1/phase", "{\"phase\":\"storm\"}", 200);
+	ck_assert_str_eq(str_at(s, "phase"), "storm");
+	json_decref(s);
+	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":\"nope\"}", 404));
+	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":", 400));
+	json_decref(call_json(&f, "POST", "/v1/phase", "[]", 400));
+	json_decref(call_json(&f, "POST", "/v1/phase", "{\"name\":\"storm\"}", 400));
+	int status;
+	get(&f, "/", NULL, &status);
+	json_t *recs = request_records(&f, 0);
+	ck_assert_str_eq(str_at(json_array_get(recs, 0), "phase"), "storm");
+	json_decref(recs);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_bad_requests_get_clear_errors)
+{
+	struct admin_fixture f;
+	start_with(&f, scenario_json, NULL);
+	json_decref(call_json(&f, "GET", "/v2/nothing", NULL, 404));
+	json_decref(call_json(&f, "GET", "/v1/scenario", NULL, 405));
+	json_decref(call_json(&f, "DELETE", "/v1/status", NULL, 405));
+	json_decref(call_json(&f, "GET", "/v1/journal?since=x", NULL, 400));
+	json_decref(call_json(&f, "GET", "/v1/journal?limit=0", NULL, 400));
+	json_decref(call_json(&f, "GET", "/v1/journal?limit=10001", NULL, 400));
+	/* A body over the 4 MiB limit is refused, and upsim goes on. */
+	size_t big = (4u << 20) + 1;
+	char *body = malloc(big + 1);
+	memset(body, ' ', big);
+	body[big] = '\0';
+	long status = 0;
+	char *text = NULL;
+	int rc = ctl_request(f.admin, NULL, "PUT", "/v1/scenario", body, big, &status, &text);
+	/* MHD may close before reading all of it; the answer is still 413. */
+	if (rc == 0)
+		ck_assert_int_eq(status, 413);
+	free(text);
+	free(body);
+	json_decref(call_json(&f, "GET", "/v1/status", NULL, 200));
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_token_is_enforced)
+{
+	struct admin_fixture f;
+	const char *extra[] = {"--admin-token", "s3cret", NULL};
+	start_with(&f, scenario_json, extra);
+	ck_assert_int_eq(call(&f, NULL, "GET", "/v1/status", NULL, NULL), 401);
+	ck_assert_int_eq(call(&f, "wrong", "GET", "/v1/status", NULL, NULL), 401);
+	ck_assert_int_eq(call(&f, "s3cre", "GET", "/healthz", NULL, NULL), 401);
+	ck_assert_int_eq(call(&f, "s3crett", "GET", "/metrics", NULL, NULL), 401);
+	ck_assert_int_eq(call(&f, "s3cret", "GET", "/v1/status", NULL, NULL), 200);
+	ck_assert_int_eq(call(&f, NULL, "PUT", "/v1/scenario", "{}", NULL), 401);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_non_loopback_admin_needs_a_token)
+{
+	char *out, *err;
+	const char *args[] = {"run", "--listen", "127.0.0.1:0", "--admin", "0.0.0.0:0",
+			      "scenarios/healthy.json", NULL};
+	ck_assert_int_eq(upsim_run_capture(args, T_MS, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "not a loopback address"));
+	ck_assert_str_eq(out, "");
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* Two scenarios whose every response says which one it is; a client
+ * hammers upsim while the admin API swaps them back and forth. Every
+ * response must be wholly one or the other. */
+static const char swap_a[] = "{\"upsim\":1,\"name\":\"A\",\"defaults\":{"
+	"\"headers\":{\"X-Which\":\"A\"},\"body_size\":2000,\"status\":200}}";
+static const char swap_b[] = "{\"upsim\":1,\"name\":\"B\",\"defaults\":{"
+	"\"headers\":{\"X-Which\":\"B\"},\"body\":\"BBBB\",\"status\":202}}";
+
+struct hammer {
+	const struct admin_fixture *f;
+	int done, bad, seen_a, seen_b, stop;
+};
+
+static void *hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+	struct wire_conn c = {.fd = wire_connect(h->f->p.host, h->f->p.port, T_MS)};
+	double until = wire_now_ms() + 20000;
+	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE) && h->done < 5000 &&
+	       wire_now_ms() < until) {
+		struct wire_http_response r = {0};
+		if (wire_send_str(c.fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS) != 0 ||
+		    wire_http_read(&c, 0, T_MS, &r) != 0) {
+			h->bad++;
+			break;
+		}
+		char *which = wire_http_header(&r, "X-Which");
+		bool a = which && strcmp(which, "A") == 0 && r.status == 200 && r.body_len == 2000;
+		bool b = which && strcmp(which, "B") == 0 && r.status == 202 &&
+			 r.body_len == 4 && memcmp(r.body, "BBBB", 4) == 0;
+		h->seen_a += a;
+		h->seen_b += b;
+		h->bad += !a && !b;
+		h->done++;
+		free(which);
+		wire_http_response_free(&r);
+	}
+	close(c.fd);
+	free(c.buf);
+	return NULL;
+}
+
+START_TEST(test_swap_is_atomic_under_load)
+{
+	struct admin_fixture f;
+	start_with(&f, swap_a, NULL);
+	struct hammer h = {.f = &f};
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, hammer_run, &h), 0);
+	for (int i = 0; i < 60; i++)
+		json_decref(call_json(&f, "PUT", "/v1/scenario", i % 2 ? swap_a : swap_b, 200));
+	__atomic_store_n(&h.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(h.bad, 0);
+	ck_assert_int_gt(h.seen_a, 0);
+	ck_assert_int_gt(h.seen_b, 0);
+	/* The journal holds every one of them, each under one scenario. */
+	json_t *st = call_json(&f, "GET", "/v1/stats", NULL, 200);
+	ck_assert_int_eq(int_at(st, "requests"), h.done);
+	json_decref(st);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_drill_ttl_expires_unless_renewed)
+{
+	struct admin_fixture f;
+	const char *extra[] = {"--drill-ttl", "1s", NULL};
+	start_with(&f, "{\"upsim\":1,\"name\":\"drill\",\"defaults\":{\"status\":503}}", extra);
+	int status;
+	get(&f, "/", NULL, &status);
+	ck_assert_int_eq(status, 503);
+	json_t *s = call_json(&f, "POST", "/v1/renew", "{\"ttl\":\"300ms\"}", 200);
+	json_t *drill = json_object_get(s, "drill");
+	ck_assert(json_real_value(json_object_get(drill, "remaining_s")) <= 0.3);
+	json_decref(s);
+	json_decref(call_json(&f, "POST", "/v1/renew", "{\"ttl\":\"soon\"}", 400));
+	ck_assert_int_eq(upsim_wait_stderr(&f.p, "drill TTL ran out", T_MS), 0);
+	get(&f, "/", NULL, &status);
+	ck_assert_int_eq(status, 200);
+	json_decref(call_json(&f, "POST", "/v1/renew", NULL, 409));
+	s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert(json_is_true(json_object_get(json_object_get(s, "drill"), "expired")));
+	json_decref(s);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_renew_without_ttl_is_a_conflict)
+{
+	struct admin_fixture f;
+	start_with(&f, scenario_json, NULL);
+	json_decref(call_json(&f, "POST", "/v1/renew", NULL, 409));
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_duration_exits_cleanly)
+{
+	struct upsim_proc p;
+	const char *extra[] = {"--duration", "200ms", NULL};
+	ck_assert_int_eq(upsim_start_scenario(&p, "scenarios/healthy.json", extra, T_MS), 0);
+	ck_assert_int_eq(upsim_wait_stderr(&p, "stopping: --duration has passed", T_MS), 0);
+	ck_assert_int_eq(upsim_stop(&p, 0, T_MS), 0);
+	upsim_proc_free(&p);
+}
+END_TEST
+
+static size_t count_lines(const char *path, const char *needle)
+{
+	FILE *fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	char line[4096];
+	size_t n = 0;
+	while (fgets(line, sizeof line, fp))
+		n += strstr(line, needle) != NULL;
+	fclose(fp);
+	return n;
+}
+
+START_TEST(test_journal_file_and_access_log)
+{
+	char *journal = upsim_write_temp("", ".jsonl");
+	char *access = upsim_write_temp("", ".log");
+	struct admin_fixture f;
+	const char *extra[] = {"--journal", journal, "--access-log", access, NULL};
+	start_with(&f, scenario_json, extra);
+	int status;
+	for (int i = 0; i < 7; i++)
+		get(&f, i % 2 ? "/reset" : "/", NULL, &status);
+	finish(&f);
+	ck_assert_uint_eq(count_lines(journal, "\"kind\":\"request\""), 7);
+	ck_assert_uint_eq(count_lines(journal, "\"outcome\":\"rst\""), 3);
+	ck_assert_uint_eq(count_lines(access, " GET \"/reset\" status=0 fault=reset outcome=rst"), 3);
+	ck_assert_uint_eq(count_lines(access, " GET \"/\" status=200 fault=none outcome=response"), 4);
+	unlink(journal);
+	unlink(access);
+	free(journal);
+	free(access);
+}
+END_TEST
+
+START_TEST(test_json_logs)
+{
+	struct upsim_proc p;
+	const char *extra[] = {"--log-format", "json", NULL};
+	ck_assert_int_eq(upsim_start_scenario(&p, "scenarios/healthy.json", extra, T_MS), 0);
+	ck_assert_int_eq(upsim_stop(&p, SIGTERM, T_MS), 0);
+	char *line = strtok(p.err_text, "\n");
+	int lines = 0;
+	for (; line != NULL; line = strtok(NULL, "\n"), lines++) {
+		json_t *o = json_loads(line, 0, NULL);
+		ck_assert_msg(o != NULL, "not a JSON line: %s", line);
+		ck_assert_ptr_nonnull(json_string_value(json_object_get(o, "msg")));
+		ck_assert_ptr_nonnull(json_string_value(json_object_get(o, "level")));
+		json_decref(o);
+	}
+	ck_assert_int_ge(lines, 2);
+	upsim_proc_free(&p);
+}
+END_TEST
+
+START_TEST(test_ctl_client)
+{
+	char *ready = upsim_write_temp("", ".ready");
+	struct admin_fixture f;
+	const char *extra[] = {"--ready-file", ready, NULL};
+	start_with(&f, scenario_json, extra);
+	int status;
+	get(&f, "/", NULL, &status);
+	get(&f, "/reset", NULL, &status);
+	char *out, *err;
+	const char *st[] = {"ctl", "--ready-file", ready, "status", NULL};
+	ck_assert_int_eq(upsim_run_capture(st, T_MS, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"scenario\": \"admin-test\""));
+	free(out);
+	free(err);
+	const char *jr[] = {"ctl", "--admin", f.admin, "journal", "--since", "0", NULL};
+	ck_assert_int_eq(upsim_run_capture(jr, T_MS, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"path\":\"/reset\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"outcome\":\"rst\""));
+	free(out);
+	free(err);
+	const char *ph[] = {"ctl", "--admin", f.admin, "phase", "nope", NULL};
+	ck_assert_int_eq(upsim_run_capture(ph, T_MS, &out, &err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "has no phase \"nope\""));
+	free(out);
+	free(err);
+	const char *ld[] = {"ctl", "--admin", f.admin, "load", "scenarios/flaky.json", NULL};
+	ck_assert_int_eq(upsim_run_capture(ld, T_MS, &out, &err), 0);
+	free(out);
+	free(err);
+	const char *bad[] = {"ctl", "--admin", f.admin, "explode", NULL};
+	ck_assert_int_eq(upsim_run_capture(bad, T_MS, &out, &err), 2);
+	free(out);
+	free(err);
+	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_str_eq(str_at(s, "scenario"), "flaky");
+	json_decref(s);
+	finish(&f);
+	unlink(ready);
+	free(ready);
+}
+END_TEST
+
+Suite *admin_suite(void)
+{
+	Suite *s = suite_create("admin");
+	TCase *tc = tcase_create("api");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_status_and_ready_line);
+	tcase_add_test(tc, test_journal_has_every_request_once);
+	tcase_add_test(tc, test_stats_and_metrics_count_what_happened);
+	tcase_add_test(tc, test_put_scenario_validates_then_swaps);
+	tcase_add_test(tc, test_phase_jump);
+	tcase_add_test(tc, test_bad_requests_get_clear_errors);
+	tcase_add_test(tc, test_token_is_enforced);
+	tcase_add_test(tc, test_non_loopback_admin_needs_a_token);
+	tcase_add_test(tc, test_swap_is_atomic_under_load);
+	tcase_add_test(tc, test_drill_ttl_expires_unless_renewed);
+	tcase_add_test(tc, test_renew_without_ttl_is_a_conflict);
+	tcase_add_test(tc, test_duration_exits_cleanly);
+	tcase_add_test(tc, test_journal_file_and_access_log);
+	tcase_add_test(tc, test_json_logs);
+	tcase_add_test(tc, test_ctl_client);
+	suite_add_tcase(s, tc);
+	return s;
+}
