@@ -147,20 +147,17 @@ static void load_body(struct jcheck *jc, json_t *obj, struct action *a)
 
 /* --- timing ------------------------------------------------------------ */
 
-/* "delay": a duration, {"uniform": [a, b]} or
- * {"lognormal": {"median": m, "sigma": s}}. */
-static void load_delay(struct jcheck *jc, json_t *obj, struct action *a)
+int load_dist(struct jcheck *jc, json_t *obj, const char *key, struct dist *d)
 {
-	json_t *v = json_object_get(obj, "delay");
+	json_t *v = json_object_get(obj, key);
 	if (v == NULL)
-		return;
-	a->set |= ACTION_DELAY;
+		return 0;
 	if (!json_is_object(v)) {
-		if (jcheck_duration(jc, obj, "delay", &a->delay.a_us) == 1)
-			a->delay.kind = DIST_FIXED;
-		return;
+		if (jcheck_duration(jc, obj, key, &d->a_us) == 1)
+			d->kind = DIST_FIXED;
+		return 1;
 	}
-	size_t mark = jcheck_push_key(jc, "delay");
+	size_t mark = jcheck_push_key(jc, key);
 	static const char *const keys[] = {"uniform", "lognormal", NULL};
 	jcheck_keys(jc, v, keys);
 	json_t *u = json_object_get(v, "uniform"), *ln = json_object_get(v, "lognormal");
@@ -168,32 +165,39 @@ static void load_delay(struct jcheck *jc, json_t *obj, struct action *a)
 		jcheck_fail(jc, "expected a duration, {\"uniform\": [a, b]} or "
 			    "{\"lognormal\": {\"median\": m, \"sigma\": s}}");
 	} else if (u != NULL) {
-		a->delay.kind = DIST_UNIFORM;
+		d->kind = DIST_UNIFORM;
 		json_t *pair = json_pack("{s:O?,s:O?}", "a", json_array_get(u, 0),
 					 "b", json_array_get(u, 1));
 		size_t um = jcheck_push_key(jc, "uniform");
 		if (!json_is_array(u) || json_array_size(u) != 2 ||
-		    jcheck_duration(jc, pair, "a", &a->delay.a_us) != 1 ||
-		    jcheck_duration(jc, pair, "b", &a->delay.b_us) != 1 ||
-		    a->delay.a_us > a->delay.b_us)
+		    jcheck_duration(jc, pair, "a", &d->a_us) != 1 ||
+		    jcheck_duration(jc, pair, "b", &d->b_us) != 1 ||
+		    d->a_us > d->b_us)
 			jcheck_fail(jc, "expected [low, high]: two durations, low <= high");
 		jcheck_pop(jc, um);
 		json_decref(pair);
 	} else {
-		a->delay.kind = DIST_LOGNORMAL;
+		d->kind = DIST_LOGNORMAL;
 		size_t lm = jcheck_push_key(jc, "lognormal");
 		static const char *const lkeys[] = {"median", "sigma", NULL};
 		json_t *sigma = json_object_get(ln, "sigma");
 		if (!json_is_object(ln) || jcheck_keys(jc, ln, lkeys) != 0 ||
-		    jcheck_duration(jc, ln, "median", &a->delay.a_us) != 1 ||
+		    jcheck_duration(jc, ln, "median", &d->a_us) != 1 ||
 		    !json_is_number(sigma) || json_number_value(sigma) < 0 ||
 		    json_number_value(sigma) > 5)
 			jcheck_fail(jc, "expected {\"median\": duration, \"sigma\": 0..5}");
 		else
-			a->delay.sigma = json_number_value(sigma);
+			d->sigma = json_number_value(sigma);
 		jcheck_pop(jc, lm);
 	}
 	jcheck_pop(jc, mark);
+	return 1;
+}
+
+static void load_delay(struct jcheck *jc, json_t *obj, struct action *a)
+{
+	if (load_dist(jc, obj, "delay", &a->delay) == 1)
+		a->set |= ACTION_DELAY;
 }
 
 static int load_part(struct jcheck *jc, json_t *obj, const char *key, enum part *out)

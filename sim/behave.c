@@ -16,6 +16,7 @@ struct behave *behave_new(struct scenario *sc)
 	b->rules = xcalloc(sc->n_rules + 1, sizeof *b->rules);
 	for (size_t i = 0; i < sc->n_rules; i++)
 		b->rules[i].picked = xcalloc(sc->rules[i].n_actions, sizeof *b->rules[i].picked);
+	overload_init(&b->overload, sc->overload.workers, sc->overload.queue);
 	behave_reset(b);
 	return b;
 }
@@ -46,6 +47,8 @@ void behave_reset(struct behave *b)
 			memset(b->rules[i].picked, 0, b->scenario->rules[i].n_actions *
 			       sizeof *b->rules[i].picked);
 	}
+	rng_seed(&b->overload_rng, b->scenario->seed, b->scenario->n_rules + 1);
+	overload_reset_counters(&b->overload);
 }
 
 void behave_took_defaults(struct behave *b)

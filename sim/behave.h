@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "overload.h"
 #include "rng.h"
 #include "scenario.h"
 
@@ -24,6 +25,8 @@ struct behave {
 	struct scenario *scenario;      /* one reference held */
 	struct behave_rule *rules;      /* one per scenario rule, then one for
 					   the defaults */
+	struct overload overload;       /* the scenario's overload model */
+	struct rng overload_rng;        /* service times */
 };
 
 /* New state for sc with one reference, taking a reference to sc. */
@@ -32,7 +35,8 @@ struct behave *behave_new(struct scenario *sc);
 struct behave *behave_ref(struct behave *b);
 /* Drop a reference; the last frees b and drops its scenario. NULL ok. */
 void behave_unref(struct behave *b);
-/* Put every sequence back at its start and reseed every stream. */
+/* Put every sequence back at its start, reseed every stream and zero the
+ * counters (requests in flight keep their workers and queue places). */
 void behave_reset(struct behave *b);
 
 /* The action the next request matched by rule r gets (borrowed from the

@@ -117,6 +117,18 @@ void conn_delay(struct conn *c, uint64_t delay_ns)
 	arm_in(c, delay_ns);
 }
 
+void conn_queue(struct conn *c)
+{
+	suspend(c, WAIT_QUEUED);
+	arm_in(c, c->env->hang_cap_ns);
+}
+
+void conn_serve(struct conn *c, uint64_t service_ns)
+{
+	suspend(c, WAIT_SERVICE);
+	arm_in(c, service_ns);
+}
+
 void conn_pause_read(struct conn *c, uint64_t deadline_ns)
 {
 	suspend(c, WAIT_READ);
@@ -275,7 +287,12 @@ static void on_timer(struct loop_timer *t)
 		resume(c);
 		break;
 	case WAIT_READ:
+	case WAIT_SERVICE:
 		resume(c);
+		break;
+	case WAIT_QUEUED:
+		settle(c, OUTCOME_HUNG); /* queued past the hang cap */
+		conn_drop(c);
 		break;
 	case WAIT_HANG:
 		end_exchange(c, c->ending);

@@ -14,6 +14,7 @@
 
 #include "behave.h"
 #include "loop.h"
+#include "overload.h"
 #include "pace.h"
 #include "record.h"
 #include "render.h"
@@ -30,6 +31,15 @@ struct conn_env {
 	void (*wake_mhd)(void *arg);
 	void *wake_arg;
 	bool stopping;          /* upsim is shutting down */
+};
+
+/* Where an exchange stands with the scenario's overload model. */
+enum exchange_load {
+	LOAD_NONE = 0,          /* no model, or not yet arrived */
+	LOAD_WAITING,           /* queued for a worker */
+	LOAD_SERVING,           /* holding a worker for its service time */
+	LOAD_SERVED,            /* done with its worker */
+	LOAD_REJECTED,          /* no worker, no room: when_full answered */
 };
 
 /* One request from its headers to MHD's completion callback. */
@@ -55,6 +65,15 @@ struct exchange {
 	unsigned conn_request;  /* 1 for the first request on its connection */
 	char *method, *path, *request_id;
 	enum outcome outcome;   /* OUTCOME_NONE until known */
+	/* the overload model */
+	struct conn *conn;      /* the connection it is on */
+	enum exchange_load load;
+	struct overload_waiter waiter;
+	uint64_t service_ns;    /* drawn: how long it holds a worker */
+	uint64_t service_end_ns; /* when the worker is free again */
+	uint64_t arrived_ns;    /* when it asked for a worker */
+	bool waited;            /* it had to queue for its worker */
+	uint64_t waited_ns;     /* how long */
 };
 
 /* Why a connection waits on its timer. */
@@ -68,6 +87,8 @@ enum conn_wait {
 	WAIT_FLUSH_RESET,       /* suspended: RST once the send queue drains */
 	WAIT_IDLE_CLOSE,        /* idle in MHD: FIN at the deadline */
 	WAIT_IDLE_RESET,        /* idle in MHD: RST once the send queue drains */
+	WAIT_QUEUED,            /* suspended: waiting for an overload worker */
+	WAIT_SERVICE,           /* suspended: holding a worker */
 };
 
 struct conn {
@@ -103,6 +124,11 @@ void conn_pause_read(struct conn *c, uint64_t deadline_ns);
 void conn_hang(struct conn *c, uint64_t for_ns, enum ending then);
 /* Write c->ex->render raw, paced by pace, then end as then says. */
 void conn_write_raw(struct conn *c, const struct pace *pace, enum ending then);
+/* Wait, suspended, for an overload worker (until the hang cap at most). */
+void conn_queue(struct conn *c);
+/* Hold the request suspended for its service time, then let MHD call the
+ * handler again. */
+void conn_serve(struct conn *c, uint64_t service_ns);
 /* Abort the connection with a RST now (no flush). */
 void conn_reset_socket(int fd);
 /* The response of an exchange went out through MHD: carry out after;

@@ -40,7 +40,7 @@ static void play_timeline(struct control *ctl)
 		ctl->phase_known = true;
 		bool listens = timeline_listens(sc, i);
 		listener_set_listening(ctl->listener, listens);
-		server_set_phase(ctl->server, timeline_name(sc, i));
+		server_set_phase(ctl->server, timeline_name(sc, i), i);
 		if (sc->n_phases > 0) {
 			journal_event(ctl, RECORD_PHASE, NULL);
 			/* Logged once in effect: harnesses may wait for this line. */
@@ -172,13 +172,30 @@ static json_t *drill_json(const struct control *ctl)
 			 "remaining_s", left, "expired", ctl->drill_expired);
 }
 
+static json_t *overload_json(const struct behave *b)
+{
+	const struct overload *o = &b->overload;
+	if (o->workers == 0)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "workers", (json_int_t)o->workers,
+			 "queue", (json_int_t)o->queue,
+			 "busy", (json_int_t)o->busy,
+			 "waiting", (json_int_t)o->waiting,
+			 "served_at_once", (json_int_t)o->served_at_once,
+			 "served_after_wait", (json_int_t)o->served_after_wait,
+			 "rejected", (json_int_t)o->rejected,
+			 "peak_busy", (json_int_t)o->peak_busy,
+			 "peak_waiting", (json_int_t)o->peak_waiting);
+}
+
 json_t *control_status_json(const struct control *ctl)
 {
 	const struct scenario *sc = server_scenario(ctl->server);
 	const struct server_counters *sv = server_counters(ctl->server);
 	return json_pack(
 		"{s:s, s:s, s:s?, s:s, s:I, s:I, s:b, s:f, s:s, s:s?, s:I, s:s,"
-		" s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:o}",
+		" s:{s:I, s:I, s:I, s:I}, s:o, s:I, s:I, s:o}",
 		"scenario", sc->name,
 		"file", sc->file,
 		"description", sc->description,
@@ -196,6 +213,7 @@ json_t *control_status_json(const struct control *ctl)
 		"open", (json_int_t)sv->open,
 		"suspended", (json_int_t)server_suspended(ctl->server),
 		"held_at_accept", (json_int_t)gate_held(ctl->gate),
+		"overload", overload_json(server_behave(ctl->server)),
 		"requests", (json_int_t)journal_tally(ctl->journal)->requests,
 		"journal_last_id", (json_int_t)journal_last_id(ctl->journal),
 		"drill", drill_json(ctl));

@@ -9,6 +9,7 @@
 #include "loop.h"
 #include "match.h"
 #include "respond.h"
+#include "util.h"
 #include "xalloc.h"
 
 static const char *lookup_header(void *ctx, const char *name)
@@ -47,7 +48,8 @@ static void note_request(struct exchange *ex, struct conn *c,
 
 /* Match, pick and draw once the headers are in: every random draw of a
  * request happens here, in arrival order, so runs repeat exactly. */
-static struct exchange *decide(struct behave *b, struct MHD_Connection *mhd,
+static struct exchange *decide(struct behave *b, const struct conn *c,
+			       const struct exchange_env *env, struct MHD_Connection *mhd,
 			       const char *url, const char *method)
 {
 	struct exchange *ex = xcalloc(1, sizeof *ex);
@@ -56,6 +58,7 @@ static struct exchange *decide(struct behave *b, struct MHD_Connection *mhd,
 	struct match_request req = {
 		.method = method, .path = url,
 		.header = lookup_header, .query = lookup_query, .ctx = mhd,
+		.conn_request = c->requests, .phase = env->phase_index,
 	};
 	ex->rule = match_first(sc, &req);
 	const struct action *picked = &sc->defaults;
@@ -70,7 +73,10 @@ static struct exchange *decide(struct behave *b, struct MHD_Connection *mhd,
 	ex->delay_ns = behave_draw_us(stream, &ex->action.delay) * 1000;
 	if (ex->action.fault.kind == FAULT_GARBAGE)
 		ex->seed = rng_next(stream);
+	if (sc->overload.workers > 0)
+		ex->service_ns = behave_draw_us(&b->overload_rng, &sc->overload.service_time) * 1000;
 	ex->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	ex->conn = (struct conn *)c;
 	return ex;
 }
 
@@ -112,11 +118,151 @@ static bool paced(const struct action *a)
 	return p->drip_bytes || p->rate || p->header_delay_us || p->stall_at;
 }
 
+/* --- the overload model --------------------------------------------- */
+
+/* The exchange holds a worker from now for its service time. Nothing is
+ * suspended for one that is being dropped (its end passes the worker on). */
+static void begin_service(struct exchange *ex)
+{
+	if (ex->load == LOAD_WAITING) {
+		ex->waited = true;
+		ex->waited_ns = loop_now() - ex->arrived_ns;
+	}
+	ex->load = LOAD_SERVING;
+	ex->service_end_ns = loop_now() + ex->service_ns;
+	if (!ex->drop && !ex->conn->env->stopping)
+		conn_serve(ex->conn, ex->service_ns);
+}
+
+/* The worker is free: the oldest waiter takes it. */
+static void end_service(struct exchange *ex)
+{
+	ex->load = LOAD_SERVED;
+	struct overload_waiter *w = overload_done(&ex->behave->overload);
+	if (w != NULL)
+		begin_service(container_of(w, struct exchange, waiter));
+}
+
+/* No worker and no room: the scenario's when_full answers instead. */
+static void reject(struct exchange *ex)
+{
+	const struct scenario *sc = ex->behave->scenario;
+	ex->load = LOAD_REJECTED;
+	scenario_resolve(sc, &sc->overload.when_full, &ex->action);
+	ex->delay_ns = behave_draw_us(&ex->behave->overload_rng, &ex->action.delay) * 1000;
+}
+
+/* May the exchange go on now? Under an overload model it first needs a
+ * worker (at once, or after waiting in the queue) and keeps it for its
+ * service time; the handler is called again when that is over. */
+static bool admitted(struct conn *c, struct exchange *ex)
+{
+	struct overload *o = &ex->behave->overload;
+	switch (ex->load) {
+	case LOAD_NONE:
+		if (o->workers == 0)
+			return true;
+		ex->arrived_ns = loop_now();
+		switch (overload_arrive(o, &ex->waiter)) {
+		case OVERLOAD_SERVE:
+			begin_service(ex);
+			return false;
+		case OVERLOAD_WAIT:
+			ex->load = LOAD_WAITING;
+			conn_queue(c);
+			return false;
+		case OVERLOAD_FULL:
+			reject(ex);
+			return true;
+		}
+		return true;
+	case LOAD_SERVING:
+		end_service(ex); /* resumed: the service time is over */
+		return true;
+	case LOAD_WAITING:
+		return false;
+	case LOAD_SERVED:
+	case LOAD_REJECTED:
+		break;
+	}
+	return true;
+}
+
+struct worker_hold {
+	struct loop_timer timer;
+	struct behave *behave;          /* one reference */
+	struct worker_holds *list;
+	struct worker_hold *prev, *next;
+};
+
+static void unlink_hold(struct worker_hold *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		h->list->head = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	behave_unref(h->behave);
+	free(h);
+}
+
+static void on_hold_done(struct loop_timer *t)
+{
+	struct worker_hold *h = container_of(t, struct worker_hold, timer);
+	struct overload_waiter *w = overload_done(&h->behave->overload);
+	if (w != NULL)
+		begin_service(container_of(w, struct exchange, waiter));
+	unlink_hold(h);
+}
+
+/* The client left while its request held a worker: the worker goes on
+ * until the service time is over, so load keeps building as on a real
+ * server whose clients time out. */
+static void hold_worker(struct exchange *ex, struct worker_holds *list)
+{
+	struct worker_hold *h = xcalloc(1, sizeof *h);
+	h->behave = behave_ref(ex->behave);
+	h->list = list;
+	h->next = list->head;
+	if (list->head)
+		list->head->prev = h;
+	list->head = h;
+	h->timer.on_fire = on_hold_done;
+	loop_timer_at(list->loop, &h->timer, ex->service_end_ns);
+	ex->load = LOAD_SERVED;
+}
+
+void exchange_holds_clear(struct worker_holds *list)
+{
+	while (list->head != NULL) {
+		loop_timer_cancel(list->loop, &list->head->timer);
+		unlink_hold(list->head);
+	}
+}
+
+/* An exchange that ends early leaves its queue place; its worker is
+ * freed now, or when its service time is over. */
+static void leave_overload(struct exchange *ex, const struct exchange_env *env,
+			   bool stopping)
+{
+	if (ex->load == LOAD_WAITING)
+		overload_leave(&ex->behave->overload, &ex->waiter);
+	else if (ex->load != LOAD_SERVING)
+		return;
+	else if (stopping || env->holds == NULL || loop_now() >= ex->service_end_ns)
+		end_service(ex);
+	else
+		hold_worker(ex, env->holds);
+}
+
 /* Carry out the decision: the request is complete (or, for the faults
  * that act on the headers alone, its headers are). */
 static enum MHD_Result act(struct conn *c, struct exchange *ex,
 			   struct MHD_Connection *mhd)
 {
+	if (!admitted(c, ex))
+		return MHD_YES;
 	const struct action *a = &ex->action;
 	if (!ex->delayed && ex->delay_ns > 0) {
 		conn_delay(c, ex->delay_ns);
@@ -229,7 +375,7 @@ enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
 		}
 		if (c->on_next)
 			return close_on_arrival(c, env, b, url, method);
-		ex = decide(b, mhd, url, method);
+		ex = decide(b, c, env, mhd, url, method);
 		note_request(ex, c, env, mhd, url, method);
 		*req_cls = c->ex = ex;
 		return acts_on_headers(ex) ? act(c, ex, mhd) : MHD_YES;
@@ -299,6 +445,14 @@ static void journal_exchange(struct conn *c, struct exchange *ex,
 		r.status = ex->action.status;
 	if (ex->request_id != NULL && env->attempts != NULL)
 		r.attempt = attempts_count(env->attempts, ex->request_id);
+	static const char *const load_names[] = {
+		[LOAD_SERVING] = "served", [LOAD_SERVED] = "served",
+		[LOAD_WAITING] = "waited", [LOAD_REJECTED] = "rejected",
+	};
+	r.overload = load_names[ex->load];
+	if (ex->waited)
+		r.overload = "waited";
+	r.queue_us = ex->waited_ns / 1000;
 	ex->method = ex->path = ex->request_id = NULL; /* the record owns them */
 	journal_add(env->journal, &r, fk);
 }
@@ -308,6 +462,7 @@ void exchange_completed(struct conn *c, struct exchange *ex,
 			enum MHD_RequestTerminationCode toe)
 {
 	bool stopping = c != NULL && c->env->stopping;
+	leave_overload(ex, env, stopping);
 	journal_exchange(c, ex, env, final_outcome(ex, stopping, toe));
 	if (c != NULL) {
 		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)

@@ -9,12 +9,26 @@
 #include "conn.h"
 #include "journal.h"
 
+struct worker_hold;
+
+/* Overload workers still busy after their client left (a real server
+ * finishes the work anyway); the server clears them when it stops. */
+struct worker_holds {
+	struct loop *loop;
+	struct worker_hold *head;
+};
+
+/* Cancel every hold (at shutdown). */
+void exchange_holds_clear(struct worker_holds *h);
+
 /* Where every exchange is recorded. */
 struct exchange_env {
 	struct journal *journal;
 	struct attempts *attempts;
 	const char *request_id_header;  /* NULL: ids are not counted */
 	const char *phase;              /* the current phase's name */
+	size_t phase_index;             /* and its index in the timeline */
+	struct worker_holds *holds;
 };
 
 /* Called for every access-handler call of MHD for connection c (its

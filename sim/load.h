@@ -21,11 +21,21 @@ void load_add_header(struct header **list, size_t *n, const char *name,
  * [name, value] pairs. Valid pairs are appended, others reported. */
 void load_headers(struct jcheck *jc, json_t *v, bool response,
 		  struct header **list, size_t *n);
+/* A duration or distribution at obj[key]: "150ms", {"uniform": [a, b]}
+ * or {"lognormal": {"median": m, "sigma": s}}. 0 when absent, 1 when
+ * present (errors added to jc). */
+int load_dist(struct jcheck *jc, json_t *obj, const char *key, struct dist *d);
+
 /* An action at the current path (a choose entry when weighted). */
 void load_action(struct jcheck *jc, json_t *obj, bool weighted, struct action *a);
 
 /* The top-level "connection" object of root, if any, into out. */
 void load_connection(struct jcheck *jc, json_t *root, struct conn_policy *out);
+
+/* The "overload" object of obj, if any, into out (sc: for resolving its
+ * when_full action against the defaults). */
+void load_overload(struct jcheck *jc, json_t *obj, const struct scenario *sc,
+		   struct overload_model *out);
 
 /* The top-level "phases" and "loop" of root, if any, into sc. */
 void load_phases(struct jcheck *jc, json_t *root, struct scenario *sc);

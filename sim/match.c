@@ -48,9 +48,22 @@ static bool pairs_match(const struct header *pairs, size_t n,
 	return true;
 }
 
+static bool position_matches(const struct match *m, unsigned nth)
+{
+	if (m->connection_request && m->connection_request != nth)
+		return false;
+	switch (m->reused) {
+	case REUSE_ONLY: return nth > 1;
+	case REUSE_FIRST: return nth <= 1;
+	case REUSE_ANY: break;
+	}
+	return true;
+}
+
 bool match_request(const struct match *m, const struct match_request *req)
 {
 	return method_matches(m, req->method) &&
+	       position_matches(m, req->conn_request) &&
 	       (m->path == NULL || match_glob(m->path, req->path)) &&
 	       pairs_match(m->headers, m->n_headers, req->header, req->ctx) &&
 	       pairs_match(m->query, m->n_query, req->query, req->ctx);
@@ -59,8 +72,12 @@ bool match_request(const struct match *m, const struct match_request *req)
 const struct rule *match_first(const struct scenario *sc,
 			       const struct match_request *req)
 {
-	for (size_t i = 0; i < sc->n_rules; i++)
-		if (match_request(&sc->rules[i].match, req))
-			return &sc->rules[i];
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct rule *r = &sc->rules[i];
+		bool in_force = r->in_phase == NULL ||
+				(req->phase < sc->n_phases && r->in_phase[req->phase]);
+		if (in_force && match_request(&r->match, req))
+			return r;
+	}
 	return NULL;
 }

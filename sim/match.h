@@ -15,6 +15,8 @@ struct match_request {
 	const char *(*header)(void *ctx, const char *name);
 	const char *(*query)(void *ctx, const char *name);
 	void *ctx;
+	unsigned conn_request;  /* 1 for the first request on its connection */
+	size_t phase;           /* index of the current phase */
 };
 
 /* Does pattern match s? '*' matches any run of characters, '/' included;
@@ -24,8 +26,8 @@ bool match_glob(const char *pattern, const char *s);
 /* Does the request satisfy every condition of m? */
 bool match_request(const struct match *m, const struct match_request *req);
 
-/* The first rule of sc that the request matches, or NULL (the defaults
- * apply). */
+/* The first rule of sc in force in the request's phase that the request
+ * matches, or NULL (the defaults apply). */
 const struct rule *match_first(const struct scenario *sc,
 			       const struct match_request *req);
 

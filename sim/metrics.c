@@ -97,6 +97,22 @@ static void histogram(FILE *f, const struct tally *t)
 		cumulative, t->duration_sum_s, cumulative);
 }
 
+static void overload(FILE *f, const struct behave *b)
+{
+	const struct overload *o = &b->overload;
+	if (o->workers == 0)
+		return;
+	gauge(f, "upsim_overload_workers", "Workers of the overload model.", o->workers);
+	gauge(f, "upsim_overload_busy", "Overload workers serving a request now.", o->busy);
+	gauge(f, "upsim_overload_waiting", "Requests queued for a worker now.",
+	      (double)o->waiting);
+	counter(f, "upsim_overload_waited_total", "Requests that queued for a worker.",
+		(unsigned long long)o->served_after_wait);
+	counter(f, "upsim_overload_rejected_total",
+		"Requests turned away with when_full (no worker, no queue room).",
+		(unsigned long long)o->rejected);
+}
+
 static void phase(FILE *f, const struct control *ctl)
 {
 	family(f, "upsim_phase", "gauge",
@@ -132,6 +148,7 @@ char *metrics_text(const struct control *ctl)
 	gauge(f, "upsim_connections_held_at_accept",
 	      "Connections held unread or queued by the accept stage now.",
 	      (double)gate_held(ctl->gate));
+	overload(f, server_behave(ctl->server));
 	phase(f, ctl);
 	gauge(f, "upsim_uptime_seconds", "Seconds since upsim started.",
 	      (double)(loop_now() - ctl->started_ns) / 1e9);

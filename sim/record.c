@@ -94,6 +94,10 @@ static void add_request_fields(json_t *o, const struct record *r)
 		set_uint(o, "status", (uint64_t)r->status);
 	set_uint(o, r->raw ? "bytes" : "body_bytes", r->bytes);
 	json_object_set_new(o, "duration_ms", json_real((double)r->duration_us / 1000.0));
+	if (r->overload != NULL) {
+		set_str(o, "overload", r->overload);
+		json_object_set_new(o, "queue_ms", json_real((double)r->queue_us / 1000.0));
+	}
 }
 
 json_t *record_json(const struct record *r)

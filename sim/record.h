@@ -52,6 +52,8 @@ struct record {
 	bool raw;               /* the response was written raw */
 	uint64_t bytes;         /* raw: every byte written; else body bytes */
 	uint64_t duration_us;   /* request: headers in to end */
+	const char *overload;   /* "served", "waited", "rejected"; NULL: no model */
+	uint64_t queue_us;      /* time waited for an overload worker */
 	char *message;          /* drill and scenario records: what happened */
 };
 

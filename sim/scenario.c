@@ -36,6 +36,7 @@ static void free_expect(struct expect *e)
 static void free_rule(struct rule *r)
 {
 	free(r->name);
+	free(r->in_phase);
 	for (size_t i = 0; i < r->match.n_methods; i++)
 		free(r->match.methods[i]);
 	free(r->match.methods);
@@ -58,6 +59,7 @@ static void scenario_free(struct scenario *sc)
 	free(sc->phases);
 	free_expect(sc->expect);
 	free_action(&sc->defaults);
+	free_action(&sc->overload.when_full);
 	free(sc->file);
 	free(sc->name);
 	free(sc->description);

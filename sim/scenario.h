@@ -173,6 +173,13 @@ enum behaviour {
 	BEHAVE_SEQUENCE,
 };
 
+/* match.reused: where a request must sit on its connection. */
+enum match_reuse {
+	REUSE_ANY = 0,
+	REUSE_ONLY,             /* "reused": true: not the connection's first */
+	REUSE_FIRST,            /* "reused": false: the connection's first */
+};
+
 struct match {
 	char **methods;         /* NULL: any method */
 	size_t n_methods;
@@ -181,6 +188,8 @@ struct match {
 	size_t n_headers;
 	struct header *query;   /* query argument equality */
 	size_t n_query;
+	unsigned connection_request; /* nth request on its connection; 0: any */
+	enum match_reuse reused;
 };
 
 /* What one gateway is expected to do with a probe request: checked by
@@ -211,6 +220,8 @@ struct rule {
 	uint64_t total_weight;  /* choose: sum of weights */
 	bool cycle;             /* sequence: start over after the last */
 	struct expect *expect;  /* NULL: none */
+	bool *in_phase;         /* per phase of the timeline: does the rule
+				   apply? NULL: in every phase */
 };
 
 /* The accept stage: what happens to a connection before any request. */
@@ -237,6 +248,16 @@ struct conn_policy {
 	unsigned max_requests;  /* per connection; 0: unlimited */
 };
 
+/* "overload": a server with `workers` workers. Each request holds one
+ * for service_time; later ones wait in a FIFO of `queue` places; past
+ * that, when_full answers. workers == 0: no model. */
+struct overload_model {
+	unsigned workers;
+	struct dist service_time;
+	unsigned queue;
+	struct action when_full; /* resolved against the defaults */
+};
+
 /* One step of the timeline. This build plays name, duration and listen;
  * per-phase overrides of rules, defaults and connection come later. */
 struct phase {
@@ -253,6 +274,7 @@ struct scenario {
 	uint64_t seed;
 	struct action defaults; /* already resolved against built-ins */
 	struct conn_policy connection;
+	struct overload_model overload;
 	struct rule *rules;
 	size_t n_rules;
 	struct expect *expect;  /* for requests the defaults answer; NULL: none */

@@ -12,17 +12,19 @@
 #include "jcheck.h"
 #include "load.h"
 #include "scenario.h"
+#include "timeline.h"
 #include "xalloc.h"
 
 static const char *const top_keys[] = {
-	"upsim", "name", "description", "seed", "defaults", "connection", "rules",
-	"phases", "loop", "expect", NULL,
+	"upsim", "name", "description", "seed", "defaults", "connection", "overload",
+	"rules", "phases", "loop", "expect", NULL,
 };
 static const char *const rule_keys[] = {
-	"name", "match", "respond", "choose", "sequence", "cycle", "expect", NULL,
+	"name", "match", "respond", "choose", "sequence", "cycle", "expect", "phases",
+	NULL,
 };
 static const char *const match_keys[] = {
-	"method", "path", "headers", "query", NULL,
+	"method", "path", "headers", "query", "connection_request", "reused", NULL,
 };
 /* Contradictions only visible once defaults are applied. */
 static void check_resolved(struct jcheck *jc, const struct scenario *sc,
@@ -60,9 +62,26 @@ static void load_methods(struct jcheck *jc, json_t *v, struct match *m)
 	json_decref(v);
 }
 
+/* connection_request and reused: where the request sits on its
+ * connection, for keep-alive races. */
+static void load_connection_position(struct jcheck *jc, json_t *obj, struct match *m)
+{
+	long long nth;
+	if (jcheck_int(jc, obj, "connection_request", 1, 1000000, &nth) == 1)
+		m->connection_request = (unsigned)nth;
+	bool reused;
+	if (jcheck_bool(jc, obj, "reused", &reused) == 1)
+		m->reused = reused ? REUSE_ONLY : REUSE_FIRST;
+	if (m->connection_request && m->reused != REUSE_ANY &&
+	    (m->connection_request > 1) != (m->reused == REUSE_ONLY))
+		jcheck_fail(jc, "connection_request %u and reused: %s never match together",
+			    m->connection_request, m->reused == REUSE_ONLY ? "true" : "false");
+}
+
 static void load_match(struct jcheck *jc, json_t *obj, struct match *m)
 {
 	jcheck_keys(jc, obj, match_keys);
+	load_connection_position(jc, obj, m);
 	json_t *method = json_object_get(obj, "method");
 	if (method != NULL) {
 		size_t mark = jcheck_push_key(jc, "method");
@@ -156,6 +175,33 @@ static void load_behaviour(struct jcheck *jc, const struct scenario *sc,
 		jcheck_fail_key(jc, "cycle", "cycle only applies to a sequence");
 }
 
+/* "phases": ["degraded", "outage"]: the rule applies only in those. */
+static void load_rule_phases(struct jcheck *jc, const struct scenario *sc, json_t *obj,
+			     struct rule *r)
+{
+	json_t *list = jcheck_array(jc, obj, "phases");
+	if (list == NULL)
+		return;
+	size_t mark = jcheck_push_key(jc, "phases");
+	if (sc->n_phases == 0 || json_array_size(list) == 0)
+		jcheck_fail(jc, sc->n_phases ? "expected one or more phase names"
+			    : "the scenario has no \"phases\" timeline");
+	r->in_phase = xcalloc(sc->n_phases ? sc->n_phases : 1, sizeof *r->in_phase);
+	size_t i;
+	json_t *name;
+	json_array_foreach(list, i, name) {
+		size_t found, im = jcheck_push_index(jc, i);
+		if (!json_is_string(name))
+			jcheck_fail(jc, "expected a phase name, got %s", jcheck_type_name(name));
+		else if (!timeline_find(sc, json_string_value(name), &found))
+			jcheck_fail(jc, "no phase is called \"%s\"", json_string_value(name));
+		else
+			r->in_phase[found] = true;
+		jcheck_pop(jc, im);
+	}
+	jcheck_pop(jc, mark);
+}
+
 static void load_rule(struct jcheck *jc, const struct scenario *sc, json_t *obj,
 		      size_t index, struct rule *r)
 {
@@ -175,6 +221,7 @@ static void load_rule(struct jcheck *jc, const struct scenario *sc, json_t *obj,
 		jcheck_pop(jc, mark);
 	}
 	load_behaviour(jc, sc, obj, r);
+	load_rule_phases(jc, sc, obj, r);
 	const char *path = r->match.path;
 	r->expect = load_expect(jc, obj, path && !strchr(path, '*') ? path : NULL);
 }
@@ -258,6 +305,7 @@ static struct scenario *compile(const char *label, json_t *root,
 	load_header_fields(&jc, root, sc);
 	load_defaults(&jc, root, sc);
 	load_connection(&jc, root, &sc->connection);
+	load_overload(&jc, root, sc, &sc->overload);
 	load_phases(&jc, root, sc);
 	sc->expect = load_expect(&jc, root, "/");
 	load_rules(&jc, root, sc);

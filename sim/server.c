@@ -24,6 +24,7 @@ struct server {
 	struct conn_env env;
 	struct conn *conns;             /* every open connection */
 	struct exchange_env xenv;       /* where exchanges are journalled */
+	struct worker_holds holds;      /* overload workers without a client */
 	char *phase;                    /* the current phase's name */
 	struct server_counters counters;
 };
@@ -130,7 +131,9 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 		.attempts = cfg->attempts,
 		.request_id_header = cfg->request_id_header,
 		.phase = s->phase,
+		.holds = &s->holds,
 	};
+	s->holds.loop = loop;
 	s->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
 			MHD_USE_ERROR_LOG,
@@ -182,6 +185,7 @@ void server_free(struct server *s)
 	s->env.stopping = true;
 	release_suspended(s);
 	MHD_stop_daemon(s->mhd);
+	exchange_holds_clear(&s->holds);
 	behave_unref(s->behave);
 	free(s->phase);
 	free(s);
@@ -221,11 +225,12 @@ struct behave *server_behave(const struct server *s)
 	return s->behave;
 }
 
-void server_set_phase(struct server *s, const char *name)
+void server_set_phase(struct server *s, const char *name, size_t index)
 {
 	free(s->phase);
 	s->phase = xstrdup(name);
 	s->xenv.phase = s->phase;
+	s->xenv.phase_index = index;
 }
 
 const char *server_phase(const struct server *s)

@@ -55,8 +55,9 @@ unsigned server_suspended(const struct server *s);
  * with behave_reset). */
 struct behave *server_behave(const struct server *s);
 
-/* Requests are journalled as happening in phase name from now on. */
-void server_set_phase(struct server *s, const char *name);
+/* Phase index (called name) of the timeline is current from now on:
+ * rules limited to phases follow it, and the journal names it. */
+void server_set_phase(struct server *s, const char *name, size_t index);
 const char *server_phase(const struct server *s);
 
 /* Journal a connection the accept stage ended or held (accept: "reset",

@@ -4,7 +4,8 @@
  * start upsim and the gateway in front of it, send one GET per rule with a
  * literal path (or an expect probe) and one for "/", and record what the
  * client got: the status, the time to answer and the gateway's error log
- * line. Prints a Markdown table per scenario and writes everything as JSON.
+ * line — and, from upsim's journal once the gateway has stopped, how many
+ * attempts upsim saw (a gateway's retries). Prints a Markdown table per scenario and writes everything as JSON.
  *
  *   build/release/gateway-matrix [OUT.json]     (make matrix)
  *
@@ -18,6 +19,7 @@
 
 #include "err.h"
 #include "gateway.h"
+#include "journal_read.h"
 #include "proc.h"
 #include "scenario.h"
 
@@ -71,11 +73,29 @@ static json_t *run_probe(const struct gateway *g, const char *path)
 	return o;
 }
 
+/* Add "attempts" to each result, once every exchange is journalled
+ * (-1 when the journal cannot be read). */
+static void count_attempts(json_t *results, const struct upsim_proc *up,
+			   const struct scenario *sc)
+{
+	int accept_records = sc->connection.accept != ACCEPT_SERVE ||
+			     sc->connection.max_connections > 0;
+	int ok = upsim_wait_idle(up, T_MS) == 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(results, i, r) {
+		const char *path = json_string_value(json_object_get(r, "path"));
+		long n = ok ? upsim_count_attempts(up, path, accept_records) : -1;
+		json_object_set_new(r, "attempts", json_integer(n));
+	}
+}
+
 /* One scenario through one gateway: an array of probe results. */
 static json_t *run_pair(const char *file, const struct scenario *sc, const char *gw)
 {
+	static const char *const admin[] = {"--admin", "127.0.0.1:0", NULL};
 	struct upsim_proc up;
-	if (upsim_start_scenario(&up, file, NULL, T_MS) != 0)
+	if (upsim_start_scenario(&up, file, admin, T_MS) != 0)
 		return NULL;
 	char upstream[96];
 	snprintf(upstream, sizeof upstream, "%s:%d", up.host, up.port);
@@ -90,6 +110,7 @@ static json_t *run_pair(const char *file, const struct scenario *sc, const char 
 				json_array_append_new(results, run_probe(&g, path));
 		}
 		gateway_stop(&g, T_MS);
+		count_attempts(results, &up, sc);
 	}
 	upsim_stop(&up, SIGTERM, T_MS);
 	upsim_proc_free(&up);
@@ -113,9 +134,10 @@ static void print_table(const char *file, json_t *by_gateway)
 					   json_array_get(first, i), "path")));
 		json_object_foreach(by_gateway, gw, rows) {
 			json_t *r = json_array_get(rows, i);
-			printf(" %lld, %lld ms%s%s |",
+			printf(" %lld, %lld ms, %lldx%s%s |",
 			       json_integer_value(json_object_get(r, "status")),
 			       json_integer_value(json_object_get(r, "ms")),
+			       json_integer_value(json_object_get(r, "attempts")),
 			       json_string_length(json_object_get(r, "log")) ? ": " : "",
 			       json_string_value(json_object_get(r, "log")));
 		}

@@ -4,6 +4,7 @@
  * port. */
 #include <check.h>
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -582,6 +583,187 @@ START_TEST(test_ctl_client)
 }
 END_TEST
 
+/* Rules limited to phases follow a phase jump; connection_request and
+ * reused pick requests by their place on a keep-alive connection. */
+START_TEST(test_rules_by_phase_and_connection_position)
+{
+	struct admin_fixture f;
+	start_with(&f, "{\"upsim\":1,\"name\":\"position\","
+		   "\"phases\":[{\"name\":\"calm\",\"duration\":\"1h\"},{\"name\":\"storm\"}],"
+		   "\"rules\":["
+		   "{\"phases\":[\"storm\"],\"respond\":{\"status\":503}},"
+		   "{\"match\":{\"path\":\"/r\",\"reused\":true},\"respond\":{\"fault\":\"reset\"}},"
+		   "{\"match\":{\"path\":\"/n\",\"connection_request\":2},\"respond\":{\"status\":202}}"
+		   "]}", NULL);
+	struct wire_conn c = {.fd = wire_connect(f.p.host, f.p.port, T_MS)};
+	static const int want[] = {200, 202, 200};
+	for (int i = 0; i < 3; i++) {
+		struct wire_http_response r = {0};
+		ck_assert_int_eq(wire_send_str(c.fd, "GET /n HTTP/1.1\r\nHost: t\r\n\r\n", T_MS), 0);
+		ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
+		ck_assert_int_eq(r.status, want[i]);
+		wire_http_response_free(&r);
+	}
+	close(c.fd);
+	free(c.buf);
+
+	c = (struct wire_conn){.fd = wire_connect(f.p.host, f.p.port, T_MS)};
+	struct wire_http_response r = {0};
+	ck_assert_int_eq(wire_send_str(c.fd, "GET /r HTTP/1.1\r\nHost: t\r\n\r\n", T_MS), 0);
+	ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	wire_http_response_free(&r);
+	ck_assert_int_eq(wire_send_str(c.fd, "GET /r HTTP/1.1\r\nHost: t\r\n\r\n", T_MS), 0);
+	struct wire_result end = {0};
+	ck_assert_int_eq(wire_read_until_end(c.fd, wire_now_ms(), T_MS, &end), 0);
+	ck_assert_int_eq(end.end, WIRE_RST);
+	ck_assert_uint_eq(end.len, 0);
+	wire_result_free(&end);
+	close(c.fd);
+	free(c.buf);
+
+	int status;
+	get(&f, "/", NULL, &status);
+	ck_assert_int_eq(status, 200);
+	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":\"storm\"}", 200));
+	get(&f, "/", NULL, &status);
+	ck_assert_int_eq(status, 503);
+	finish(&f);
+}
+END_TEST
+
+/* Timing tolerance: generous under valgrind (UPSIM_WRAP). */
+static double slack_ms(void)
+{
+	const char *wrap = getenv("UPSIM_WRAP");
+	return wrap && *wrap ? 2000 : 250;
+}
+
+/* Two workers, 300 ms each, two queue places: of six requests sent at
+ * once, two are served after 300 ms, two wait and are served after 600 ms,
+ * two are turned away at once with 503 and Retry-After. */
+START_TEST(test_overload_serves_queues_and_rejects)
+{
+	struct admin_fixture f;
+	start_with(&f, "{\"upsim\":1,\"name\":\"overload\","
+		   "\"overload\":{\"workers\":2,\"service_time\":\"300ms\",\"queue\":2}}", NULL);
+	enum { N = 6 };
+	int fds[N];
+	double start = wire_now_ms();
+	for (int i = 0; i < N; i++) {
+		fds[i] = wire_connect(f.p.host, f.p.port, T_MS);
+		ck_assert_int_ge(fds[i], 0);
+		ck_assert_int_eq(wire_send_str(fds[i], "GET / HTTP/1.1\r\nHost: t\r\n"
+					       "Connection: close\r\n\r\n", T_MS), 0);
+	}
+	/* Read all six at once, so each first byte is timed when it comes. */
+	char text[N][512] = {{0}};
+	size_t len[N] = {0};
+	double first[N];
+	int open_fds = N;
+	for (int i = 0; i < N; i++)
+		first[i] = -1;
+	while (open_fds > 0 && wire_now_ms() - start < T_MS) {
+		struct pollfd pfd[N];
+		for (int i = 0; i < N; i++)
+			pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+		ck_assert_int_ge(poll(pfd, N, 100), 0);
+		for (int i = 0; i < N; i++) {
+			if (fds[i] < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t n = read(fds[i], text[i] + len[i], sizeof text[i] - 1 - len[i]);
+			if (n > 0 && first[i] < 0)
+				first[i] = wire_now_ms() - start;
+			if (n > 0) {
+				len[i] += (size_t)n;
+				continue;
+			}
+			close(fds[i]);
+			fds[i] = -1;
+			open_fds--;
+		}
+	}
+	ck_assert_int_eq(open_fds, 0);
+	int at_once = 0, after_wait = 0, rejected = 0;
+	double slack = slack_ms();
+	for (int i = 0; i < N; i++) {
+		if (strncmp(text[i], "HTTP/1.1 503", 12) == 0) {
+			ck_assert_ptr_nonnull(strstr(text[i], "Retry-After: 1\r\n"));
+			ck_assert_msg(first[i] < slack, "503 after %.0f ms", first[i]);
+			rejected++;
+			continue;
+		}
+		ck_assert_msg(strncmp(text[i], "HTTP/1.1 200", 12) == 0, "%s", text[i]);
+		ck_assert_msg(first[i] >= 300 - 2, "200 after %.0f ms", first[i]);
+		if (first[i] < 300 + slack)
+			at_once++;
+		else if (first[i] >= 600 - 2 && first[i] < 600 + slack)
+			after_wait++;
+	}
+	ck_assert_int_eq(at_once, 2);
+	ck_assert_int_eq(after_wait, 2);
+	ck_assert_int_eq(rejected, 2);
+	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	json_t *o = json_object_get(s, "overload");
+	ck_assert_int_eq(int_at(o, "served_at_once"), 2);
+	ck_assert_int_eq(int_at(o, "served_after_wait"), 2);
+	ck_assert_int_eq(int_at(o, "rejected"), 2);
+	ck_assert_int_eq(int_at(o, "peak_busy"), 2);
+	ck_assert_int_eq(int_at(o, "busy"), 0);
+	json_decref(s);
+	json_t *recs = request_records(&f, 0);
+	int by_kind[3] = {0};
+	size_t i;
+	json_t *r;
+	json_array_foreach(recs, i, r) {
+		const char *k = str_at(r, "overload");
+		by_kind[strcmp(k, "served") == 0 ? 0 : strcmp(k, "waited") == 0 ? 1 : 2]++;
+	}
+	ck_assert_int_eq(by_kind[0], 2);
+	ck_assert_int_eq(by_kind[1], 2);
+	ck_assert_int_eq(by_kind[2], 2);
+	json_decref(recs);
+	finish(&f);
+}
+END_TEST
+
+/* The overload model's "busy" figure, read from the status. */
+static json_int_t overload_busy(const struct admin_fixture *f)
+{
+	json_t *s = call_json(f, "GET", "/v1/status", NULL, 200);
+	json_int_t busy = int_at(json_object_get(s, "overload"), "busy");
+	json_decref(s);
+	return busy;
+}
+
+/* A client that leaves does not free its worker: the server finishes
+ * the work, as real ones do, so the next request still waits for it. */
+START_TEST(test_overload_worker_outlives_its_client)
+{
+	struct admin_fixture f;
+	start_with(&f, "{\"upsim\":1,\"name\":\"busy\","
+		   "\"overload\":{\"workers\":1,\"service_time\":\"600ms\",\"queue\":1}}", NULL);
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+	double start = wire_now_ms();
+	int a = wire_connect(f.p.host, f.p.port, T_MS);
+	ck_assert_int_eq(wire_send_str(a, req, T_MS), 0);
+	/* Wait (bounded) until upsim has given A its worker, then leave. */
+	while (overload_busy(&f) == 0)
+		ck_assert(wire_now_ms() - start < T_MS);
+	wire_close_rst(a);
+	int b = wire_connect(f.p.host, f.p.port, T_MS);
+	ck_assert_int_eq(wire_send_str(b, req, T_MS), 0);
+	struct wire_result r = {0};
+	ck_assert_int_eq(wire_read_until_end(b, start, T_MS, &r), 0);
+	ck_assert_msg(strncmp((const char *)r.bytes, "HTTP/1.1 200", 12) == 0, "%s", r.bytes);
+	/* A's 600 ms, then B's own 600 ms. */
+	ck_assert_msg(r.first_ms >= 1200 - 2, "B answered after %.0f ms", r.first_ms);
+	wire_result_free(&r);
+	close(b);
+	finish(&f);
+}
+END_TEST
+
 Suite *admin_suite(void)
 {
 	Suite *s = suite_create("admin");
@@ -602,6 +784,9 @@ Suite *admin_suite(void)
 	tcase_add_test(tc, test_journal_file_and_access_log);
 	tcase_add_test(tc, test_json_logs);
 	tcase_add_test(tc, test_ctl_client);
+	tcase_add_test(tc, test_rules_by_phase_and_connection_position);
+	tcase_add_test(tc, test_overload_serves_queues_and_rejects);
+	tcase_add_test(tc, test_overload_worker_outlives_its_client);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,6 +12,7 @@
  * UPSIM_GATEWAYS=nginx,haproxy limits the run to those gateways. */
 #include <check.h>
 #include <glob.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "err.h"
 #include "gateway.h"
+#include "journal_read.h"
 #include "proc.h"
 #include "scenario.h"
 #include "suites.h"
@@ -91,25 +93,118 @@ static int status_allowed(const struct gateway_expect *want, int status)
 	return 0;
 }
 
+/* Append a line to *report. */
+__attribute__((format(printf, 2, 3)))
+static void complain(char **report, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	char *old = *report;
+	*report = xasprintf("%s\n  %s", old, line);
+	free(old);
+}
+
 /* Send the probe through the gateway; append any mismatch to report. */
 static void probe(const struct gateway *g, const struct expect *e,
 		  const struct gateway_expect *want, char **report)
 {
-	ck_assert_msg(want->retried == -1, "%s %s: \"retried\" needs upsim's journal "
-		      "to be checked (not built yet): remove it", g->name, e->path);
 	struct gateway_answer a;
 	gateway_probe(g, e->path, ANSWER_MS, want->log, LOG_MS, &a);
-	char *old = *report;
 	if (!status_allowed(want, a.status))
-		*report = xasprintf("%s\n  %s: status %d after %.0f ms, expected %d%s", old,
-				    e->path, a.status, a.ms, want->status,
-				    want->n_also ? " (or another of its list)" : "");
+		complain(report, "%s: status %d after %.0f ms, expected %d%s", e->path,
+			 a.status, a.ms, want->status,
+			 want->n_also ? " (or another of its list)" : "");
 	else if (want->log && !strstr(a.log, want->log))
-		*report = xasprintf("%s\n  %s: error log lacks \"%s\"; it says: %.300s", old,
-				    e->path, want->log, a.log);
-	if (*report != old)
-		free(old);
+		complain(report, "%s: error log lacks \"%s\"; it says: %.300s", e->path,
+			 want->log, a.log);
 	gateway_answer_free(&a);
+}
+
+/* The upsims of a pair: the scenario's, and the healthy backup. */
+struct upstreams {
+	struct upsim_proc up, backup;
+	bool with_backup;
+	bool accept_records;    /* the accept stage ends connections itself */
+};
+
+/* "retried": did upsim see the probe more than once, over both upstreams?
+ * Checked once the gateway is stopped and upsim holds no connection, so
+ * every attempt has been journalled. */
+static void check_retried(const struct upstreams *u, const struct expect *e,
+			  const struct gateway_expect *want, char **report)
+{
+	long n = upsim_count_attempts(&u->up, e->path, u->accept_records);
+	if (u->with_backup && n >= 0) {
+		long m = upsim_count_attempts(&u->backup, e->path, 0);
+		n = m < 0 ? -1 : n + m;
+	}
+	if (n < 0)
+		complain(report, "%s: upsim's journal could not be read", e->path);
+	else if ((n > 1) != (want->retried == 1))
+		complain(report, "%s: upsim saw %ld attempt%s, expected %s", e->path, n,
+			 n == 1 ? "" : "s", want->retried ? "a retry" : "no retry");
+}
+
+/* Every expectation of the scenario for gateway g, in file order; fn is
+ * probe or (after the gateway stopped) the retry check. */
+static void each_expect(const struct scenario *sc, const struct pair *p,
+			void (*fn)(const struct expect *, const struct gateway_expect *,
+				   void *), void *arg)
+{
+	const struct gateway_expect *want = find(sc->expect, p->gateway, p->with_backup);
+	if (want)
+		fn(sc->expect, want, arg);
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct expect *e = sc->rules[i].expect;
+		if ((want = find(e, p->gateway, p->with_backup)) != NULL)
+			fn(e, want, arg);
+	}
+}
+
+struct run {
+	const struct gateway *g;
+	const struct upstreams *u;
+	char *report;
+};
+
+static void do_probe(const struct expect *e, const struct gateway_expect *want, void *arg)
+{
+	struct run *r = arg;
+	probe(r->g, e, want, &r->report);
+}
+
+static void do_check_retried(const struct expect *e, const struct gateway_expect *want,
+			     void *arg)
+{
+	struct run *r = arg;
+	if (want->retried != -1)
+		check_retried(r->u, e, want, &r->report);
+}
+
+static void start_upstreams(struct upstreams *u, const struct pair *p,
+			    const struct scenario *sc)
+{
+	static const char *const admin[] = {"--admin", "127.0.0.1:0", NULL};
+	u->with_backup = p->with_backup;
+	u->accept_records = sc->connection.accept != ACCEPT_SERVE ||
+			    sc->connection.max_connections > 0;
+	ck_assert_int_eq(upsim_start_scenario(&u->up, p->file, admin, T_MS), 0);
+	if (p->with_backup)
+		ck_assert_int_eq(upsim_start_scenario(&u->backup, "scenarios/healthy.json",
+						      admin, T_MS), 0);
+}
+
+static void stop_upstreams(struct upstreams *u)
+{
+	ck_assert_int_eq(upsim_stop(&u->up, SIGTERM, T_MS), 0);
+	upsim_proc_free(&u->up);
+	if (u->with_backup) {
+		ck_assert_int_eq(upsim_stop(&u->backup, SIGTERM, T_MS), 0);
+		upsim_proc_free(&u->backup);
+	}
 }
 
 START_TEST(test_gateway_meets_expectations)
@@ -117,39 +212,30 @@ START_TEST(test_gateway_meets_expectations)
 	const struct pair *p = &pairs[_i];
 	struct scenario *sc = load(p->file);
 	ck_assert_ptr_nonnull(sc);
-	struct upsim_proc up, backup;
-	ck_assert_int_eq(upsim_start_scenario(&up, p->file, NULL, T_MS), 0);
+	struct upstreams u = {0};
+	start_upstreams(&u, p, sc);
 	char primary[96], second[96];
-	snprintf(primary, sizeof primary, "%s:%d", up.host, up.port);
-	if (p->with_backup) {
-		ck_assert_int_eq(upsim_start_scenario(&backup, "scenarios/healthy.json",
-						      NULL, T_MS), 0);
-		snprintf(second, sizeof second, "%s:%d", backup.host, backup.port);
-	}
+	snprintf(primary, sizeof primary, "%s:%d", u.up.host, u.up.port);
+	if (p->with_backup)
+		snprintf(second, sizeof second, "%s:%d", u.backup.host, u.backup.port);
 	struct gateway g;
 	ck_assert_msg(gateway_start(&g, p->gateway, primary,
 				    p->with_backup ? second : NULL, 10000) == 0,
 		      "%s did not start", p->gateway);
-	char *report = xstrdup("");
-	const struct gateway_expect *want = find(sc->expect, p->gateway, p->with_backup);
-	if (want)
-		probe(&g, sc->expect, want, &report);
-	for (size_t i = 0; i < sc->n_rules; i++) {
-		const struct expect *e = sc->rules[i].expect;
-		if ((want = find(e, p->gateway, p->with_backup)) != NULL)
-			probe(&g, e, want, &report);
-	}
+	struct run r = {.g = &g, .u = &u, .report = xstrdup("")};
+	each_expect(sc, p, do_probe, &r);
 	gateway_stop(&g, T_MS);
-	ck_assert_int_eq(upsim_stop(&up, SIGTERM, T_MS), 0);
-	upsim_proc_free(&up);
-	if (p->with_backup) {
-		ck_assert_int_eq(upsim_stop(&backup, SIGTERM, T_MS), 0);
-		upsim_proc_free(&backup);
-	}
+	/* The gateway closed its upstream connections: once upsim holds none,
+	 * every attempt is in its journal. */
+	ck_assert_int_eq(upsim_wait_idle(&u.up, T_MS), 0);
+	if (p->with_backup)
+		ck_assert_int_eq(upsim_wait_idle(&u.backup, T_MS), 0);
+	each_expect(sc, p, do_check_retried, &r);
+	stop_upstreams(&u);
 	scenario_unref(sc);
-	ck_assert_msg(report[0] == '\0', "%s%s differs from %s:%s", p->gateway,
-		      p->with_backup ? " (with a backup upstream)" : "", p->file, report);
-	free(report);
+	ck_assert_msg(r.report[0] == '\0', "%s%s differs from %s:%s", p->gateway,
+		      p->with_backup ? " (with a backup upstream)" : "", p->file, r.report);
+	free(r.report);
 }
 END_TEST
 

@@ -337,6 +337,8 @@ static const char *parse_ready(struct upsim_proc *p, const char *line)
 	if (*end != '\0' || port <= 0 || port > 65535)
 		why = "the ready line's \"listen\" has no port";
 	p->port = (int)port;
+	const char *admin = json_string_value(json_object_get(o, "admin"));
+	snprintf(p->admin, sizeof p->admin, "%s", admin ? admin : "");
 done:
 	json_decref(o);
 	return why;

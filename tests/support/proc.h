@@ -18,6 +18,7 @@ struct upsim_proc {
 	int out_fd, err_fd;	/* nonblocking read ends of its stdout and stderr, -1 when closed */
 	char host[64];		/* from the ready line's "listen", without IPv6 brackets */
 	int port;
+	char admin[96];		/* the ready line's "admin" (HOST:PORT), or "" */
 	char *ready_line;	/* the ready line, without its newline */
 	char *err_text;		/* its stderr as collected so far; NUL-terminated, grows */
 };

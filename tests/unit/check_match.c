@@ -99,6 +99,38 @@ START_TEST(test_first_rule_wins)
 }
 END_TEST
 
+START_TEST(test_connection_position)
+{
+	struct match third = {.connection_request = 3};
+	struct match reused = {.reused = REUSE_ONLY};
+	struct match fresh = {.reused = REUSE_FIRST};
+	struct match_request r = request("GET", "/");
+	for (unsigned nth = 1; nth <= 4; nth++) {
+		r.conn_request = nth;
+		ck_assert(match_request(&third, &r) == (nth == 3));
+		ck_assert(match_request(&reused, &r) == (nth > 1));
+		ck_assert(match_request(&fresh, &r) == (nth == 1));
+	}
+}
+END_TEST
+
+START_TEST(test_rules_limited_to_phases)
+{
+	struct phase phases[3] = {{.name = "calm"}, {.name = "storm"}, {.name = "after"}};
+	bool storm_only[3] = {false, true, false};
+	struct rule rules[2] = {
+		{.index = 0, .in_phase = storm_only},
+		{.index = 1},
+	};
+	struct scenario sc = {.rules = rules, .n_rules = 2, .phases = phases, .n_phases = 3};
+	struct match_request r = request("GET", "/");
+	for (size_t ph = 0; ph < 3; ph++) {
+		r.phase = ph;
+		ck_assert_ptr_eq(match_first(&sc, &r), ph == 1 ? &rules[0] : &rules[1]);
+	}
+}
+END_TEST
+
 Suite *match_suite(void)
 {
 	Suite *s = suite_create("match");
@@ -108,6 +140,8 @@ Suite *match_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("request");
 	tcase_add_test(tc, test_request_conditions);
+	tcase_add_test(tc, test_connection_position);
+	tcase_add_test(tc, test_rules_limited_to_phases);
 	tcase_add_test(tc, test_first_rule_wins);
 	suite_add_tcase(s, tc);
 	return s;

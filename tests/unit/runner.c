@@ -12,6 +12,7 @@ int main(void)
 	srunner_add_suite(sr, behave_suite());
 	srunner_add_suite(sr, loop_suite());
 	srunner_add_suite(sr, timeline_suite());
+	srunner_add_suite(sr, overload_suite());
 	srunner_add_suite(sr, cli_suite());
 	srunner_add_suite(sr, support_suite());
 	srunner_add_suite(sr, http_suite());

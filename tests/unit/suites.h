@@ -10,6 +10,7 @@ Suite *match_suite(void);
 Suite *behave_suite(void);
 Suite *loop_suite(void);
 Suite *timeline_suite(void);
+Suite *overload_suite(void);
 Suite *cli_suite(void);
 Suite *support_suite(void);
 Suite *http_suite(void);
