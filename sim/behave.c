@@ -13,10 +13,16 @@ struct behave *behave_new(struct scenario *sc)
 	struct behave *b = xcalloc(1, sizeof *b);
 	b->refs = 1;
 	b->scenario = scenario_ref(sc);
-	b->rules = xcalloc(sc->n_rules + 1, sizeof *b->rules);
-	for (size_t i = 0; i < sc->n_rules; i++)
-		b->rules[i].picked = xcalloc(sc->rules[i].n_actions, sizeof *b->rules[i].picked);
+	b->rules = xcalloc(sc->n_all_rules + 1, sizeof *b->rules);
+	for (size_t i = 0; i < sc->n_all_rules; i++)
+		b->rules[i].picked = xcalloc(sc->all_rules[i]->n_actions,
+					     sizeof *b->rules[i].picked);
 	overload_init(&b->overload, sc->overload.workers, sc->overload.queue);
+	b->phase_overload = xcalloc(sc->n_phases ? sc->n_phases : 1, sizeof *b->phase_overload);
+	for (size_t p = 0; p < sc->n_phases; p++) {
+		const struct overload_model *m = &sc->phases[p].overload;
+		overload_init(&b->phase_overload[p], m->workers, m->queue);
+	}
 	behave_reset(b);
 	return b;
 }
@@ -31,29 +37,41 @@ void behave_unref(struct behave *b)
 {
 	if (b == NULL || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	for (size_t i = 0; i < b->scenario->n_rules; i++)
+	for (size_t i = 0; i < b->scenario->n_all_rules; i++)
 		free(b->rules[i].picked);
 	scenario_unref(b->scenario);
 	free(b->rules);
+	free(b->phase_overload);
 	free(b);
 }
 
 void behave_reset(struct behave *b)
 {
-	for (size_t i = 0; i <= b->scenario->n_rules; i++) {
-		rng_seed(&b->rules[i].rng, b->scenario->seed, i);
+	const struct scenario *sc = b->scenario;
+	for (size_t i = 0; i <= sc->n_all_rules; i++) {
+		rng_seed(&b->rules[i].rng, sc->seed, i);
 		b->rules[i].count = 0;
-		if (i < b->scenario->n_rules)
-			memset(b->rules[i].picked, 0, b->scenario->rules[i].n_actions *
+		if (i < sc->n_all_rules)
+			memset(b->rules[i].picked, 0, sc->all_rules[i]->n_actions *
 			       sizeof *b->rules[i].picked);
 	}
-	rng_seed(&b->overload_rng, b->scenario->seed, b->scenario->n_rules + 1);
+	rng_seed(&b->overload_rng, sc->seed, sc->n_all_rules + 1);
 	overload_reset_counters(&b->overload);
+	for (size_t p = 0; p < sc->n_phases; p++)
+		overload_reset_counters(&b->phase_overload[p]);
+}
+
+struct overload *behave_overload(struct behave *b, size_t phase)
+{
+	const struct scenario *sc = b->scenario;
+	if (phase < sc->n_phases && sc->phases[phase].has_overload)
+		return &b->phase_overload[phase];
+	return &b->overload;
 }
 
 void behave_took_defaults(struct behave *b)
 {
-	b->rules[b->scenario->n_rules].count++;
+	b->rules[b->scenario->n_all_rules].count++;
 }
 
 static size_t pick_weighted(struct behave_rule *st, const struct rule *r)
@@ -99,7 +117,7 @@ const struct action *behave_pick(struct behave *b, const struct rule *r)
 
 struct rng *behave_stream(struct behave *b, const struct rule *r)
 {
-	return &b->rules[r ? r->index : b->scenario->n_rules].rng;
+	return &b->rules[r ? r->index : b->scenario->n_all_rules].rng;
 }
 
 uint64_t behave_draw_us(struct rng *r, const struct dist *d)

@@ -23,9 +23,10 @@ struct behave_rule {
 struct behave {
 	unsigned refs;                  /* exchanges in flight hold one each */
 	struct scenario *scenario;      /* one reference held */
-	struct behave_rule *rules;      /* one per scenario rule, then one for
-					   the defaults */
-	struct overload overload;       /* the scenario's overload model */
+	struct behave_rule *rules;      /* one per rule (sc->all_rules order),
+					   then one for the defaults */
+	struct overload overload;       /* the top level's overload model */
+	struct overload *phase_overload; /* per phase, for phases with their own */
 	struct rng overload_rng;        /* service times */
 };
 
@@ -42,6 +43,10 @@ void behave_reset(struct behave *b);
 /* The action the next request matched by rule r gets (borrowed from the
  * scenario). Advances the rule's sequence or stream. */
 const struct action *behave_pick(struct behave *b, const struct rule *r);
+
+/* The overload state in force in phase (its own model, or the top
+ * level's). */
+struct overload *behave_overload(struct behave *b, size_t phase);
 
 /* A request matched no rule: count it for the defaults. */
 void behave_took_defaults(struct behave *b);

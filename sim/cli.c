@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "instant.h"
 #include "units.h"
 
 const char cli_usage[] =
@@ -39,6 +40,9 @@ const char cli_usage[] =
 	"      --duration DURATION    exit (0) after this long\n"
 	"      --drill-ttl DURATION   serve a healthy scenario after this long unless\n"
 	"                             renewed (POST /v1/renew, upsim ctl renew)\n"
+	"      --start-at INSTANT     count the phases from this wall-clock instant\n"
+	"                             (RFC 3339 or Unix seconds), so that several\n"
+	"                             upsims play their timelines in step\n"
 	"  -v, --verbose              log debug details, libmicrohttpd's included\n"
 	"\n"
 	"When ready, run prints one JSON line on stdout:\n"
@@ -52,7 +56,7 @@ const char cli_usage[] =
 enum {
 	OPT_READY_FILE = 256, OPT_MAX_CONNECTIONS, OPT_HANG_CAP, OPT_ADMIN,
 	OPT_ADMIN_TOKEN, OPT_JOURNAL, OPT_JOURNAL_SIZE, OPT_REQUEST_ID_HEADER,
-	OPT_ACCESS_LOG, OPT_LOG_FORMAT, OPT_DURATION, OPT_DRILL_TTL,
+	OPT_ACCESS_LOG, OPT_LOG_FORMAT, OPT_DURATION, OPT_DRILL_TTL, OPT_START_AT,
 };
 
 static const struct option run_options[] = {
@@ -69,6 +73,7 @@ static const struct option run_options[] = {
 	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	{"duration", required_argument, NULL, OPT_DURATION},
 	{"drill-ttl", required_argument, NULL, OPT_DRILL_TTL},
+	{"start-at", required_argument, NULL, OPT_START_AT},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -121,6 +126,13 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
 	case OPT_REQUEST_ID_HEADER: out->request_id_header = arg; return 0;
 	case OPT_ACCESS_LOG: out->access_log = arg; return 0;
 	case OPT_LOG_FORMAT: return parse_log_format(arg, out, errbuf, errlen);
+	case OPT_START_AT: {
+		const char *why = NULL;
+		out->has_start_at = instant_parse(arg, &out->start_at_us, &why) == 0;
+		if (!out->has_start_at)
+			snprintf(errbuf, errlen, "--start-at: %s", why);
+		return out->has_start_at ? 0 : -1;
+	}
 	case OPT_DURATION:
 		return parse_positive_duration("duration", arg, &out->duration_us, errbuf, errlen);
 	case OPT_DRILL_TTL:

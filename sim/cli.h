@@ -38,6 +38,8 @@ struct cli {
 	enum log_format_opt log_format; /* run */
 	uint64_t duration_us;           /* run: 0: until stopped */
 	uint64_t drill_ttl_us;          /* run: 0: no expiry */
+	bool has_start_at;              /* run: --start-at given */
+	int64_t start_at_us;            /* run: Unix µs the timeline counts from */
 	bool verbose;
 	char **files;                   /* run: one scenario; validate: many;
 					   ctl: the arguments after "ctl" */

@@ -46,7 +46,9 @@ enum exchange_load {
 struct exchange {
 	struct behave *behave;  /* reference: the scenario it started under */
 	const struct rule *rule; /* NULL: the defaults */
-	struct action action;   /* resolved; pointers borrowed from behave */
+	struct action action;   /* resolved; pointers borrowed from behave or own */
+	struct action own;      /* an override header's action (owned) */
+	bool overridden;        /* X-Upsim-Fault or X-Upsim-Delay applied */
 	uint64_t delay_ns;      /* drawn for this request */
 	uint64_t seed;          /* for garbage */
 	bool head;              /* a HEAD request */
@@ -67,6 +69,9 @@ struct exchange {
 	enum outcome outcome;   /* OUTCOME_NONE until known */
 	/* the overload model */
 	struct conn *conn;      /* the connection it is on */
+	size_t phase;           /* the phase it arrived in */
+	struct overload *overload; /* the model's state in that phase */
+	const struct overload_model *overload_model;
 	enum exchange_load load;
 	struct overload_waiter waiter;
 	uint64_t service_ns;    /* drawn: how long it holds a worker */

@@ -1,5 +1,6 @@
 #include "control.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include "behave.h"
@@ -34,7 +35,13 @@ static void play_timeline(struct control *ctl)
 {
 	struct scenario *sc = server_scenario(ctl->server);
 	uint64_t now = loop_now(), until;
-	size_t i = timeline_at(sc, (now - ctl->timeline_start) / 1000, &until);
+	/* Before a --start-at instant, the first phase waits for it. */
+	int64_t elapsed_ns = (int64_t)now - ctl->timeline_start;
+	uint64_t ahead_us = elapsed_ns < 0 ? (uint64_t)-elapsed_ns / 1000 : 0;
+	size_t i = timeline_at(sc, ctl->timeline_from,
+			       elapsed_ns < 0 ? 0 : (uint64_t)elapsed_ns / 1000, &until);
+	if (until != TIMELINE_NEVER)
+		until += ahead_us;
 	if (!ctl->phase_known || i != ctl->phase) {
 		ctl->phase = i;
 		ctl->phase_known = true;
@@ -59,10 +66,21 @@ static void on_phase_timer(struct loop_timer *t)
 	play_timeline(container_of(t, struct control, phase_timer));
 }
 
-/* The timeline starts now, from the first phase of the scenario served. */
+static int64_t wall_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The timeline starts now from the first phase of the scenario served,
+ * or, with --start-at, as if it had started at that instant. */
 static void start_timeline(struct control *ctl)
 {
-	ctl->timeline_start = loop_now();
+	ctl->timeline_start = (int64_t)loop_now();
+	if (ctl->aligned)
+		ctl->timeline_start -= (wall_now_us() - ctl->start_at_us) * 1000;
+	ctl->timeline_from = 0;
 	ctl->phase_known = false;
 	play_timeline(ctl);
 }
@@ -99,7 +117,8 @@ bool control_jump_phase(struct control *ctl, const char *name)
 	size_t i;
 	if (!timeline_find(sc, name, &i))
 		return false;
-	ctl->timeline_start = loop_now() - timeline_offset(sc, i) * 1000;
+	ctl->timeline_start = (int64_t)loop_now();
+	ctl->timeline_from = i;
 	ctl->phase_known = false; /* journal the jump even to the same phase */
 	log_info("jumping to phase \"%s\"", name);
 	play_timeline(ctl);
@@ -172,9 +191,9 @@ static json_t *drill_json(const struct control *ctl)
 			 "remaining_s", left, "expired", ctl->drill_expired);
 }
 
-static json_t *overload_json(const struct behave *b)
+static json_t *overload_json(struct behave *b, size_t phase)
 {
-	const struct overload *o = &b->overload;
+	const struct overload *o = behave_overload(b, phase);
 	if (o->workers == 0)
 		return json_null();
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -213,7 +232,7 @@ json_t *control_status_json(const struct control *ctl)
 		"open", (json_int_t)sv->open,
 		"suspended", (json_int_t)server_suspended(ctl->server),
 		"held_at_accept", (json_int_t)gate_held(ctl->gate),
-		"overload", overload_json(server_behave(ctl->server)),
+		"overload", overload_json(server_behave(ctl->server), ctl->phase),
 		"requests", (json_int_t)journal_tally(ctl->journal)->requests,
 		"journal_last_id", (json_int_t)journal_last_id(ctl->journal),
 		"drill", drill_json(ctl));
@@ -231,8 +250,8 @@ static json_t *rules_json(const struct behave *b)
 {
 	const struct scenario *sc = b->scenario;
 	json_t *rules = json_array();
-	for (size_t i = 0; i < sc->n_rules; i++) {
-		const struct rule *r = &sc->rules[i];
+	for (size_t i = 0; i < sc->n_all_rules; i++) {
+		const struct rule *r = sc->all_rules[i];
 		json_array_append_new(rules, json_pack(
 			"{s:s, s:I, s:o}", "name", r->name,
 			"requests", (json_int_t)b->rules[i].count,
@@ -292,5 +311,5 @@ json_t *control_stats_json(const struct control *ctl)
 		"hang", (json_int_t)t->accept_hang,
 		"queue", (json_int_t)t->accept_queue,
 		"rules", rules_json(b),
-		"defaults", "requests", (json_int_t)b->rules[b->scenario->n_rules].count);
+		"defaults", "requests", (json_int_t)b->rules[b->scenario->n_all_rules].count);
 }

@@ -30,7 +30,12 @@ struct control {
 	uint64_t started_ns;            /* loop_now() at start */
 	/* the timeline */
 	struct loop_timer phase_timer;  /* the next phase change */
-	uint64_t timeline_start;        /* loop_now() the timeline is counted from */
+	int64_t timeline_start;         /* loop_now() the timeline is counted from
+					   (earlier than the loop's clock, or later,
+					   with --start-at) */
+	size_t timeline_from;           /* the phase it is counted from */
+	bool aligned;                   /* --start-at: timelines start there */
+	int64_t start_at_us;            /* wall clock, Unix µs */
 	size_t phase;                   /* index of the current phase */
 	bool phase_known;               /* phase has been entered */
 	/* drill safety */
@@ -41,7 +46,8 @@ struct control {
 };
 
 /* Begin playing the served scenario's timeline and, with a TTL, the
- * drill clock. The fields up to scenario_file must be set. */
+ * drill clock. The fields up to scenario_file must be set, and aligned
+ * and start_at_us for --start-at. */
 void control_start(struct control *ctl, uint64_t drill_ttl_ns);
 /* Cancel the timers. */
 void control_stop(struct control *ctl);

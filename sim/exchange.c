@@ -9,6 +9,7 @@
 #include "loop.h"
 #include "match.h"
 #include "respond.h"
+#include "units.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -46,6 +47,65 @@ static void note_request(struct exchange *ex, struct conn *c,
 		ex->request_id = xstrdup(id);
 }
 
+/* --- header overrides (allow_override) ------------------------------- */
+
+#define OVERRIDE_FAULT "X-Upsim-Fault"
+#define OVERRIDE_DELAY "X-Upsim-Delay"
+
+/* A bad override header gets 400 saying what is wrong with it, whatever
+ * the scenario says: the test that sent it has a bug. */
+static void refuse_override(struct exchange *ex, const struct upsim_err *err)
+{
+	struct action *a = &ex->own;
+	scenario_action_clear(a);
+	a->set = ACTION_STATUS | ACTION_HEADERS | ACTION_BODY | ACTION_CHUNKED |
+		 ACTION_DELAY | ACTION_FAULT | ACTION_PACE | ACTION_AFTER | ACTION_READ;
+	a->status = 400;
+	a->fault.then = END_CLOSE;
+	a->after.kind = AFTER_KEEP;
+	a->headers = xcalloc(1, sizeof *a->headers);
+	a->headers[0] = (struct header){xstrdup("Content-Type"), xstrdup("text/plain")};
+	a->n_headers = 1;
+	size_t len = 0;
+	for (size_t i = 0; i < err->count; i++)
+		len += strlen(err->msgs[i]) + 1;
+	a->body = xcalloc(1, len + 1);
+	for (size_t i = 0; i < err->count; i++) {
+		strcat(a->body, err->msgs[i]);
+		strcat(a->body, "\n");
+	}
+	a->body_len = len;
+	ex->action = *a;
+}
+
+/* X-Upsim-Fault (a fault name or a JSON action) replaces the action the
+ * rules picked; X-Upsim-Delay sets its delay. */
+static void apply_overrides(struct exchange *ex, struct MHD_Connection *mhd,
+			    const struct action *defaults)
+{
+	const char *fault = lookup_header(mhd, OVERRIDE_FAULT);
+	const char *delay = lookup_header(mhd, OVERRIDE_DELAY);
+	struct upsim_err err = {0};
+	if (fault != NULL &&
+	    scenario_parse_action(OVERRIDE_FAULT, fault, &ex->own, &err) == 0) {
+		scenario_resolve_with(defaults, &ex->own, &ex->action);
+		ex->overridden = true;
+	}
+	uint64_t us;
+	const char *why = NULL;
+	if (delay != NULL && err.count == 0) {
+		if (units_parse_duration(delay, &us, &why) == 0) {
+			ex->action.delay = (struct dist){.kind = DIST_FIXED, .a_us = us};
+			ex->overridden = true;
+		} else {
+			err_addf(&err, "%s: %s", OVERRIDE_DELAY, why);
+		}
+	}
+	if (err.count > 0)
+		refuse_override(ex, &err);
+	err_clear(&err);
+}
+
 /* Match, pick and draw once the headers are in: every random draw of a
  * request happens here, in arrival order, so runs repeat exactly. */
 static struct exchange *decide(struct behave *b, const struct conn *c,
@@ -60,21 +120,28 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 		.header = lookup_header, .query = lookup_query, .ctx = mhd,
 		.conn_request = c->requests, .phase = env->phase_index,
 	};
+	ex->phase = env->phase_index;
 	ex->rule = match_first(sc, &req);
-	const struct action *picked = &sc->defaults;
+	const struct action *defaults = scenario_defaults(sc, ex->phase);
+	const struct action *picked = defaults;
 	if (ex->rule != NULL)
 		picked = behave_pick(b, ex->rule);
 	else
 		behave_took_defaults(b);
 	ex->action_index = ex->rule && ex->rule->behaviour != BEHAVE_RESPOND
 		? (int)(picked - ex->rule->actions) : -1;
-	scenario_resolve(sc, picked, &ex->action);
+	scenario_resolve_with(defaults, picked, &ex->action);
+	if (sc->allow_override)
+		apply_overrides(ex, mhd, defaults);
 	struct rng *stream = behave_stream(b, ex->rule);
 	ex->delay_ns = behave_draw_us(stream, &ex->action.delay) * 1000;
 	if (ex->action.fault.kind == FAULT_GARBAGE)
 		ex->seed = rng_next(stream);
-	if (sc->overload.workers > 0)
-		ex->service_ns = behave_draw_us(&b->overload_rng, &sc->overload.service_time) * 1000;
+	ex->overload_model = scenario_overload(sc, ex->phase);
+	ex->overload = behave_overload(b, ex->phase);
+	if (ex->overload_model->workers > 0)
+		ex->service_ns = behave_draw_us(&b->overload_rng,
+						&ex->overload_model->service_time) * 1000;
 	ex->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	ex->conn = (struct conn *)c;
 	return ex;
@@ -89,7 +156,7 @@ static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex,
 		return MHD_NO;
 	/* The last request a connection may carry says so, as servers with a
 	 * keep-alive request limit do; MHD then closes after sending. */
-	unsigned max = ex->behave->scenario->connection.max_requests;
+	unsigned max = scenario_connection(ex->behave->scenario, ex->phase)->max_requests;
 	if (ex->action.after.kind == AFTER_CLOSE || (max && c->requests >= max))
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(mhd, (unsigned)ex->action.status, r);
@@ -138,7 +205,7 @@ static void begin_service(struct exchange *ex)
 static void end_service(struct exchange *ex)
 {
 	ex->load = LOAD_SERVED;
-	struct overload_waiter *w = overload_done(&ex->behave->overload);
+	struct overload_waiter *w = overload_done(ex->overload);
 	if (w != NULL)
 		begin_service(container_of(w, struct exchange, waiter));
 }
@@ -148,7 +215,8 @@ static void reject(struct exchange *ex)
 {
 	const struct scenario *sc = ex->behave->scenario;
 	ex->load = LOAD_REJECTED;
-	scenario_resolve(sc, &sc->overload.when_full, &ex->action);
+	scenario_resolve_with(scenario_defaults(sc, ex->phase), &ex->overload_model->when_full,
+			      &ex->action);
 	ex->delay_ns = behave_draw_us(&ex->behave->overload_rng, &ex->action.delay) * 1000;
 }
 
@@ -157,7 +225,7 @@ static void reject(struct exchange *ex)
  * service time; the handler is called again when that is over. */
 static bool admitted(struct conn *c, struct exchange *ex)
 {
-	struct overload *o = &ex->behave->overload;
+	struct overload *o = ex->overload;
 	switch (ex->load) {
 	case LOAD_NONE:
 		if (o->workers == 0)
@@ -190,7 +258,8 @@ static bool admitted(struct conn *c, struct exchange *ex)
 
 struct worker_hold {
 	struct loop_timer timer;
-	struct behave *behave;          /* one reference */
+	struct behave *behave;          /* one reference: keeps overload alive */
+	struct overload *overload;
 	struct worker_holds *list;
 	struct worker_hold *prev, *next;
 };
@@ -210,7 +279,7 @@ static void unlink_hold(struct worker_hold *h)
 static void on_hold_done(struct loop_timer *t)
 {
 	struct worker_hold *h = container_of(t, struct worker_hold, timer);
-	struct overload_waiter *w = overload_done(&h->behave->overload);
+	struct overload_waiter *w = overload_done(h->overload);
 	if (w != NULL)
 		begin_service(container_of(w, struct exchange, waiter));
 	unlink_hold(h);
@@ -223,6 +292,7 @@ static void hold_worker(struct exchange *ex, struct worker_holds *list)
 {
 	struct worker_hold *h = xcalloc(1, sizeof *h);
 	h->behave = behave_ref(ex->behave);
+	h->overload = ex->overload;
 	h->list = list;
 	h->next = list->head;
 	if (list->head)
@@ -247,7 +317,7 @@ static void leave_overload(struct exchange *ex, const struct exchange_env *env,
 			   bool stopping)
 {
 	if (ex->load == LOAD_WAITING)
-		overload_leave(&ex->behave->overload, &ex->waiter);
+		overload_leave(ex->overload, &ex->waiter);
 	else if (ex->load != LOAD_SERVING)
 		return;
 	else if (stopping || env->holds == NULL || loop_now() >= ex->service_end_ns)
@@ -432,6 +502,7 @@ static void journal_exchange(struct conn *c, struct exchange *ex,
 		.scenario = xstrdup(ex->behave->scenario->name),
 		.rule = ex->rule ? xstrdup(ex->rule->name) : NULL,
 		.action = ex->action_index,
+		.overridden = ex->overridden,
 		.outcome = how,
 		.raw = ex->raw,
 		.bytes = ex->raw ? ex->pacer.pos
@@ -467,11 +538,13 @@ void exchange_completed(struct conn *c, struct exchange *ex,
 	if (c != NULL) {
 		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 			conn_after_response(c, &ex->action.after,
-					    ex->behave->scenario->connection.idle_timeout_us * 1000);
+					    scenario_connection(ex->behave->scenario, ex->phase)
+						    ->idle_timeout_us * 1000);
 		if (c->ex == ex)
 			c->ex = NULL;
 	}
 	render_free(&ex->render);
+	scenario_action_clear(&ex->own);
 	behave_unref(ex->behave);
 	free(ex);
 }

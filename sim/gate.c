@@ -188,7 +188,7 @@ static unsigned open_connections(const struct gate *g)
 
 static const struct conn_policy *policy(const struct gate *g)
 {
-	return &server_scenario(g->server)->connection;
+	return server_connection_policy(g->server);
 }
 
 static void over_limit(struct gate *g, const struct conn_policy *p, int fd,

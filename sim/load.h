@@ -37,6 +37,12 @@ void load_connection(struct jcheck *jc, json_t *root, struct conn_policy *out);
 void load_overload(struct jcheck *jc, json_t *obj, const struct scenario *sc,
 		   struct overload_model *out);
 
+/* The "rules" array of obj, if any, into *out and *n. prefix: NULL for
+ * the top level's; a phase's name for a phase's own rules (which may not
+ * name phases or carry expect). */
+void load_rule_list(struct jcheck *jc, const struct scenario *sc, json_t *obj,
+		    const char *prefix, struct rule **out, size_t *n);
+
 /* The top-level "phases" and "loop" of root, if any, into sc. */
 void load_phases(struct jcheck *jc, json_t *root, struct scenario *sc);
 

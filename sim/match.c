@@ -72,8 +72,10 @@ bool match_request(const struct match *m, const struct match_request *req)
 const struct rule *match_first(const struct scenario *sc,
 			       const struct match_request *req)
 {
-	for (size_t i = 0; i < sc->n_rules; i++) {
-		const struct rule *r = &sc->rules[i];
+	size_t n;
+	const struct rule *rules = scenario_rules(sc, req->phase, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct rule *r = &rules[i];
 		bool in_force = r->in_phase == NULL ||
 				(req->phase < sc->n_phases && r->in_phase[req->phase]);
 		if (in_force && match_request(&r->match, req))

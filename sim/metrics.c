@@ -73,9 +73,9 @@ static void rules(FILE *f, const struct behave *b)
 	const struct scenario *sc = b->scenario;
 	family(f, "upsim_rule_requests_total", "counter",
 	       "Requests taken by each rule of the current scenario.");
-	for (size_t i = 0; i <= sc->n_rules; i++) {
+	for (size_t i = 0; i <= sc->n_all_rules; i++) {
 		fputs("upsim_rule_requests_total{rule=", f);
-		label_value(f, i < sc->n_rules ? sc->rules[i].name : "defaults");
+		label_value(f, i < sc->n_all_rules ? sc->all_rules[i]->name : "defaults");
 		fprintf(f, "} %llu\n", (unsigned long long)b->rules[i].count);
 	}
 }
@@ -97,9 +97,9 @@ static void histogram(FILE *f, const struct tally *t)
 		cumulative, t->duration_sum_s, cumulative);
 }
 
-static void overload(FILE *f, const struct behave *b)
+static void overload(FILE *f, struct behave *b, size_t phase)
 {
-	const struct overload *o = &b->overload;
+	const struct overload *o = behave_overload(b, phase);
 	if (o->workers == 0)
 		return;
 	gauge(f, "upsim_overload_workers", "Workers of the overload model.", o->workers);
@@ -148,7 +148,7 @@ char *metrics_text(const struct control *ctl)
 	gauge(f, "upsim_connections_held_at_accept",
 	      "Connections held unread or queued by the accept stage now.",
 	      (double)gate_held(ctl->gate));
-	overload(f, server_behave(ctl->server));
+	overload(f, server_behave(ctl->server), ctl->phase);
 	phase(f, ctl);
 	gauge(f, "upsim_uptime_seconds", "Seconds since upsim started.",
 	      (double)(loop_now() - ctl->started_ns) / 1e9);

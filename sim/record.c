@@ -90,6 +90,8 @@ static void add_request_fields(json_t *o, const struct record *r)
 	if (r->action >= 0)
 		set_uint(o, "action", (uint64_t)r->action);
 	json_object_set_new(o, "fault", r->fault ? json_string(r->fault) : json_null());
+	if (r->overridden)
+		json_object_set_new(o, "override", json_true());
 	if (r->status > 0)
 		set_uint(o, "status", (uint64_t)r->status);
 	set_uint(o, r->raw ? "bytes" : "body_bytes", r->bytes);

@@ -44,6 +44,7 @@ struct record {
 	char *scenario;         /* the scenario's name */
 	char *rule;             /* request: the rule's name; NULL: the defaults */
 	int action;             /* index within choose/sequence; -1: none */
+	bool overridden;        /* a request header chose the action */
 	const char *fault;      /* static fault name; NULL: none */
 	const char *accept;     /* connection: "reset", "close", "hang", "queue" */
 	const char *reason;     /* connection: "accept" or "over_limit" */

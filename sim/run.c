@@ -252,6 +252,8 @@ static int start(struct app *app, struct scenario *sc, const struct endpoints *e
 	raise_fd_limit(app->cli->max_connections);
 	app->ctl.loop = app->loop;
 	app->ctl.scenario_file = app->cli->files[0];
+	app->ctl.aligned = app->cli->has_start_at;
+	app->ctl.start_at_us = app->cli->start_at_us;
 	if (open_journal(app) != 0 || start_serving(app, sc, &ep->listen, ep->listen_len) != 0)
 		return -1;
 	if (app->cli->admin && start_admin(app, &ep->admin, ep->admin_len, ep->token) != 0)

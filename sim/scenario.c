@@ -3,6 +3,7 @@
 #include "scenario.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void free_headers(struct header *h, size_t n)
 {
@@ -18,6 +19,12 @@ static void free_action(struct action *a)
 	free_headers(a->headers, a->n_headers);
 	free(a->body);
 	free(a->fault.bytes);
+}
+
+void scenario_action_clear(struct action *a)
+{
+	free_action(a);
+	memset(a, 0, sizeof *a);
 }
 
 static void free_expect(struct expect *e)
@@ -49,14 +56,25 @@ static void free_rule(struct rule *r)
 	free_expect(r->expect);
 }
 
+static void free_phase(struct phase *ph)
+{
+	free(ph->name);
+	for (size_t i = 0; i < ph->n_rules; i++)
+		free_rule(&ph->rules[i]);
+	free(ph->rules);
+	free_action(&ph->own_defaults);
+	free_action(&ph->overload.when_full);
+}
+
 static void scenario_free(struct scenario *sc)
 {
 	for (size_t i = 0; i < sc->n_rules; i++)
 		free_rule(&sc->rules[i]);
 	free(sc->rules);
 	for (size_t i = 0; i < sc->n_phases; i++)
-		free(sc->phases[i].name);
+		free_phase(&sc->phases[i]);
 	free(sc->phases);
+	free(sc->all_rules);
 	free_expect(sc->expect);
 	free_action(&sc->defaults);
 	free_action(&sc->overload.when_full);
@@ -84,10 +102,49 @@ bool scenario_status_has_no_body(int status)
 	return status < 200 || status == 204 || status == 304;
 }
 
+static const struct phase *phase_at(const struct scenario *sc, size_t phase)
+{
+	return phase < sc->n_phases ? &sc->phases[phase] : NULL;
+}
+
+const struct rule *scenario_rules(const struct scenario *sc, size_t phase, size_t *n)
+{
+	const struct phase *ph = phase_at(sc, phase);
+	if (ph && ph->has_rules) {
+		*n = ph->n_rules;
+		return ph->rules;
+	}
+	*n = sc->n_rules;
+	return sc->rules;
+}
+
+const struct action *scenario_defaults(const struct scenario *sc, size_t phase)
+{
+	const struct phase *ph = phase_at(sc, phase);
+	return ph && ph->has_defaults ? &ph->defaults : &sc->defaults;
+}
+
+const struct conn_policy *scenario_connection(const struct scenario *sc, size_t phase)
+{
+	const struct phase *ph = phase_at(sc, phase);
+	return ph && ph->has_connection ? &ph->connection : &sc->connection;
+}
+
+const struct overload_model *scenario_overload(const struct scenario *sc, size_t phase)
+{
+	const struct phase *ph = phase_at(sc, phase);
+	return ph && ph->has_overload ? &ph->overload : &sc->overload;
+}
+
 void scenario_resolve(const struct scenario *sc, const struct action *a,
 		      struct action *out)
 {
-	const struct action *d = &sc->defaults;
+	scenario_resolve_with(&sc->defaults, a, out);
+}
+
+void scenario_resolve_with(const struct action *d, const struct action *a,
+			   struct action *out)
+{
 	*out = *a;
 	if (!(a->set & ACTION_STATUS))
 		out->status = d->status;

@@ -258,12 +258,23 @@ struct overload_model {
 	struct action when_full; /* resolved against the defaults */
 };
 
-/* One step of the timeline. This build plays name, duration and listen;
- * per-phase overrides of rules, defaults and connection come later. */
+/* One step of the timeline. A phase may override, while it is current,
+ * the scenario's rules (replaced), defaults (field by field), connection
+ * policy and overload model (replaced). */
 struct phase {
 	char *name;             /* "phases[2]" unless the file names it */
-	uint64_t duration_us;   /* 0: lasts until the end (last phase only) */
+	uint64_t duration_us;   /* 0: lasts until switched (or for ever) */
 	bool listen;            /* false: the port refuses connections */
+	struct rule *rules;     /* has_rules: these instead of the top level's */
+	size_t n_rules;
+	bool has_rules;
+	struct action own_defaults; /* as written (owned) */
+	struct action defaults; /* has_defaults: own_defaults over the top level's */
+	bool has_defaults;
+	struct conn_policy connection;
+	bool has_connection;
+	struct overload_model overload;
+	bool has_overload;
 };
 
 struct scenario {
@@ -277,10 +288,13 @@ struct scenario {
 	struct overload_model overload;
 	struct rule *rules;
 	size_t n_rules;
+	const struct rule **all_rules; /* the top level's, then each phase's */
+	size_t n_all_rules;     /* rule->index counts in this order */
 	struct expect *expect;  /* for requests the defaults answer; NULL: none */
 	struct phase *phases;   /* none: one endless phase that listens */
 	size_t n_phases;
 	bool loop;              /* the timeline starts over after its end */
+	bool allow_override;    /* X-Upsim-Fault / X-Upsim-Delay are obeyed */
 };
 
 /* Load and validate the scenario file at path. Returns a new scenario with
@@ -292,10 +306,29 @@ struct scenario *scenario_load_file(const char *path, struct upsim_err *err);
 struct scenario *scenario_load_buffer(const char *label, const char *buf,
 				      size_t len, struct upsim_err *err);
 
+/* One action from text, as a request header may carry it: a JSON action
+ * object, or a fault name ("reset"). 0, or -1 with every problem in err
+ * (messages prefixed with label). out is owned: scenario_action_clear. */
+int scenario_parse_action(const char *label, const char *text, struct action *out,
+			  struct upsim_err *err);
+/* Free what an action owns (one from scenario_parse_action). */
+void scenario_action_clear(struct action *a);
+
 /* Take one more reference; returns sc. NULL is accepted and returned. */
 struct scenario *scenario_ref(struct scenario *sc);
 /* Drop one reference, freeing the scenario with the last. NULL accepted. */
 void scenario_unref(struct scenario *sc);
+
+/* What is in force in phase index of the timeline (an index past the
+ * phases, as for a scenario without phases: the top level's). */
+const struct rule *scenario_rules(const struct scenario *sc, size_t phase, size_t *n);
+const struct action *scenario_defaults(const struct scenario *sc, size_t phase);
+const struct conn_policy *scenario_connection(const struct scenario *sc, size_t phase);
+const struct overload_model *scenario_overload(const struct scenario *sc, size_t phase);
+
+/* scenario_resolve against the given defaults. */
+void scenario_resolve_with(const struct action *defaults, const struct action *a,
+			   struct action *out);
 
 /* Fill out with the action a resolved against the scenario defaults: every
  * field not set in a comes from sc->defaults. Pointers are borrowed from the

@@ -17,7 +17,7 @@
 
 static const char *const top_keys[] = {
 	"upsim", "name", "description", "seed", "defaults", "connection", "overload",
-	"rules", "phases", "loop", "expect", NULL,
+	"rules", "phases", "loop", "expect", "allow_override", NULL,
 };
 static const char *const rule_keys[] = {
 	"name", "match", "respond", "choose", "sequence", "cycle", "expect", "phases",
@@ -202,18 +202,35 @@ static void load_rule_phases(struct jcheck *jc, const struct scenario *sc, json_
 	jcheck_pop(jc, mark);
 }
 
+static char *default_rule_name(const char *prefix, size_t index)
+{
+	return prefix ? xasprintf("%s.rules[%zu]", prefix, index)
+		      : xasprintf("rules[%zu]", index);
+}
+
+/* A phase's own rules are in force only in it and are not probed. */
+static void refuse_in_phase(struct jcheck *jc, json_t *obj)
+{
+	static const char *const keys[] = {"phases", "expect", NULL};
+	for (int i = 0; keys[i]; i++)
+		if (json_object_get(obj, keys[i]) != NULL)
+			jcheck_fail_key(jc, keys[i], "not allowed in a phase's own rules "
+					"(only in the top-level rules)");
+}
+
+/* prefix: NULL for a top-level rule, the phase's name for a phase's. */
 static void load_rule(struct jcheck *jc, const struct scenario *sc, json_t *obj,
-		      size_t index, struct rule *r)
+		      const char *prefix, size_t index, struct rule *r)
 {
 	r->index = index;
 	if (!json_is_object(obj)) {
 		jcheck_fail(jc, "expected a rule object, got %s", jcheck_type_name(obj));
-		r->name = xasprintf("rules[%zu]", index);
+		r->name = default_rule_name(prefix, index);
 		return;
 	}
 	jcheck_keys(jc, obj, rule_keys);
 	if (jcheck_string(jc, obj, "name", &r->name, NULL) != 1)
-		r->name = xasprintf("rules[%zu]", index);
+		r->name = default_rule_name(prefix, index);
 	json_t *match = jcheck_object(jc, obj, "match");
 	if (match != NULL) {
 		size_t mark = jcheck_push_key(jc, "match");
@@ -221,14 +238,19 @@ static void load_rule(struct jcheck *jc, const struct scenario *sc, json_t *obj,
 		jcheck_pop(jc, mark);
 	}
 	load_behaviour(jc, sc, obj, r);
+	if (prefix != NULL) {
+		refuse_in_phase(jc, obj);
+		return;
+	}
 	load_rule_phases(jc, sc, obj, r);
 	const char *path = r->match.path;
 	r->expect = load_expect(jc, obj, path && !strchr(path, '*') ? path : NULL);
 }
 
-static void load_rules(struct jcheck *jc, json_t *root, struct scenario *sc)
+void load_rule_list(struct jcheck *jc, const struct scenario *sc, json_t *obj,
+		    const char *prefix, struct rule **out, size_t *n_out)
 {
-	json_t *rules = jcheck_array(jc, root, "rules");
+	json_t *rules = jcheck_array(jc, obj, "rules");
 	if (rules == NULL)
 		return;
 	size_t n = json_array_size(rules);
@@ -236,15 +258,32 @@ static void load_rules(struct jcheck *jc, json_t *root, struct scenario *sc)
 		jcheck_fail_key(jc, "rules", "more than %d rules", SCENARIO_MAX_RULES);
 		return;
 	}
-	sc->rules = xcalloc(n, sizeof *sc->rules);
-	sc->n_rules = n;
+	*out = xcalloc(n ? n : 1, sizeof **out);
+	*n_out = n;
 	size_t mark = jcheck_push_key(jc, "rules");
 	for (size_t i = 0; i < n; i++) {
 		size_t im = jcheck_push_index(jc, i);
-		load_rule(jc, sc, json_array_get(rules, i), i, &sc->rules[i]);
+		load_rule(jc, sc, json_array_get(rules, i), prefix, i, &(*out)[i]);
 		jcheck_pop(jc, im);
 	}
 	jcheck_pop(jc, mark);
+}
+
+/* Every rule gets its place in all_rules, the order behave's per-rule
+ * state follows: the top level's, then each phase's. */
+static void index_rules(struct scenario *sc)
+{
+	size_t n = sc->n_rules;
+	for (size_t p = 0; p < sc->n_phases; p++)
+		n += sc->phases[p].n_rules;
+	sc->all_rules = xcalloc(n ? n : 1, sizeof *sc->all_rules);
+	for (size_t i = 0; i < sc->n_rules; i++)
+		sc->all_rules[sc->n_all_rules++] = &sc->rules[i];
+	for (size_t p = 0; p < sc->n_phases; p++)
+		for (size_t i = 0; i < sc->phases[p].n_rules; i++)
+			sc->all_rules[sc->n_all_rules++] = &sc->phases[p].rules[i];
+	for (size_t i = 0; i < sc->n_all_rules; i++)
+		((struct rule *)sc->all_rules[i])->index = i;
 }
 
 /* Defaults fall back to the built-in response: 200, no extra header, an
@@ -282,6 +321,7 @@ static void load_header_fields(struct jcheck *jc, json_t *root, struct scenario 
 	if (jcheck_string(jc, root, "name", &sc->name, NULL) != 1)
 		sc->name = xstrdup("unnamed");
 	jcheck_string(jc, root, "description", &sc->description, NULL);
+	jcheck_bool(jc, root, "allow_override", &sc->allow_override);
 	long long seed = 0;
 	if (jcheck_int(jc, root, "seed", 0, INT64_MAX, &seed) == 1)
 		sc->seed = (uint64_t)seed;
@@ -308,11 +348,12 @@ static struct scenario *compile(const char *label, json_t *root,
 	load_overload(&jc, root, sc, &sc->overload);
 	load_phases(&jc, root, sc);
 	sc->expect = load_expect(&jc, root, "/");
-	load_rules(&jc, root, sc);
+	load_rule_list(&jc, sc, root, NULL, &sc->rules, &sc->n_rules);
 	if (err_count(err) != before) {
 		scenario_unref(sc);
 		return NULL;
 	}
+	index_rules(sc);
 	return sc;
 }
 
@@ -336,6 +377,30 @@ struct scenario *scenario_load_buffer(const char *label, const char *buf,
 	err_clear(&local);
 	json_decref(root);
 	return sc;
+}
+
+int scenario_parse_action(const char *label, const char *text, struct action *out,
+			  struct upsim_err *err)
+{
+	json_error_t jerr;
+	json_t *obj = text[0] == '{' ? json_loads(text, JSON_REJECT_DUPLICATES, &jerr)
+				     : json_pack("{s:s}", "fault", text);
+	memset(out, 0, sizeof *out);
+	if (obj == NULL) {
+		err_addf(err, "%s: %s", label, text[0] == '{' ? jerr.text
+			 : "expected a fault name or a JSON action");
+		return -1;
+	}
+	struct jcheck jc;
+	jcheck_init(&jc, label, err);
+	size_t before = err_count(err);
+	load_action(&jc, obj, false, out);
+	json_decref(obj);
+	if (err_count(err) != before) {
+		scenario_action_clear(out);
+		return -1;
+	}
+	return 0;
 }
 
 static char *read_file(const char *path, size_t *len, struct upsim_err *err)

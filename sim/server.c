@@ -98,7 +98,7 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 			MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
 		struct conn *c = conn_new(&s->env, mhd, info->connect_fd);
 		c->id = journal_next_conn(s->xenv.journal);
-		uint64_t idle_us = s->behave->scenario->connection.idle_timeout_us;
+		uint64_t idle_us = server_connection_policy(s)->idle_timeout_us;
 		if (idle_us > 0)
 			conn_idle_close(c, idle_us * 1000);
 		link_conn(s, c);
@@ -218,6 +218,11 @@ struct scenario *server_scenario(const struct server *s)
 const struct server_counters *server_counters(const struct server *s)
 {
 	return &s->counters;
+}
+
+const struct conn_policy *server_connection_policy(const struct server *s)
+{
+	return scenario_connection(s->behave->scenario, s->xenv.phase_index);
 }
 
 struct behave *server_behave(const struct server *s)

@@ -46,6 +46,8 @@ void server_add_connection(void *server, int fd, const struct sockaddr *sa,
 void server_set_scenario(struct server *s, struct scenario *sc);
 /* The scenario served now (borrowed). */
 struct scenario *server_scenario(const struct server *s);
+/* Its connection policy in the current phase. */
+const struct conn_policy *server_connection_policy(const struct server *s);
 
 const struct server_counters *server_counters(const struct server *s);
 /* Connections whose request is held suspended now (delays, hangs, drips). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -764,6 +765,128 @@ START_TEST(test_overload_worker_outlives_its_client)
 }
 END_TEST
 
+/* A phase's own defaults, rules and overload model replace the top
+ * level's while it is current; the admin API switches phases. */
+START_TEST(test_phase_overrides)
+{
+	struct admin_fixture f;
+	start_with(&f, "{\"upsim\":1,\"name\":\"overrides\","
+		   "\"defaults\":{\"status\":200,\"body\":\"top\"},"
+		   "\"rules\":[{\"match\":{\"path\":\"/r\"},\"respond\":{\"status\":201}}],"
+		   "\"phases\":["
+		   "{\"name\":\"calm\"},"
+		   "{\"name\":\"storm\",\"defaults\":{\"status\":503},"
+		   " \"rules\":[{\"name\":\"storm-reset\",\"match\":{\"path\":\"/x\"},"
+		   "  \"respond\":{\"fault\":\"reset\"}}],"
+		   " \"overload\":{\"workers\":1,\"service_time\":\"1ms\"}},"
+		   "{\"name\":\"after\"}]}", NULL);
+	int status;
+	ck_assert_int_eq(get(&f, "/r", NULL, &status), WIRE_FIN);
+	ck_assert_int_eq(status, 201);
+	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":\"storm\"}", 200));
+	get(&f, "/r", NULL, &status);
+	ck_assert_int_eq(status, 503); /* the top-level rule is not in force */
+	ck_assert_int_eq(get(&f, "/x", NULL, &status), WIRE_RST);
+	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_int_eq(int_at(json_object_get(s, "overload"), "workers"), 1);
+	json_decref(s);
+	json_t *recs = request_records(&f, 0);
+	json_t *last = json_array_get(recs, json_array_size(recs) - 1);
+	ck_assert_str_eq(str_at(last, "rule"), "storm-reset");
+	ck_assert_str_eq(str_at(last, "overload"), "served");
+	json_decref(recs);
+	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":\"after\"}", 200));
+	get(&f, "/r", NULL, &status);
+	ck_assert_int_eq(status, 201);
+	s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert(json_is_null(json_object_get(s, "overload")));
+	json_decref(s);
+	finish(&f);
+}
+END_TEST
+
+/* One request with an extra header line; returns the whole answer. */
+static struct wire_result get_with(const struct admin_fixture *f, const char *header,
+				   double *start)
+{
+	int fd = wire_connect(f->p.host, f->p.port, T_MS);
+	ck_assert_int_ge(fd, 0);
+	char req[512];
+	snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: t\r\n%s\r\nConnection: close\r\n\r\n",
+		 header);
+	*start = wire_now_ms();
+	ck_assert_int_eq(wire_send_str(fd, req, T_MS), 0);
+	struct wire_result r = {0};
+	ck_assert_int_eq(wire_read_until_end(fd, *start, T_MS, &r), 0);
+	close(fd);
+	return r;
+}
+
+START_TEST(test_header_override)
+{
+	struct admin_fixture f;
+	start_with(&f, "{\"upsim\":1,\"name\":\"override\",\"allow_override\":true}", NULL);
+	double t;
+	struct wire_result r = get_with(&f, "X-Upsim-Fault: reset", &t);
+	ck_assert_int_eq(r.end, WIRE_RST);
+	ck_assert_uint_eq(r.len, 0);
+	wire_result_free(&r);
+	r = get_with(&f, "X-Upsim-Fault: {\"status\": 418, \"body\": \"teapot\"}", &t);
+	ck_assert_msg(strncmp((const char *)r.bytes, "HTTP/1.1 418", 12) == 0, "%s", r.bytes);
+	ck_assert_ptr_nonnull(strstr((const char *)r.bytes, "\r\n\r\nteapot"));
+	wire_result_free(&r);
+	r = get_with(&f, "X-Upsim-Delay: 300ms", &t);
+	ck_assert_msg(r.first_ms >= 300 - 2, "first byte after %.0f ms", r.first_ms);
+	wire_result_free(&r);
+	r = get_with(&f, "X-Upsim-Fault: explode", &t);
+	ck_assert_msg(strncmp((const char *)r.bytes, "HTTP/1.1 400", 12) == 0, "%s", r.bytes);
+	ck_assert_ptr_nonnull(strstr((const char *)r.bytes, "X-Upsim-Fault: fault: unknown fault"));
+	wire_result_free(&r);
+	r = get_with(&f, "X-Upsim-Delay: soon", &t);
+	ck_assert_msg(strncmp((const char *)r.bytes, "HTTP/1.1 400", 12) == 0, "%s", r.bytes);
+	wire_result_free(&r);
+	json_t *recs = request_records(&f, 0);
+	ck_assert(json_is_true(json_object_get(json_array_get(recs, 0), "override")));
+	ck_assert_str_eq(str_at(json_array_get(recs, 0), "fault"), "reset");
+	json_decref(recs);
+	finish(&f);
+
+	/* Without allow_override the headers are ordinary headers. */
+	start_with(&f, "{\"upsim\":1,\"name\":\"no-override\"}", NULL);
+	r = get_with(&f, "X-Upsim-Fault: reset", &t);
+	ck_assert_msg(strncmp((const char *)r.bytes, "HTTP/1.1 200", 12) == 0, "%s", r.bytes);
+	wire_result_free(&r);
+	finish(&f);
+}
+END_TEST
+
+/* --start-at counts the timeline from a wall-clock instant: 15 s ago
+ * with phases of 10 s puts upsim in the second phase from the start. */
+START_TEST(test_start_at_aligns_the_timeline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	char at[32];
+	snprintf(at, sizeof at, "%lld", (long long)now.tv_sec - 15);
+	const char *extra[] = {"--start-at", at, NULL};
+	struct admin_fixture f;
+	start_with(&f, "{\"upsim\":1,\"name\":\"aligned\",\"phases\":["
+		   "{\"name\":\"a\",\"duration\":\"10s\"},{\"name\":\"b\",\"duration\":\"10s\"},"
+		   "{\"name\":\"c\"}]}", extra);
+	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_str_eq(str_at(s, "phase"), "b");
+	json_decref(s);
+	finish(&f);
+
+	char *out, *err;
+	const char *bad[] = {"run", "--start-at", "tomorrow", "scenarios/healthy.json", NULL};
+	ck_assert_int_eq(upsim_run_capture(bad, T_MS, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "--start-at: expected RFC 3339"));
+	free(out);
+	free(err);
+}
+END_TEST
+
 Suite *admin_suite(void)
 {
 	Suite *s = suite_create("admin");
@@ -787,6 +910,9 @@ Suite *admin_suite(void)
 	tcase_add_test(tc, test_rules_by_phase_and_connection_position);
 	tcase_add_test(tc, test_overload_serves_queues_and_rejects);
 	tcase_add_test(tc, test_overload_worker_outlives_its_client);
+	tcase_add_test(tc, test_phase_overrides);
+	tcase_add_test(tc, test_header_override);
+	tcase_add_test(tc, test_start_at_aligns_the_timeline);
 	suite_add_tcase(s, tc);
 	return s;
 }

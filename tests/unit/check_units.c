@@ -1,6 +1,7 @@
 #include <check.h>
 
 #include "suites.h"
+#include "instant.h"
 #include "units.h"
 
 struct duration_case {
@@ -68,6 +69,29 @@ START_TEST(test_format_duration)
 }
 END_TEST
 
+START_TEST(test_instant)
+{
+	int64_t us;
+	ck_assert_int_eq(instant_parse("1795618800", &us, NULL), 0);
+	ck_assert_int_eq(us, 1795618800LL * 1000000);
+	ck_assert_int_eq(instant_parse("1795618800.25", &us, NULL), 0);
+	ck_assert_int_eq(us, 1795618800LL * 1000000 + 250000);
+	ck_assert_int_eq(instant_parse("2026-11-25T15:00:00Z", &us, NULL), 0);
+	ck_assert_int_eq(us, 1795618800LL * 1000000);
+	ck_assert_int_eq(instant_parse("2026-11-25T16:00:00.5+01:00", &us, NULL), 0);
+	ck_assert_int_eq(us, 1795618800LL * 1000000 + 500000);
+	ck_assert_int_eq(instant_parse("2026-11-25T14:30:00-00:30", &us, NULL), 0);
+	ck_assert_int_eq(us, 1795618800LL * 1000000);
+	const char *why = NULL;
+	ck_assert_int_eq(instant_parse("tomorrow", &us, &why), -1);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_int_eq(instant_parse("2026-11-25T15:00:00", &us, NULL), -1); /* no zone */
+	ck_assert_int_eq(instant_parse("2026-11-25T15:00:00+1:00", &us, NULL), -1);
+	ck_assert_int_eq(instant_parse("", &us, NULL), -1);
+	ck_assert_int_eq(instant_parse("99999999999999999999", &us, NULL), -1);
+}
+END_TEST
+
 Suite *units_suite(void)
 {
 	Suite *s = suite_create("units");
@@ -75,6 +99,7 @@ Suite *units_suite(void)
 	tcase_add_loop_test(tc, test_duration, 0, sizeof durations / sizeof *durations);
 	tcase_add_loop_test(tc, test_size, 0, sizeof sizes / sizeof *sizes);
 	tcase_add_test(tc, test_format_duration);
+	tcase_add_test(tc, test_instant);
 	suite_add_tcase(s, tc);
 	return s;
 }
