@@ -20,7 +20,7 @@
 struct admin {
 	struct MHD_Daemon *mhd;
 	struct mhd_loop driver;
-	struct control *ctl;
+	struct fleet *fleet;
 	char *token;                    /* NULL: none */
 	char address[ADDR_STRLEN];
 };
@@ -111,9 +111,53 @@ static json_t *body_object(struct MHD_Connection *c, const struct admin_req *rq,
 	return o;
 }
 
+/* The upstream a request is about: ?upstream=NAME, else the first. NULL
+ * after answering 404. */
+static struct control *member(struct admin *a, struct MHD_Connection *c,
+			      enum MHD_Result *ret)
+{
+	const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "upstream");
+	struct control *ctl = fleet_find(a->fleet, name);
+	if (ctl == NULL)
+		*ret = send_error(c, MHD_HTTP_NOT_FOUND, "no upstream is called \"%s\"",
+				  name ? name : "");
+	return ctl;
+}
+
+/* The status of one upstream, with the list of all of a fleet's. */
+static json_t *status_json(const struct admin *a, const struct control *ctl)
+{
+	json_t *o = control_status_json(ctl);
+	if (ctl->name != NULL) {
+		json_t *list = json_array();
+		for (size_t i = 0; i < a->fleet->n; i++)
+			json_array_append_new(list, control_brief_json(&a->fleet->members[i]));
+		json_object_set_new(o, "upstreams", list);
+	}
+	return o;
+}
+
+static enum MHD_Result get_status(struct admin *a, struct MHD_Connection *c)
+{
+	enum MHD_Result ret = MHD_NO;
+	struct control *ctl = member(a, c, &ret);
+	return ctl ? send_json(c, MHD_HTTP_OK, status_json(a, ctl)) : ret;
+}
+
+static enum MHD_Result get_stats(struct admin *a, struct MHD_Connection *c)
+{
+	enum MHD_Result ret = MHD_NO;
+	struct control *ctl = member(a, c, &ret);
+	return ctl ? send_json(c, MHD_HTTP_OK, control_stats_json(ctl)) : ret;
+}
+
 static enum MHD_Result put_scenario(struct admin *a, struct MHD_Connection *c,
 				    const struct admin_req *rq)
 {
+	enum MHD_Result ret = MHD_NO;
+	struct control *ctl = member(a, c, &ret);
+	if (ctl == NULL)
+		return ret;
 	struct upsim_err err = {0};
 	struct scenario *sc = scenario_load_buffer("<admin>", rq->body ? rq->body : "",
 						   rq->len, &err);
@@ -126,31 +170,44 @@ static enum MHD_Result put_scenario(struct admin *a, struct MHD_Connection *c,
 				 json_pack("{s:s, s:o}", "error", "invalid scenario",
 					   "errors", errors));
 	}
-	char *how = xasprintf("scenario \"%s\" put through the admin API", sc->name);
-	control_swap(a->ctl, sc, how);
+	char *how = xasprintf("scenario \"%s\" put through the admin API%s%s", sc->name,
+			      ctl->name ? " for upstream " : "", ctl->name ? ctl->name : "");
+	control_swap(ctl, sc, how);
 	free(how);
 	scenario_unref(sc);
-	return send_json(c, MHD_HTTP_OK, control_status_json(a->ctl));
+	return send_json(c, MHD_HTTP_OK, status_json(a, ctl));
 }
 
 static enum MHD_Result post_phase(struct admin *a, struct MHD_Connection *c,
 				  const struct admin_req *rq)
 {
 	enum MHD_Result ret = MHD_NO;
+	struct control *ctl = member(a, c, &ret);
+	if (ctl == NULL)
+		return ret;
 	json_t *o = body_object(c, rq, false, &ret);
 	if (o == NULL)
 		return ret;
 	const char *name = json_string_value(json_object_get(o, "phase"));
 	if (name == NULL)
 		ret = send_error(c, MHD_HTTP_BAD_REQUEST, "expected {\"phase\": \"NAME\"}");
-	else if (!control_jump_phase(a->ctl, name))
+	else if (!control_jump_phase(ctl, name))
 		ret = send_error(c, MHD_HTTP_NOT_FOUND,
 				 "scenario \"%s\" has no phase \"%s\"",
-				 server_scenario(a->ctl->server)->name, name);
+				 server_scenario(ctl->server)->name, name);
 	else
-		ret = send_json(c, MHD_HTTP_OK, control_status_json(a->ctl));
+		ret = send_json(c, MHD_HTTP_OK, status_json(a, ctl));
 	json_decref(o);
 	return ret;
+}
+
+/* The drill is the whole process's: renewing renews every upstream. */
+static bool renew_all(struct admin *a, uint64_t ttl_ns)
+{
+	bool any = false;
+	for (size_t i = 0; i < a->fleet->n; i++)
+		any |= control_renew(&a->fleet->members[i], ttl_ns);
+	return any;
 }
 
 static enum MHD_Result post_renew(struct admin *a, struct MHD_Connection *c,
@@ -168,12 +225,12 @@ static enum MHD_Result post_renew(struct admin *a, struct MHD_Connection *c,
 			  ttl_us == 0))
 		ret = send_error(c, MHD_HTTP_BAD_REQUEST, "ttl: %s",
 				 why ? why : "expected a duration string such as \"10m\"");
-	else if (!control_renew(a->ctl, ttl_us * 1000))
-		ret = send_error(c, MHD_HTTP_CONFLICT, a->ctl->drill_expired
+	else if (!renew_all(a, ttl_us * 1000))
+		ret = send_error(c, MHD_HTTP_CONFLICT, a->fleet->members[0].drill_expired
 				 ? "the drill TTL has already expired; PUT a scenario to start again"
 				 : "no drill TTL is set (start upsim with --drill-ttl)");
 	else
-		ret = send_json(c, MHD_HTTP_OK, control_status_json(a->ctl));
+		ret = send_json(c, MHD_HTTP_OK, status_json(a, &a->fleet->members[0]));
 	json_decref(o);
 	return ret;
 }
@@ -201,12 +258,13 @@ static enum MHD_Result get_journal(struct admin *a, struct MHD_Connection *c)
 	if (!query_uint(c, "limit", &limit) || limit < 1 || limit > JOURNAL_MAX_LIMIT)
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "limit: expected 1..%d",
 				  JOURNAL_MAX_LIMIT);
-	return send_json(c, MHD_HTTP_OK, journal_query(a->ctl->journal, since, (size_t)limit));
+	return send_json(c, MHD_HTTP_OK,
+			 journal_query(a->fleet->members[0].journal, since, (size_t)limit));
 }
 
 static enum MHD_Result get_metrics(struct admin *a, struct MHD_Connection *c)
 {
-	char *text = metrics_text(a->ctl);
+	char *text = metrics_text(a->fleet);
 	if (text == NULL)
 		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	return send_text(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text);
@@ -214,8 +272,9 @@ static enum MHD_Result get_metrics(struct admin *a, struct MHD_Connection *c)
 
 static enum MHD_Result do_reset(struct admin *a, struct MHD_Connection *c)
 {
-	control_reset(a->ctl);
-	return send_json(c, MHD_HTTP_OK, control_stats_json(a->ctl));
+	for (size_t i = 0; i < a->fleet->n; i++)
+		control_reset(&a->fleet->members[i]);
+	return send_json(c, MHD_HTTP_OK, control_stats_json(&a->fleet->members[0]));
 }
 
 /* The routing table: a path, the one method it takes, its handler. */
@@ -266,8 +325,8 @@ static enum MHD_Result dispatch(struct admin *a, struct MHD_Connection *c,
 	switch (rt->id) {
 	case R_HEALTHZ: return send_text(c, MHD_HTTP_OK, "text/plain", xstrdup("ok\n"));
 	case R_METRICS: return get_metrics(a, c);
-	case R_STATUS: return send_json(c, MHD_HTTP_OK, control_status_json(a->ctl));
-	case R_STATS: return send_json(c, MHD_HTTP_OK, control_stats_json(a->ctl));
+	case R_STATUS: return get_status(a, c);
+	case R_STATS: return get_stats(a, c);
 	case R_JOURNAL: return get_journal(a, c);
 	case R_SCENARIO: return put_scenario(a, c, rq);
 	case R_PHASE: return post_phase(a, c, rq);
@@ -392,11 +451,11 @@ static void resolve_address(struct admin *a, const struct sockaddr *addr)
 
 struct admin *admin_start(struct loop *loop, const struct sockaddr *addr,
 			  socklen_t addrlen, const char *token,
-			  struct control *ctl, char *errbuf, size_t errlen)
+			  struct fleet *fleet, char *errbuf, size_t errlen)
 {
 	(void)addrlen;
 	struct admin *a = xcalloc(1, sizeof *a);
-	a->ctl = ctl;
+	a->fleet = fleet;
 	a->token = token && *token ? xstrdup(token) : NULL;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (addr->sa_family == AF_INET6)

@@ -10,6 +10,9 @@
 
 const char cli_usage[] =
 	"Usage: upsim run [OPTIONS] SCENARIO.json   serve a scenario\n"
+	"       upsim run [OPTIONS] --upstream NAME=ADDR:PORT=FILE...\n"
+	"       upsim run [OPTIONS] --fleet FLEET.json\n"
+	"                                            serve several upstreams\n"
 	"       upsim validate FILE...               check scenario files\n"
 	"       upsim faults                         list the fault catalogue\n"
 	"       upsim ctl [OPTIONS] COMMAND ...      steer a running upsim (ctl --help)\n"
@@ -22,6 +25,12 @@ const char cli_usage[] =
 	"Options for run:\n"
 	"  -l, --listen ADDR:PORT     address gateways connect to\n"
 	"                             (default 127.0.0.1:8080; port 0 = a free port)\n"
+	"      --upstream NAME=ADDR:PORT=FILE\n"
+	"                             one more upstream of a fleet, on its own port\n"
+	"                             with its own scenario (repeat it; instead of\n"
+	"                             SCENARIO.json and --listen)\n"
+	"      --fleet FILE           the upstreams of a fleet file\n"
+	"                             ({\"upstreams\": [{\"name\", \"listen\", \"scenario\"}]})\n"
 	"      --ready-file FILE      also write the ready line to FILE\n"
 	"      --max-connections N    connections held open at once (default 10000)\n"
 	"      --hang-cap DURATION    no hang lasts longer than this (default 10m);\n"
@@ -57,6 +66,7 @@ enum {
 	OPT_READY_FILE = 256, OPT_MAX_CONNECTIONS, OPT_HANG_CAP, OPT_ADMIN,
 	OPT_ADMIN_TOKEN, OPT_JOURNAL, OPT_JOURNAL_SIZE, OPT_REQUEST_ID_HEADER,
 	OPT_ACCESS_LOG, OPT_LOG_FORMAT, OPT_DURATION, OPT_DRILL_TTL, OPT_START_AT,
+	OPT_UPSTREAM, OPT_FLEET,
 };
 
 static const struct option run_options[] = {
@@ -74,6 +84,8 @@ static const struct option run_options[] = {
 	{"duration", required_argument, NULL, OPT_DURATION},
 	{"drill-ttl", required_argument, NULL, OPT_DRILL_TTL},
 	{"start-at", required_argument, NULL, OPT_START_AT},
+	{"upstream", required_argument, NULL, OPT_UPSTREAM},
+	{"fleet", required_argument, NULL, OPT_FLEET},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -125,6 +137,14 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
 	case OPT_JOURNAL: out->journal_file = arg; return 0;
 	case OPT_REQUEST_ID_HEADER: out->request_id_header = arg; return 0;
 	case OPT_ACCESS_LOG: out->access_log = arg; return 0;
+	case OPT_FLEET: out->fleet_file = arg; return 0;
+	case OPT_UPSTREAM:
+		if (out->n_upstreams < 64) {
+			out->upstreams[out->n_upstreams++] = arg;
+			return 0;
+		}
+		snprintf(errbuf, errlen, "--upstream: at most 64");
+		return -1;
 	case OPT_LOG_FORMAT: return parse_log_format(arg, out, errbuf, errlen);
 	case OPT_START_AT: {
 		const char *why = NULL;
@@ -219,8 +239,14 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 	}
 	if (parse_options(argc - 1, argv + 1, out, errbuf, errlen) != 0)
 		return -1;
-	if (out->command == CLI_RUN && out->n_files != 1) {
+	bool fleet = out->n_upstreams > 0 || out->fleet_file != NULL;
+	if (out->command == CLI_RUN && !fleet && out->n_files != 1) {
 		snprintf(errbuf, errlen, "run takes exactly one scenario file");
+		return -1;
+	}
+	if (out->command == CLI_RUN && fleet && out->n_files != 0) {
+		snprintf(errbuf, errlen, "with --upstream or --fleet, scenarios are named "
+			 "there: no SCENARIO.json argument");
 		return -1;
 	}
 	if (out->command == CLI_VALIDATE && out->n_files < 1) {

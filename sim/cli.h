@@ -38,6 +38,9 @@ struct cli {
 	enum log_format_opt log_format; /* run */
 	uint64_t duration_us;           /* run: 0: until stopped */
 	uint64_t drill_ttl_us;          /* run: 0: no expiry */
+	const char *upstreams[64];      /* run: --upstream NAME=ADDR:PORT=FILE */
+	int n_upstreams;
+	const char *fleet_file;         /* run: --fleet FILE; NULL: none */
 	bool has_start_at;              /* run: --start-at given */
 	int64_t start_at_us;            /* run: Unix µs the timeline counts from */
 	bool verbose;

@@ -22,6 +22,7 @@ static void journal_event(struct control *ctl, enum record_kind kind, char *mess
 	struct record r = {
 		.kind = kind,
 		.scenario = xstrdup(server_scenario(ctl->server)->name),
+		.upstream = ctl->name ? xstrdup(ctl->name) : NULL,
 		.phase = xstrdup(server_phase(ctl->server)),
 		.action = -1,
 		.message = message,
@@ -208,11 +209,20 @@ static json_t *overload_json(struct behave *b, size_t phase)
 			 "peak_waiting", (json_int_t)o->peak_waiting);
 }
 
+json_t *control_brief_json(const struct control *ctl)
+{
+	const struct scenario *sc = server_scenario(ctl->server);
+	return json_pack("{s:s?, s:s, s:s, s:s, s:b}", "name", ctl->name,
+			 "listen", listener_address(ctl->listener), "scenario", sc->name,
+			 "phase", server_phase(ctl->server),
+			 "listening", timeline_listens(sc, ctl->phase));
+}
+
 json_t *control_status_json(const struct control *ctl)
 {
 	const struct scenario *sc = server_scenario(ctl->server);
 	const struct server_counters *sv = server_counters(ctl->server);
-	return json_pack(
+	json_t *o = json_pack(
 		"{s:s, s:s, s:s?, s:s, s:I, s:I, s:b, s:f, s:s, s:s?, s:I, s:s,"
 		" s:{s:I, s:I, s:I, s:I}, s:o, s:I, s:I, s:o}",
 		"scenario", sc->name,
@@ -236,6 +246,9 @@ json_t *control_status_json(const struct control *ctl)
 		"requests", (json_int_t)journal_tally(ctl->journal)->requests,
 		"journal_last_id", (json_int_t)journal_last_id(ctl->journal),
 		"drill", drill_json(ctl));
+	if (ctl->name != NULL)
+		json_object_set_new(o, "upstream", json_string(ctl->name));
+	return o;
 }
 
 static json_t *counts_json(const uint64_t *counts, size_t n)
@@ -297,7 +310,7 @@ json_t *control_stats_json(const struct control *ctl)
 {
 	const struct tally *t = journal_tally(ctl->journal);
 	const struct behave *b = server_behave(ctl->server);
-	return json_pack(
+	json_t *o = json_pack(
 		"{s:s, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:I}}",
 		"scenario", b->scenario->name,
 		"requests", (json_int_t)t->requests,
@@ -312,4 +325,7 @@ json_t *control_stats_json(const struct control *ctl)
 		"queue", (json_int_t)t->accept_queue,
 		"rules", rules_json(b),
 		"defaults", "requests", (json_int_t)b->rules[b->scenario->n_all_rules].count);
+	if (ctl->name != NULL)
+		json_object_set_new(o, "upstream", json_string(ctl->name));
+	return o;
 }

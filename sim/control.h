@@ -19,6 +19,7 @@
 #include "server.h"
 
 struct control {
+	const char *name;               /* a fleet member's name; NULL: not a fleet */
 	struct loop *loop;
 	struct server *server;
 	struct listener *listener;
@@ -69,7 +70,12 @@ void control_reset(struct control *ctl);
  * false when there is no drill TTL or it has already expired. */
 bool control_renew(struct control *ctl, uint64_t ttl_ns);
 
-/* GET /v1/status and GET /v1/stats bodies (new references). */
+/* One upstream in a fleet's list: name, listen, scenario, phase. */
+json_t *control_brief_json(const struct control *ctl);
+
+/* GET /v1/status and GET /v1/stats bodies (new references). Counters of
+ * the journal (requests, faults, outcomes) are the whole process's; rules
+ * and connections are this upstream's. */
 json_t *control_status_json(const struct control *ctl);
 json_t *control_stats_json(const struct control *ctl);
 

@@ -29,6 +29,8 @@ const char ctl_usage[] =
 	"  -a, --admin ADDR:PORT  the admin API (default: $UPSIM_ADMIN)\n"
 	"  -r, --ready-file FILE  read the admin address from upsim's ready file\n"
 	"  -t, --token TOKEN      bearer token (default: $UPSIM_ADMIN_TOKEN)\n"
+	"  -u, --upstream NAME    the fleet member status, stats, load and phase\n"
+	"                         are about (default: the first)\n"
 	"\n"
 	"Exit codes: 0 the API said yes (2xx), 1 it said no or did not answer\n"
 	"(the error goes to stderr), 2 usage error.\n";
@@ -89,7 +91,7 @@ int ctl_request(const char *addr, const char *token, const char *method,
 }
 
 struct ctl_opts {
-	const char *admin, *ready_file, *token;
+	const char *admin, *ready_file, *token, *upstream;
 	const char *since, *limit;
 };
 
@@ -211,12 +213,25 @@ static int build_call(const char *cmd, int argc, char **argv, const struct ctl_o
 	return -1;
 }
 
+/* ?upstream=NAME (escaped) on the request's path. */
+static void add_upstream(struct call *c, const char *name)
+{
+	CURL *curl = curl_easy_init();
+	char *esc = curl_easy_escape(curl, name, 0);
+	char *path = xasprintf("%s%cupstream=%s", c->path, strchr(c->path, '?') ? '&' : '?', esc);
+	curl_free(esc);
+	curl_easy_cleanup(curl);
+	free(c->path);
+	c->path = path;
+}
+
 static int parse_ctl_options(int argc, char **argv, struct ctl_opts *o)
 {
 	static const struct option opts[] = {
 		{"admin", required_argument, NULL, 'a'},
 		{"ready-file", required_argument, NULL, 'r'},
 		{"token", required_argument, NULL, 't'},
+		{"upstream", required_argument, NULL, 'u'},
 		{"since", required_argument, NULL, 's'},
 		{"limit", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
@@ -226,11 +241,12 @@ static int parse_ctl_options(int argc, char **argv, struct ctl_opts *o)
 	opterr = 0;
 	optind = 1;
 	/* Options may follow the command (upsim ctl journal --since 5). */
-	while ((c = getopt_long(argc, argv, "a:r:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:r:t:u:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': o->admin = optarg; break;
 		case 'r': o->ready_file = optarg; break;
 		case 't': o->token = optarg; break;
+		case 'u': o->upstream = optarg; break;
 		case 's': o->since = optarg; break;
 		case 'n': o->limit = optarg; break;
 		case 'h': return 1;
@@ -295,6 +311,8 @@ int ctl_main(int argc, char **argv)
 	const char *cmd = args[optind];
 	struct call c = {0};
 	rc = build_call(cmd, argc + 1 - optind - 1, args + optind + 1, &o, &c);
+	if (rc == 0 && o.upstream != NULL)
+		add_upstream(&c, o.upstream);
 	char *addr = o.ready_file ? admin_from_ready_file(o.ready_file)
 		   : xstrdup(o.admin ? o.admin : getenv("UPSIM_ADMIN") ? getenv("UPSIM_ADMIN") : "");
 	if (rc < 0)

@@ -4,10 +4,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "admission.h"
 #include "fault.h"
 #include "log.h"
 #include "loop.h"
 #include "match.h"
+#include "override.h"
 #include "respond.h"
 #include "units.h"
 #include "util.h"
@@ -47,65 +49,6 @@ static void note_request(struct exchange *ex, struct conn *c,
 		ex->request_id = xstrdup(id);
 }
 
-/* --- header overrides (allow_override) ------------------------------- */
-
-#define OVERRIDE_FAULT "X-Upsim-Fault"
-#define OVERRIDE_DELAY "X-Upsim-Delay"
-
-/* A bad override header gets 400 saying what is wrong with it, whatever
- * the scenario says: the test that sent it has a bug. */
-static void refuse_override(struct exchange *ex, const struct upsim_err *err)
-{
-	struct action *a = &ex->own;
-	scenario_action_clear(a);
-	a->set = ACTION_STATUS | ACTION_HEADERS | ACTION_BODY | ACTION_CHUNKED |
-		 ACTION_DELAY | ACTION_FAULT | ACTION_PACE | ACTION_AFTER | ACTION_READ;
-	a->status = 400;
-	a->fault.then = END_CLOSE;
-	a->after.kind = AFTER_KEEP;
-	a->headers = xcalloc(1, sizeof *a->headers);
-	a->headers[0] = (struct header){xstrdup("Content-Type"), xstrdup("text/plain")};
-	a->n_headers = 1;
-	size_t len = 0;
-	for (size_t i = 0; i < err->count; i++)
-		len += strlen(err->msgs[i]) + 1;
-	a->body = xcalloc(1, len + 1);
-	for (size_t i = 0; i < err->count; i++) {
-		strcat(a->body, err->msgs[i]);
-		strcat(a->body, "\n");
-	}
-	a->body_len = len;
-	ex->action = *a;
-}
-
-/* X-Upsim-Fault (a fault name or a JSON action) replaces the action the
- * rules picked; X-Upsim-Delay sets its delay. */
-static void apply_overrides(struct exchange *ex, struct MHD_Connection *mhd,
-			    const struct action *defaults)
-{
-	const char *fault = lookup_header(mhd, OVERRIDE_FAULT);
-	const char *delay = lookup_header(mhd, OVERRIDE_DELAY);
-	struct upsim_err err = {0};
-	if (fault != NULL &&
-	    scenario_parse_action(OVERRIDE_FAULT, fault, &ex->own, &err) == 0) {
-		scenario_resolve_with(defaults, &ex->own, &ex->action);
-		ex->overridden = true;
-	}
-	uint64_t us;
-	const char *why = NULL;
-	if (delay != NULL && err.count == 0) {
-		if (units_parse_duration(delay, &us, &why) == 0) {
-			ex->action.delay = (struct dist){.kind = DIST_FIXED, .a_us = us};
-			ex->overridden = true;
-		} else {
-			err_addf(&err, "%s: %s", OVERRIDE_DELAY, why);
-		}
-	}
-	if (err.count > 0)
-		refuse_override(ex, &err);
-	err_clear(&err);
-}
-
 /* Match, pick and draw once the headers are in: every random draw of a
  * request happens here, in arrival order, so runs repeat exactly. */
 static struct exchange *decide(struct behave *b, const struct conn *c,
@@ -132,7 +75,7 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 		? (int)(picked - ex->rule->actions) : -1;
 	scenario_resolve_with(defaults, picked, &ex->action);
 	if (sc->allow_override)
-		apply_overrides(ex, mhd, defaults);
+		override_apply(ex, mhd, defaults);
 	struct rng *stream = behave_stream(b, ex->rule);
 	ex->delay_ns = behave_draw_us(stream, &ex->action.delay) * 1000;
 	if (ex->action.fault.kind == FAULT_GARBAGE)
@@ -185,153 +128,12 @@ static bool paced(const struct action *a)
 	return p->drip_bytes || p->rate || p->header_delay_us || p->stall_at;
 }
 
-/* --- the overload model --------------------------------------------- */
-
-/* The exchange holds a worker from now for its service time. Nothing is
- * suspended for one that is being dropped (its end passes the worker on). */
-static void begin_service(struct exchange *ex)
-{
-	if (ex->load == LOAD_WAITING) {
-		ex->waited = true;
-		ex->waited_ns = loop_now() - ex->arrived_ns;
-	}
-	ex->load = LOAD_SERVING;
-	ex->service_end_ns = loop_now() + ex->service_ns;
-	if (!ex->drop && !ex->conn->env->stopping)
-		conn_serve(ex->conn, ex->service_ns);
-}
-
-/* The worker is free: the oldest waiter takes it. */
-static void end_service(struct exchange *ex)
-{
-	ex->load = LOAD_SERVED;
-	struct overload_waiter *w = overload_done(ex->overload);
-	if (w != NULL)
-		begin_service(container_of(w, struct exchange, waiter));
-}
-
-/* No worker and no room: the scenario's when_full answers instead. */
-static void reject(struct exchange *ex)
-{
-	const struct scenario *sc = ex->behave->scenario;
-	ex->load = LOAD_REJECTED;
-	scenario_resolve_with(scenario_defaults(sc, ex->phase), &ex->overload_model->when_full,
-			      &ex->action);
-	ex->delay_ns = behave_draw_us(&ex->behave->overload_rng, &ex->action.delay) * 1000;
-}
-
-/* May the exchange go on now? Under an overload model it first needs a
- * worker (at once, or after waiting in the queue) and keeps it for its
- * service time; the handler is called again when that is over. */
-static bool admitted(struct conn *c, struct exchange *ex)
-{
-	struct overload *o = ex->overload;
-	switch (ex->load) {
-	case LOAD_NONE:
-		if (o->workers == 0)
-			return true;
-		ex->arrived_ns = loop_now();
-		switch (overload_arrive(o, &ex->waiter)) {
-		case OVERLOAD_SERVE:
-			begin_service(ex);
-			return false;
-		case OVERLOAD_WAIT:
-			ex->load = LOAD_WAITING;
-			conn_queue(c);
-			return false;
-		case OVERLOAD_FULL:
-			reject(ex);
-			return true;
-		}
-		return true;
-	case LOAD_SERVING:
-		end_service(ex); /* resumed: the service time is over */
-		return true;
-	case LOAD_WAITING:
-		return false;
-	case LOAD_SERVED:
-	case LOAD_REJECTED:
-		break;
-	}
-	return true;
-}
-
-struct worker_hold {
-	struct loop_timer timer;
-	struct behave *behave;          /* one reference: keeps overload alive */
-	struct overload *overload;
-	struct worker_holds *list;
-	struct worker_hold *prev, *next;
-};
-
-static void unlink_hold(struct worker_hold *h)
-{
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		h->list->head = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
-	behave_unref(h->behave);
-	free(h);
-}
-
-static void on_hold_done(struct loop_timer *t)
-{
-	struct worker_hold *h = container_of(t, struct worker_hold, timer);
-	struct overload_waiter *w = overload_done(h->overload);
-	if (w != NULL)
-		begin_service(container_of(w, struct exchange, waiter));
-	unlink_hold(h);
-}
-
-/* The client left while its request held a worker: the worker goes on
- * until the service time is over, so load keeps building as on a real
- * server whose clients time out. */
-static void hold_worker(struct exchange *ex, struct worker_holds *list)
-{
-	struct worker_hold *h = xcalloc(1, sizeof *h);
-	h->behave = behave_ref(ex->behave);
-	h->overload = ex->overload;
-	h->list = list;
-	h->next = list->head;
-	if (list->head)
-		list->head->prev = h;
-	list->head = h;
-	h->timer.on_fire = on_hold_done;
-	loop_timer_at(list->loop, &h->timer, ex->service_end_ns);
-	ex->load = LOAD_SERVED;
-}
-
-void exchange_holds_clear(struct worker_holds *list)
-{
-	while (list->head != NULL) {
-		loop_timer_cancel(list->loop, &list->head->timer);
-		unlink_hold(list->head);
-	}
-}
-
-/* An exchange that ends early leaves its queue place; its worker is
- * freed now, or when its service time is over. */
-static void leave_overload(struct exchange *ex, const struct exchange_env *env,
-			   bool stopping)
-{
-	if (ex->load == LOAD_WAITING)
-		overload_leave(ex->overload, &ex->waiter);
-	else if (ex->load != LOAD_SERVING)
-		return;
-	else if (stopping || env->holds == NULL || loop_now() >= ex->service_end_ns)
-		end_service(ex);
-	else
-		hold_worker(ex, env->holds);
-}
-
 /* Carry out the decision: the request is complete (or, for the faults
  * that act on the headers alone, its headers are). */
 static enum MHD_Result act(struct conn *c, struct exchange *ex,
 			   struct MHD_Connection *mhd)
 {
-	if (!admitted(c, ex))
+	if (!admission_admit(c, ex))
 		return MHD_YES;
 	const struct action *a = &ex->action;
 	if (!ex->delayed && ex->delay_ns > 0) {
@@ -500,6 +302,7 @@ static void journal_exchange(struct conn *c, struct exchange *ex,
 		.method = ex->method, .path = ex->path, .request_id = ex->request_id,
 		.phase = xstrdup(env->phase),
 		.scenario = xstrdup(ex->behave->scenario->name),
+		.upstream = env->upstream ? xstrdup(env->upstream) : NULL,
 		.rule = ex->rule ? xstrdup(ex->rule->name) : NULL,
 		.action = ex->action_index,
 		.overridden = ex->overridden,
@@ -533,7 +336,7 @@ void exchange_completed(struct conn *c, struct exchange *ex,
 			enum MHD_RequestTerminationCode toe)
 {
 	bool stopping = c != NULL && c->env->stopping;
-	leave_overload(ex, env, stopping);
+	admission_leave(ex, env->holds, stopping);
 	journal_exchange(c, ex, env, final_outcome(ex, stopping, toe));
 	if (c != NULL) {
 		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -560,6 +363,7 @@ void exchange_refused(struct conn *c, const struct exchange_env *env,
 		.method = xstrdup(method), .path = xstrdup(url),
 		.phase = xstrdup(env->phase),
 		.scenario = xstrdup(sc->name),
+		.upstream = env->upstream ? xstrdup(env->upstream) : NULL,
 		.action = -1,
 		.outcome = how,
 		.message = xstrdup(why),

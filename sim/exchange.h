@@ -5,21 +5,10 @@
 
 #include <microhttpd.h>
 
+#include "admission.h"
 #include "attempts.h"
 #include "conn.h"
 #include "journal.h"
-
-struct worker_hold;
-
-/* Overload workers still busy after their client left (a real server
- * finishes the work anyway); the server clears them when it stops. */
-struct worker_holds {
-	struct loop *loop;
-	struct worker_hold *head;
-};
-
-/* Cancel every hold (at shutdown). */
-void exchange_holds_clear(struct worker_holds *h);
 
 /* Where every exchange is recorded. */
 struct exchange_env {
@@ -29,6 +18,7 @@ struct exchange_env {
 	const char *phase;              /* the current phase's name */
 	size_t phase_index;             /* and its index in the timeline */
 	struct worker_holds *holds;
+	const char *upstream;           /* a fleet member's name, or NULL */
 };
 
 /* Called for every access-handler call of MHD for connection c (its

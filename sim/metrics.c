@@ -1,11 +1,13 @@
 #include "metrics.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "behave.h"
 #include "fault.h"
 #include "timeline.h"
+#include "util.h"
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -68,15 +70,45 @@ static void accepts(FILE *f, const struct tally *t)
 		(unsigned long long)t->accept_hang, (unsigned long long)t->accept_queue);
 }
 
-static void rules(FILE *f, const struct behave *b)
+/* "{" then upstream="NAME" and a comma when m is a fleet member; the
+ * caller writes its own labels and the closing brace. */
+static void open_labels(FILE *f, const struct control *m, bool more)
 {
-	const struct scenario *sc = b->scenario;
+	fputc('{', f);
+	if (m->name != NULL) {
+		fputs("upstream=", f);
+		label_value(f, m->name);
+		if (more)
+			fputc(',', f);
+	}
+}
+
+/* name{upstream="NAME"} value, or name value outside a fleet. */
+static void member_value(FILE *f, const char *name, const struct control *m, double v)
+{
+	fputs(name, f);
+	if (m->name != NULL) {
+		open_labels(f, m, false);
+		fputc('}', f);
+	}
+	fprintf(f, " %.17g\n", v);
+}
+
+static void rules(FILE *f, const struct fleet *fl)
+{
 	family(f, "upsim_rule_requests_total", "counter",
 	       "Requests taken by each rule of the current scenario.");
-	for (size_t i = 0; i <= sc->n_all_rules; i++) {
-		fputs("upsim_rule_requests_total{rule=", f);
-		label_value(f, i < sc->n_all_rules ? sc->all_rules[i]->name : "defaults");
-		fprintf(f, "} %llu\n", (unsigned long long)b->rules[i].count);
+	for (size_t k = 0; k < fl->n; k++) {
+		const struct control *m = &fl->members[k];
+		const struct behave *b = server_behave(m->server);
+		const struct scenario *sc = b->scenario;
+		for (size_t i = 0; i <= sc->n_all_rules; i++) {
+			fputs("upsim_rule_requests_total", f);
+			open_labels(f, m, true);
+			fputs("rule=", f);
+			label_value(f, i < sc->n_all_rules ? sc->all_rules[i]->name : "defaults");
+			fprintf(f, "} %llu\n", (unsigned long long)b->rules[i].count);
+		}
 	}
 }
 
@@ -97,61 +129,107 @@ static void histogram(FILE *f, const struct tally *t)
 		cumulative, t->duration_sum_s, cumulative);
 }
 
-static void overload(FILE *f, struct behave *b, size_t phase)
+static void overloads(FILE *f, const struct fleet *fl)
 {
-	const struct overload *o = behave_overload(b, phase);
-	if (o->workers == 0)
-		return;
-	gauge(f, "upsim_overload_workers", "Workers of the overload model.", o->workers);
-	gauge(f, "upsim_overload_busy", "Overload workers serving a request now.", o->busy);
-	gauge(f, "upsim_overload_waiting", "Requests queued for a worker now.",
-	      (double)o->waiting);
-	counter(f, "upsim_overload_waited_total", "Requests that queued for a worker.",
-		(unsigned long long)o->served_after_wait);
-	counter(f, "upsim_overload_rejected_total",
-		"Requests turned away with when_full (no worker, no queue room).",
-		(unsigned long long)o->rejected);
+	static const struct {
+		const char *name, *type, *help;
+	} fams[] = {
+		{"upsim_overload_workers", "gauge", "Workers of the overload model."},
+		{"upsim_overload_busy", "gauge", "Overload workers serving a request now."},
+		{"upsim_overload_waiting", "gauge", "Requests queued for a worker now."},
+		{"upsim_overload_waited_total", "counter", "Requests that queued for a worker."},
+		{"upsim_overload_rejected_total", "counter",
+		 "Requests turned away with when_full (no worker, no queue room)."},
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(fams); k++) {
+		bool any = false;
+		for (size_t i = 0; i < fl->n; i++) {
+			const struct control *m = &fl->members[i];
+			const struct overload *o = behave_overload(server_behave(m->server), m->phase);
+			if (o->workers == 0)
+				continue;
+			if (!any)
+				family(f, fams[k].name, fams[k].type, fams[k].help);
+			any = true;
+			double v[] = {o->workers, o->busy, (double)o->waiting,
+				      (double)o->served_after_wait, (double)o->rejected};
+			member_value(f, fams[k].name, m, v[k]);
+		}
+	}
 }
 
-static void phase(FILE *f, const struct control *ctl)
+static void phases(FILE *f, const struct fleet *fl)
 {
 	family(f, "upsim_phase", "gauge",
 	       "1 for the phase being played (index from 0 in the timeline).");
-	fputs("upsim_phase{phase=", f);
-	label_value(f, server_phase(ctl->server));
-	fprintf(f, ",index=\"%zu\"} 1\n", ctl->phase);
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct control *m = &fl->members[i];
+		fputs("upsim_phase", f);
+		open_labels(f, m, true);
+		fputs("phase=", f);
+		label_value(f, server_phase(m->server));
+		fprintf(f, ",index=\"%zu\"} 1\n", m->phase);
+	}
 }
 
-char *metrics_text(const struct control *ctl)
+/* A gauge or counter with one series per upstream. */
+static void per_member(FILE *f, const struct fleet *fl, const char *name,
+		       const char *type, const char *help,
+		       double (*value)(const struct control *m))
+{
+	family(f, name, type, help);
+	for (size_t i = 0; i < fl->n; i++)
+		member_value(f, name, &fl->members[i], value(&fl->members[i]));
+}
+
+static double accepted(const struct control *m)
+{
+	return (double)server_counters(m->server)->connections;
+}
+
+static double open_now(const struct control *m)
+{
+	return (double)server_counters(m->server)->open;
+}
+
+static double suspended(const struct control *m)
+{
+	return server_suspended(m->server);
+}
+
+static double held(const struct control *m)
+{
+	return gate_held(m->gate);
+}
+
+char *metrics_text(const struct fleet *fl)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	if (f == NULL)
 		return NULL;
-	const struct tally *t = journal_tally(ctl->journal);
-	const struct server_counters *sv = server_counters(ctl->server);
+	const struct control *first = &fl->members[0];
+	const struct tally *t = journal_tally(first->journal);
 	counter(f, "upsim_requests_total", "Requests begun (journal request records).",
 		(unsigned long long)t->requests);
 	faults(f, t);
 	outcomes(f, t);
 	accepts(f, t);
-	rules(f, server_behave(ctl->server));
+	rules(f, fl);
 	histogram(f, t);
-	counter(f, "upsim_connections_total", "Connections handed to the HTTP server.",
-		(unsigned long long)sv->connections);
-	gauge(f, "upsim_connections_open", "Connections open in the HTTP server now.",
-	      (double)sv->open);
-	gauge(f, "upsim_connections_suspended",
-	      "Connections whose request is held (delay, hang, drip) now.",
-	      (double)server_suspended(ctl->server));
-	gauge(f, "upsim_connections_held_at_accept",
-	      "Connections held unread or queued by the accept stage now.",
-	      (double)gate_held(ctl->gate));
-	overload(f, server_behave(ctl->server), ctl->phase);
-	phase(f, ctl);
+	per_member(f, fl, "upsim_connections_total", "counter",
+		   "Connections handed to the HTTP server.", accepted);
+	per_member(f, fl, "upsim_connections_open", "gauge",
+		   "Connections open in the HTTP server now.", open_now);
+	per_member(f, fl, "upsim_connections_suspended", "gauge",
+		   "Connections whose request is held (delay, hang, drip) now.", suspended);
+	per_member(f, fl, "upsim_connections_held_at_accept", "gauge",
+		   "Connections held unread or queued by the accept stage now.", held);
+	overloads(f, fl);
+	phases(f, fl);
 	gauge(f, "upsim_uptime_seconds", "Seconds since upsim started.",
-	      (double)(loop_now() - ctl->started_ns) / 1e9);
+	      (double)(loop_now() - first->started_ns) / 1e9);
 	fclose(f);
 	return text;
 }

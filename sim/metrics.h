@@ -4,9 +4,10 @@
 #ifndef UPSIM_METRICS_H
 #define UPSIM_METRICS_H
 
-#include "control.h"
+#include "fleet.h"
 
-/* The exposition text (free it). */
-char *metrics_text(const struct control *ctl);
+/* The exposition text (free it). Series of one upstream carry an
+ * upstream="NAME" label in a fleet. */
+char *metrics_text(const struct fleet *fl);
 
 #endif

@@ -112,6 +112,7 @@ json_t *record_json(const struct record *r)
 	set_str(o, "kind", record_kind_name(r->kind));
 	if (r->conn)
 		set_uint(o, "conn", r->conn);
+	set_str(o, "upstream", r->upstream);
 	set_str(o, "scenario", r->scenario);
 	set_str(o, "phase", r->phase);
 	if (r->kind == RECORD_REQUEST)
@@ -131,6 +132,7 @@ void record_clear(struct record *r)
 	free(r->request_id);
 	free(r->phase);
 	free(r->scenario);
+	free(r->upstream);
 	free(r->rule);
 	free(r->message);
 	memset(r, 0, sizeof *r);

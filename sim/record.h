@@ -42,6 +42,7 @@ struct record {
 	unsigned attempt;       /* requests seen with request_id, this one included */
 	char *phase;            /* the phase it happened in (phase: entered) */
 	char *scenario;         /* the scenario's name */
+	char *upstream;         /* a fleet member's name; NULL: not a fleet */
 	char *rule;             /* request: the rule's name; NULL: the defaults */
 	int action;             /* index within choose/sequence; -1: none */
 	bool overridden;        /* a request header chose the action */

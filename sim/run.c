@@ -14,6 +14,8 @@
 #include "addr.h"
 #include "admin.h"
 #include "control.h"
+#include "fleet.h"
+#include "ready.h"
 #include "err.h"
 #include "fault.h"
 #include "gate.h"
@@ -33,10 +35,23 @@
 /* Request ids remembered for attempt counting. */
 #define ATTEMPTS_WINDOW 65536
 
+/* One upstream to serve, checked before anything starts. */
+struct member {
+	struct upstream_spec spec;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct scenario *scenario;
+};
+
 struct app {
 	const struct cli *cli;
+	struct member members[FLEET_MAX];
+	size_t n_members;
 	struct loop *loop;
-	struct control ctl;
+	struct fleet fleet;             /* one control per member */
+	struct control controls[FLEET_MAX];
+	struct journal *journal;        /* shared by every member */
+	struct attempts *attempts;
 	struct admin *admin;
 	struct loop_io signals;
 	struct loop_timer duration_timer; /* --duration */
@@ -74,7 +89,8 @@ static void on_signal(struct loop_io *io, uint32_t events)
 	(void)events;
 	while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			control_reload(&app->ctl);
+			for (size_t i = 0; i < app->fleet.n; i++)
+				control_reload(&app->fleet.members[i]);
 			continue;
 		}
 		log_info("stopping on %s", strsignal((int)si.ssi_signo));
@@ -117,72 +133,23 @@ static void raise_fd_limit(unsigned want)
 			 (unsigned long long)rl.rlim_cur, want);
 }
 
-static char *ready_line(struct app *app)
-{
-	json_t *o = json_pack("{s:s, s:s, s:s?, s:I, s:s, s:s}",
-			      "event", "ready",
-			      "listen", listener_address(app->ctl.listener),
-			      "admin", app->admin ? admin_address(app->admin) : NULL,
-			      "pid", (json_int_t)getpid(),
-			      "scenario", server_scenario(app->ctl.server)->name,
-			      "version", UPSIM_VERSION);
-	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	return line;
-}
-
-/* Write the ready line to a temporary file and rename it in place, so a
- * harness polling for the file never reads half a line. */
-static int write_ready_file(const char *path, const char *line)
-{
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	FILE *f = fopen(tmp, "w");
-	int ok = f != NULL && fprintf(f, "%s\n", line) > 0;
-	if (f != NULL && fclose(f) != 0)
-		ok = 0;
-	if (ok && rename(tmp, path) != 0)
-		ok = 0;
-	if (!ok) {
-		log_error("cannot write ready file %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ok ? 0 : -1;
-}
-
-static int announce(struct app *app)
-{
-	char *line = ready_line(app);
-	/* The file first: a harness that saw the stdout line may look for it. */
-	int rc = app->cli->ready_file ? write_ready_file(app->cli->ready_file, line) : 0;
-	if (rc == 0) {
-		printf("%s\n", line);
-		fflush(stdout);
-	}
-	log_info("serving \"%s\" on %s%s%s", server_scenario(app->ctl.server)->name,
-		 listener_address(app->ctl.listener), app->admin ? ", admin API on " : "",
-		 app->admin ? admin_address(app->admin) : "");
-	free(line);
-	return rc;
-}
-
 /* The journal and its sinks (--journal, --access-log). */
 static int open_journal(struct app *app)
 {
 	const struct cli *cli = app->cli;
-	app->ctl.journal = journal_new(cli->journal_size);
-	if (cli->journal_file && journal_open_file(app->ctl.journal, cli->journal_file) != 0) {
+	app->journal = journal_new(cli->journal_size);
+	if (cli->journal_file && journal_open_file(app->journal, cli->journal_file) != 0) {
 		log_error("cannot open journal %s: %s", cli->journal_file, strerror(errno));
 		return -1;
 	}
 	if (cli->access_log &&
-	    journal_open_access_log(app->ctl.journal, cli->access_log,
+	    journal_open_access_log(app->journal, cli->access_log,
 				    cli->log_format == CLI_LOG_JSON) != 0) {
 		log_error("cannot open access log %s: %s", cli->access_log, strerror(errno));
 		return -1;
 	}
 	if (cli->request_id_header[0] != '\0')
-		app->ctl.attempts = attempts_new(ATTEMPTS_WINDOW);
+		app->attempts = attempts_new(ATTEMPTS_WINDOW);
 	return 0;
 }
 
@@ -193,29 +160,36 @@ static void on_duration(struct loop_timer *t)
 	loop_stop(app->loop);
 }
 
-static int start_serving(struct app *app, struct scenario *sc,
-			 const struct sockaddr_storage *addr, socklen_t addrlen)
+/* Member i's server, gate and listener, run by control ctl. */
+static int start_member(struct app *app, size_t i, struct control *ctl)
 {
+	const struct member *m = &app->members[i];
 	char why[256];
-	struct control *ctl = &app->ctl;
 	struct server_config cfg = {
 		.max_connections = app->cli->max_connections,
 		.hang_cap_ns = app->cli->hang_cap_us * 1000,
-		.journal = ctl->journal,
-		.attempts = ctl->attempts,
-		.request_id_header = ctl->attempts ? app->cli->request_id_header : NULL,
+		.journal = app->journal,
+		.attempts = app->attempts,
+		.request_id_header = app->attempts ? app->cli->request_id_header : NULL,
+		.upstream = m->spec.name,
 	};
-	ctl->server = server_new(app->loop, sc, &cfg, why, sizeof why);
+	*ctl = (struct control){
+		.name = m->spec.name, .loop = app->loop, .journal = app->journal,
+		.attempts = app->attempts, .scenario_file = m->spec.scenario,
+		.aligned = app->cli->has_start_at, .start_at_us = app->cli->start_at_us,
+	};
+	ctl->server = server_new(app->loop, m->scenario, &cfg, why, sizeof why);
 	if (ctl->server == NULL) {
 		log_error("%s", why);
 		return -1;
 	}
 	ctl->gate = gate_new(app->loop, ctl->server, cfg.hang_cap_ns);
-	int backlog = sc->connection.backlog ? (int)sc->connection.backlog : SOMAXCONN;
-	ctl->listener = listener_open(app->loop, (const struct sockaddr *)addr, addrlen,
+	const struct conn_policy *p = scenario_connection(m->scenario, 0);
+	int backlog = p->backlog ? (int)p->backlog : SOMAXCONN;
+	ctl->listener = listener_open(app->loop, (const struct sockaddr *)&m->addr, m->addrlen,
 				      backlog, gate_accept, ctl->gate, why, sizeof why);
 	if (ctl->listener == NULL) {
-		log_error("cannot listen on %s: %s", app->cli->listen, why);
+		log_error("cannot listen on %s: %s", m->spec.listen, why);
 		return -1;
 	}
 	gate_attach(ctl->gate, ctl->listener);
@@ -227,22 +201,23 @@ static int start_admin(struct app *app, const struct sockaddr_storage *addr,
 {
 	char why[256];
 	app->admin = admin_start(app->loop, (const struct sockaddr *)addr, addrlen, token,
-				 &app->ctl, why, sizeof why);
+				 &app->fleet, why, sizeof why);
 	if (app->admin == NULL) {
 		log_error("--admin %s: %s", app->cli->admin, why);
 		return -1;
 	}
-	app->ctl.admin_address = admin_address(app->admin);
+	for (size_t i = 0; i < app->fleet.n; i++)
+		app->fleet.members[i].admin_address = admin_address(app->admin);
 	return 0;
 }
 
 struct endpoints {
-	struct sockaddr_storage listen, admin;
-	socklen_t listen_len, admin_len;
+	struct sockaddr_storage admin;
+	socklen_t admin_len;
 	const char *token;              /* NULL: none */
 };
 
-static int start(struct app *app, struct scenario *sc, const struct endpoints *ep)
+static int start(struct app *app, const struct endpoints *ep)
 {
 	app->loop = loop_new();
 	if (app->loop == NULL || watch_signals(app) != 0) {
@@ -250,34 +225,41 @@ static int start(struct app *app, struct scenario *sc, const struct endpoints *e
 		return -1;
 	}
 	raise_fd_limit(app->cli->max_connections);
-	app->ctl.loop = app->loop;
-	app->ctl.scenario_file = app->cli->files[0];
-	app->ctl.aligned = app->cli->has_start_at;
-	app->ctl.start_at_us = app->cli->start_at_us;
-	if (open_journal(app) != 0 || start_serving(app, sc, &ep->listen, ep->listen_len) != 0)
+	if (open_journal(app) != 0)
 		return -1;
+	app->fleet.members = app->controls;
+	for (size_t i = 0; i < app->n_members; i++) {
+		app->fleet.n = i + 1; /* stop() tears down what was started */
+		if (start_member(app, i, &app->controls[i]) != 0)
+			return -1;
+	}
 	if (app->cli->admin && start_admin(app, &ep->admin, ep->admin_len, ep->token) != 0)
 		return -1;
-	control_start(&app->ctl, app->cli->drill_ttl_us * 1000);
+	for (size_t i = 0; i < app->fleet.n; i++)
+		control_start(&app->controls[i], app->cli->drill_ttl_us * 1000);
 	if (app->cli->duration_us > 0) {
 		app->duration_timer.on_fire = on_duration;
 		loop_timer_at(app->loop, &app->duration_timer,
 			      loop_now() + app->cli->duration_us * 1000);
 	}
-	return announce(app);
+	return ready_announce(&app->fleet, app->admin ? admin_address(app->admin) : NULL,
+			      app->cli->ready_file);
 }
 
 static void stop(struct app *app)
 {
-	control_stop(&app->ctl);
 	if (app->loop != NULL)
 		loop_timer_cancel(app->loop, &app->duration_timer);
 	admin_free(app->admin);
-	listener_close(app->ctl.listener);
-	gate_free(app->ctl.gate);
-	server_free(app->ctl.server);   /* journals what was in flight */
-	journal_free(app->ctl.journal);
-	attempts_free(app->ctl.attempts);
+	for (size_t i = 0; i < app->fleet.n; i++) {
+		struct control *ctl = &app->controls[i];
+		control_stop(ctl);
+		listener_close(ctl->listener);
+		gate_free(ctl->gate);
+		server_free(ctl->server); /* journals what was in flight */
+	}
+	journal_free(app->journal);
+	attempts_free(app->attempts);
 	if (app->signals.fd > 0) {
 		loop_io_del(app->loop, &app->signals);
 		close(app->signals.fd);
@@ -295,14 +277,10 @@ static const char *admin_spec(const char *arg, char *buf, size_t n)
 	return arg;
 }
 
-/* Addresses and the token, checked before anything starts (exit 2). */
-static int parse_endpoints(const struct cli *cli, struct endpoints *ep)
+/* The admin address and the token, checked before anything starts. */
+static int parse_admin(const struct cli *cli, struct endpoints *ep)
 {
 	const char *why;
-	if (addr_parse(cli->listen, &ep->listen, &ep->listen_len, &why) != 0) {
-		fprintf(stderr, "upsim: --listen %s: %s\n", cli->listen, why);
-		return -1;
-	}
 	ep->token = cli->admin_token ? cli->admin_token : getenv("UPSIM_ADMIN_TOKEN");
 	if (ep->token != NULL && ep->token[0] == '\0')
 		ep->token = NULL;
@@ -322,27 +300,92 @@ static int parse_endpoints(const struct cli *cli, struct endpoints *ep)
 	return 0;
 }
 
+/* What to serve: the one scenario, or the fleet (--upstream, --fleet). */
+static int collect_members(struct app *app)
+{
+	const struct cli *cli = app->cli;
+	struct upstream_spec specs[FLEET_MAX] = {{0}};
+	size_t n = 0;
+	struct upsim_err err = {0};
+	int rc = 0;
+	if (cli->fleet_file && fleet_load_file(cli->fleet_file, specs, &n, &err) != 0)
+		rc = -1;
+	for (int i = 0; rc == 0 && i < cli->n_upstreams; i++) {
+		const char *why;
+		if (n >= FLEET_MAX || fleet_parse_spec(cli->upstreams[i], &specs[n++], &why) != 0) {
+			err_addf(&err, "upsim: --upstream %s: %s", cli->upstreams[i],
+				 n > FLEET_MAX ? "too many upstreams" : why);
+			rc = -1;
+		}
+	}
+	if (n == 0 && rc == 0) {
+		specs[0] = (struct upstream_spec){NULL, xstrdup(cli->listen),
+						  xstrdup(cli->files[0])};
+		n = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; rc == 0 && j < i; j++)
+			if (strcmp(specs[i].name, specs[j].name) == 0) {
+				err_addf(&err, "upsim: two upstreams are called \"%s\"", specs[i].name);
+				rc = -1;
+			}
+		app->members[i].spec = specs[i];
+	}
+	app->n_members = n;
+	run_print_errors(&err);
+	err_clear(&err);
+	return rc;
+}
+
+/* Every member's address and scenario; every error is reported. */
+static int prepare_members(struct app *app)
+{
+	int rc = 0;
+	for (size_t i = 0; i < app->n_members; i++) {
+		struct member *m = &app->members[i];
+		const char *why;
+		if (addr_parse(m->spec.listen, &m->addr, &m->addrlen, &why) != 0) {
+			fprintf(stderr, "upsim: %s%s%s: %s\n", m->spec.name ? "--upstream " : "--listen ",
+				m->spec.name ? m->spec.name : m->spec.listen,
+				m->spec.name ? " address" : "", why);
+			rc = -1;
+		}
+		struct upsim_err err = {0};
+		m->scenario = scenario_load_file(m->spec.scenario, &err);
+		if (m->scenario == NULL)
+			rc = -1;
+		run_print_errors(&err);
+		err_clear(&err);
+	}
+	return rc;
+}
+
+static void free_members(struct app *app)
+{
+	for (size_t i = 0; i < app->n_members; i++) {
+		scenario_unref(app->members[i].scenario);
+		upstream_spec_clear(&app->members[i].spec);
+	}
+}
+
 int run_serve(const struct cli *cli)
 {
-	struct app app = {.cli = cli};
+	struct app *app = xcalloc(1, sizeof *app);
+	app->cli = cli;
 	log_set_level(cli->verbose ? LOG_DEBUG : LOG_INFO);
 	log_set_json(cli->log_format == CLI_LOG_JSON);
 
 	struct endpoints ep;
-	if (parse_endpoints(cli, &ep) != 0)
-		return 2;
-	struct upsim_err err = {0};
-	struct scenario *sc = scenario_load_file(cli->files[0], &err);
-	if (sc == NULL) {
-		run_print_errors(&err);
-		err_clear(&err);
-		return 2;
+	int code = 2;
+	if (parse_admin(cli, &ep) == 0 && collect_members(app) == 0 &&
+	    prepare_members(app) == 0) {
+		code = 1;
+		if (start(app, &ep) == 0)
+			code = loop_run(app->loop) == 0 ? 0 : 1;
+		stop(app);
 	}
-	int code = 1;
-	if (start(&app, sc, &ep) == 0)
-		code = loop_run(app.loop) == 0 ? 0 : 1;
-	stop(&app);
-	scenario_unref(sc);
+	free_members(app);
+	free(app);
 	return code;
 }
 

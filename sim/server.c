@@ -132,6 +132,7 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 		.request_id_header = cfg->request_id_header,
 		.phase = s->phase,
 		.holds = &s->holds,
+		.upstream = cfg->upstream,
 	};
 	s->holds.loop = loop;
 	s->mhd = MHD_start_daemon(
@@ -185,7 +186,7 @@ void server_free(struct server *s)
 	s->env.stopping = true;
 	release_suspended(s);
 	MHD_stop_daemon(s->mhd);
-	exchange_holds_clear(&s->holds);
+	admission_holds_clear(&s->holds);
 	behave_unref(s->behave);
 	free(s->phase);
 	free(s);
@@ -258,6 +259,7 @@ void server_journal_connection(struct server *s, const char *accept,
 		.kind = RECORD_CONNECTION,
 		.conn = journal_next_conn(s->xenv.journal),
 		.scenario = xstrdup(s->behave->scenario->name),
+		.upstream = s->xenv.upstream ? xstrdup(s->xenv.upstream) : NULL,
 		.phase = xstrdup(s->phase),
 		.accept = accept,
 		.reason = reason,

@@ -27,6 +27,7 @@ struct server_config {
 	struct journal *journal;  /* every exchange is recorded here */
 	struct attempts *attempts; /* request ids seen; NULL: not counted */
 	const char *request_id_header; /* NULL: ids not read */
+	const char *upstream;     /* a fleet member's name for the journal; NULL */
 };
 
 /* Start an MHD daemon in loop serving sc (a reference is taken). Returns

@@ -63,7 +63,8 @@ static void finish(struct admin_fixture *f)
 {
 	ck_assert_int_eq(upsim_stop(&f->p, SIGTERM, T_MS), 0);
 	upsim_proc_free(&f->p);
-	unlink(f->scenario);
+	if (f->scenario != NULL)
+		unlink(f->scenario);
 	free(f->scenario);
 }
 
@@ -887,6 +888,86 @@ START_TEST(test_start_at_aligns_the_timeline)
 }
 END_TEST
 
+/* The member of a fleet ready line called name: its port. */
+static int member_port(const struct upsim_proc *p, const char *name)
+{
+	json_t *o = json_loads(p->ready_line, 0, NULL), *m;
+	size_t i;
+	int port = -1;
+	json_array_foreach(json_object_get(o, "upstreams"), i, m) {
+		if (strcmp(str_at(m, "name"), name) == 0)
+			port = atoi(strrchr(str_at(m, "listen"), ':') + 1);
+	}
+	json_decref(o);
+	ck_assert_int_gt(port, 0);
+	return port;
+}
+
+/* One request to a fleet member with a request id; how it ended. */
+static enum wire_end get_member(struct admin_fixture *f, const char *name, const char *id)
+{
+	int saved = f->p.port, status;
+	f->p.port = member_port(&f->p, name);
+	enum wire_end end = get(f, "/api/x", id, &status);
+	f->p.port = saved;
+	return end;
+}
+
+/* Three upstreams in one process: each on its own port and scenario, one
+ * journal whose records name their upstream, so a gateway retry to
+ * another backend shows as attempt 2 of the same request id. */
+START_TEST(test_fleet)
+{
+	struct admin_fixture f;
+	const char *args[] = {"run", "--admin", "127.0.0.1:0",
+			      "--fleet", "scenarios/fleets/one-bad-of-three.json", NULL};
+	ck_assert_int_eq(upsim_start(&f.p, args, T_MS), 0);
+	f.scenario = NULL;
+	read_admin_address(&f);
+	ck_assert_int_eq(get_member(&f, "bad", "order-1"), WIRE_RST);
+	ck_assert_int_eq(get_member(&f, "a", "order-1"), WIRE_FIN);
+	ck_assert_int_eq(get_member(&f, "b", "order-2"), WIRE_FIN);
+	json_t *recs = request_records(&f, 0);
+	ck_assert_int_eq(json_array_size(recs), 3);
+	json_t *r0 = json_array_get(recs, 0), *r1 = json_array_get(recs, 1);
+	ck_assert_str_eq(str_at(r0, "upstream"), "bad");
+	ck_assert_str_eq(str_at(r0, "outcome"), "rst");
+	ck_assert_str_eq(str_at(r1, "upstream"), "a");
+	ck_assert_int_eq(int_at(r1, "attempt"), 2);
+	json_decref(recs);
+
+	json_t *s = call_json(&f, "GET", "/v1/status?upstream=bad", NULL, 200);
+	ck_assert_str_eq(str_at(s, "scenario"), "health-check-only");
+	ck_assert_int_eq(json_array_size(json_object_get(s, "upstreams")), 3);
+	json_decref(s);
+	json_decref(call_json(&f, "GET", "/v1/status?upstream=zzz", NULL, 404));
+	json_decref(call_json(&f, "PUT", "/v1/scenario?upstream=bad",
+			      "{\"upsim\":1,\"name\":\"fixed\"}", 200));
+	ck_assert_int_eq(get_member(&f, "bad", NULL), WIRE_FIN);
+	s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_str_eq(str_at(s, "upstream"), "a"); /* the first by default */
+	json_decref(s);
+	char *text;
+	ck_assert_int_eq(call(&f, NULL, "GET", "/metrics", NULL, &text), 200);
+	ck_assert_ptr_nonnull(strstr(text, "upsim_connections_total{upstream=\"bad\"} 2\n"));
+	free(text);
+	finish(&f);
+
+	char *out, *err;
+	const char *dup[] = {"run", "--upstream", "a=127.0.0.1:0=scenarios/healthy.json",
+			     "--upstream", "a=127.0.0.1:0=scenarios/healthy.json", NULL};
+	ck_assert_int_eq(upsim_run_capture(dup, T_MS, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "two upstreams are called \"a\""));
+	free(out);
+	free(err);
+	const char *bad[] = {"run", "--upstream", "a:127.0.0.1:0", NULL};
+	ck_assert_int_eq(upsim_run_capture(bad, T_MS, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "expected NAME=ADDR:PORT=SCENARIO.json"));
+	free(out);
+	free(err);
+}
+END_TEST
+
 Suite *admin_suite(void)
 {
 	Suite *s = suite_create("admin");
@@ -913,6 +994,7 @@ Suite *admin_suite(void)
 	tcase_add_test(tc, test_phase_overrides);
 	tcase_add_test(tc, test_header_override);
 	tcase_add_test(tc, test_start_at_aligns_the_timeline);
+	tcase_add_test(tc, test_fleet);
 	suite_add_tcase(s, tc);
 	return s;
 }

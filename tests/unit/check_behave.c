@@ -159,11 +159,34 @@ START_TEST(test_rng_streams)
 }
 END_TEST
 
+/* Service times are drawn from their own seeded stream: the same scenario
+ * gives the same sequence, and phase rules do not shift it. */
+START_TEST(test_service_times_are_seeded)
+{
+	struct scenario *sc = load("{\"upsim\":1,\"seed\":5,\"overload\":{\"workers\":2,"
+				   "\"service_time\":{\"lognormal\":{\"median\":\"100ms\",\"sigma\":1}}},"
+				   "\"phases\":[{\"name\":\"p\",\"rules\":[{\"respond\":{}}]}]}");
+	struct behave *b1 = behave_new(sc), *b2 = behave_new(sc);
+	uint64_t x[50], y[50];
+	for (int i = 0; i < 50; i++) {
+		x[i] = behave_draw_us(&b1->overload_rng, &sc->overload.service_time);
+		y[i] = behave_draw_us(&b2->overload_rng, &sc->overload.service_time);
+	}
+	ck_assert_mem_eq(x, y, sizeof x);
+	ck_assert_uint_ne(x[0], x[1]);
+	ck_assert_ptr_eq(behave_overload(b1, 0), &b1->overload); /* p has none of its own */
+	behave_unref(b1);
+	behave_unref(b2);
+	scenario_unref(sc);
+}
+END_TEST
+
 Suite *behave_suite(void)
 {
 	Suite *s = suite_create("behave");
 	TCase *tc = tcase_create("choose");
 	tcase_add_test(tc, test_same_seed_same_choices);
+	tcase_add_test(tc, test_service_times_are_seeded);
 	tcase_add_test(tc, test_other_rules_do_not_shift_choices);
 	tcase_add_test(tc, test_weights_are_respected);
 	tcase_add_test(tc, test_zero_weight_never_chosen);
