@@ -19,9 +19,12 @@
  *
  * One loopback address gives about 28k ports towards one server port (the
  * ephemeral range), so with a 127.x.y.z server the connections are spread
- * over source addresses 127.0.0.1, 127.0.0.2, ... 20000 each (all of
- * 127/8 is loopback on Linux), the port picked at connect time
- * (IP_BIND_ADDRESS_NO_PORT) so only the 4-tuple has to be unique.
+ * over source addresses 127.0.0.1, 127.0.0.2, ... 5000 each (all of 127/8
+ * is loopback on Linux), the port picked at connect time
+ * (IP_BIND_ADDRESS_NO_PORT) so only the 4-tuple has to be unique. Few per
+ * address also keeps connect fast: the kernel's search for a free port
+ * gets longer as the range fills (19,000 connections opened in 5.8 s with
+ * 20,000 per address, 2.1 s with 5,000).
  *
  * --free-port prints a port the kernel picks on 127.0.0.1 and exits: for
  * servers that cannot listen on port 0 and report it (nginx). */
@@ -44,7 +47,7 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
-#define PER_SOURCE 20000
+#define PER_SOURCE 5000
 #define MAX_CONNS 1000000
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
