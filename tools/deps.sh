@@ -24,7 +24,9 @@ need=(
 	"libsubunit-dev:pkg-config --exists libsubunit"
 )
 for pkg in "$@"; do
-	need+=("$pkg:dpkg-query -W -f=\${Status} $pkg 2>/dev/null | grep -q 'install ok installed'")
+	# Single quotes keep ${Status} from the bash -c below, which would
+	# expand it to nothing and call every extra package missing.
+	need+=("$pkg:dpkg-query -W -f='\${Status}' $pkg 2>/dev/null | grep -q 'install ok installed'")
 done
 # The real gateways of the conformance tests (tests/gateways).
 optional=(

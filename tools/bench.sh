@@ -1,0 +1,521 @@
+#!/usr/bin/env bash
+# upsim benchmark: prints one Markdown report on stdout, progress on stderr.
+#
+#   make bench                   (builds upsim and the hold client first)
+#   BENCH_QUICK=1 make bench     3 s load runs instead of 10 s: a smoke test
+#   BENCH_PROFILE=1 make bench   adds perf profiles of upsim (healthy, faults,
+#                                delay runs)
+#
+# Sections: healthy throughput against nginx, throughput with 20 % faults,
+# timer precision (100 ms delays), held connections (RSS and a request
+# still answered meanwhile), start-up time, multi-core. Each prints the
+# figure, its target and PASS or MISS. A benchmark, not a test: it always
+# exits 0 once the report is out, whatever the figures; it fails only when
+# something could not be measured.
+#
+# Loopback only. upsim listens on port 0 and says its port in the ready
+# line; nginx cannot, so the kernel picks a free port for it (hold
+# --free-port) and a bind race is retried. Every process started here is
+# stopped by the EXIT trap, and every load is bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+UPSIM=${UPSIM_BIN:-./upsim}
+HOLD=${BENCH_HOLD:-./build/release/tools/hold}
+QUICK=${BENCH_QUICK:-0}
+PROFILE=${BENCH_PROFILE:-0}
+LUA=tools/bench/report.lua
+
+# wrk gets one thread: the machine this was written for has 2 cores, and
+# the server under test (nginx with one worker, upsim with its one loop)
+# needs the other. One wrk thread drives far more than either server serves.
+WRK_THREADS=1
+if [ "$QUICK" = 1 ]; then
+	DUR=3 STARTS=5
+else
+	DUR=10 STARTS=20
+fi
+CONNS=(10 100 1000)
+HOLD_COUNTS=(10000 50000)
+
+for tool in wrk nginx ss curl awk; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool not found (make bench installs it)" >&2; exit 1; }
+done
+[ -x "$UPSIM" ] || { echo "bench: $UPSIM not built" >&2; exit 1; }
+[ -x "$HOLD" ] || { echo "bench: $HOLD not built" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/upsim-bench.XXXXXX")
+pids=()
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Stop one process we started: SIGTERM, up to 5 s, then SIGKILL.
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	forget_pid "$pid"
+}
+
+# A process that ended by itself (and was waited for) needs no stopping.
+forget_pid() {
+	local keep=() p
+	for p in "${pids[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	pids=("${keep[@]}")
+}
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		stop_pid "$p"
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Arithmetic on decimals: calc FORMAT EXPRESSION (numbers we produced).
+# The parentheses keep awk from reading a ">" as an output redirection.
+calc() { LC_ALL=C awk "BEGIN { printf \"$1\", ($2) }"; }
+verdict() { if [ "$(calc '%d' "$1")" = 1 ]; then echo PASS; else echo MISS; fi; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# --- processes ------------------------------------------------------------
+
+# start_upsim NAME SCENARIO [OPTION...]: run upsim on a kernel-chosen port
+# and wait for its ready line on stdout (through a FIFO, read with a
+# timeout: no sleep-and-hope). Sets UPSIM_PID, UPSIM_PORT, UPSIM_FD, and
+# UPSIM_T0/UPSIM_T1 (just before the fork, just after the line was read).
+# The FIFO stays open until stop_upsim so upsim never writes to a closed
+# pipe.
+start_upsim() {
+	local name=$1 scenario=$2 line
+	shift 2
+	local fifo=$WORK/$name.stdout ready=$WORK/$name.ready
+	rm -f "$fifo" "$ready"
+	mkfifo "$fifo"
+	UPSIM_T0=$EPOCHREALTIME
+	"$UPSIM" run --listen 127.0.0.1:0 --ready-file "$ready" "$@" "$scenario" \
+		>"$fifo" 2>>"$WORK/$name.stderr" &
+	UPSIM_PID=$!
+	pids+=("$UPSIM_PID")
+	exec {UPSIM_FD}<"$fifo"
+	read -r -t 10 -u "$UPSIM_FD" line || line=""
+	UPSIM_T1=$EPOCHREALTIME
+	if [ -z "$line" ]; then
+		cat "$WORK/$name.stderr" >&2
+		die "upsim ($scenario) did not print its ready line within 10 s"
+	fi
+	[[ $line =~ \"listen\":\"127\.0\.0\.1:([0-9]+)\" ]] || die "unexpected ready line: $line"
+	UPSIM_PORT=${BASH_REMATCH[1]}
+	[ -s "$ready" ] || die "upsim printed its ready line but wrote no ready file"
+}
+
+stop_upsim() {
+	stop_pid "$UPSIM_PID"
+	exec {UPSIM_FD}<&-
+}
+
+# Start nginx from tools/bench/nginx.conf.in on a free port; sets
+# NGINX_PID and NGINX_PORT. A port taken between the kernel handing it out
+# and nginx binding it makes nginx exit: then try another.
+start_nginx() {
+	local dir=$WORK/nginx attempt i
+	mkdir -p "$dir"
+	for ((attempt = 0; attempt < 5; attempt++)); do
+		NGINX_PORT=$("$HOLD" --free-port)
+		sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$NGINX_PORT|g" tools/bench/nginx.conf.in >"$dir/nginx.conf"
+		nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" 2>>"$dir/stderr" &
+		NGINX_PID=$!
+		pids+=("$NGINX_PID")
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			if [ -n "$(ss -ltnH "sport = :$NGINX_PORT")" ]; then
+				return 0
+			fi
+			sleep 0.05
+		done
+		stop_pid "$NGINX_PID"
+	done
+	cat "$dir/stderr" "$dir/error.log" >&2 2>/dev/null || true
+	die "nginx did not start"
+}
+
+# CPU time in ns the given processes (all their threads) have had so far:
+# schedstat counts on-CPU time to the nanosecond, /proc/PID/stat in 10 ms
+# ticks.
+cpu_ns() {
+	local p t total=0 ns
+	for p in "$@"; do
+		for t in "/proc/$p/task/"*/schedstat; do
+			read -r ns _ <"$t"
+			total=$((total + ns))
+		done
+	done
+	echo "$total"
+}
+
+# run_wrk LABEL PORT CONNECTIONS [SERVER_PID...]: one bounded wrk run; its
+# figures land in the associative array W (see tools/bench/report.lua),
+# plus W[rps], W[sockerr] and, given the server's PIDs, W[cpu_ns]: the
+# CPU time the server used during the run. On a shared machine, CPU per
+# request moves much less than requests per second.
+declare -A W
+run_wrk() {
+	local label=$1 port=$2 conns=$3 out line kv c0 c1
+	shift 3
+	out=$WORK/wrk-$label.txt
+	log "wrk $label: $conns connections, ${DUR}s"
+	c0=$(cpu_ns "$@")
+	timeout -k 5 $((DUR + 30)) wrk -t"$WRK_THREADS" -c"$conns" -d"${DUR}s" --timeout 5s \
+		-s "$LUA" "http://127.0.0.1:$port/" >"$out" 2>&1 ||
+		{ cat "$out" >&2; die "wrk $label failed"; }
+	c1=$(cpu_ns "$@")
+	line=$(grep '^WRK ' "$out") || { cat "$out" >&2; die "wrk $label printed no figures"; }
+	W=()
+	for kv in ${line#WRK }; do
+		W[${kv%%=*}]=${kv#*=}
+	done
+	W[rps]=$(calc '%.0f' "${W[requests]} / (${W[duration_us]} / 1e6)")
+	W[sockerr]=$((W[connect] + W[read] + W[write] + W[timeout]))
+	W[cpu_ns]=$((c1 - c0))
+}
+
+# Server CPU in microseconds per request: per_req CPU_NS REQUESTS.
+per_req() { calc '%.1f' "$1 / 1000 / ($2 > 0 ? $2 : 1)"; }
+
+ms() { calc '%.2f' "$1 / 1000"; }
+
+# profile LABEL CONNECTIONS: with BENCH_PROFILE=1, one more wrk run on the
+# running upsim under `perf record -g`, and its top functions (self time)
+# as a Markdown section.
+profile() {
+	local label=$1 conns=$2 perf_pid
+	command -v perf >/dev/null || die "BENCH_PROFILE=1 needs perf"
+	log "perf record on upsim during a $conns-connection run ($label)"
+	perf record -q -g -o "$WORK/perf-$label.data" -p "$UPSIM_PID" -- sleep "$DUR" \
+		2>"$WORK/perf-$label.stderr" &
+	perf_pid=$!
+	pids+=("$perf_pid")
+	run_wrk "profile-$label" "$UPSIM_PORT" "$conns" "$UPSIM_PID"
+	wait "$perf_pid" || true
+	forget_pid "$perf_pid"
+	cat <<EOF
+### Profile: upsim, $label, $conns connections
+
+\`perf record -g -p PID\` for ${DUR} s (${W[rps]} req/s while recording), then
+\`perf report --stdio --no-children --sort dso,symbol -g none\`: self
+time, entries of 1 % and more.
+
+\`\`\`
+$(perf report -i "$WORK/perf-$label.data" --stdio --no-children --sort dso,symbol -g none \
+		--percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 25)
+\`\`\`
+
+EOF
+}
+
+# --- header ---------------------------------------------------------------
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$QUICK" = 1 ]; then cmd="BENCH_QUICK=1 make bench"; else cmd="make bench"; fi
+[ "$PROFILE" = 1 ] && cmd="BENCH_PROFILE=1 $cmd"
+
+cat <<EOF
+# upsim benchmark
+
+| | |
+|---|---|
+| command | \`$cmd\` |
+| date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+| machine | $(nproc) CPUs ($cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, load average at start $(cut -d' ' -f1-3 /proc/loadavg) |
+| kernel | $(uname -sr) |
+| upsim | $("$UPSIM" --version) (git $rev) |
+| nginx | $(nginx -v 2>&1 | sed 's/^nginx version: //') (1 worker, \`return 200 "ok"\`, access log off) |
+| wrk | $(wrk -v 2>&1 | head -n1 | awk '{ print $2 }'), $WRK_THREADS thread, ${DUR} s per run, keep-alive, \`--timeout 5s\` |
+
+EOF
+
+# --- 1. healthy throughput ------------------------------------------------
+
+start_nginx
+start_upsim healthy tools/bench/healthy.json
+declare -A HEALTHY HEALTHY_CPU
+rows=""
+mapfile -t nginx_pids < <(echo "$NGINX_PID"; pgrep -P "$NGINX_PID")
+for c in "${CONNS[@]}"; do
+	run_wrk "nginx-$c" "$NGINX_PORT" "$c" "${nginx_pids[@]}"
+	n_rps=${W[rps]} n_p50=${W[p50_us]} n_p99=${W[p99_us]} n_err=${W[sockerr]}
+	n_cpu=$(per_req "${W[cpu_ns]}" "${W[requests]}")
+	run_wrk "upsim-$c" "$UPSIM_PORT" "$c" "$UPSIM_PID"
+	HEALTHY[$c]=${W[rps]}
+	HEALTHY_CPU[$c]=$(per_req "${W[cpu_ns]}" "${W[requests]}")
+	ratio=$(calc '%.2f' "${W[rps]} / $n_rps")
+	rows+="| $c | $n_rps | ${W[rps]} | $ratio | $(ms "${W[p50_us]}") / $(ms "${W[p99_us]}") | $(ms "$n_p50") / $(ms "$n_p99") | ${HEALTHY_CPU[$c]} / $n_cpu | ${W[sockerr]} / $n_err | ≥ 0.50 | $(verdict "$ratio >= 0.5 && ${W[sockerr]} == 0") |"$'\n'
+done
+stop_pid "$NGINX_PID"
+
+cat <<EOF
+## 1. Healthy throughput: upsim vs nginx
+
+A small \`200 ok\` on every request (\`tools/bench/healthy.json\`), keep-alive.
+The target, upsim at half of nginx or better with no socket error, is this
+benchmark's own: upsim is a test double, nginx the fastest baseline there is.
+
+| connections | nginx req/s | upsim req/s | upsim/nginx | upsim p50 / p99 (ms) | nginx p50 / p99 (ms) | CPU µs/req upsim / nginx | socket errors upsim / nginx | target | result |
+|---:|---:|---:|---:|---:|---:|---:|---:|---|---|
+${rows}
+EOF
+
+if [ "$PROFILE" = 1 ]; then
+	profile "healthy" 100
+fi
+stop_upsim
+
+# --- 2. fault throughput --------------------------------------------------
+
+start_upsim faults tools/bench/faults.json
+rows=""
+for c in 100 1000; do
+	run_wrk "faults-$c" "$UPSIM_PORT" "$c" "$UPSIM_PID"
+	# A fault costs wrk one read error (or a write error when the reset
+	# meets the next request) and a reconnect; it is a request upsim
+	# handled all the same.
+	faults=$((W[read] + W[write]))
+	handled=$(calc '%.0f' "(${W[requests]} + $faults) / (${W[duration_us]} / 1e6)")
+	share=$(calc '%.1f' "100 * $faults / (${W[requests]} + $faults)")
+	ratio=$(calc '%.2f' "$handled / ${HEALTHY[$c]}")
+	cpu=$(per_req "${W[cpu_ns]}" "$((W[requests] + faults))")
+	rows+="| $c | ${W[rps]} | $handled | $share % | ${HEALTHY[$c]} | $ratio | $cpu / ${HEALTHY_CPU[$c]} | ${W[connect]} / ${W[read]} / ${W[write]} / ${W[timeout]} | ≥ 0.80 | $(verdict "$ratio >= 0.8") |"$'\n'
+done
+
+cat <<EOF
+## 2. Throughput with 20 % faults
+
+\`tools/bench/faults.json\`: a \`choose\` of 80 healthy, 7 \`reset\`, 7 \`close\`,
+6 \`truncate\` (12 bytes into the headers). Every fault ends its connection,
+so wrk reconnects. *handled* counts answers plus faults (wrk's read and
+write errors); the ratio is handled/s over upsim's healthy req/s at the
+same connection count (section 1).
+
+| connections | 200s/s | handled/s | faults seen | healthy req/s | ratio | upsim CPU µs/req faults / healthy | socket errors connect / read / write / timeout | target | result |
+|---:|---:|---:|---:|---:|---:|---:|---:|---|---|
+${rows}
+EOF
+if [ "$PROFILE" = 1 ]; then
+	profile "faults" 100
+fi
+stop_upsim
+
+# --- 3. timer precision ---------------------------------------------------
+
+start_upsim delay tools/bench/delay.json
+run_wrk "delay-1000" "$UPSIM_PORT" 1000 "$UPSIM_PID"
+ex50=$(calc '%.2f' "(${W[p50_us]} - 100000) / 1000")
+ex99=$(calc '%.2f' "(${W[p99_us]} - 100000) / 1000")
+cat <<EOF
+## 3. Timer precision: 1,000 connections, 100 ms delay each
+
+\`tools/bench/delay.json\`: every answer after exactly 100 ms. Each
+connection can make at most 10 requests a second, so the ideal is 10,000
+req/s. *Excess* is wrk's latency minus the 100 ms asked for.
+
+| figure | value | target | result |
+|---|---:|---|---|
+| requests/s | ${W[rps]} | ≥ 9,500 | $(verdict "${W[rps]} >= 9500") |
+| excess p50 (ms) | $ex50 | | |
+| excess p99 (ms) | $ex99 | ≤ 10 | $(verdict "$ex99 <= 10") |
+| max latency (ms) | $(ms "${W[max_us]}") | | |
+| upsim CPU µs/req | $(per_req "${W[cpu_ns]}" "${W[requests]}") | | |
+| socket errors | ${W[sockerr]} | 0 | $(verdict "${W[sockerr]} == 0") |
+
+EOF
+if [ "$PROFILE" = 1 ]; then
+	profile "delay" 1000
+fi
+stop_upsim
+
+# --- 4. held connections --------------------------------------------------
+
+# Each held connection costs a descriptor in upsim and one in hold. upsim
+# raises its soft limit to the hard one; raise the hard one when allowed.
+want=$((HOLD_COUNTS[${#HOLD_COUNTS[@]} - 1] + 1000))
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want" ]; then
+	ulimit -Hn "$want" 2>/dev/null || log "cannot raise the descriptor limit to $want"
+fi
+fd_limit=$(ulimit -Hn)
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# Time of one /health request in ms; 2000 when it failed or timed out.
+health_ms() {
+	local t
+	t=$(curl -sf -o /dev/null -w '%{time_total}' --max-time 2 "http://127.0.0.1:$1/health") || t=2
+	calc '%.2f\n' "$t * 1000"
+}
+# Server-side sockets of PORT: established, and of those, with no unread
+# request bytes (upsim accepted them and read the request).
+server_sockets() {
+	ss -tnH state established "( sport = :$1 )" |
+		awk '{ n++; if ($1 == 0) read++ } END { printf "%d %d\n", n, read }'
+}
+
+rows="" summaries=""
+for n in "${HOLD_COUNTS[@]}"; do
+	if [ "$fd_limit" != unlimited ] && [ "$fd_limit" -lt $((n + 1000)) ]; then
+		# Not possible here (no CAP_SYS_RESOURCE, say): say so, and
+		# measure the most the limit allows instead.
+		rows+="| $n | not possible: descriptor hard limit $fd_limit | | | | | | | |"$'\n'
+		n=$(((fd_limit - 1000) / 1000 * 1000))
+		[ "$n" -gt "${HOLD_COUNTS[0]}" ] || continue
+	fi
+	start_upsim "hold-$n" tools/bench/hold.json --max-connections $((n + 100))
+	health_ms "$UPSIM_PORT" >/dev/null || true # first request: warm the paths
+	rss0=$(rss_kib "$UPSIM_PID")
+	log "hold: $n connections"
+	fifo=$WORK/client-$n.stdout
+	mkfifo "$fifo"
+	timeout -k 5 180 "$HOLD" -c "$n" -p /hang -o 60 -t 60 "127.0.0.1:$UPSIM_PORT" >"$fifo" &
+	hold_pid=$!
+	pids+=("$hold_pid")
+	exec {hold_fd}<"$fifo"
+	read -r -t 90 -u "$hold_fd" line || die "hold printed nothing in 90 s"
+	read -r _ client_held _ <<<"$line"
+	# Wait (bounded) until upsim has accepted and read every request.
+	for ((i = 0; i < 200; i++)); do
+		read -r est got < <(server_sockets "$UPSIM_PORT")
+		[ "$got" -ge "$client_held" ] && break
+		sleep 0.1
+	done
+	rss1=$(rss_kib "$UPSIM_PID")
+	fds=$(find "/proc/$UPSIM_PID/fd" -mindepth 1 | wc -l)
+	times=()
+	for ((i = 0; i < 5; i++)); do
+		times+=("$(health_ms "$UPSIM_PORT")")
+	done
+	h_med=$(printf '%s\n' "${times[@]}" | median)
+	h_max=$(printf '%s\n' "${times[@]}" | sort -g | tail -n1)
+	# Anything the hold client lost so far shows in its summary.
+	kill -TERM "$hold_pid"
+	read -r -t 10 -u "$hold_fd" summary || summary="hold: no summary"
+	wait "$hold_pid" && hold_ok=1 || hold_ok=0
+	forget_pid "$hold_pid"
+	exec {hold_fd}<&-
+	stop_upsim
+	log "$summary"
+	lost=$((n - got))
+	per=$(calc '%.2f' "($rss1 - $rss0) / $n")
+	ok="$per <= 8 && $lost == 0 && $hold_ok == 1 && $h_med <= 10"
+	rows+="| $n | $client_held | $got ($est established, $fds fds) | $lost | $(calc '%.1f' "$rss0 / 1024") → $(calc '%.1f' "$rss1 / 1024") | $per | $h_med ($h_max) | ≤ 8 KiB, 0 lost, median ≤ 10 ms | $(verdict "$ok") |"$'\n'
+	[ -z "$summaries" ] || summaries+=$'\n'
+	summaries+=${summary#hold: }
+done
+
+cat <<EOF
+## 4. Held connections
+
+\`tools/bench/hold.json\` hangs every request but \`/health\`. The hold
+client (\`tools/bench/hold.c\`) opens N connections and sends a GET on each;
+once upsim has read every request (server-side sockets with an empty
+receive queue, from \`ss\`) the RSS of upsim is read from
+\`/proc/PID/status\` and \`/health\` is timed five times with curl.
+*lost* counts connections not held by upsim.
+
+| connections | held by client | held by upsim (request read) | lost | upsim RSS MiB before → during | RSS KiB per connection | /health ms median (max) | target | result |
+|---:|---:|---:|---:|---:|---:|---:|---|---|
+${rows}
+Hold client summaries (answered/closed/reset: held connections upsim
+answered, closed or reset before the client let go):
+
+\`\`\`
+${summaries:-none}
+\`\`\`
+
+EOF
+
+# --- 5. start-up ----------------------------------------------------------
+
+# The floor: the same fork, exec and line through a FIFO for a program that
+# does nothing else (hold --free-port: libc only, one socket).
+exec_floor_ms() {
+	local fifo=$WORK/floor.stdout fd pid t0 t1 line
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	t0=$EPOCHREALTIME
+	"$HOLD" --free-port >"$fifo" &
+	pid=$!
+	pids+=("$pid")
+	exec {fd}<"$fifo"
+	read -r -t 10 -u "$fd" line || die "hold --free-port printed nothing"
+	t1=$EPOCHREALTIME
+	exec {fd}<&-
+	wait "$pid" || true
+	forget_pid "$pid"
+	calc '%.2f' "($t1 - $t0) * 1000"
+}
+
+times=() floor=()
+for ((i = 0; i < STARTS; i++)); do
+	start_upsim "start-$i" tools/bench/healthy.json
+	stop_upsim
+	times+=("$(calc '%.2f' "($UPSIM_T1 - $UPSIM_T0) * 1000")")
+	floor+=("$(exec_floor_ms)")
+done
+s_med=$(printf '%s\n' "${times[@]}" | median)
+s_min=$(printf '%s\n' "${times[@]}" | sort -g | head -n1)
+s_max=$(printf '%s\n' "${times[@]}" | sort -g | tail -n1)
+f_med=$(printf '%s\n' "${floor[@]}" | median)
+cat <<EOF
+## 5. Start-up
+
+From the shell forking \`upsim run\` to its ready line read from stdout,
+$STARTS runs of \`tools/bench/healthy.json\`. The floor is the same fork,
+exec and line for a C program that only prints a number: what any program
+pays on this machine before its \`main\`.
+
+| figure | value (ms) | target | result |
+|---|---:|---|---|
+| median | $s_med | ≤ 20 | $(verdict "$s_med <= 20") |
+| min / max | $s_min / $s_max | | |
+| floor (median) | $f_med | | |
+| median minus floor | $(calc '%.2f' "$s_med - $f_med") | | |
+
+EOF
+
+# --- 6. multi-core --------------------------------------------------------
+
+help=$("$UPSIM" --help 2>&1 || true)
+if [[ $help == *--threads* ]]; then
+	start_upsim threads1 tools/bench/healthy.json --threads 1
+	run_wrk "threads1" "$UPSIM_PORT" 1000 "$UPSIM_PID"
+	t1_rps=${W[rps]}
+	stop_upsim
+	start_upsim threads2 tools/bench/healthy.json --threads 2
+	run_wrk "threads2" "$UPSIM_PORT" 1000 "$UPSIM_PID"
+	t2_rps=${W[rps]}
+	stop_upsim
+	ratio=$(calc '%.2f' "$t2_rps / $t1_rps")
+	row="| req/s at 1,000 connections, \`--threads 2\` / \`--threads 1\` | $t2_rps / $t1_rps = $ratio | > 1.0 | $(verdict "$ratio > 1.0") |"
+else
+	row="| \`--threads 2\` vs 1 | not available in this build | | n/a |"
+fi
+cat <<EOF
+## 6. Multi-core
+
+With 2 CPUs and wrk on the same machine, a second loop competes with the
+load generator: a figure above 1.0 is all this machine can show.
+
+| figure | value | target | result |
+|---|---|---|---|
+$row
+EOF
+log "done"
