@@ -1,6 +1,6 @@
 /* expect_load: what real gateways are expected to answer (format v1).
  *
- *   "expect": {"request": "/path", "with_backup": false,
+ *   "expect": {"request": "/path", "with_backup": false, "warm_up": "2500ms",
  *              "nginx": {"status": 502, "log": "reset by peer", "retried": false},
  *              "haproxy": {"status": 502}}
  *
@@ -93,11 +93,15 @@ struct expect *load_expect(struct jcheck *jc, json_t *parent, const char *defaul
 		jcheck_fail(jc, "missing \"request\": the rule's path is a pattern, "
 			    "so name the path to probe");
 	jcheck_bool(jc, obj, "with_backup", &e->with_backup);
+	if (jcheck_duration(jc, obj, "warm_up", &e->warm_up_us) == 1 &&
+	    (e->warm_up_us == 0 || e->warm_up_us > 60000000))
+		jcheck_fail_key(jc, "warm_up", "expected a pause of 1ms..60s");
 	e->gateways = xcalloc(json_object_size(obj), sizeof *e->gateways);
 	const char *key;
 	json_t *v;
 	json_object_foreach(obj, key, v) {
-		if (strcmp(key, "request") == 0 || strcmp(key, "with_backup") == 0)
+		if (strcmp(key, "request") == 0 || strcmp(key, "with_backup") == 0 ||
+		    strcmp(key, "warm_up") == 0)
 			continue;
 		size_t km = jcheck_push_key(jc, key);
 		load_gateway(jc, v, key, &e->gateways[e->n_gateways++]);

@@ -12,6 +12,7 @@
  * UPSIM_GATEWAYS=nginx,haproxy limits the run to those gateways. */
 #include <check.h>
 #include <glob.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -112,6 +113,13 @@ static void probe(const struct gateway *g, const struct expect *e,
 		  const struct gateway_expect *want, char **report)
 {
 	struct gateway_answer a;
+	if (e->warm_up_us > 0) {
+		/* The first answer fills the gateway's cache; the pause lets it
+		 * go stale, as the scenario describes. */
+		gateway_probe(g, e->path, ANSWER_MS, NULL, 0, &a);
+		gateway_answer_free(&a);
+		poll(NULL, 0, (int)(e->warm_up_us / 1000));
+	}
 	gateway_probe(g, e->path, ANSWER_MS, want->log, LOG_MS, &a);
 	if (!status_allowed(want, a.status))
 		complain(report, "%s: status %d after %.0f ms, expected %d%s", e->path,

@@ -176,6 +176,27 @@ START_TEST(test_when_full_forms)
 }
 END_TEST
 
+/* Every shipped scenario has its section in the library's docs. */
+START_TEST(test_library_documents_every_scenario)
+{
+	FILE *f = fopen("docs/scenario-library.md", "r");
+	ck_assert_ptr_nonnull(f);
+	static char doc[128 * 1024];
+	size_t n = fread(doc, 1, sizeof doc - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	glob_t files;
+	ck_assert_int_eq(glob("scenarios/*.json", 0, NULL, &files), 0);
+	for (size_t i = 0; i < files.gl_pathc; i++) {
+		char heading[256];
+		snprintf(heading, sizeof heading, "\n## %s\n", files.gl_pathv[i] + strlen("scenarios/"));
+		ck_assert_msg(strstr(doc, heading) != NULL,
+			      "docs/scenario-library.md has no section for %s", files.gl_pathv[i]);
+	}
+	globfree(&files);
+}
+END_TEST
+
 /* Every complete scenario in the docs (a ```json block holding a whole
  * document, "upsim" key and all) must load: the reference stays true. */
 static const char *const doc_files[] = {"docs/scenarios.md", "README.md"};
@@ -283,6 +304,7 @@ Suite *scenario_suite(void)
 	tc = tcase_create("model");
 	tcase_add_test(tc, test_defaults_fill_absent_fields);
 	tcase_add_test(tc, test_when_full_forms);
+	tcase_add_test(tc, test_library_documents_every_scenario);
 	tcase_add_test(tc, test_builtin_defaults);
 	tcase_add_test(tc, test_body_with_nul_bytes);
 	tcase_add_test(tc, test_reference_counting);
