@@ -43,6 +43,8 @@ struct gate {
 	unsigned hanging;       /* HELD_HANG records: they count as connections */
 	struct loop_hook hook;
 	unsigned n_held;        /* held, queued or draining now */
+	unsigned cap;           /* --max-connections: open and held together */
+	uint64_t cap_logged_ns; /* when reaching it was last logged */
 };
 
 static void link_held(struct gate *g, struct held *h)
@@ -200,7 +202,7 @@ static void over_limit(struct gate *g, const struct conn_policy *p, int fd,
 		return;
 	case OVER_LIMIT_QUEUE:
 		hold(g, fd, sa, len, HELD_QUEUE);
-			server_journal_connection(g->server, "queue", "over_limit", OUTCOME_QUEUED);
+		server_journal_connection(g->server, "queue", "over_limit", OUTCOME_QUEUED);
 		return;
 	case OVER_LIMIT_RESET:
 		break;
@@ -208,9 +210,27 @@ static void over_limit(struct gate *g, const struct conn_policy *p, int fd,
 	reset_now(g, fd, "over_limit");
 }
 
+/* --max-connections protects upsim itself: past it, a new connection is
+ * reset at once (a RST frees the descriptor now; a FIN would hold it while
+ * draining), and the log says so at most once a second. */
+static bool at_capacity(struct gate *g, int fd)
+{
+	if ((unsigned)server_counters(g->server)->open + g->n_held < g->cap)
+		return false;
+	uint64_t now = loop_now();
+	if (now - g->cap_logged_ns >= 1000000000ULL || g->cap_logged_ns == 0) {
+		log_warn("--max-connections %u reached: resetting new connections", g->cap);
+		g->cap_logged_ns = now;
+	}
+	reset_now(g, fd, "max_connections");
+	return true;
+}
+
 void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct gate *g = gate;
+	if (at_capacity(g, fd))
+		return;
 	const struct conn_policy *p = policy(g);
 	switch (p->accept) {
 	case ACCEPT_RESET:
@@ -264,12 +284,14 @@ static void before_wait(struct loop_hook *hook)
 		serve_queue(g, p);
 }
 
-struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns)
+struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
+		      unsigned cap)
 {
 	struct gate *g = xcalloc(1, sizeof *g);
 	g->loop = loop;
 	g->server = server;
 	g->hang_cap_ns = hang_cap_ns;
+	g->cap = cap;
 	g->hook.before_wait = before_wait;
 	loop_add_hook(loop, &g->hook);
 	return g;

@@ -18,8 +18,10 @@
 
 struct gate;
 
-/* A gate in front of server; held sockets are let go after hang_cap_ns. */
-struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns);
+/* A gate in front of server; held sockets are let go after hang_cap_ns;
+ * past cap connections (open and held together), new ones are reset. */
+struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
+		      unsigned cap);
 /* Let the gate pause and resume li (call once the listener is open). */
 void gate_attach(struct gate *g, struct listener *li);
 /* Close every held socket and free. NULL accepted. */

@@ -47,6 +47,9 @@ void override_apply(struct exchange *ex, struct MHD_Connection *mhd,
 	    scenario_parse_action(OVERRIDE_FAULT, fault, &ex->own, &err) == 0) {
 		scenario_resolve_with(defaults, &ex->own, &ex->action);
 		ex->overridden = true;
+		if (scenario_action_raw(&ex->action) && ex->action.body_len > SCENARIO_MAX_RAW_BODY)
+			err_addf(&err, "%s: a faulty or paced body may be at most %u MiB",
+				 OVERRIDE_FAULT, SCENARIO_MAX_RAW_BODY >> 20);
 	}
 	uint64_t us;
 	const char *why = NULL;

@@ -183,7 +183,7 @@ static int start_member(struct app *app, size_t i, struct control *ctl)
 		log_error("%s", why);
 		return -1;
 	}
-	ctl->gate = gate_new(app->loop, ctl->server, cfg.hang_cap_ns);
+	ctl->gate = gate_new(app->loop, ctl->server, cfg.hang_cap_ns, cfg.max_connections);
 	const struct conn_policy *p = scenario_connection(m->scenario, 0);
 	int backlog = p->backlog ? (int)p->backlog : SOMAXCONN;
 	ctl->listener = listener_open(app->loop, (const struct sockaddr *)&m->addr, m->addrlen,

@@ -136,6 +136,13 @@ const struct overload_model *scenario_overload(const struct scenario *sc, size_t
 	return ph && ph->has_overload ? &ph->overload : &sc->overload;
 }
 
+bool scenario_action_raw(const struct action *a)
+{
+	const struct pace *p = &a->pace;
+	return a->fault.kind != FAULT_NONE || p->drip_bytes || p->rate ||
+	       p->header_delay_us || p->stall_at;
+}
+
 void scenario_resolve(const struct scenario *sc, const struct action *a,
 		      struct action *out)
 {

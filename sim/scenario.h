@@ -24,6 +24,9 @@
 #define SCENARIO_MAX_ACTIONS 10000      /* per rule */
 #define SCENARIO_MAX_HEADERS 1000       /* per action or match */
 #define SCENARIO_MAX_BODY_SIZE (1ULL << 30)
+/* A response written raw (a fault, pacing) is rendered in memory, once per
+ * request in flight: its body is held to this. */
+#define SCENARIO_MAX_RAW_BODY (64u << 20)
 
 struct header {
 	char *name;
@@ -206,6 +209,8 @@ struct gateway_expect {
 struct expect {
 	char *path;             /* the probe: GET path */
 	bool with_backup;       /* the gateway also has a healthy backup upstream */
+	uint64_t warm_up_us;    /* > 0: probe once, wait this long, probe again and
+				   check the second answer (caches) */
 	struct gateway_expect *gateways;
 	size_t n_gateways;
 };
@@ -325,6 +330,10 @@ const struct rule *scenario_rules(const struct scenario *sc, size_t phase, size_
 const struct action *scenario_defaults(const struct scenario *sc, size_t phase);
 const struct conn_policy *scenario_connection(const struct scenario *sc, size_t phase);
 const struct overload_model *scenario_overload(const struct scenario *sc, size_t phase);
+
+/* Is the (resolved) action written raw — a fault or pacing — and so
+ * rendered in memory? */
+bool scenario_action_raw(const struct action *a);
 
 /* scenario_resolve against the given defaults. */
 void scenario_resolve_with(const struct action *defaults, const struct action *a,

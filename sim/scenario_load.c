@@ -35,6 +35,10 @@ static void check_resolved(struct jcheck *jc, const struct scenario *sc,
 	if (scenario_status_has_no_body(r.status) && r.body_len > 0)
 		jcheck_fail(jc, "status %d has no body, but this action gives one",
 			    r.status);
+	if (scenario_action_raw(&r) && r.body_len > SCENARIO_MAX_RAW_BODY)
+		jcheck_fail(jc, "a faulty or paced response is built in memory: its body may "
+			    "be at most %u MiB (this one is %llu bytes)",
+			    SCENARIO_MAX_RAW_BODY >> 20, (unsigned long long)r.body_len);
 }
 
 static void load_methods(struct jcheck *jc, json_t *v, struct match *m)

@@ -17,6 +17,7 @@ Suite *http_suite(void);
 Suite *cli_process_suite(void);
 Suite *faults_suite(void);
 Suite *admin_suite(void);
+Suite *hostile_suite(void);
 Suite *gateways_suite(void);
 
 #endif
