@@ -155,6 +155,43 @@ static void print_table(const char *file, json_t *by_gateway)
 	}
 }
 
+/* One compact table of the whole library: status and attempts only, for
+ * the README. */
+static void print_compact(json_t *all)
+{
+	printf("\n## Summary: status (upstream attempts)\n\n| scenario | path |");
+	for (size_t k = 0; k < gateway_count; k++)
+		if (gateway_installed(gateway_names[k]))
+			printf(" %s |", gateway_names[k]);
+	printf("\n|---|---|");
+	for (size_t k = 0; k < gateway_count; k++)
+		if (gateway_installed(gateway_names[k]))
+			printf("---|");
+	printf("\n");
+	const char *file;
+	json_t *by_gateway;
+	json_object_foreach(all, file, by_gateway) {
+		json_t *first = json_object_iter_value(json_object_iter(by_gateway));
+		for (size_t i = 0; first && i < json_array_size(first); i++) {
+			printf("| %s | `%s` |", strrchr(file, '/') + 1, json_string_value(
+				json_object_get(json_array_get(first, i), "path")));
+			for (size_t k = 0; k < gateway_count; k++) {
+				json_t *rows = json_object_get(by_gateway, gateway_names[k]);
+				json_t *r = json_array_get(rows, i);
+				if (!gateway_installed(gateway_names[k]))
+					continue;
+				if (r == NULL) {
+					printf(" - |");
+					continue;
+				}
+				printf(" %lld (%lld) |", json_integer_value(json_object_get(r, "status")),
+				       json_integer_value(json_object_get(r, "attempts")));
+			}
+			printf("\n");
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *out = argc > 1 ? argv[1] : "gateway-matrix.json";
@@ -185,9 +222,10 @@ int main(int argc, char **argv)
 		scenario_unref(sc);
 	}
 	globfree(&files);
+	print_compact(all);
 	int rc = json_dump_file(all, out, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : 1;
 	json_decref(all);
-	fprintf(stderr, "gateway-matrix: cells are status, time to answer, first error "
-		"log line; JSON in %s\n", out);
+	fprintf(stderr, "gateway-matrix: cells are status, time to answer, upstream attempts, "
+		"first error log line; JSON in %s\n", out);
 	return rc;
 }
