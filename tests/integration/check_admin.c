@@ -334,6 +334,11 @@ START_TEST(test_bad_requests_get_clear_errors)
 	json_decref(call_json(&f, "GET", "/v1/journal?since=x", NULL, 400));
 	json_decref(call_json(&f, "GET", "/v1/journal?limit=0", NULL, 400));
 	json_decref(call_json(&f, "GET", "/v1/journal?limit=10001", NULL, 400));
+	/* No endpoint reads a file named by the request: paths that try
+	 * are unknown, queries naming files are ignored. */
+	json_decref(call_json(&f, "GET", "/v1/../../etc/passwd", NULL, 404));
+	json_decref(call_json(&f, "GET", "/v1/scenario?file=/etc/passwd", NULL, 405));
+	json_decref(call_json(&f, "PUT", "/v1/scenario?file=/etc/passwd", "\"/etc/passwd\"", 400));
 	/* A body over the 4 MiB limit is refused, and upsim goes on. */
 	size_t big = (4u << 20) + 1;
 	char *body = malloc(big + 1);
