@@ -23,6 +23,8 @@ static void put(struct buf *b, const void *p, size_t n)
 			b->cap = b->cap ? b->cap * 2 : 1024;
 		b->data = xrealloc(b->data, b->cap);
 	}
+	if (n == 0)
+		return; /* p may be NULL: an action without a body */
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 }
