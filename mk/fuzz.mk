@@ -49,7 +49,9 @@ fuzz-replay: $(FUZZ_REPLAY)
 	@for t in $(FUZZ_TARGETS); do \
 	  set -- tests/fuzz/corpus/$$t; \
 	  if [ -d tests/fuzz/regressions/$$t ]; then set -- "$$@" tests/fuzz/regressions/$$t; fi; \
-	  $(BUILD)/fuzz/replay_$$t "$$@" || exit 1; \
+	  $(BUILD)/fuzz/replay_$$t "$$@" || { \
+	    echo "fuzz-replay: $$t failed; REPLAY_VERBOSE=1 $(BUILD)/fuzz/replay_$$t $$* names each input" >&2; \
+	    exit 1; }; \
 	done
 
 fuzz:

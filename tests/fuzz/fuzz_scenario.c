@@ -6,6 +6,7 @@
  * each action resolved, rendered and paced on a simulated clock, each
  * rule's path matched, choices and delays drawn, the timeline walked. A
  * broken promise aborts, so libFuzzer reports it like a crash. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,38 @@ static int small(const struct action *a)
 	       f->sent <= RENDER_LIMIT;
 }
 
+/* A response without a fault is well-formed HTTP/1.1: a status line, each
+ * header of the action as its own line and in order, an empty line, then
+ * the body with the length given. */
+static void check_healthy(const struct action *a, const struct render *out,
+			  int head)
+{
+	const char *h = out->buf;
+	check(out->status_end >= 15 && memcmp(h, "HTTP/1.1 ", 9) == 0 &&
+	      memcmp(h + out->status_end - 2, "\r\n", 2) == 0, "status line not ended");
+	check(out->head_end >= out->status_end + 2 &&
+	      memcmp(h + out->head_end - 2, "\r\n", 2) == 0 &&
+	      (out->head_end == out->status_end + 2 ||
+	       memcmp(h + out->head_end - 4, "\r\n\r\n", 4) == 0),
+	      "header block not ended by an empty line");
+	size_t pos = out->status_end;
+	for (size_t i = 0; i < a->n_headers; i++) {
+		const struct header *hd = &a->headers[i];
+		size_t n = strlen(hd->name) + strlen(hd->value) + 4;
+		char *line = malloc(n + 1);
+		check(line != NULL, "out of memory");
+		snprintf(line, n + 1, "%s: %s\r\n", hd->name, hd->value);
+		const char *at = memmem(h + pos, out->head_end - pos, line, n);
+		check(at != NULL, "a header line missing or cut in the rendered response");
+		pos = (size_t)(at - h) + n;
+		free(line);
+	}
+	bool no_body = a->status < 200 || a->status == 204;
+	if (!head && !a->chunked)
+		check(out->full_len - out->head_end == (no_body ? 0 : a->body_len),
+		      "body length differs from the action's");
+}
+
 static void render_action(const struct scenario *sc, const struct action *a,
 			  uint64_t seed)
 {
@@ -100,6 +133,8 @@ static void render_action(const struct scenario *sc, const struct action *a,
 		if (r.fault.kind == FAULT_TRUNCATE)
 			check(out.len <= render_part_end(&out, r.fault.at),
 			      "truncate sent past the end of its part");
+		if (r.fault.kind == FAULT_NONE)
+			check_healthy(&r, &out, head);
 		/* Every byte must be readable (ASan checks the bounds). */
 		volatile unsigned char sum = 0;
 		for (size_t i = 0; i < out.len; i++)

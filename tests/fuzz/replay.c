@@ -125,6 +125,7 @@ int main(int argc, char **argv)
 			status = 1;
 		else
 			printf("%s: %ld input%s from %s\n", progname, n, n == 1 ? "" : "s", argv[i]);
+		fflush(stdout); /* in order with a later finding's stderr */
 	}
 	return status;
 }
