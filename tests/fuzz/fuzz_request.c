@@ -66,6 +66,8 @@ static const char scenario_text[] =
 	"   \"respond\": {\"fault\": \"truncate\", \"at\": \"headers\", \"offset\": 10, \"then\": \"reset\"}},\n"
 	"  {\"match\": {\"path\": \"/truncate/body\"},\n"
 	"   \"respond\": {\"fault\": \"truncate\", \"at\": \"body\", \"offset\": 2, \"then\": \"hang\"}},\n"
+	"  {\"match\": {\"path\": \"/truncate/stall\"}, \"respond\": {\"fault\": \"truncate\", \"at\": \"headers\",\n"
+	"   \"offset\": 3, \"stall\": {\"at\": \"body\", \"offset\": 1, \"for\": \"1ms\"}}},\n"
 	"  {\"match\": {\"path\": \"/garbage\"}, \"respond\": {\"fault\": \"garbage\", \"size\": 64, \"then\": \"reset\"}},\n"
 	"  {\"match\": {\"path\": \"/malformed/status_line\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"status_line\"}},\n"
 	"  {\"match\": {\"path\": \"/malformed/version\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"version\"}},\n"
