@@ -222,19 +222,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* A connected pair: our client end, nonblocking, and the server's end. */
+/* A connected pair: our client end and the server's, both nonblocking.
+ * libFuzzer's timeout alarm interrupts blocking calls: the connect does
+ * not block (the accept below completes it), the accept is retried. */
 static void connect_pair(int *client, int *server, struct sockaddr_in *peer,
 			 socklen_t *peer_len)
 {
-	*client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	*client = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (*client == -1 ||
-	    connect(*client, (struct sockaddr *)&fz.addr, sizeof fz.addr) == -1)
+	    (connect(*client, (struct sockaddr *)&fz.addr, sizeof fz.addr) == -1 &&
+	     errno != EINPROGRESS && errno != EINTR))
 		die("connect");
-	int flags = fcntl(*client, F_GETFL);
-	fcntl(*client, F_SETFL, flags | O_NONBLOCK);
-	*peer_len = sizeof *peer;
-	*server = accept4(fz.listen_fd, (struct sockaddr *)peer, peer_len,
-			  SOCK_NONBLOCK | SOCK_CLOEXEC);
+	do {
+		*peer_len = sizeof *peer;
+		*server = accept4(fz.listen_fd, (struct sockaddr *)peer, peer_len,
+				  SOCK_NONBLOCK | SOCK_CLOEXEC);
+	} while (*server == -1 && errno == EINTR);
 	if (*server == -1)
 		die("accept");
 }
