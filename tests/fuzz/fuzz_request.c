@@ -12,10 +12,11 @@
  * timer is armed), so delays, pacing and pipelined requests play out
  * before the end of input is seen. An input ends when the server has
  * closed the connection, or at a deadline. Then the server is freed, and
- * no timer and no descriptor may outlive it. */
+ * no timer and no descriptor may outlive it: the set of open descriptors
+ * must be the one at start up. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -41,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * quantum. Reaching it is reported, not fatal: see docs/fuzzing.md. */
 #define DEADLINE_NS (1000ULL * 1000000)
 #define HANG_CAP_NS (10ULL * 1000000)
+/* Descriptors watched for leaks: far more than one input opens. */
+#define FD_SET_MAX 1024
 
 /* One rule per kind of work the server does: MHD responses, raw writes,
  * suspensions on a timer, every ending. Delays are short so that an
@@ -121,7 +124,7 @@ static struct {
 	struct scenario *sc;
 	int listen_fd;
 	struct sockaddr_in addr;
-	int free_fd;            /* the lowest free descriptor between inputs */
+	unsigned char fds[FD_SET_MAX / 8]; /* open at start up */
 	bool verbose;           /* $UPSIM_FUZZ_VERBOSE: a line per input */
 	unsigned long inputs, deadlines;
 } fz;
@@ -143,13 +146,44 @@ static void die(const char *what)
 	abort();
 }
 
-static int lowest_free_fd(void)
+/* The descriptors open now, as a bitmap of the first FD_SET_MAX; -1 when
+ * /proc/self/fd cannot be read. Its own descriptor is left out. */
+static int open_fds(unsigned char set[FD_SET_MAX / 8])
 {
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		die("open /dev/null");
-	close(fd);
-	return fd;
+	memset(set, 0, FD_SET_MAX / 8);
+	DIR *d = opendir("/proc/self/fd");
+	if (d == NULL)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] == '.' || fd == dirfd(d) || fd >= FD_SET_MAX)
+			continue;
+		set[fd / 8] |= (unsigned char)(1u << (fd % 8));
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Abort naming every descriptor open now that was not at start up. */
+static void check_fds(void)
+{
+	unsigned char now[FD_SET_MAX / 8];
+	if (open_fds(now) != 0 || memcmp(now, fz.fds, sizeof now) == 0)
+		return;
+	for (int fd = 0; fd < FD_SET_MAX; fd++) {
+		bool was = fz.fds[fd / 8] & (1u << (fd % 8));
+		bool is = now[fd / 8] & (1u << (fd % 8));
+		if (was == is)
+			continue;
+		char link[64], target[256] = "";
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof target - 1);
+		fprintf(stderr, "fuzz_request: fd %d %s after input %lu%s%.*s\n", fd,
+			is ? "leaked" : "closed", fz.inputs, n > 0 ? ": " : "",
+			n > 0 ? (int)n : 0, target);
+	}
+	abort();
 }
 
 static void on_client(struct loop_io *io, uint32_t events)
@@ -197,7 +231,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
 	fz.verbose = getenv("UPSIM_FUZZ_VERBOSE") != NULL;
-	log_set_level(fz.verbose ? LOG_DEBUG : LOG_ERROR);
+	/* Warnings are anomalies worth seeing (a suspended connection at
+	 * shutdown, MHD refusing a connection); info would be noise. */
+	log_set_level(fz.verbose ? LOG_DEBUG : LOG_WARN);
 	struct upsim_err err = {0};
 	fz.sc = scenario_load_buffer("fuzz_request", scenario_text,
 				     sizeof scenario_text - 1, &err);
@@ -218,7 +254,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    listen(fz.listen_fd, 16) == -1 ||
 	    getsockname(fz.listen_fd, (struct sockaddr *)&fz.addr, &len) == -1)
 		die("loopback listener");
-	fz.free_fd = lowest_free_fd();
+	if (open_fds(fz.fds) != 0)
+		die("/proc/self/fd");
 	return 0;
 }
 
@@ -316,10 +353,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			loop_timer_count(fz.loop));
 		abort();
 	}
-	if (lowest_free_fd() != fz.free_fd) {
-		fprintf(stderr, "fuzz_request: a descriptor leaked (lowest free fd %d, was %d)\n",
-			lowest_free_fd(), fz.free_fd);
-		abort();
-	}
+	check_fds();
 	return 0;
 }
