@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "exchange.h"
+#include "journal.h"
 #include "log.h"
 #include "loop.h"
 #include "scenario.h"
@@ -127,6 +128,7 @@ static struct {
 	unsigned char fds[FD_SET_MAX / 8]; /* open at start up */
 	bool verbose;           /* $UPSIM_FUZZ_VERBOSE: a line per input */
 	unsigned long inputs, deadlines;
+	struct journal *journal; /* every exchange is recorded; a few are kept */
 } fz;
 
 struct client {
@@ -245,6 +247,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.loop = loop_new();
 	if (fz.loop == NULL)
 		die("loop_new");
+	fz.journal = journal_new(16);
 	fz.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	fz.addr.sin_family = AF_INET;
 	fz.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -312,7 +315,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fz.inputs++;
 	char why[256];
-	struct server_config cfg = {.max_connections = 16, .hang_cap_ns = HANG_CAP_NS};
+	struct server_config cfg = {.max_connections = 16, .hang_cap_ns = HANG_CAP_NS,
+				    .journal = fz.journal};
 	struct server *s = server_new(fz.loop, fz.sc, &cfg, why, sizeof why);
 	if (s == NULL) {
 		fprintf(stderr, "fuzz_request: %s\n", why);
@@ -335,9 +339,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (*p < ' ' || *p > '~')
 				*p = '.';
 		fprintf(stderr, "fuzz_request: sent %zu of %zu, got %zu \"%s\", %s, "
-			"%llu requests, %.1f ms\n", c.off, c.len, c.got, c.head,
+			"%llu requests in all, %.1f ms\n", c.off, c.len, c.got, c.head,
 			c.eof ? "closed" : "still open",
-			(unsigned long long)server_exchange_stats(s)->requests,
+			(unsigned long long)journal_tally(fz.journal)->requests,
 			(double)(loop_now() - start) / 1e6);
 	}
 
