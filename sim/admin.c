@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "admin_parse.h"
 #include "log.h"
 #include "metrics.h"
 #include "mhd_loop.h"
@@ -89,28 +90,6 @@ static enum MHD_Result send_not_allowed(struct MHD_Connection *c, const char *al
 	return ret;
 }
 
-/* The body as a JSON object; NULL after answering 400. An empty body is
- * an empty object when empty_ok. */
-static json_t *body_object(struct MHD_Connection *c, const struct admin_req *rq,
-			   bool empty_ok, enum MHD_Result *ret)
-{
-	if (rq->len == 0 && empty_ok)
-		return json_object();
-	json_error_t je;
-	json_t *o = json_loadb(rq->body ? rq->body : "", rq->len, 0, &je);
-	if (o == NULL) {
-		*ret = send_error(c, MHD_HTTP_BAD_REQUEST, "malformed JSON at line %d, column %d: %s",
-				  je.line, je.column, je.text);
-		return NULL;
-	}
-	if (!json_is_object(o)) {
-		json_decref(o);
-		*ret = send_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
-		return NULL;
-	}
-	return o;
-}
-
 /* The upstream a request is about: ?upstream=NAME, else the first. NULL
  * after answering 404. */
 static struct control *member(struct admin *a, struct MHD_Connection *c,
@@ -185,19 +164,16 @@ static enum MHD_Result post_phase(struct admin *a, struct MHD_Connection *c,
 	struct control *ctl = member(a, c, &ret);
 	if (ctl == NULL)
 		return ret;
-	json_t *o = body_object(c, rq, false, &ret);
-	if (o == NULL)
-		return ret;
-	const char *name = json_string_value(json_object_get(o, "phase"));
-	if (name == NULL)
-		ret = send_error(c, MHD_HTTP_BAD_REQUEST, "expected {\"phase\": \"NAME\"}");
+	char why[256], *name = NULL;
+	if (admin_parse_phase(rq->body, rq->len, &name, why, sizeof why) != 0)
+		ret = send_error(c, MHD_HTTP_BAD_REQUEST, "%s", why);
 	else if (!control_jump_phase(ctl, name))
 		ret = send_error(c, MHD_HTTP_NOT_FOUND,
 				 "scenario \"%s\" has no phase \"%s\"",
 				 server_scenario(ctl->server)->name, name);
 	else
 		ret = send_json(c, MHD_HTTP_OK, status_json(a, ctl));
-	json_decref(o);
+	free(name);
 	return ret;
 }
 
@@ -213,41 +189,22 @@ static bool renew_all(struct admin *a, uint64_t ttl_ns)
 static enum MHD_Result post_renew(struct admin *a, struct MHD_Connection *c,
 				  const struct admin_req *rq)
 {
-	enum MHD_Result ret = MHD_NO;
-	json_t *o = body_object(c, rq, true, &ret);
-	if (o == NULL)
-		return ret;
-	uint64_t ttl_us = 0;
-	json_t *v = json_object_get(o, "ttl");
-	const char *why = NULL;
-	if (v != NULL && (!json_is_string(v) ||
-			  units_parse_duration(json_string_value(v), &ttl_us, &why) != 0 ||
-			  ttl_us == 0))
-		ret = send_error(c, MHD_HTTP_BAD_REQUEST, "ttl: %s",
-				 why ? why : "expected a duration string such as \"10m\"");
-	else if (!renew_all(a, ttl_us * 1000))
-		ret = send_error(c, MHD_HTTP_CONFLICT, a->fleet->members[0].drill_expired
-				 ? "the drill TTL has already expired; PUT a scenario to start again"
-				 : "no drill TTL is set (start upsim with --drill-ttl)");
-	else
-		ret = send_json(c, MHD_HTTP_OK, status_json(a, &a->fleet->members[0]));
-	json_decref(o);
-	return ret;
+	char why[256];
+	uint64_t ttl_us;
+	if (admin_parse_renew(rq->body, rq->len, &ttl_us, why, sizeof why) != 0)
+		return send_error(c, MHD_HTTP_BAD_REQUEST, "%s", why);
+	if (!renew_all(a, ttl_us * 1000))
+		return send_error(c, MHD_HTTP_CONFLICT, a->fleet->members[0].drill_expired
+				  ? "the drill TTL has already expired; PUT a scenario to start again"
+				  : "no drill TTL is set (start upsim with --drill-ttl)");
+	return send_json(c, MHD_HTTP_OK, status_json(a, &a->fleet->members[0]));
 }
 
 /* A query argument as an unsigned integer; false when present but bad. */
 static bool query_uint(struct MHD_Connection *c, const char *key, uint64_t *out)
 {
 	const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
-	if (s == NULL)
-		return true;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0)
-		return false;
-	*out = v;
-	return true;
+	return s == NULL || admin_parse_uint(s, out);
 }
 
 static enum MHD_Result get_journal(struct admin *a, struct MHD_Connection *c)

@@ -156,23 +156,34 @@ void loop_remove_hook(struct loop *l, struct loop_hook *h)
 
 /* Fire every timer whose deadline has passed. A callback may arm or cancel
  * timers, including itself, so the heap is re-read each round. */
-static void fire_timers(struct loop *l)
+static int fire_timers(struct loop *l)
 {
+	int fired = 0;
 	uint64_t now = loop_now();
 	while (l->n_timers > 0 && l->heap[0]->deadline <= now) {
 		struct loop_timer *t = l->heap[0];
 		loop_timer_cancel(l, t);
 		t->on_fire(t);
+		fired++;
 	}
+	return fired;
 }
 
-static struct timespec *wait_timeout(struct loop *l, struct timespec *ts)
+/* Until the first timer, at most max_wait ns; NULL: wait for ever. */
+static struct timespec *wait_timeout(struct loop *l, struct timespec *ts,
+				     uint64_t max_wait)
 {
-	if (l->n_timers == 0)
+	if (l->n_timers == 0 && max_wait == UINT64_MAX)
 		return NULL;
-	uint64_t now = loop_now();
-	uint64_t due = l->heap[0]->deadline;
-	uint64_t wait = due > now ? due - now : 0;
+	uint64_t wait = max_wait;
+	if (l->n_timers > 0) {
+		uint64_t now = loop_now();
+		uint64_t due = l->heap[0]->deadline;
+		if (due <= now)
+			wait = 0;
+		else if (due - now < wait)
+			wait = due - now;
+	}
 	ts->tv_sec = (time_t)(wait / 1000000000ULL);
 	ts->tv_nsec = (long)(wait % 1000000000ULL);
 	return ts;
@@ -200,23 +211,28 @@ static int wait_events(struct loop *l, struct epoll_event *events, int max,
 	return epoll_wait(l->epfd, events, max, ms);
 }
 
-int loop_run(struct loop *l)
+int loop_run_once(struct loop *l, uint64_t max_wait_ns)
 {
 	struct epoll_event events[MAX_EVENTS];
-	l->stopping = false;
-	while (!l->stopping) {
-		for (struct loop_hook *h = l->hooks; h; h = h->next)
-			h->before_wait(h);
-		struct timespec ts;
-		int n = wait_events(l, events, MAX_EVENTS, wait_timeout(l, &ts));
-		if (n == -1 && errno != EINTR)
-			return -1;
-		for (int i = 0; i < n; i++) {
-			struct loop_io *io = events[i].data.ptr;
-			io->on_event(io, events[i].events);
-		}
-		fire_timers(l);
+	for (struct loop_hook *h = l->hooks; h; h = h->next)
+		h->before_wait(h);
+	struct timespec ts;
+	int n = wait_events(l, events, MAX_EVENTS, wait_timeout(l, &ts, max_wait_ns));
+	if (n == -1 && errno != EINTR)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct loop_io *io = events[i].data.ptr;
+		io->on_event(io, events[i].events);
 	}
+	return (n > 0 ? n : 0) + fire_timers(l);
+}
+
+int loop_run(struct loop *l)
+{
+	l->stopping = false;
+	while (!l->stopping)
+		if (loop_run_once(l, UINT64_MAX) == -1)
+			return -1;
 	return 0;
 }
 

@@ -70,4 +70,12 @@ int loop_run(struct loop *l);
 /* Make loop_run return after the current dispatch round. */
 void loop_stop(struct loop *l);
 
+/* One round of loop_run for a caller that drives the loop itself (the
+ * request fuzz target, which must see when the server has gone quiet):
+ * the hooks, one wait of at most max_wait_ns (0 polls; UINT64_MAX waits
+ * for the first event or timer), then the events and the due timers.
+ * Returns how many events and timers were dispatched, or -1 when waiting
+ * failed (errno set). Ignores loop_stop. */
+int loop_run_once(struct loop *l, uint64_t max_wait_ns);
+
 #endif

@@ -42,6 +42,8 @@ void pace_init(struct pacer *p, const struct pace *pace, const struct render *r,
 	if (pace->stall_at) {
 		size_t at = render_part_start(r, pace->stall_at) + (size_t)pace->stall_offset;
 		size_t end = render_part_end(r, pace->stall_at);
+		if (end > r->len)
+			end = r->len; /* truncated: the stall cannot lie past the cut */
 		add_pause(p, at < end ? at : end, pace->stall_for_us * 1000);
 	}
 }

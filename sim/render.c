@@ -23,10 +23,13 @@ static void put(struct buf *b, const void *p, size_t n)
 			b->cap = b->cap ? b->cap * 2 : 1024;
 		b->data = xrealloc(b->data, b->cap);
 	}
+	if (n == 0)
+		return; /* p may be NULL: an action without a body */
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 }
 
+/* A short formatted line: anything past 511 bytes is cut. */
 __attribute__((format(printf, 2, 3)))
 static void putf(struct buf *b, const char *fmt, ...)
 {
@@ -196,8 +199,14 @@ static void render_http(const struct action *a, bool head_request,
 	out->status_end = b->len;
 	if (a->fault.kind == FAULT_MALFORMED)
 		put_defect_header(b, a->fault.malformed);
-	for (size_t i = 0; i < a->n_headers; i++)
-		putf(b, "%s: %s%s", a->headers[i].name, a->headers[i].value, eol);
+	for (size_t i = 0; i < a->n_headers; i++) {
+		/* Not putf: a header may be longer than its 512-byte line. */
+		const struct header *h = &a->headers[i];
+		put(b, h->name, strlen(h->name));
+		put(b, ": ", 2);
+		put(b, h->value, strlen(h->value));
+		put(b, eol, strlen(eol));
+	}
 	if (close_header)
 		putf(b, "Connection: close%s", eol);
 	uint64_t body_n;

@@ -40,9 +40,10 @@ static int parse_decimal(const char **s, uint64_t *whole, uint64_t *frac,
 	if (!isdigit((unsigned char)*p))
 		return -1;
 	for (; isdigit((unsigned char)*p); p++) {
-		if (*whole > (UINT64_MAX - 9) / 10)
+		uint64_t digit = (uint64_t)(*p - '0');
+		if (*whole > (UINT64_MAX - digit) / 10)
 			return -1;
-		*whole = *whole * 10 + (uint64_t)(*p - '0');
+		*whole = *whole * 10 + digit;
 	}
 	if (*p == '.') {
 		p++;

@@ -90,12 +90,47 @@ START_TEST(test_io_dispatch)
 }
 END_TEST
 
+static void on_quiet_fire(struct loop_timer *t)
+{
+	(void)t;
+}
+
+/* One round at a time: a poll with nothing due dispatches nothing, a due
+ * timer and a readable fd count one each, and the wait never outlasts
+ * max_wait_ns. */
+START_TEST(test_run_once)
+{
+	struct loop *l = loop_new();
+	ck_assert_int_eq(loop_run_once(l, 0), 0);
+	uint64_t start = loop_now();
+	ck_assert_int_eq(loop_run_once(l, 2000000), 0);
+	ck_assert(loop_now() - start >= 2000000);
+
+	struct loop_timer t = {.on_fire = on_quiet_fire};
+	loop_timer_at(l, &t, loop_now());
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	struct pipe_probe p = {.io = {.fd = fds[0], .on_event = on_readable}, .loop = l};
+	ck_assert_int_eq(loop_io_add(l, &p.io, EPOLLIN), 0);
+	ck_assert_int_eq(write(fds[1], "y", 1), 1);
+	ck_assert_int_eq(loop_run_once(l, UINT64_MAX), 2);
+	ck_assert_int_eq(p.got, 'y');
+	ck_assert(!loop_timer_armed(&t));
+	ck_assert_int_eq(loop_run_once(l, 0), 0);
+	loop_io_del(l, &p.io);
+	close(fds[0]);
+	close(fds[1]);
+	loop_free(l);
+}
+END_TEST
+
 Suite *loop_suite(void)
 {
 	Suite *s = suite_create("loop");
 	TCase *tc = tcase_create("timers");
 	tcase_add_test(tc, test_timers_fire_in_deadline_order);
 	tcase_add_test(tc, test_io_dispatch);
+	tcase_add_test(tc, test_run_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
