@@ -55,6 +55,8 @@ fuzz-replay: $(FUZZ_REPLAY)
 	done
 
 fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || \
+	  { echo "make fuzz needs $(FUZZ_CC) (Debian: apt-get install clang)" >&2; exit 2; }
 	$(MAKE) FLAVOR=fuzz CC=$(FUZZ_CC) fuzz-run
 
 ifeq ($(FLAVOR),fuzz)
