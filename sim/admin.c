@@ -12,7 +12,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "mhd_loop.h"
-#include "units.h"
 #include "xalloc.h"
 
 #define JOURNAL_DEFAULT_LIMIT 1000

@@ -1,6 +1,5 @@
 #include "control.h"
 
-#include <time.h>
 #include <unistd.h>
 
 #include "behave.h"
@@ -67,20 +66,13 @@ static void on_phase_timer(struct loop_timer *t)
 	play_timeline(container_of(t, struct control, phase_timer));
 }
 
-static int64_t wall_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The timeline starts now from the first phase of the scenario served,
  * or, with --start-at, as if it had started at that instant. */
 static void start_timeline(struct control *ctl)
 {
 	ctl->timeline_start = (int64_t)loop_now();
 	if (ctl->aligned)
-		ctl->timeline_start -= (wall_now_us() - ctl->start_at_us) * 1000;
+		ctl->timeline_start -= (loop_wall_us() - ctl->start_at_us) * 1000;
 	ctl->timeline_from = 0;
 	ctl->phase_known = false;
 	play_timeline(ctl);

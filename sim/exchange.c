@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "admission.h"
 #include "fault.h"
@@ -25,20 +24,13 @@ static const char *lookup_query(void *ctx, const char *name)
 	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static int64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* What the journal will need of the request, taken while MHD has it. */
 static void note_request(struct exchange *ex, struct conn *c,
 			 const struct exchange_env *env, struct MHD_Connection *mhd,
 			 const char *url, const char *method)
 {
 	ex->start_ns = loop_now();
-	ex->start_wall_us = wall_us();
+	ex->start_wall_us = loop_wall_us();
 	ex->conn_request = c->requests;
 	ex->method = xstrdup(method);
 	ex->path = xstrdup(url);

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
+#include "loop.h"
 #include "xalloc.h"
 
 struct journal {
@@ -93,12 +93,13 @@ static void write_json_line(FILE *f, const struct record *r)
  * request line can never forge a second log line. */
 static void write_access_text(FILE *f, const struct record *r)
 {
-	json_t *o = record_json(r);
-	char *path = json_dumps(json_object_get(o, "path"), JSON_ENCODE_ANY);
+	char when[40];
+	record_format_time(r->time_us, when, sizeof when);
+	json_t *p = r->path ? record_text_json(r->path) : NULL;
+	char *path = p ? json_dumps(p, JSON_ENCODE_ANY) : NULL;
 	fprintf(f, "%s conn=%llu req=%u %s %s status=%d fault=%s outcome=%s rule=%s "
 		"ms=%.1f bytes=%llu",
-		json_string_value(json_object_get(o, "time")),
-		(unsigned long long)r->conn, r->conn_request,
+		when, (unsigned long long)r->conn, r->conn_request,
 		r->method ? r->method : "-", path ? path : "-", r->status,
 		r->fault ? r->fault : "none", outcome_name(r->outcome),
 		r->rule ? r->rule : "defaults", (double)r->duration_us / 1000.0,
@@ -107,7 +108,7 @@ static void write_access_text(FILE *f, const struct record *r)
 		fprintf(f, " attempt=%u", r->attempt);
 	fputc('\n', f);
 	free(path);
-	json_decref(o);
+	json_decref(p);
 }
 
 static void write_sinks(struct journal *j, const struct record *r)
@@ -122,18 +123,11 @@ static void write_sinks(struct journal *j, const struct record *r)
 	}
 }
 
-static int64_t wall_us(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 uint64_t journal_add(struct journal *j, struct record *r, enum fault_kind fault_kind)
 {
 	r->id = j->next_id++;
 	if (r->time_us == 0)
-		r->time_us = wall_us();
+		r->time_us = loop_wall_us();
 	tally_add(&j->tally, r, fault_kind);
 	write_sinks(j, r);
 	if (j->n == j->capacity) {

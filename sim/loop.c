@@ -21,6 +21,13 @@ struct loop {
 	struct loop_hook *hooks;
 };
 
+int64_t loop_wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 uint64_t loop_now(void)
 {
 	struct timespec ts;

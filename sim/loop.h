@@ -35,6 +35,9 @@ struct loop_hook {
 
 /* The monotonic clock in nanoseconds. */
 uint64_t loop_now(void);
+/* The wall clock in microseconds since the Unix epoch (for records and
+ * --start-at, never for timers). */
+int64_t loop_wall_us(void);
 
 /* New loop, or NULL with errno set. */
 struct loop *loop_new(void);

@@ -35,7 +35,7 @@ const char *record_kind_name(enum record_kind k)
 }
 
 /* RFC 3339 in UTC with milliseconds. */
-static void format_time(int64_t us, char *buf, size_t n)
+void record_format_time(int64_t us, char *buf, size_t n)
 {
 	time_t s = (time_t)(us / 1000000);
 	struct tm tm;
@@ -47,7 +47,7 @@ static void format_time(int64_t us, char *buf, size_t n)
 /* Request paths and header values may be any bytes, JSON strings only
  * UTF-8: a string that is not valid UTF-8 shows its bytes >= 0x80 as
  * \xNN, so nothing is dropped and nothing is mistaken for text. */
-static json_t *text_json(const char *v)
+json_t *record_text_json(const char *v)
 {
 	json_t *s = json_string(v);
 	if (s != NULL)
@@ -69,7 +69,7 @@ static json_t *text_json(const char *v)
 static void set_str(json_t *o, const char *key, const char *v)
 {
 	if (v != NULL)
-		json_object_set_new(o, key, text_json(v));
+		json_object_set_new(o, key, record_text_json(v));
 }
 
 static void set_uint(json_t *o, const char *key, uint64_t v)
@@ -86,7 +86,7 @@ static void add_request_fields(json_t *o, const struct record *r)
 		set_str(o, "request_id", r->request_id);
 		set_uint(o, "attempt", r->attempt);
 	}
-	json_object_set_new(o, "rule", r->rule ? text_json(r->rule) : json_null());
+	json_object_set_new(o, "rule", r->rule ? record_text_json(r->rule) : json_null());
 	if (r->action >= 0)
 		set_uint(o, "action", (uint64_t)r->action);
 	json_object_set_new(o, "fault", r->fault ? json_string(r->fault) : json_null());
@@ -105,7 +105,7 @@ static void add_request_fields(json_t *o, const struct record *r)
 json_t *record_json(const struct record *r)
 {
 	char when[40];
-	format_time(r->time_us, when, sizeof when);
+	record_format_time(r->time_us, when, sizeof when);
 	json_t *o = json_object();
 	set_uint(o, "id", r->id);
 	set_str(o, "time", when);

@@ -66,6 +66,12 @@ const char *record_kind_name(enum record_kind k);
 /* The record as a JSON object (a new reference). */
 json_t *record_json(const struct record *r);
 
+/* us (Unix µs) as RFC 3339 UTC with milliseconds. */
+void record_format_time(int64_t us, char *buf, size_t n);
+/* A request's text (path, header value) as a JSON string: bytes that are
+ * not UTF-8 appear as \xNN. */
+json_t *record_text_json(const char *v);
+
 /* Free the strings r owns and zero it. */
 void record_clear(struct record *r);
 
