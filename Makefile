@@ -11,13 +11,15 @@ CC       ?= cc
 PKGS     := libmicrohttpd jansson gnutls libcurl
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS_release := -O2 -g
+CFLAGS_tsan    := -O1 -g -fsanitize=thread
+LDFLAGS_tsan   := -fsanitize=thread
 CFLAGS_asan    := -O1 -g -fno-omit-frame-pointer \
                   -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS_asan   := -fsanitize=address,undefined
 CFLAGS   ?=
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(FLAVOR)) $(CFLAGS) \
              -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null) -lpthread
 
 SIM_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c))
@@ -73,7 +75,7 @@ asan:
 VALGRIND := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q
 valgrind: $(UPSIM_BIN) $(RUNNER)
 	@tools/deps.sh valgrind
-	for suite in http process faults admin hostile; do \
+	for suite in http process faults admin hostile threads; do \
 	  UPSIM_BIN=./$(UPSIM_BIN) UPSIM_WRAP="$(VALGRIND)" CK_RUN_SUITE=$$suite $(RUNNER) || exit 1; \
 	done
 

@@ -103,7 +103,7 @@ static struct control *member(struct admin *a, struct MHD_Connection *c,
 }
 
 /* The status of one upstream, with the list of all of a fleet's. */
-static json_t *status_json(const struct admin *a, const struct control *ctl)
+static json_t *status_json(const struct admin *a, struct control *ctl)
 {
 	json_t *o = control_status_json(ctl);
 	if (ctl->name != NULL) {
@@ -169,7 +169,7 @@ static enum MHD_Result post_phase(struct admin *a, struct MHD_Connection *c,
 	else if (!control_jump_phase(ctl, name))
 		ret = send_error(c, MHD_HTTP_NOT_FOUND,
 				 "scenario \"%s\" has no phase \"%s\"",
-				 server_scenario(ctl->server)->name, name);
+				 control_scenario(ctl)->name, name);
 	else
 		ret = send_json(c, MHD_HTTP_OK, status_json(a, ctl));
 	free(name);

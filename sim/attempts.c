@@ -1,6 +1,7 @@
 #include "attempts.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "xalloc.h"
@@ -8,6 +9,7 @@
 /* jansson's object is the hash table; a ring of the ids in first-seen
  * order says which to forget when full. */
 struct attempts {
+	pthread_mutex_t lock;   /* --threads: every loop counts here */
 	json_t *seen;           /* id -> count */
 	char **order;           /* ring of ids, oldest at head */
 	size_t capacity, head, n;
@@ -19,10 +21,11 @@ struct attempts *attempts_new(size_t capacity)
 	a->seen = json_object();
 	a->capacity = capacity ? capacity : 1;
 	a->order = xcalloc(a->capacity, sizeof *a->order);
+	pthread_mutex_init(&a->lock, NULL);
 	return a;
 }
 
-void attempts_clear(struct attempts *a)
+static void clear_locked(struct attempts *a)
 {
 	for (size_t i = 0; i < a->n; i++)
 		free(a->order[(a->head + i) % a->capacity]);
@@ -30,13 +33,21 @@ void attempts_clear(struct attempts *a)
 	json_object_clear(a->seen);
 }
 
+void attempts_clear(struct attempts *a)
+{
+	pthread_mutex_lock(&a->lock);
+	clear_locked(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
 void attempts_free(struct attempts *a)
 {
 	if (a == NULL)
 		return;
-	attempts_clear(a);
+	clear_locked(a);
 	json_decref(a->seen);
 	free(a->order);
+	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
 
@@ -49,7 +60,7 @@ static void forget_oldest(struct attempts *a)
 	a->n--;
 }
 
-unsigned attempts_count(struct attempts *a, const char *id)
+static unsigned count_locked(struct attempts *a, const char *id)
 {
 	json_t *v = json_object_get(a->seen, id);
 	if (v != NULL) {
@@ -62,4 +73,12 @@ unsigned attempts_count(struct attempts *a, const char *id)
 	a->order[(a->head + a->n++) % a->capacity] = xstrdup(id);
 	json_object_set_new_nocheck(a->seen, id, json_integer(1));
 	return 1;
+}
+
+unsigned attempts_count(struct attempts *a, const char *id)
+{
+	pthread_mutex_lock(&a->lock);
+	unsigned n = count_locked(a, id);
+	pthread_mutex_unlock(&a->lock);
+	return n;
 }

@@ -8,10 +8,11 @@
 
 #include "xalloc.h"
 
-struct behave *behave_new(struct scenario *sc)
+struct behave *behave_new(struct scenario *sc, unsigned thread)
 {
 	struct behave *b = xcalloc(1, sizeof *b);
 	b->refs = 1;
+	b->thread = thread;
 	b->scenario = scenario_ref(sc);
 	b->rules = xcalloc(sc->n_all_rules + 1, sizeof *b->rules);
 	for (size_t i = 0; i < sc->n_all_rules; i++)
@@ -45,20 +46,62 @@ void behave_unref(struct behave *b)
 	free(b);
 }
 
+/* Stream i of this thread: threads above 0 take streams no single
+ * thread uses. */
+static uint64_t stream(const struct behave *b, size_t i)
+{
+	return (uint64_t)i | (uint64_t)b->thread << 32;
+}
+
 void behave_reset(struct behave *b)
 {
 	const struct scenario *sc = b->scenario;
 	for (size_t i = 0; i <= sc->n_all_rules; i++) {
-		rng_seed(&b->rules[i].rng, sc->seed, i);
+		rng_seed(&b->rules[i].rng, sc->seed, stream(b, i));
 		b->rules[i].count = 0;
 		if (i < sc->n_all_rules)
 			memset(b->rules[i].picked, 0, sc->all_rules[i]->n_actions *
 			       sizeof *b->rules[i].picked);
 	}
-	rng_seed(&b->overload_rng, sc->seed, sc->n_all_rules + 1);
+	rng_seed(&b->overload_rng, sc->seed, stream(b, sc->n_all_rules + 1));
 	overload_reset_counters(&b->overload);
 	for (size_t p = 0; p < sc->n_phases; p++)
 		overload_reset_counters(&b->phase_overload[p]);
+}
+
+struct behave *behave_new_sum(struct scenario *sc)
+{
+	struct behave *b = behave_new(sc, 0);
+	overload_init(&b->overload, 0, 0);
+	for (size_t p = 0; p < sc->n_phases; p++)
+		overload_init(&b->phase_overload[p], 0, 0);
+	return b;
+}
+
+static void overload_add(struct overload *sum, const struct overload *o)
+{
+	sum->workers += o->workers;
+	sum->queue += o->queue;
+	sum->busy += o->busy;
+	sum->waiting += o->waiting;
+	sum->served_at_once += o->served_at_once;
+	sum->served_after_wait += o->served_after_wait;
+	sum->rejected += o->rejected;
+	sum->peak_busy += o->peak_busy;
+	sum->peak_waiting += o->peak_waiting;
+}
+
+void behave_add(struct behave *sum, const struct behave *b)
+{
+	const struct scenario *sc = b->scenario;
+	for (size_t i = 0; i <= sc->n_all_rules; i++) {
+		sum->rules[i].count += b->rules[i].count;
+		for (size_t k = 0; i < sc->n_all_rules && k < sc->all_rules[i]->n_actions; k++)
+			sum->rules[i].picked[k] += b->rules[i].picked[k];
+	}
+	overload_add(&sum->overload, &b->overload);
+	for (size_t p = 0; p < sc->n_phases; p++)
+		overload_add(&sum->phase_overload[p], &b->phase_overload[p]);
 }
 
 struct overload *behave_overload(struct behave *b, size_t phase)

@@ -22,6 +22,7 @@ struct behave_rule {
 
 struct behave {
 	unsigned refs;                  /* exchanges in flight hold one each */
+	unsigned thread;                /* --threads: whose streams (0: the first) */
 	struct scenario *scenario;      /* one reference held */
 	struct behave_rule *rules;      /* one per rule (sc->all_rules order),
 					   then one for the defaults */
@@ -30,8 +31,11 @@ struct behave {
 	struct rng overload_rng;        /* service times */
 };
 
-/* New state for sc with one reference, taking a reference to sc. */
-struct behave *behave_new(struct scenario *sc);
+/* New state for sc with one reference, taking a reference to sc. With
+ * --threads N each thread decides on its own: thread t's streams are
+ * seeded apart from every other thread's, and thread 0's are those of a
+ * single-threaded upsim. */
+struct behave *behave_new(struct scenario *sc, unsigned thread);
 /* Take one more reference to b; returns b. */
 struct behave *behave_ref(struct behave *b);
 /* Drop a reference; the last frees b and drops its scenario. NULL ok. */
@@ -44,6 +48,12 @@ void behave_reset(struct behave *b);
  * scenario). Advances the rule's sequence or stream. */
 const struct action *behave_pick(struct behave *b, const struct rule *r);
 
+/* A state of sc that is all zeros, capacities too, for behave_add. */
+struct behave *behave_new_sum(struct scenario *sc);
+/* Add b's counters (requests per rule, actions picked) and overload
+ * figures (capacity included: with --threads each thread has the model's
+ * workers and queue) to sum's; both are states of the same scenario. */
+void behave_add(struct behave *sum, const struct behave *b);
 /* The overload state in force in phase (its own model, or the top
  * level's). */
 struct overload *behave_overload(struct behave *b, size_t phase);

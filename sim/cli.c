@@ -7,6 +7,7 @@
 
 #include "instant.h"
 #include "units.h"
+#include "workers.h"
 
 const char cli_usage[] =
 	"Usage: upsim run [OPTIONS] SCENARIO.json   serve a scenario\n"
@@ -32,7 +33,12 @@ const char cli_usage[] =
 	"      --fleet FILE           the upstreams of a fleet file\n"
 	"                             ({\"upstreams\": [{\"name\", \"listen\", \"scenario\"}]})\n"
 	"      --ready-file FILE      also write the ready line to FILE\n"
-	"      --max-connections N    connections held open at once (default 10000)\n"
+	"      --max-connections N    connections held open at once (default 10000;\n"
+	"                             with --threads, shared out between threads)\n"
+	"      --threads N            serve with N event loops, one per thread, on\n"
+	"                             the same port (SO_REUSEPORT; default 1). Each\n"
+	"                             thread plays the scenario on its own: see\n"
+	"                             docs/limits.md\n"
 	"      --hang-cap DURATION    no hang lasts longer than this (default 10m);\n"
 	"                             then the connection is closed with a FIN\n"
 	"      --admin ADDR:PORT      serve the admin API there (a bare PORT means\n"
@@ -66,13 +72,14 @@ enum {
 	OPT_READY_FILE = 256, OPT_MAX_CONNECTIONS, OPT_HANG_CAP, OPT_ADMIN,
 	OPT_ADMIN_TOKEN, OPT_JOURNAL, OPT_JOURNAL_SIZE, OPT_REQUEST_ID_HEADER,
 	OPT_ACCESS_LOG, OPT_LOG_FORMAT, OPT_DURATION, OPT_DRILL_TTL, OPT_START_AT,
-	OPT_UPSTREAM, OPT_FLEET,
+	OPT_UPSTREAM, OPT_FLEET, OPT_THREADS,
 };
 
 static const struct option run_options[] = {
 	{"listen", required_argument, NULL, 'l'},
 	{"ready-file", required_argument, NULL, OPT_READY_FILE},
 	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	{"threads", required_argument, NULL, OPT_THREADS},
 	{"hang-cap", required_argument, NULL, OPT_HANG_CAP},
 	{"admin", required_argument, NULL, OPT_ADMIN},
 	{"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
@@ -164,6 +171,11 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
 			return 0;
 		snprintf(errbuf, errlen, "--max-connections: expected 1..10000000");
 		return -1;
+	case OPT_THREADS:
+		if (parse_count(arg, 1, WORKERS_MAX, &out->threads) == 0)
+			return 0;
+		snprintf(errbuf, errlen, "--threads: expected 1..%d", WORKERS_MAX);
+		return -1;
 	case OPT_JOURNAL_SIZE:
 		if (parse_count(arg, 1, 10000000, &out->journal_size) == 0)
 			return 0;
@@ -202,6 +214,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 	memset(out, 0, sizeof *out);
 	out->listen = "127.0.0.1:8080";
 	out->max_connections = 10000;
+	out->threads = 1;
 	out->hang_cap_us = CLI_DEFAULT_HANG_CAP_US;
 	out->journal_size = 65536;
 	out->request_id_header = "X-Request-Id";

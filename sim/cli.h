@@ -28,6 +28,7 @@ struct cli {
 	const char *listen;             /* run: ADDR:PORT */
 	const char *ready_file;         /* run: NULL for none */
 	unsigned max_connections;       /* run */
+	unsigned threads;               /* run: event loops (--threads) */
 	uint64_t hang_cap_us;           /* run */
 	const char *admin;              /* run: ADDR:PORT of the admin API; NULL: none */
 	const char *admin_token;        /* run: NULL: none (from the environment too) */

@@ -16,24 +16,59 @@ static const char healthy_scenario[] =
 	" \"description\": \"Served after --drill-ttl ran out without a renewal.\","
 	" \"defaults\": {\"status\": 200, \"body\": \"ok\\n\"}}";
 
+struct scenario *control_scenario(const struct control *ctl)
+{
+	return server_scenario(ctl->shards[0].server);
+}
+
+const char *control_phase_name(const struct control *ctl)
+{
+	return server_phase(ctl->shards[0].server);
+}
+
+const char *control_address(const struct control *ctl)
+{
+	return listener_address(ctl->shards[0].listener);
+}
+
+/* fn on every shard, each on its own thread, one after the other. */
+static void each_shard(struct control *ctl, shard_fn fn, void *arg)
+{
+	for (size_t i = 0; i < ctl->n_shards; i++)
+		shard_call(&ctl->shards[i], fn, arg);
+}
+
 static void journal_event(struct control *ctl, enum record_kind kind, char *message)
 {
 	struct record r = {
 		.kind = kind,
-		.scenario = xstrdup(server_scenario(ctl->server)->name),
+		.scenario = xstrdup(control_scenario(ctl)->name),
 		.upstream = ctl->name ? xstrdup(ctl->name) : NULL,
-		.phase = xstrdup(server_phase(ctl->server)),
+		.phase = xstrdup(control_phase_name(ctl)),
 		.action = -1,
 		.message = message,
 	};
 	journal_add(ctl->journal, &r, FAULT_NONE);
 }
 
+struct phase_change {
+	const char *name;
+	size_t index;
+	bool listens;
+};
+
+static void enter_phase(struct shard *sh, void *arg)
+{
+	const struct phase_change *pc = arg;
+	listener_set_listening(sh->listener, pc->listens);
+	server_set_phase(sh->server, pc->name, pc->index);
+}
+
 /* Enter the phase that is current now, and arm the timer for the next
  * change. */
 static void play_timeline(struct control *ctl)
 {
-	struct scenario *sc = server_scenario(ctl->server);
+	struct scenario *sc = control_scenario(ctl);
 	uint64_t now = loop_now(), until;
 	/* Before a --start-at instant, the first phase waits for it. */
 	int64_t elapsed_ns = (int64_t)now - ctl->timeline_start;
@@ -46,8 +81,8 @@ static void play_timeline(struct control *ctl)
 		ctl->phase = i;
 		ctl->phase_known = true;
 		bool listens = timeline_listens(sc, i);
-		listener_set_listening(ctl->listener, listens);
-		server_set_phase(ctl->server, timeline_name(sc, i), i);
+		struct phase_change pc = {timeline_name(sc, i), i, listens};
+		each_shard(ctl, enter_phase, &pc);
 		if (sc->n_phases > 0) {
 			journal_event(ctl, RECORD_PHASE, NULL);
 			/* Logged once in effect: harnesses may wait for this line. */
@@ -78,9 +113,14 @@ static void start_timeline(struct control *ctl)
 	play_timeline(ctl);
 }
 
+static void serve_scenario(struct shard *sh, void *sc)
+{
+	server_set_scenario(sh->server, sc);
+}
+
 void control_swap(struct control *ctl, struct scenario *sc, const char *how)
 {
-	server_set_scenario(ctl->server, sc);
+	each_shard(ctl, serve_scenario, sc);
 	log_info("%s", how);
 	journal_event(ctl, RECORD_SCENARIO, xstrdup(how));
 	start_timeline(ctl);
@@ -94,7 +134,7 @@ void control_reload(struct control *ctl)
 		for (size_t i = 0; i < err.count; i++)
 			log_error("reload refused: %s", err.msgs[i]);
 		log_error("reload refused: keeping scenario \"%s\"",
-			  server_scenario(ctl->server)->name);
+			  control_scenario(ctl)->name);
 	} else {
 		char *how = xasprintf("reloaded scenario \"%s\" from %s", sc->name, sc->file);
 		control_swap(ctl, sc, how);
@@ -106,7 +146,7 @@ void control_reload(struct control *ctl)
 
 bool control_jump_phase(struct control *ctl, const char *name)
 {
-	struct scenario *sc = server_scenario(ctl->server);
+	struct scenario *sc = control_scenario(ctl);
 	size_t i;
 	if (!timeline_find(sc, name, &i))
 		return false;
@@ -118,12 +158,18 @@ bool control_jump_phase(struct control *ctl, const char *name)
 	return true;
 }
 
+static void reset_behave(struct shard *sh, void *arg)
+{
+	(void)arg;
+	behave_reset(server_behave(sh->server));
+}
+
 void control_reset(struct control *ctl)
 {
 	journal_clear(ctl->journal);
 	if (ctl->attempts != NULL)
 		attempts_clear(ctl->attempts);
-	behave_reset(server_behave(ctl->server));
+	each_shard(ctl, reset_behave, NULL);
 	log_info("counters, journal and sequences reset");
 }
 
@@ -201,45 +247,83 @@ static json_t *overload_json(struct behave *b, size_t phase)
 			 "peak_waiting", (json_int_t)o->peak_waiting);
 }
 
+/* Runs on the shard's thread: the control thread waits meanwhile, so
+ * adding to its sample needs no lock. */
+static void add_shard(struct shard *sh, void *arg)
+{
+	struct control_sample *s = arg;
+	uint64_t accepted = server_counters(sh->server)->connections;
+	s->accepted += accepted;
+	s->open += server_counters(sh->server)->open;
+	s->suspended += server_suspended(sh->server);
+	s->held += gate_held(sh->gate);
+	s->accepted_by_thread[sh->index] = accepted;
+	behave_add(s->behave, server_behave(sh->server));
+}
+
+void control_sample(struct control *ctl, struct control_sample *out)
+{
+	*out = (struct control_sample){.behave = behave_new_sum(control_scenario(ctl))};
+	each_shard(ctl, add_shard, out);
+}
+
+void control_sample_clear(struct control_sample *s)
+{
+	behave_unref(s->behave);
+	s->behave = NULL;
+}
+
+static json_t *by_thread_json(const struct control *ctl, const struct control_sample *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < ctl->n_shards; i++)
+		json_array_append_new(a, json_integer((json_int_t)s->accepted_by_thread[i]));
+	return a;
+}
+
 json_t *control_brief_json(const struct control *ctl)
 {
-	const struct scenario *sc = server_scenario(ctl->server);
+	const struct scenario *sc = control_scenario(ctl);
 	return json_pack("{s:s?, s:s, s:s, s:s, s:b}", "name", ctl->name,
-			 "listen", listener_address(ctl->listener), "scenario", sc->name,
-			 "phase", server_phase(ctl->server),
+			 "listen", control_address(ctl), "scenario", sc->name,
+			 "phase", control_phase_name(ctl),
 			 "listening", timeline_listens(sc, ctl->phase));
 }
 
-json_t *control_status_json(const struct control *ctl)
+json_t *control_status_json(struct control *ctl)
 {
-	const struct scenario *sc = server_scenario(ctl->server);
-	const struct server_counters *sv = server_counters(ctl->server);
+	const struct scenario *sc = control_scenario(ctl);
+	struct control_sample sv;
+	control_sample(ctl, &sv);
 	json_t *o = json_pack(
-		"{s:s, s:s, s:s?, s:s, s:I, s:I, s:b, s:f, s:s, s:s?, s:I, s:s,"
-		" s:{s:I, s:I, s:I, s:I}, s:o, s:I, s:I, s:o}",
+		"{s:s, s:s, s:s?, s:s, s:I, s:I, s:b, s:f, s:s, s:s?, s:I, s:s, s:I,"
+		" s:{s:I, s:I, s:I, s:I, s:o}, s:o, s:I, s:I, s:o}",
 		"scenario", sc->name,
 		"file", sc->file,
 		"description", sc->description,
-		"phase", server_phase(ctl->server),
+		"phase", control_phase_name(ctl),
 		"phase_index", (json_int_t)ctl->phase,
 		"phases", (json_int_t)sc->n_phases,
 		"listening", timeline_listens(sc, ctl->phase),
 		"uptime_s", (double)(loop_now() - ctl->started_ns) / 1e9,
-		"listen", listener_address(ctl->listener),
+		"listen", control_address(ctl),
 		"admin", ctl->admin_address,
 		"pid", (json_int_t)getpid(),
 		"version", UPSIM_VERSION,
+		"threads", (json_int_t)ctl->n_shards,
 		"connections",
-		"accepted", (json_int_t)sv->connections,
-		"open", (json_int_t)sv->open,
-		"suspended", (json_int_t)server_suspended(ctl->server),
-		"held_at_accept", (json_int_t)gate_held(ctl->gate),
-		"overload", overload_json(server_behave(ctl->server), ctl->phase),
-		"requests", (json_int_t)journal_tally(ctl->journal)->requests,
+		"accepted", (json_int_t)sv.accepted,
+		"open", (json_int_t)sv.open,
+		"suspended", (json_int_t)sv.suspended,
+		"held_at_accept", (json_int_t)sv.held,
+		"accepted_by_thread", by_thread_json(ctl, &sv),
+		"overload", overload_json(sv.behave, ctl->phase),
+		"requests", (json_int_t)journal_tally(ctl->journal).requests,
 		"journal_last_id", (json_int_t)journal_last_id(ctl->journal),
 		"drill", drill_json(ctl));
 	if (ctl->name != NULL)
 		json_object_set_new(o, "upstream", json_string(ctl->name));
+	control_sample_clear(&sv);
 	return o;
 }
 
@@ -298,10 +382,12 @@ static json_t *status_classes_json(const struct tally *t)
 	return o;
 }
 
-json_t *control_stats_json(const struct control *ctl)
+json_t *control_stats_json(struct control *ctl)
 {
-	const struct tally *t = journal_tally(ctl->journal);
-	const struct behave *b = server_behave(ctl->server);
+	const struct tally tally = journal_tally(ctl->journal), *t = &tally;
+	struct control_sample sample;
+	control_sample(ctl, &sample);
+	const struct behave *b = sample.behave;
 	json_t *o = json_pack(
 		"{s:s, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:I}}",
 		"scenario", b->scenario->name,
@@ -319,5 +405,6 @@ json_t *control_stats_json(const struct control *ctl)
 		"defaults", "requests", (json_int_t)b->rules[b->scenario->n_all_rules].count);
 	if (ctl->name != NULL)
 		json_object_set_new(o, "upstream", json_string(ctl->name));
+	control_sample_clear(&sample);
 	return o;
 }

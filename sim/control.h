@@ -2,8 +2,10 @@
  * it — the scenario served, the timeline, drill expiry, resets — and what
  * it reports (status and stats as JSON).
  *
- * One control per process, owned by run.c, living on the loop's thread:
- * every operation is a plain call, nothing locks. */
+ * One control per upstream, owned by run.c, living on the control thread
+ * (the first loop's). It steers the upstream's shards: its own directly,
+ * the other threads' through their inboxes, waiting for each, so when an
+ * operation returns every thread has applied it. */
 #ifndef UPSIM_CONTROL_H
 #define UPSIM_CONTROL_H
 
@@ -12,18 +14,17 @@
 #include <stdint.h>
 
 #include "attempts.h"
-#include "gate.h"
+#include "behave.h"
 #include "journal.h"
-#include "listener.h"
 #include "loop.h"
-#include "server.h"
+#include "shard.h"
+#include "workers.h"
 
 struct control {
 	const char *name;               /* a fleet member's name; NULL: not a fleet */
-	struct loop *loop;
-	struct server *server;
-	struct listener *listener;
-	struct gate *gate;
+	struct loop *loop;              /* the control thread's (shard 0's) */
+	struct shard shards[WORKERS_MAX]; /* one per thread (--threads) */
+	size_t n_shards;
 	struct journal *journal;
 	struct attempts *attempts;
 	const char *scenario_file;      /* SIGHUP reloads it */
@@ -70,13 +71,31 @@ void control_reset(struct control *ctl);
  * false when there is no drill TTL or it has already expired. */
 bool control_renew(struct control *ctl, uint64_t ttl_ns);
 
+/* The scenario served (borrowed), the current phase's name and the
+ * listening address: the same on every shard. */
+struct scenario *control_scenario(const struct control *ctl);
+const char *control_phase_name(const struct control *ctl);
+const char *control_address(const struct control *ctl);
+
+/* Every shard's figures, added up. */
+struct control_sample {
+	uint64_t accepted;              /* connections handed to the HTTP servers */
+	uint64_t open;                  /* open in them now */
+	uint64_t suspended;             /* requests held (delays, hangs, drips) */
+	uint64_t held;                  /* connections held by the accept stage */
+	uint64_t accepted_by_thread[WORKERS_MAX];
+	struct behave *behave;          /* rule counts and overload, summed */
+};
+void control_sample(struct control *ctl, struct control_sample *out);
+void control_sample_clear(struct control_sample *s);
+
 /* One upstream in a fleet's list: name, listen, scenario, phase. */
 json_t *control_brief_json(const struct control *ctl);
 
 /* GET /v1/status and GET /v1/stats bodies (new references). Counters of
  * the journal (requests, faults, outcomes) are the whole process's; rules
  * and connections are this upstream's. */
-json_t *control_status_json(const struct control *ctl);
-json_t *control_stats_json(const struct control *ctl);
+json_t *control_status_json(struct control *ctl);
+json_t *control_stats_json(struct control *ctl);
 
 #endif

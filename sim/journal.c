@@ -1,13 +1,17 @@
 #include "journal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "loop.h"
 #include "xalloc.h"
 
+/* With --threads every loop adds records: one lock guards the whole
+ * journal, sinks included, so ids, the tally and the files agree. */
 struct journal {
+	pthread_mutex_t lock;
 	struct record *ring;
 	size_t capacity, head, n;       /* oldest at head */
 	uint64_t next_id;
@@ -26,6 +30,7 @@ struct journal *journal_new(size_t capacity)
 	j->ring = xcalloc(j->capacity, sizeof *j->ring);
 	j->next_id = 1;
 	j->next_conn = 1;
+	pthread_mutex_init(&j->lock, NULL);
 	return j;
 }
 
@@ -52,7 +57,19 @@ void journal_free(struct journal *j)
 	close_sink(j->file);
 	close_sink(j->access);
 	free(j->ring);
+	pthread_mutex_destroy(&j->lock);
 	free(j);
+}
+
+/* Readers take a const journal; the lock is not part of its value. */
+static void lock(const struct journal *j)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&j->lock);
+}
+
+static void unlock(const struct journal *j)
+{
+	pthread_mutex_unlock((pthread_mutex_t *)&j->lock);
 }
 
 static FILE *open_sink(const char *path)
@@ -125,6 +142,7 @@ static void write_sinks(struct journal *j, const struct record *r)
 
 uint64_t journal_add(struct journal *j, struct record *r, enum fault_kind fault_kind)
 {
+	lock(j);
 	r->id = j->next_id++;
 	if (r->time_us == 0)
 		r->time_us = loop_wall_us();
@@ -137,25 +155,32 @@ uint64_t journal_add(struct journal *j, struct record *r, enum fault_kind fault_
 	}
 	j->ring[(j->head + j->n++) % j->capacity] = *r;
 	uint64_t id = r->id;
+	unlock(j);
 	memset(r, 0, sizeof *r);
 	return id;
 }
 
 uint64_t journal_next_conn(struct journal *j)
 {
-	return j->next_conn++;
+	lock(j);
+	uint64_t id = j->next_conn++;
+	unlock(j);
+	return id;
 }
 
 void journal_clear(struct journal *j)
 {
+	lock(j);
 	forget_all(j);
 	j->cleared_upto = j->next_id - 1;
 	memset(&j->tally, 0, sizeof j->tally);
+	unlock(j);
 }
 
 json_t *journal_query(const struct journal *j, uint64_t since, size_t limit)
 {
 	json_t *records = json_array();
+	lock(j);
 	uint64_t oldest = j->n ? j->ring[j->head].id : j->next_id;
 	/* Ids between since and the oldest kept record fell out of the ring,
 	 * except those a reset cleared on purpose. */
@@ -168,16 +193,23 @@ json_t *journal_query(const struct journal *j, uint64_t since, size_t limit)
 		json_array_append_new(records, record_json(r));
 		next = r->id;
 	}
+	unlock(j);
 	return json_pack("{s:o, s:I, s:I}", "records", records, "next", (json_int_t)next,
 			 "missed", (json_int_t)missed);
 }
 
-const struct tally *journal_tally(const struct journal *j)
+struct tally journal_tally(const struct journal *j)
 {
-	return &j->tally;
+	lock(j);
+	struct tally t = j->tally;
+	unlock(j);
+	return t;
 }
 
 uint64_t journal_last_id(const struct journal *j)
 {
-	return j->next_id - 1;
+	lock(j);
+	uint64_t id = j->next_id - 1;
+	unlock(j);
+	return id;
 }

@@ -4,7 +4,9 @@
  *
  * Ids start at 1 and are never reused, not even after journal_clear, so a
  * reader polling with `since` never sees a record twice or misses one
- * without being told (records that fell out of the ring are counted). */
+ * without being told (records that fell out of the ring are counted).
+ *
+ * Every function may be called from any thread (--threads N). */
 #ifndef UPSIM_JOURNAL_H
 #define UPSIM_JOURNAL_H
 
@@ -46,7 +48,8 @@ void journal_clear(struct journal *j);
  * continue; missed counts records above since no longer kept. */
 json_t *journal_query(const struct journal *j, uint64_t since, size_t limit);
 
-const struct tally *journal_tally(const struct journal *j);
+/* The totals now (a copy: other threads go on adding). */
+struct tally journal_tally(const struct journal *j);
 /* The id of the newest record (0: none yet). */
 uint64_t journal_last_id(const struct journal *j);
 

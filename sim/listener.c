@@ -25,6 +25,7 @@ struct listener {
 	bool listening;         /* false: bound only, connections refused */
 	bool accepting;         /* false: paused, the kernel queue fills */
 	bool watched;           /* in the loop: listening && accepting */
+	bool share_port;        /* SO_REUSEPORT: one listener per thread */
 	int backlog;
 	struct sockaddr_storage bound; /* the address, with the real port */
 	socklen_t bound_len;
@@ -75,9 +76,11 @@ static void on_listen_event(struct loop_io *io, uint32_t events)
 
 /* A bound socket; it listens only when backlog >= 0. A bound socket that
  * does not listen keeps the port ours while the kernel refuses every
- * connection to it with a RST. */
+ * connection to it with a RST. With share_port, each thread's listener
+ * binds the same port and the kernel spreads connections between those
+ * that listen. */
 static int bind_socket(const struct sockaddr *addr, socklen_t len, int backlog,
-		       char *errbuf, size_t errlen)
+		       bool share_port, char *errbuf, size_t errlen)
 {
 	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -86,6 +89,11 @@ static int bind_socket(const struct sockaddr *addr, socklen_t len, int backlog,
 	}
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (share_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == -1) {
+		snprintf(errbuf, errlen, "SO_REUSEPORT: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, addr, len) == -1 || (backlog >= 0 && listen(fd, backlog) == -1)) {
 		snprintf(errbuf, errlen, "%s", strerror(errno));
 		close(fd);
@@ -110,14 +118,15 @@ static void sync_watch(struct listener *li)
 }
 
 struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
-			       socklen_t len, int backlog,
+			       socklen_t len, int backlog, bool share_port,
 			       listener_accept_fn on_accept, void *arg,
 			       char *errbuf, size_t errlen)
 {
-	int fd = bind_socket(addr, len, backlog, errbuf, errlen);
+	int fd = bind_socket(addr, len, backlog, share_port, errbuf, errlen);
 	if (fd == -1)
 		return NULL;
 	struct listener *li = xcalloc(1, sizeof *li);
+	li->share_port = share_port;
 	li->io.fd = fd;
 	li->io.on_event = on_listen_event;
 	li->loop = loop;
@@ -165,7 +174,7 @@ static int unlisten(struct listener *li)
 	sync_watch(li);
 	close(li->io.fd);
 	li->io.fd = bind_socket((struct sockaddr *)&li->bound, li->bound_len, -1,
-				why, sizeof why);
+				li->share_port, why, sizeof why);
 	if (li->io.fd == -1) {
 		log_error("cannot hold %s: %s", li->address, why);
 		return -1;
@@ -182,7 +191,7 @@ int listener_set_listening(struct listener *li, bool on)
 	if (li->io.fd == -1) { /* the port was lost: try to take it back */
 		char why[128];
 		li->io.fd = bind_socket((struct sockaddr *)&li->bound, li->bound_len,
-					-1, why, sizeof why);
+					-1, li->share_port, why, sizeof why);
 	}
 	if (li->io.fd == -1 || listen(li->io.fd, li->backlog) == -1) {
 		log_error("cannot listen again on %s: %s", li->address, strerror(errno));
@@ -209,4 +218,10 @@ void listener_close(struct listener *li)
 const char *listener_address(const struct listener *li)
 {
 	return li->address;
+}
+
+const struct sockaddr *listener_bound(const struct listener *li, socklen_t *len)
+{
+	*len = li->bound_len;
+	return (const struct sockaddr *)&li->bound;
 }

@@ -19,9 +19,11 @@ typedef void (*listener_accept_fn)(void *arg, int fd,
 				   const struct sockaddr *sa, socklen_t len);
 
 /* Bind and listen on addr (port 0 = a free port), watching it in loop.
- * Returns a listener, or NULL with the reason in errbuf (errlen bytes). */
+ * share_port (--threads): SO_REUSEPORT, so each thread's listener binds
+ * the same port; the kernel spreads connections among them. Returns a
+ * listener, or NULL with the reason in errbuf (errlen bytes). */
 struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
-			       socklen_t len, int backlog,
+			       socklen_t len, int backlog, bool share_port,
 			       listener_accept_fn on_accept, void *arg,
 			       char *errbuf, size_t errlen);
 /* Stop (false) or resume (true) accepting. While stopped, the kernel
@@ -36,5 +38,7 @@ void listener_set_backlog(struct listener *li, int backlog);
 void listener_close(struct listener *li);
 /* The bound address as "HOST:PORT" (the real port when 0 was asked). */
 const char *listener_address(const struct listener *li);
+/* The bound address itself (the real port), for the next thread's. */
+const struct sockaddr *listener_bound(const struct listener *li, socklen_t *len);
 
 #endif

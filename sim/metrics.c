@@ -8,6 +8,7 @@
 #include "fault.h"
 #include "timeline.h"
 #include "util.h"
+#include "xalloc.h"
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -94,13 +95,13 @@ static void member_value(FILE *f, const char *name, const struct control *m, dou
 	fprintf(f, " %.17g\n", v);
 }
 
-static void rules(FILE *f, const struct fleet *fl)
+static void rules(FILE *f, const struct fleet *fl, const struct control_sample *samples)
 {
 	family(f, "upsim_rule_requests_total", "counter",
 	       "Requests taken by each rule of the current scenario.");
 	for (size_t k = 0; k < fl->n; k++) {
 		const struct control *m = &fl->members[k];
-		const struct behave *b = server_behave(m->server);
+		const struct behave *b = samples[k].behave;
 		const struct scenario *sc = b->scenario;
 		for (size_t i = 0; i <= sc->n_all_rules; i++) {
 			fputs("upsim_rule_requests_total", f);
@@ -129,7 +130,7 @@ static void histogram(FILE *f, const struct tally *t)
 		cumulative, t->duration_sum_s, cumulative);
 }
 
-static void overloads(FILE *f, const struct fleet *fl)
+static void overloads(FILE *f, const struct fleet *fl, const struct control_sample *samples)
 {
 	static const struct {
 		const char *name, *type, *help;
@@ -145,7 +146,7 @@ static void overloads(FILE *f, const struct fleet *fl)
 		bool any = false;
 		for (size_t i = 0; i < fl->n; i++) {
 			const struct control *m = &fl->members[i];
-			const struct overload *o = behave_overload(server_behave(m->server), m->phase);
+			const struct overload *o = behave_overload(samples[i].behave, m->phase);
 			if (o->workers == 0)
 				continue;
 			if (!any)
@@ -167,39 +168,39 @@ static void phases(FILE *f, const struct fleet *fl)
 		fputs("upsim_phase", f);
 		open_labels(f, m, true);
 		fputs("phase=", f);
-		label_value(f, server_phase(m->server));
+		label_value(f, control_phase_name(m));
 		fprintf(f, ",index=\"%zu\"} 1\n", m->phase);
 	}
 }
 
 /* A gauge or counter with one series per upstream. */
-static void per_member(FILE *f, const struct fleet *fl, const char *name,
-		       const char *type, const char *help,
-		       double (*value)(const struct control *m))
+static void per_member(FILE *f, const struct fleet *fl, const struct control_sample *samples,
+		       const char *name, const char *type, const char *help,
+		       double (*value)(const struct control_sample *s))
 {
 	family(f, name, type, help);
 	for (size_t i = 0; i < fl->n; i++)
-		member_value(f, name, &fl->members[i], value(&fl->members[i]));
+		member_value(f, name, &fl->members[i], value(&samples[i]));
 }
 
-static double accepted(const struct control *m)
+static double accepted(const struct control_sample *s)
 {
-	return (double)server_counters(m->server)->connections;
+	return (double)s->accepted;
 }
 
-static double open_now(const struct control *m)
+static double open_now(const struct control_sample *s)
 {
-	return (double)server_counters(m->server)->open;
+	return (double)s->open;
 }
 
-static double suspended(const struct control *m)
+static double suspended(const struct control_sample *s)
 {
-	return server_suspended(m->server);
+	return (double)s->suspended;
 }
 
-static double held(const struct control *m)
+static double held(const struct control_sample *s)
 {
-	return gate_held(m->gate);
+	return (double)s->held;
 }
 
 char *metrics_text(const struct fleet *fl)
@@ -210,26 +211,32 @@ char *metrics_text(const struct fleet *fl)
 	if (f == NULL)
 		return NULL;
 	const struct control *first = &fl->members[0];
-	const struct tally *t = journal_tally(first->journal);
+	const struct tally tally = journal_tally(first->journal), *t = &tally;
+	struct control_sample *samples = xcalloc(fl->n, sizeof *samples);
+	for (size_t i = 0; i < fl->n; i++)
+		control_sample(&fl->members[i], &samples[i]);
 	counter(f, "upsim_requests_total", "Requests begun (journal request records).",
 		(unsigned long long)t->requests);
 	faults(f, t);
 	outcomes(f, t);
 	accepts(f, t);
-	rules(f, fl);
+	rules(f, fl, samples);
 	histogram(f, t);
-	per_member(f, fl, "upsim_connections_total", "counter",
+	per_member(f, fl, samples, "upsim_connections_total", "counter",
 		   "Connections handed to the HTTP server.", accepted);
-	per_member(f, fl, "upsim_connections_open", "gauge",
+	per_member(f, fl, samples, "upsim_connections_open", "gauge",
 		   "Connections open in the HTTP server now.", open_now);
-	per_member(f, fl, "upsim_connections_suspended", "gauge",
+	per_member(f, fl, samples, "upsim_connections_suspended", "gauge",
 		   "Connections whose request is held (delay, hang, drip) now.", suspended);
-	per_member(f, fl, "upsim_connections_held_at_accept", "gauge",
+	per_member(f, fl, samples, "upsim_connections_held_at_accept", "gauge",
 		   "Connections held unread or queued by the accept stage now.", held);
-	overloads(f, fl);
+	overloads(f, fl, samples);
 	phases(f, fl);
 	gauge(f, "upsim_uptime_seconds", "Seconds since upsim started.",
 	      (double)(loop_now() - first->started_ns) / 1e9);
 	fclose(f);
+	for (size_t i = 0; i < fl->n; i++)
+		control_sample_clear(&samples[i]);
+	free(samples);
 	return text;
 }

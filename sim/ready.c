@@ -18,8 +18,8 @@ static json_t *upstreams_json(const struct fleet *fleet)
 	for (size_t i = 0; i < fleet->n; i++) {
 		const struct control *m = &fleet->members[i];
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", m->name,
-			"listen", listener_address(m->listener),
-			"scenario", server_scenario(m->server)->name));
+			"listen", control_address(m),
+			"scenario", control_scenario(m)->name));
 	}
 	return list;
 }
@@ -29,10 +29,10 @@ static char *ready_line(const struct fleet *fleet, const char *admin)
 	const struct control *first = &fleet->members[0];
 	json_t *o = json_pack("{s:s, s:s, s:s?, s:I, s:s, s:s}",
 			      "event", "ready",
-			      "listen", listener_address(first->listener),
+			      "listen", control_address(first),
 			      "admin", admin,
 			      "pid", (json_int_t)getpid(),
-			      "scenario", server_scenario(first->server)->name,
+			      "scenario", control_scenario(first)->name,
 			      "version", UPSIM_VERSION);
 	if (first->name != NULL)
 		json_object_set_new(o, "upstreams", upstreams_json(fleet));
@@ -71,9 +71,9 @@ int ready_announce(const struct fleet *fleet, const char *admin, const char *rea
 	}
 	for (size_t i = 0; i < fleet->n; i++) {
 		const struct control *m = &fleet->members[i];
-		log_info("serving \"%s\"%s%s on %s", server_scenario(m->server)->name,
+		log_info("serving \"%s\"%s%s on %s", control_scenario(m)->name,
 			 m->name ? " as upstream " : "", m->name ? m->name : "",
-			 listener_address(m->listener));
+			 control_address(m));
 	}
 	if (admin != NULL)
 		log_info("admin API on %s", admin);

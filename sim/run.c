@@ -26,6 +26,7 @@
 #include "server.h"
 #include "timeline.h"
 #include "util.h"
+#include "workers.h"
 #include "xalloc.h"
 
 /* Descriptors kept back beyond the connection limit: listener, epoll,
@@ -47,7 +48,8 @@ struct app {
 	const struct cli *cli;
 	struct member members[FLEET_MAX];
 	size_t n_members;
-	struct loop *loop;
+	struct loop *loop;              /* the control thread's: thread 0 */
+	struct workers *workers;        /* threads 1 .. --threads - 1 */
 	struct fleet fleet;             /* one control per member */
 	struct control controls[FLEET_MAX];
 	struct journal *journal;        /* shared by every member */
@@ -160,39 +162,66 @@ static void on_duration(struct loop_timer *t)
 	loop_stop(app->loop);
 }
 
-/* Member i's server, gate and listener, run by control ctl. */
-static int start_member(struct app *app, size_t i, struct control *ctl)
+/* Thread t's share of member m: its server, accept stage and listener.
+ * at is the address to bind: the member's, or for threads after the
+ * first the port the first one got. */
+static int start_shard(struct app *app, const struct member *m, struct shard *sh,
+		       const struct sockaddr *at, socklen_t at_len)
 {
-	const struct member *m = &app->members[i];
 	char why[256];
+	unsigned threads = app->cli->threads;
+	/* The descriptor cap is the process's: each thread gets its share. */
+	unsigned cap = (app->cli->max_connections + threads - 1) / threads;
 	struct server_config cfg = {
-		.max_connections = app->cli->max_connections,
+		.max_connections = cap,
 		.hang_cap_ns = app->cli->hang_cap_us * 1000,
 		.journal = app->journal,
 		.attempts = app->attempts,
 		.request_id_header = app->attempts ? app->cli->request_id_header : NULL,
 		.upstream = m->spec.name,
+		.thread = sh->index,
 	};
+	sh->server = server_new(sh->loop, m->scenario, &cfg, why, sizeof why);
+	if (sh->server == NULL) {
+		log_error("%s", why);
+		return -1;
+	}
+	sh->gate = gate_new(sh->loop, sh->server, cfg.hang_cap_ns, cap);
+	const struct conn_policy *p = scenario_connection(m->scenario, 0);
+	int backlog = p->backlog ? (int)p->backlog : SOMAXCONN;
+	sh->listener = listener_open(sh->loop, at, at_len, backlog, threads > 1,
+				     gate_accept, sh->gate, why, sizeof why);
+	if (sh->listener == NULL) {
+		log_error("cannot listen on %s: %s", m->spec.listen, why);
+		return -1;
+	}
+	gate_attach(sh->gate, sh->listener);
+	return 0;
+}
+
+/* Member i, one shard per thread, run by control ctl. */
+static int start_member(struct app *app, size_t i, struct control *ctl)
+{
+	const struct member *m = &app->members[i];
 	*ctl = (struct control){
 		.name = m->spec.name, .loop = app->loop, .journal = app->journal,
 		.attempts = app->attempts, .scenario_file = m->spec.scenario,
 		.aligned = app->cli->has_start_at, .start_at_us = app->cli->start_at_us,
 	};
-	ctl->server = server_new(app->loop, m->scenario, &cfg, why, sizeof why);
-	if (ctl->server == NULL) {
-		log_error("%s", why);
-		return -1;
+	const struct sockaddr *at = (const struct sockaddr *)&m->addr;
+	socklen_t at_len = m->addrlen;
+	for (unsigned t = 0; t < app->cli->threads; t++) {
+		struct shard *sh = &ctl->shards[t];
+		*sh = (struct shard){
+			.index = t,
+			.loop = t ? workers_loop(app->workers, t) : app->loop,
+			.inbox = t ? workers_inbox(app->workers, t) : NULL,
+		};
+		ctl->n_shards = t + 1; /* stop() tears down what was started */
+		if (start_shard(app, m, sh, at, at_len) != 0)
+			return -1;
+		at = listener_bound(ctl->shards[0].listener, &at_len);
 	}
-	ctl->gate = gate_new(app->loop, ctl->server, cfg.hang_cap_ns, cfg.max_connections);
-	const struct conn_policy *p = scenario_connection(m->scenario, 0);
-	int backlog = p->backlog ? (int)p->backlog : SOMAXCONN;
-	ctl->listener = listener_open(app->loop, (const struct sockaddr *)&m->addr, m->addrlen,
-				      backlog, gate_accept, ctl->gate, why, sizeof why);
-	if (ctl->listener == NULL) {
-		log_error("cannot listen on %s: %s", m->spec.listen, why);
-		return -1;
-	}
-	gate_attach(ctl->gate, ctl->listener);
 	return 0;
 }
 
@@ -227,6 +256,12 @@ static int start(struct app *app, const struct endpoints *ep)
 	raise_fd_limit(app->cli->max_connections);
 	if (open_journal(app) != 0)
 		return -1;
+	/* Worker threads inherit the blocked signals: only thread 0 gets them. */
+	app->workers = workers_new(app->cli->threads);
+	if (app->workers == NULL) {
+		log_error("worker loops: %s", strerror(errno));
+		return -1;
+	}
 	app->fleet.members = app->controls;
 	for (size_t i = 0; i < app->n_members; i++) {
 		app->fleet.n = i + 1; /* stop() tears down what was started */
@@ -235,6 +270,10 @@ static int start(struct app *app, const struct endpoints *ep)
 	}
 	if (app->cli->admin && start_admin(app, &ep->admin, ep->admin_len, ep->token) != 0)
 		return -1;
+	if (workers_start(app->workers) != 0) {
+		log_error("worker threads: %s", strerror(errno));
+		return -1;
+	}
 	for (size_t i = 0; i < app->fleet.n; i++)
 		control_start(&app->controls[i], app->cli->drill_ttl_us * 1000);
 	if (app->cli->duration_us > 0) {
@@ -251,13 +290,20 @@ static void stop(struct app *app)
 	if (app->loop != NULL)
 		loop_timer_cancel(app->loop, &app->duration_timer);
 	admin_free(app->admin);
+	for (size_t i = 0; i < app->fleet.n; i++)
+		control_stop(&app->controls[i]);
+	/* Joined: every shard is the control thread's to tear down. */
+	workers_stop(app->workers);
 	for (size_t i = 0; i < app->fleet.n; i++) {
 		struct control *ctl = &app->controls[i];
-		control_stop(ctl);
-		listener_close(ctl->listener);
-		gate_free(ctl->gate);
-		server_free(ctl->server); /* journals what was in flight */
+		for (size_t t = 0; t < ctl->n_shards; t++) {
+			struct shard *sh = &ctl->shards[t];
+			listener_close(sh->listener);
+			gate_free(sh->gate);
+			server_free(sh->server); /* journals what was in flight */
+		}
 	}
+	workers_free(app->workers);
 	journal_free(app->journal);
 	attempts_free(app->attempts);
 	if (app->signals.fd > 0) {

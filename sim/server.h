@@ -28,6 +28,7 @@ struct server_config {
 	struct attempts *attempts; /* request ids seen; NULL: not counted */
 	const char *request_id_header; /* NULL: ids not read */
 	const char *upstream;     /* a fleet member's name for the journal; NULL */
+	unsigned thread;          /* --threads: which thread's loop (0: the first) */
 };
 
 /* Start an MHD daemon in loop serving sc (a reference is taken). Returns

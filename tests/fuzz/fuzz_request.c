@@ -341,7 +341,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_request: sent %zu of %zu, got %zu \"%s\", %s, "
 			"%llu requests in all, %.1f ms\n", c.off, c.len, c.got, c.head,
 			c.eof ? "closed" : "still open",
-			(unsigned long long)journal_tally(fz.journal)->requests,
+			(unsigned long long)journal_tally(fz.journal).requests,
 			(double)(loop_now() - start) / 1e6);
 	}
 

@@ -230,7 +230,7 @@ static void use(struct scenario *sc, const uint8_t *data, size_t size)
 	check(sc->name != NULL && sc->file != NULL && strcmp(sc->file, LABEL) == 0,
 	      "scenario name or file missing");
 	render_action(sc, &sc->defaults, h);
-	struct behave *b = behave_new(sc);
+	struct behave *b = behave_new(sc, 0);
 	for (size_t i = 0; i < sc->n_rules; i++) {
 		const struct rule *r = &sc->rules[i];
 		check_rule(sc, r, i);

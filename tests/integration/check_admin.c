@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin_fixture.h"
 #include "ctl.h"
 #include "proc.h"
 #include "suites.h"
@@ -31,142 +32,22 @@ static const char scenario_json[] =
 	"],"
 	"\"phases\":[{\"name\":\"calm\",\"duration\":\"1h\"},{\"name\":\"storm\"}]}";
 
-struct admin_fixture {
-	struct upsim_proc p;
-	char *scenario;
-	char admin[96];
-};
-
-/* The "admin" of the ready line. */
-static void read_admin_address(struct admin_fixture *f)
-{
-	json_t *o = json_loads(f->p.ready_line, 0, NULL);
-	const char *a = json_string_value(json_object_get(o, "admin"));
-	ck_assert_ptr_nonnull(a);
-	snprintf(f->admin, sizeof f->admin, "%s", a);
-	json_decref(o);
-}
-
-static void start_with(struct admin_fixture *f, const char *json, const char *const *extra)
-{
-	const char *args[16] = {"--admin", "127.0.0.1:0"};
-	size_t n = 2;
-	for (size_t i = 0; extra && extra[i]; i++)
-		args[n++] = extra[i];
-	args[n] = NULL;
-	f->scenario = upsim_write_temp(json, ".json");
-	ck_assert_int_eq(upsim_start_scenario(&f->p, f->scenario, args, T_MS), 0);
-	read_admin_address(f);
-}
-
-static void finish(struct admin_fixture *f)
-{
-	ck_assert_int_eq(upsim_stop(&f->p, SIGTERM, T_MS), 0);
-	upsim_proc_free(&f->p);
-	if (f->scenario != NULL)
-		unlink(f->scenario);
-	free(f->scenario);
-}
-
-/* An admin request; returns the status, the body in *out (free it). */
-static long call(const struct admin_fixture *f, const char *token, const char *method,
-		 const char *path, const char *body, char **out)
-{
-	long status = 0;
-	char *text = NULL;
-	int rc = ctl_request(f->admin, token, method, path, body,
-			     body ? strlen(body) : 0, &status, &text);
-	ck_assert_msg(rc == 0, "admin request failed: %s", text);
-	if (out)
-		*out = text;
-	else
-		free(text);
-	return status;
-}
-
-static json_t *call_json(const struct admin_fixture *f, const char *method,
-			 const char *path, const char *body, long want_status)
-{
-	char *text;
-	long status = call(f, NULL, method, path, body, &text);
-	ck_assert_msg(status == want_status, "%s %s: HTTP %ld, wanted %ld: %s", method, path,
-		      status, want_status, text);
-	json_error_t je;
-	json_t *o = json_loads(text, 0, &je);
-	ck_assert_msg(o != NULL, "not JSON (%s): %s", je.text, text);
-	free(text);
-	return o;
-}
-
-/* One request on a new connection to the gateway port; returns how the
- * connection ended and, for a response, its status in *status. */
-static enum wire_end get(const struct admin_fixture *f, const char *path,
-			 const char *request_id, int *status)
-{
-	int fd = wire_connect(f->p.host, f->p.port, T_MS);
-	ck_assert_int_ge(fd, 0);
-	char req[256];
-	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n%s%s%sConnection: close\r\n\r\n",
-		 path, request_id ? "X-Request-Id: " : "", request_id ? request_id : "",
-		 request_id ? "\r\n" : "");
-	ck_assert_int_eq(wire_send_str(fd, req, T_MS), 0);
-	struct wire_result r = {0};
-	ck_assert_int_eq(wire_read_until_end(fd, wire_now_ms(), T_MS, &r), 0);
-	*status = 0;
-	if (r.len > 12)
-		*status = atoi((const char *)r.bytes + 9);
-	enum wire_end end = r.end;
-	wire_result_free(&r);
-	close(fd);
-	return end;
-}
-
-static json_int_t int_at(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	ck_assert_msg(json_is_integer(v), "%s is not an integer", key);
-	return json_integer_value(v);
-}
-
-static const char *str_at(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	ck_assert_msg(s != NULL, "%s is not a string", key);
-	return s;
-}
-
-/* The request records of the journal after since. */
-static json_t *request_records(const struct admin_fixture *f, json_int_t since)
-{
-	char path[96];
-	snprintf(path, sizeof path, "/v1/journal?since=%lld&limit=10000", (long long)since);
-	json_t *o = call_json(f, "GET", path, NULL, 200);
-	json_t *out = json_array(), *r;
-	size_t i;
-	json_array_foreach(json_object_get(o, "records"), i, r) {
-		if (strcmp(str_at(r, "kind"), "request") == 0)
-			json_array_append(out, r);
-	}
-	json_decref(o);
-	return out;
-}
-
 START_TEST(test_status_and_ready_line)
 {
 	struct admin_fixture f;
-	start_with(&f, scenario_json, NULL);
+	fixture_start(&f, scenario_json, NULL);
 	ck_assert_ptr_nonnull(strstr(f.p.ready_line, "\"admin\":\"127.0.0.1:"));
-	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
-	ck_assert_str_eq(str_at(s, "scenario"), "admin-test");
-	ck_assert_str_eq(str_at(s, "phase"), "calm");
-	ck_assert_str_eq(str_at(s, "admin"), f.admin);
+	json_t *s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_str_eq(json_str_at(s, "scenario"), "admin-test");
+	ck_assert_str_eq(json_str_at(s, "phase"), "calm");
+	ck_assert_str_eq(json_str_at(s, "admin"), f.admin);
 	ck_assert(json_is_true(json_object_get(s, "listening")));
 	json_decref(s);
 	char *text;
-	ck_assert_int_eq(call(&f, NULL, "GET", "/healthz", NULL, &text), 200);
+	ck_assert_int_eq(fixture_call(&f, NULL, "GET", "/healthz", NULL, &text), 200);
 	ck_assert_str_eq(text, "ok\n");
 	free(text);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
@@ -175,7 +56,7 @@ END_TEST
 START_TEST(test_journal_has_every_request_once)
 {
 	struct admin_fixture f;
-	start_with(&f, scenario_json, NULL);
+	fixture_start(&f, scenario_json, NULL);
 	static const struct { const char *path; enum wire_end end; const char *outcome; } kinds[] = {
 		{"/", WIRE_FIN, "response"},
 		{"/reset", WIRE_RST, "rst"},
@@ -186,70 +67,70 @@ START_TEST(test_journal_has_every_request_once)
 		char id[32];
 		snprintf(id, sizeof id, "req-%d", i);
 		int status;
-		ck_assert_int_eq(get(&f, kinds[i % 3].path, id, &status), kinds[i % 3].end);
+		ck_assert_int_eq(fixture_get(&f, kinds[i % 3].path, id, &status), kinds[i % 3].end);
 	}
 	int status;
-	get(&f, "/", "again", &status);
-	get(&f, "/", "again", &status);
-	json_t *recs = request_records(&f, 0);
+	fixture_get(&f, "/", "again", &status);
+	fixture_get(&f, "/", "again", &status);
+	json_t *recs = fixture_request_records(&f, 0);
 	ck_assert_int_eq(json_array_size(recs), N + 2);
 	json_int_t last_id = 0;
 	for (int i = 0; i < N; i++) {
 		json_t *r = json_array_get(recs, (size_t)i);
 		char id[32];
 		snprintf(id, sizeof id, "req-%d", i);
-		ck_assert_str_eq(str_at(r, "request_id"), id);
-		ck_assert_str_eq(str_at(r, "path"), kinds[i % 3].path);
-		ck_assert_str_eq(str_at(r, "outcome"), kinds[i % 3].outcome);
-		ck_assert_int_eq(int_at(r, "attempt"), 1);
-		ck_assert_int_gt(int_at(r, "id"), last_id);
-		last_id = int_at(r, "id");
+		ck_assert_str_eq(json_str_at(r, "request_id"), id);
+		ck_assert_str_eq(json_str_at(r, "path"), kinds[i % 3].path);
+		ck_assert_str_eq(json_str_at(r, "outcome"), kinds[i % 3].outcome);
+		ck_assert_int_eq(json_int_at(r, "attempt"), 1);
+		ck_assert_int_gt(json_int_at(r, "id"), last_id);
+		last_id = json_int_at(r, "id");
 	}
-	ck_assert_int_eq(int_at(json_array_get(recs, N), "attempt"), 1);
-	ck_assert_int_eq(int_at(json_array_get(recs, N + 1), "attempt"), 2);
+	ck_assert_int_eq(json_int_at(json_array_get(recs, N), "attempt"), 1);
+	ck_assert_int_eq(json_int_at(json_array_get(recs, N + 1), "attempt"), 2);
 	json_decref(recs);
 
 	/* Paging: since the last id there is nothing; limit cuts and next
 	 * continues. */
-	json_t *page = call_json(&f, "GET", "/v1/journal?limit=5", NULL, 200);
+	json_t *page = fixture_call_json(&f, "GET", "/v1/journal?limit=5", NULL, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(page, "records")), 5);
-	json_int_t next = int_at(page, "next");
-	ck_assert_int_eq(int_at(page, "missed"), 0);
+	json_int_t next = json_int_at(page, "next");
+	ck_assert_int_eq(json_int_at(page, "missed"), 0);
 	json_decref(page);
 	char path[64];
 	snprintf(path, sizeof path, "/v1/journal?since=%lld", (long long)next);
-	page = call_json(&f, "GET", path, NULL, 200);
-	ck_assert_int_eq(int_at(json_array_get(json_object_get(page, "records"), 0), "id"), next + 1);
+	page = fixture_call_json(&f, "GET", path, NULL, 200);
+	ck_assert_int_eq(json_int_at(json_array_get(json_object_get(page, "records"), 0), "id"), next + 1);
 	json_decref(page);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
 START_TEST(test_stats_and_metrics_count_what_happened)
 {
 	struct admin_fixture f;
-	start_with(&f, scenario_json, NULL);
+	fixture_start(&f, scenario_json, NULL);
 	int status;
-	get(&f, "/reset", NULL, &status);
-	get(&f, "/reset", NULL, &status);
-	get(&f, "/seq", NULL, &status);
+	fixture_get(&f, "/reset", NULL, &status);
+	fixture_get(&f, "/reset", NULL, &status);
+	fixture_get(&f, "/seq", NULL, &status);
 	ck_assert_int_eq(status, 201);
-	get(&f, "/seq", NULL, &status);
+	fixture_get(&f, "/seq", NULL, &status);
 	ck_assert_int_eq(status, 202);
-	get(&f, "/", NULL, &status);
-	json_t *s = call_json(&f, "GET", "/v1/stats", NULL, 200);
-	ck_assert_int_eq(int_at(s, "requests"), 5);
-	ck_assert_int_eq(int_at(json_object_get(s, "faults"), "reset"), 2);
-	ck_assert_int_eq(int_at(json_object_get(s, "outcomes"), "rst"), 2);
-	ck_assert_int_eq(int_at(json_object_get(s, "outcomes"), "response"), 3);
+	fixture_get(&f, "/", NULL, &status);
+	json_t *s = fixture_call_json(&f, "GET", "/v1/stats", NULL, 200);
+	ck_assert_int_eq(json_int_at(s, "requests"), 5);
+	ck_assert_int_eq(json_int_at(json_object_get(s, "faults"), "reset"), 2);
+	ck_assert_int_eq(json_int_at(json_object_get(s, "outcomes"), "rst"), 2);
+	ck_assert_int_eq(json_int_at(json_object_get(s, "outcomes"), "response"), 3);
 	json_t *steps = json_array_get(json_object_get(s, "rules"), 2);
-	ck_assert_str_eq(str_at(steps, "name"), "steps");
-	ck_assert_int_eq(int_at(steps, "requests"), 2);
+	ck_assert_str_eq(json_str_at(steps, "name"), "steps");
+	ck_assert_int_eq(json_int_at(steps, "requests"), 2);
 	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(steps, "actions"), 1)), 1);
-	ck_assert_int_eq(int_at(json_object_get(s, "defaults"), "requests"), 1);
+	ck_assert_int_eq(json_int_at(json_object_get(s, "defaults"), "requests"), 1);
 	json_decref(s);
 	char *text;
-	ck_assert_int_eq(call(&f, NULL, "GET", "/metrics", NULL, &text), 200);
+	ck_assert_int_eq(fixture_call(&f, NULL, "GET", "/metrics", NULL, &text), 200);
 	ck_assert_ptr_nonnull(strstr(text, "\nupsim_requests_total 5\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nupsim_faults_total{fault=\"reset\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nupsim_request_duration_seconds_count 5\n"));
@@ -259,86 +140,86 @@ START_TEST(test_stats_and_metrics_count_what_happened)
 
 	/* Reset: counters zero, the journal empty, sequences from the start;
 	 * ids go on. */
-	json_t *after = call_json(&f, "POST", "/v1/reset", NULL, 200);
-	ck_assert_int_eq(int_at(after, "requests"), 0);
+	json_t *after = fixture_call_json(&f, "POST", "/v1/reset", NULL, 200);
+	ck_assert_int_eq(json_int_at(after, "requests"), 0);
 	json_decref(after);
-	get(&f, "/seq", NULL, &status);
+	fixture_get(&f, "/seq", NULL, &status);
 	ck_assert_int_eq(status, 201);
-	json_t *recs = request_records(&f, 0);
+	json_t *recs = fixture_request_records(&f, 0);
 	ck_assert_int_eq(json_array_size(recs), 1);
-	ck_assert_int_gt(int_at(json_array_get(recs, 0), "id"), 6);
+	ck_assert_int_gt(json_int_at(json_array_get(recs, 0), "id"), 6);
 	json_decref(recs);
-	json_t *page = call_json(&f, "GET", "/v1/journal", NULL, 200);
-	ck_assert_int_eq(int_at(page, "missed"), 0);
+	json_t *page = fixture_call_json(&f, "GET", "/v1/journal", NULL, 200);
+	ck_assert_int_eq(json_int_at(page, "missed"), 0);
 	json_decref(page);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
 START_TEST(test_put_scenario_validates_then_swaps)
 {
 	struct admin_fixture f;
-	start_with(&f, scenario_json, NULL);
-	json_t *e = call_json(&f, "PUT", "/v1/scenario",
+	fixture_start(&f, scenario_json, NULL);
+	json_t *e = fixture_call_json(&f, "PUT", "/v1/scenario",
 			      "{\"upsim\":1,\"rules\":[{\"respond\":{\"staus\":200}}]}", 400);
-	ck_assert_str_eq(str_at(e, "error"), "invalid scenario");
+	ck_assert_str_eq(json_str_at(e, "error"), "invalid scenario");
 	const char *first = json_string_value(json_array_get(json_object_get(e, "errors"), 0));
 	ck_assert_ptr_nonnull(first);
 	ck_assert_ptr_nonnull(strstr(first, "<admin>: rules[0].respond.staus: unknown key"));
 	json_decref(e);
-	e = call_json(&f, "PUT", "/v1/scenario", "{\"upsim\":1,", 400);
+	e = fixture_call_json(&f, "PUT", "/v1/scenario", "{\"upsim\":1,", 400);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_array_get(
 		json_object_get(e, "errors"), 0)), "<admin>:1:"));
 	json_decref(e);
 	int status;
-	get(&f, "/", NULL, &status);
+	fixture_get(&f, "/", NULL, &status);
 	ck_assert_int_eq(status, 200); /* the old scenario still serves */
 
-	json_t *s = call_json(&f, "PUT", "/v1/scenario",
+	json_t *s = fixture_call_json(&f, "PUT", "/v1/scenario",
 			      "{\"upsim\":1,\"name\":\"swapped\",\"defaults\":{\"status\":418}}", 200);
-	ck_assert_str_eq(str_at(s, "scenario"), "swapped");
+	ck_assert_str_eq(json_str_at(s, "scenario"), "swapped");
 	json_decref(s);
-	get(&f, "/", NULL, &status);
+	fixture_get(&f, "/", NULL, &status);
 	ck_assert_int_eq(status, 418);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
 START_TEST(test_phase_jump)
 {
 	struct admin_fixture f;
-	start_with(&f, scenario_json, NULL);
-	json_t *s = call_json(&f, "POST", "/v1/phase", "{\"phase\":\"storm\"}", 200);
-	ck_assert_str_eq(str_at(s, "phase"), "storm");
+	fixture_start(&f, scenario_json, NULL);
+	json_t *s = fixture_call_json(&f, "POST", "/v1/phase", "{\"phase\":\"storm\"}", 200);
+	ck_assert_str_eq(json_str_at(s, "phase"), "storm");
 	json_decref(s);
-	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":\"nope\"}", 404));
-	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":", 400));
-	json_decref(call_json(&f, "POST", "/v1/phase", "[]", 400));
-	json_decref(call_json(&f, "POST", "/v1/phase", "{\"name\":\"storm\"}", 400));
+	json_decref(fixture_call_json(&f, "POST", "/v1/phase", "{\"phase\":\"nope\"}", 404));
+	json_decref(fixture_call_json(&f, "POST", "/v1/phase", "{\"phase\":", 400));
+	json_decref(fixture_call_json(&f, "POST", "/v1/phase", "[]", 400));
+	json_decref(fixture_call_json(&f, "POST", "/v1/phase", "{\"name\":\"storm\"}", 400));
 	int status;
-	get(&f, "/", NULL, &status);
-	json_t *recs = request_records(&f, 0);
-	ck_assert_str_eq(str_at(json_array_get(recs, 0), "phase"), "storm");
+	fixture_get(&f, "/", NULL, &status);
+	json_t *recs = fixture_request_records(&f, 0);
+	ck_assert_str_eq(json_str_at(json_array_get(recs, 0), "phase"), "storm");
 	json_decref(recs);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
 START_TEST(test_bad_requests_get_clear_errors)
 {
 	struct admin_fixture f;
-	start_with(&f, scenario_json, NULL);
-	json_decref(call_json(&f, "GET", "/v2/nothing", NULL, 404));
-	json_decref(call_json(&f, "GET", "/v1/scenario", NULL, 405));
-	json_decref(call_json(&f, "DELETE", "/v1/status", NULL, 405));
-	json_decref(call_json(&f, "GET", "/v1/journal?since=x", NULL, 400));
-	json_decref(call_json(&f, "GET", "/v1/journal?limit=0", NULL, 400));
-	json_decref(call_json(&f, "GET", "/v1/journal?limit=10001", NULL, 400));
+	fixture_start(&f, scenario_json, NULL);
+	json_decref(fixture_call_json(&f, "GET", "/v2/nothing", NULL, 404));
+	json_decref(fixture_call_json(&f, "GET", "/v1/scenario", NULL, 405));
+	json_decref(fixture_call_json(&f, "DELETE", "/v1/status", NULL, 405));
+	json_decref(fixture_call_json(&f, "GET", "/v1/journal?since=x", NULL, 400));
+	json_decref(fixture_call_json(&f, "GET", "/v1/journal?limit=0", NULL, 400));
+	json_decref(fixture_call_json(&f, "GET", "/v1/journal?limit=10001", NULL, 400));
 	/* No endpoint reads a file named by the request: paths that try
 	 * are unknown, queries naming files are ignored. */
-	json_decref(call_json(&f, "GET", "/v1/../../etc/passwd", NULL, 404));
-	json_decref(call_json(&f, "GET", "/v1/scenario?file=/etc/passwd", NULL, 405));
-	json_decref(call_json(&f, "PUT", "/v1/scenario?file=/etc/passwd", "\"/etc/passwd\"", 400));
+	json_decref(fixture_call_json(&f, "GET", "/v1/../../etc/passwd", NULL, 404));
+	json_decref(fixture_call_json(&f, "GET", "/v1/scenario?file=/etc/passwd", NULL, 405));
+	json_decref(fixture_call_json(&f, "PUT", "/v1/scenario?file=/etc/passwd", "\"/etc/passwd\"", 400));
 	/* A body over the 4 MiB limit is refused, and upsim goes on. */
 	size_t big = (4u << 20) + 1;
 	char *body = malloc(big + 1);
@@ -352,8 +233,8 @@ START_TEST(test_bad_requests_get_clear_errors)
 		ck_assert_int_eq(status, 413);
 	free(text);
 	free(body);
-	json_decref(call_json(&f, "GET", "/v1/status", NULL, 200));
-	finish(&f);
+	json_decref(fixture_call_json(&f, "GET", "/v1/status", NULL, 200));
+	fixture_finish(&f);
 }
 END_TEST
 
@@ -361,14 +242,14 @@ START_TEST(test_token_is_enforced)
 {
 	struct admin_fixture f;
 	const char *extra[] = {"--admin-token", "s3cret", NULL};
-	start_with(&f, scenario_json, extra);
-	ck_assert_int_eq(call(&f, NULL, "GET", "/v1/status", NULL, NULL), 401);
-	ck_assert_int_eq(call(&f, "wrong", "GET", "/v1/status", NULL, NULL), 401);
-	ck_assert_int_eq(call(&f, "s3cre", "GET", "/healthz", NULL, NULL), 401);
-	ck_assert_int_eq(call(&f, "s3crett", "GET", "/metrics", NULL, NULL), 401);
-	ck_assert_int_eq(call(&f, "s3cret", "GET", "/v1/status", NULL, NULL), 200);
-	ck_assert_int_eq(call(&f, NULL, "PUT", "/v1/scenario", "{}", NULL), 401);
-	finish(&f);
+	fixture_start(&f, scenario_json, extra);
+	ck_assert_int_eq(fixture_call(&f, NULL, "GET", "/v1/status", NULL, NULL), 401);
+	ck_assert_int_eq(fixture_call(&f, "wrong", "GET", "/v1/status", NULL, NULL), 401);
+	ck_assert_int_eq(fixture_call(&f, "s3cre", "GET", "/healthz", NULL, NULL), 401);
+	ck_assert_int_eq(fixture_call(&f, "s3crett", "GET", "/metrics", NULL, NULL), 401);
+	ck_assert_int_eq(fixture_call(&f, "s3cret", "GET", "/v1/status", NULL, NULL), 200);
+	ck_assert_int_eq(fixture_call(&f, NULL, "PUT", "/v1/scenario", "{}", NULL), 401);
+	fixture_finish(&f);
 }
 END_TEST
 
@@ -427,25 +308,40 @@ static void *hammer_run(void *arg)
 	return NULL;
 }
 
+/* With _i + 1 threads (--threads), hammered on 4 keep-alive connections
+ * (spread over the threads by the kernel). */
 START_TEST(test_swap_is_atomic_under_load)
 {
 	struct admin_fixture f;
-	start_with(&f, swap_a, NULL);
-	struct hammer h = {.f = &f};
-	pthread_t t;
-	ck_assert_int_eq(pthread_create(&t, NULL, hammer_run, &h), 0);
+	char threads[16];
+	snprintf(threads, sizeof threads, "%d", _i + 1);
+	const char *extra[] = {"--threads", threads, NULL};
+	fixture_start(&f, swap_a, extra);
+	struct hammer h[4] = {{0}};
+	pthread_t t[4];
+	for (int k = 0; k < 4; k++) {
+		h[k].f = &f;
+		ck_assert_int_eq(pthread_create(&t[k], NULL, hammer_run, &h[k]), 0);
+	}
 	for (int i = 0; i < 60; i++)
-		json_decref(call_json(&f, "PUT", "/v1/scenario", i % 2 ? swap_a : swap_b, 200));
-	__atomic_store_n(&h.stop, 1, __ATOMIC_RELEASE);
-	pthread_join(t, NULL);
-	ck_assert_int_eq(h.bad, 0);
-	ck_assert_int_gt(h.seen_a, 0);
-	ck_assert_int_gt(h.seen_b, 0);
+		json_decref(fixture_call_json(&f, "PUT", "/v1/scenario", i % 2 ? swap_a : swap_b, 200));
+	int done = 0, bad = 0, seen_a = 0, seen_b = 0;
+	for (int k = 0; k < 4; k++) {
+		__atomic_store_n(&h[k].stop, 1, __ATOMIC_RELEASE);
+		pthread_join(t[k], NULL);
+		done += h[k].done;
+		bad += h[k].bad;
+		seen_a += h[k].seen_a;
+		seen_b += h[k].seen_b;
+	}
+	ck_assert_int_eq(bad, 0);
+	ck_assert_int_gt(seen_a, 0);
+	ck_assert_int_gt(seen_b, 0);
 	/* The journal holds every one of them, each under one scenario. */
-	json_t *st = call_json(&f, "GET", "/v1/stats", NULL, 200);
-	ck_assert_int_eq(int_at(st, "requests"), h.done);
+	json_t *st = fixture_call_json(&f, "GET", "/v1/stats", NULL, 200);
+	ck_assert_int_eq(json_int_at(st, "requests"), done);
 	json_decref(st);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
@@ -453,32 +349,32 @@ START_TEST(test_drill_ttl_expires_unless_renewed)
 {
 	struct admin_fixture f;
 	const char *extra[] = {"--drill-ttl", "1s", NULL};
-	start_with(&f, "{\"upsim\":1,\"name\":\"drill\",\"defaults\":{\"status\":503}}", extra);
+	fixture_start(&f, "{\"upsim\":1,\"name\":\"drill\",\"defaults\":{\"status\":503}}", extra);
 	int status;
-	get(&f, "/", NULL, &status);
+	fixture_get(&f, "/", NULL, &status);
 	ck_assert_int_eq(status, 503);
-	json_t *s = call_json(&f, "POST", "/v1/renew", "{\"ttl\":\"300ms\"}", 200);
+	json_t *s = fixture_call_json(&f, "POST", "/v1/renew", "{\"ttl\":\"300ms\"}", 200);
 	json_t *drill = json_object_get(s, "drill");
 	ck_assert(json_real_value(json_object_get(drill, "remaining_s")) <= 0.3);
 	json_decref(s);
-	json_decref(call_json(&f, "POST", "/v1/renew", "{\"ttl\":\"soon\"}", 400));
+	json_decref(fixture_call_json(&f, "POST", "/v1/renew", "{\"ttl\":\"soon\"}", 400));
 	ck_assert_int_eq(upsim_wait_stderr(&f.p, "drill TTL ran out", T_MS), 0);
-	get(&f, "/", NULL, &status);
+	fixture_get(&f, "/", NULL, &status);
 	ck_assert_int_eq(status, 200);
-	json_decref(call_json(&f, "POST", "/v1/renew", NULL, 409));
-	s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	json_decref(fixture_call_json(&f, "POST", "/v1/renew", NULL, 409));
+	s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
 	ck_assert(json_is_true(json_object_get(json_object_get(s, "drill"), "expired")));
 	json_decref(s);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
 START_TEST(test_renew_without_ttl_is_a_conflict)
 {
 	struct admin_fixture f;
-	start_with(&f, scenario_json, NULL);
-	json_decref(call_json(&f, "POST", "/v1/renew", NULL, 409));
-	finish(&f);
+	fixture_start(&f, scenario_json, NULL);
+	json_decref(fixture_call_json(&f, "POST", "/v1/renew", NULL, 409));
+	fixture_finish(&f);
 }
 END_TEST
 
@@ -511,11 +407,11 @@ START_TEST(test_journal_file_and_access_log)
 	char *access = upsim_write_temp("", ".log");
 	struct admin_fixture f;
 	const char *extra[] = {"--journal", journal, "--access-log", access, NULL};
-	start_with(&f, scenario_json, extra);
+	fixture_start(&f, scenario_json, extra);
 	int status;
 	for (int i = 0; i < 7; i++)
-		get(&f, i % 2 ? "/reset" : "/", NULL, &status);
-	finish(&f);
+		fixture_get(&f, i % 2 ? "/reset" : "/", NULL, &status);
+	fixture_finish(&f);
 	ck_assert_uint_eq(count_lines(journal, "\"kind\":\"request\""), 7);
 	ck_assert_uint_eq(count_lines(journal, "\"outcome\":\"rst\""), 3);
 	ck_assert_uint_eq(count_lines(access, " GET \"/reset\" status=0 fault=reset outcome=rst"), 3);
@@ -555,10 +451,10 @@ START_TEST(test_ctl_client)
 	char *ready = upsim_write_temp("", ".ready");
 	struct admin_fixture f;
 	const char *extra[] = {"--ready-file", ready, NULL};
-	start_with(&f, scenario_json, extra);
+	fixture_start(&f, scenario_json, extra);
 	int status;
-	get(&f, "/", NULL, &status);
-	get(&f, "/reset", NULL, &status);
+	fixture_get(&f, "/", NULL, &status);
+	fixture_get(&f, "/reset", NULL, &status);
 	char *out, *err;
 	const char *st[] = {"ctl", "--ready-file", ready, "status", NULL};
 	ck_assert_int_eq(upsim_run_capture(st, T_MS, &out, &err), 0);
@@ -584,10 +480,10 @@ START_TEST(test_ctl_client)
 	ck_assert_int_eq(upsim_run_capture(bad, T_MS, &out, &err), 2);
 	free(out);
 	free(err);
-	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
-	ck_assert_str_eq(str_at(s, "scenario"), "flaky");
+	json_t *s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_str_eq(json_str_at(s, "scenario"), "flaky");
 	json_decref(s);
-	finish(&f);
+	fixture_finish(&f);
 	unlink(ready);
 	free(ready);
 }
@@ -598,7 +494,7 @@ END_TEST
 START_TEST(test_rules_by_phase_and_connection_position)
 {
 	struct admin_fixture f;
-	start_with(&f, "{\"upsim\":1,\"name\":\"position\","
+	fixture_start(&f, "{\"upsim\":1,\"name\":\"position\","
 		   "\"phases\":[{\"name\":\"calm\",\"duration\":\"1h\"},{\"name\":\"storm\"}],"
 		   "\"rules\":["
 		   "{\"phases\":[\"storm\"],\"respond\":{\"status\":503}},"
@@ -633,12 +529,12 @@ START_TEST(test_rules_by_phase_and_connection_position)
 	free(c.buf);
 
 	int status;
-	get(&f, "/", NULL, &status);
+	fixture_get(&f, "/", NULL, &status);
 	ck_assert_int_eq(status, 200);
-	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":\"storm\"}", 200));
-	get(&f, "/", NULL, &status);
+	json_decref(fixture_call_json(&f, "POST", "/v1/phase", "{\"phase\":\"storm\"}", 200));
+	fixture_get(&f, "/", NULL, &status);
 	ck_assert_int_eq(status, 503);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
@@ -661,7 +557,7 @@ START_TEST(test_overload_serves_queues_and_rejects)
 	char json[256];
 	snprintf(json, sizeof json, "{\"upsim\":1,\"name\":\"overload\",\"overload\":"
 		 "{\"workers\":2,\"service_time\":%d,\"queue\":2}}", (int)svc);
-	start_with(&f, json, NULL);
+	fixture_start(&f, json, NULL);
 	enum { N = 6 };
 	int fds[N];
 	double start = wire_now_ms();
@@ -717,35 +613,35 @@ START_TEST(test_overload_serves_queues_and_rejects)
 	ck_assert_int_eq(at_once, 2);
 	ck_assert_int_eq(after_wait, 2);
 	ck_assert_int_eq(rejected, 2);
-	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	json_t *s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
 	json_t *o = json_object_get(s, "overload");
-	ck_assert_int_eq(int_at(o, "served_at_once"), 2);
-	ck_assert_int_eq(int_at(o, "served_after_wait"), 2);
-	ck_assert_int_eq(int_at(o, "rejected"), 2);
-	ck_assert_int_eq(int_at(o, "peak_busy"), 2);
-	ck_assert_int_eq(int_at(o, "busy"), 0);
+	ck_assert_int_eq(json_int_at(o, "served_at_once"), 2);
+	ck_assert_int_eq(json_int_at(o, "served_after_wait"), 2);
+	ck_assert_int_eq(json_int_at(o, "rejected"), 2);
+	ck_assert_int_eq(json_int_at(o, "peak_busy"), 2);
+	ck_assert_int_eq(json_int_at(o, "busy"), 0);
 	json_decref(s);
-	json_t *recs = request_records(&f, 0);
+	json_t *recs = fixture_request_records(&f, 0);
 	int by_kind[3] = {0};
 	size_t i;
 	json_t *r;
 	json_array_foreach(recs, i, r) {
-		const char *k = str_at(r, "overload");
+		const char *k = json_str_at(r, "overload");
 		by_kind[strcmp(k, "served") == 0 ? 0 : strcmp(k, "waited") == 0 ? 1 : 2]++;
 	}
 	ck_assert_int_eq(by_kind[0], 2);
 	ck_assert_int_eq(by_kind[1], 2);
 	ck_assert_int_eq(by_kind[2], 2);
 	json_decref(recs);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
 /* The overload model's "busy" figure, read from the status. */
 static json_int_t overload_busy(const struct admin_fixture *f)
 {
-	json_t *s = call_json(f, "GET", "/v1/status", NULL, 200);
-	json_int_t busy = int_at(json_object_get(s, "overload"), "busy");
+	json_t *s = fixture_call_json(f, "GET", "/v1/status", NULL, 200);
+	json_int_t busy = json_int_at(json_object_get(s, "overload"), "busy");
 	json_decref(s);
 	return busy;
 }
@@ -755,7 +651,7 @@ static json_int_t overload_busy(const struct admin_fixture *f)
 START_TEST(test_overload_worker_outlives_its_client)
 {
 	struct admin_fixture f;
-	start_with(&f, "{\"upsim\":1,\"name\":\"busy\","
+	fixture_start(&f, "{\"upsim\":1,\"name\":\"busy\","
 		   "\"overload\":{\"workers\":1,\"service_time\":\"600ms\",\"queue\":1}}", NULL);
 	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 	double start = wire_now_ms();
@@ -774,7 +670,7 @@ START_TEST(test_overload_worker_outlives_its_client)
 	ck_assert_msg(r.first_ms >= 1200 - 2, "B answered after %.0f ms", r.first_ms);
 	wire_result_free(&r);
 	close(b);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
@@ -783,7 +679,7 @@ END_TEST
 START_TEST(test_phase_overrides)
 {
 	struct admin_fixture f;
-	start_with(&f, "{\"upsim\":1,\"name\":\"overrides\","
+	fixture_start(&f, "{\"upsim\":1,\"name\":\"overrides\","
 		   "\"defaults\":{\"status\":200,\"body\":\"top\"},"
 		   "\"rules\":[{\"match\":{\"path\":\"/r\"},\"respond\":{\"status\":201}}],"
 		   "\"phases\":["
@@ -794,27 +690,27 @@ START_TEST(test_phase_overrides)
 		   " \"overload\":{\"workers\":1,\"service_time\":\"1ms\"}},"
 		   "{\"name\":\"after\"}]}", NULL);
 	int status;
-	ck_assert_int_eq(get(&f, "/r", NULL, &status), WIRE_FIN);
+	ck_assert_int_eq(fixture_get(&f, "/r", NULL, &status), WIRE_FIN);
 	ck_assert_int_eq(status, 201);
-	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":\"storm\"}", 200));
-	get(&f, "/r", NULL, &status);
+	json_decref(fixture_call_json(&f, "POST", "/v1/phase", "{\"phase\":\"storm\"}", 200));
+	fixture_get(&f, "/r", NULL, &status);
 	ck_assert_int_eq(status, 503); /* the top-level rule is not in force */
-	ck_assert_int_eq(get(&f, "/x", NULL, &status), WIRE_RST);
-	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
-	ck_assert_int_eq(int_at(json_object_get(s, "overload"), "workers"), 1);
+	ck_assert_int_eq(fixture_get(&f, "/x", NULL, &status), WIRE_RST);
+	json_t *s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_int_eq(json_int_at(json_object_get(s, "overload"), "workers"), 1);
 	json_decref(s);
-	json_t *recs = request_records(&f, 0);
+	json_t *recs = fixture_request_records(&f, 0);
 	json_t *last = json_array_get(recs, json_array_size(recs) - 1);
-	ck_assert_str_eq(str_at(last, "rule"), "storm-reset");
-	ck_assert_str_eq(str_at(last, "overload"), "served");
+	ck_assert_str_eq(json_str_at(last, "rule"), "storm-reset");
+	ck_assert_str_eq(json_str_at(last, "overload"), "served");
 	json_decref(recs);
-	json_decref(call_json(&f, "POST", "/v1/phase", "{\"phase\":\"after\"}", 200));
-	get(&f, "/r", NULL, &status);
+	json_decref(fixture_call_json(&f, "POST", "/v1/phase", "{\"phase\":\"after\"}", 200));
+	fixture_get(&f, "/r", NULL, &status);
 	ck_assert_int_eq(status, 201);
-	s = call_json(&f, "GET", "/v1/status", NULL, 200);
+	s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
 	ck_assert(json_is_null(json_object_get(s, "overload")));
 	json_decref(s);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
@@ -838,7 +734,7 @@ static struct wire_result get_with(const struct admin_fixture *f, const char *he
 START_TEST(test_header_override)
 {
 	struct admin_fixture f;
-	start_with(&f, "{\"upsim\":1,\"name\":\"override\",\"allow_override\":true}", NULL);
+	fixture_start(&f, "{\"upsim\":1,\"name\":\"override\",\"allow_override\":true}", NULL);
 	double t;
 	struct wire_result r = get_with(&f, "X-Upsim-Fault: reset", &t);
 	ck_assert_int_eq(r.end, WIRE_RST);
@@ -858,18 +754,18 @@ START_TEST(test_header_override)
 	r = get_with(&f, "X-Upsim-Delay: soon", &t);
 	ck_assert_msg(strncmp((const char *)r.bytes, "HTTP/1.1 400", 12) == 0, "%s", r.bytes);
 	wire_result_free(&r);
-	json_t *recs = request_records(&f, 0);
+	json_t *recs = fixture_request_records(&f, 0);
 	ck_assert(json_is_true(json_object_get(json_array_get(recs, 0), "override")));
-	ck_assert_str_eq(str_at(json_array_get(recs, 0), "fault"), "reset");
+	ck_assert_str_eq(json_str_at(json_array_get(recs, 0), "fault"), "reset");
 	json_decref(recs);
-	finish(&f);
+	fixture_finish(&f);
 
 	/* Without allow_override the headers are ordinary headers. */
-	start_with(&f, "{\"upsim\":1,\"name\":\"no-override\"}", NULL);
+	fixture_start(&f, "{\"upsim\":1,\"name\":\"no-override\"}", NULL);
 	r = get_with(&f, "X-Upsim-Fault: reset", &t);
 	ck_assert_msg(strncmp((const char *)r.bytes, "HTTP/1.1 200", 12) == 0, "%s", r.bytes);
 	wire_result_free(&r);
-	finish(&f);
+	fixture_finish(&f);
 }
 END_TEST
 
@@ -883,13 +779,13 @@ START_TEST(test_start_at_aligns_the_timeline)
 	snprintf(at, sizeof at, "%lld", (long long)now.tv_sec - 15);
 	const char *extra[] = {"--start-at", at, NULL};
 	struct admin_fixture f;
-	start_with(&f, "{\"upsim\":1,\"name\":\"aligned\",\"phases\":["
+	fixture_start(&f, "{\"upsim\":1,\"name\":\"aligned\",\"phases\":["
 		   "{\"name\":\"a\",\"duration\":\"10s\"},{\"name\":\"b\",\"duration\":\"10s\"},"
 		   "{\"name\":\"c\"}]}", extra);
-	json_t *s = call_json(&f, "GET", "/v1/status", NULL, 200);
-	ck_assert_str_eq(str_at(s, "phase"), "b");
+	json_t *s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_str_eq(json_str_at(s, "phase"), "b");
 	json_decref(s);
-	finish(&f);
+	fixture_finish(&f);
 
 	char *out, *err;
 	const char *bad[] = {"run", "--start-at", "tomorrow", "scenarios/healthy.json", NULL};
@@ -907,8 +803,8 @@ static int member_port(const struct upsim_proc *p, const char *name)
 	size_t i;
 	int port = -1;
 	json_array_foreach(json_object_get(o, "upstreams"), i, m) {
-		if (strcmp(str_at(m, "name"), name) == 0)
-			port = atoi(strrchr(str_at(m, "listen"), ':') + 1);
+		if (strcmp(json_str_at(m, "name"), name) == 0)
+			port = atoi(strrchr(json_str_at(m, "listen"), ':') + 1);
 	}
 	json_decref(o);
 	ck_assert_int_gt(port, 0);
@@ -920,7 +816,7 @@ static enum wire_end get_member(struct admin_fixture *f, const char *name, const
 {
 	int saved = f->p.port, status;
 	f->p.port = member_port(&f->p, name);
-	enum wire_end end = get(f, "/api/x", id, &status);
+	enum wire_end end = fixture_get(f, "/api/x", id, &status);
 	f->p.port = saved;
 	return end;
 }
@@ -935,35 +831,35 @@ START_TEST(test_fleet)
 			      "--fleet", "scenarios/fleets/one-bad-of-three.json", NULL};
 	ck_assert_int_eq(upsim_start(&f.p, args, T_MS), 0);
 	f.scenario = NULL;
-	read_admin_address(&f);
+	fixture_read_admin(&f);
 	ck_assert_int_eq(get_member(&f, "bad", "order-1"), WIRE_RST);
 	ck_assert_int_eq(get_member(&f, "a", "order-1"), WIRE_FIN);
 	ck_assert_int_eq(get_member(&f, "b", "order-2"), WIRE_FIN);
-	json_t *recs = request_records(&f, 0);
+	json_t *recs = fixture_request_records(&f, 0);
 	ck_assert_int_eq(json_array_size(recs), 3);
 	json_t *r0 = json_array_get(recs, 0), *r1 = json_array_get(recs, 1);
-	ck_assert_str_eq(str_at(r0, "upstream"), "bad");
-	ck_assert_str_eq(str_at(r0, "outcome"), "rst");
-	ck_assert_str_eq(str_at(r1, "upstream"), "a");
-	ck_assert_int_eq(int_at(r1, "attempt"), 2);
+	ck_assert_str_eq(json_str_at(r0, "upstream"), "bad");
+	ck_assert_str_eq(json_str_at(r0, "outcome"), "rst");
+	ck_assert_str_eq(json_str_at(r1, "upstream"), "a");
+	ck_assert_int_eq(json_int_at(r1, "attempt"), 2);
 	json_decref(recs);
 
-	json_t *s = call_json(&f, "GET", "/v1/status?upstream=bad", NULL, 200);
-	ck_assert_str_eq(str_at(s, "scenario"), "health-check-only");
+	json_t *s = fixture_call_json(&f, "GET", "/v1/status?upstream=bad", NULL, 200);
+	ck_assert_str_eq(json_str_at(s, "scenario"), "health-check-only");
 	ck_assert_int_eq(json_array_size(json_object_get(s, "upstreams")), 3);
 	json_decref(s);
-	json_decref(call_json(&f, "GET", "/v1/status?upstream=zzz", NULL, 404));
-	json_decref(call_json(&f, "PUT", "/v1/scenario?upstream=bad",
+	json_decref(fixture_call_json(&f, "GET", "/v1/status?upstream=zzz", NULL, 404));
+	json_decref(fixture_call_json(&f, "PUT", "/v1/scenario?upstream=bad",
 			      "{\"upsim\":1,\"name\":\"fixed\"}", 200));
 	ck_assert_int_eq(get_member(&f, "bad", NULL), WIRE_FIN);
-	s = call_json(&f, "GET", "/v1/status", NULL, 200);
-	ck_assert_str_eq(str_at(s, "upstream"), "a"); /* the first by default */
+	s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
+	ck_assert_str_eq(json_str_at(s, "upstream"), "a"); /* the first by default */
 	json_decref(s);
 	char *text;
-	ck_assert_int_eq(call(&f, NULL, "GET", "/metrics", NULL, &text), 200);
+	ck_assert_int_eq(fixture_call(&f, NULL, "GET", "/metrics", NULL, &text), 200);
 	ck_assert_ptr_nonnull(strstr(text, "upsim_connections_total{upstream=\"bad\"} 2\n"));
 	free(text);
-	finish(&f);
+	fixture_finish(&f);
 
 	char *out, *err;
 	const char *dup[] = {"run", "--upstream", "a=127.0.0.1:0=scenarios/healthy.json",
@@ -993,7 +889,7 @@ Suite *admin_suite(void)
 	tcase_add_test(tc, test_bad_requests_get_clear_errors);
 	tcase_add_test(tc, test_token_is_enforced);
 	tcase_add_test(tc, test_non_loopback_admin_needs_a_token);
-	tcase_add_test(tc, test_swap_is_atomic_under_load);
+	tcase_add_loop_test(tc, test_swap_is_atomic_under_load, 0, 2);
 	tcase_add_test(tc, test_drill_ttl_expires_unless_renewed);
 	tcase_add_test(tc, test_renew_without_ttl_is_a_conflict);
 	tcase_add_test(tc, test_duration_exits_cleanly);

@@ -30,7 +30,7 @@ static void draw(struct behave *b, size_t r, int *out, int n)
 START_TEST(test_same_seed_same_choices)
 {
 	struct scenario *sc = load(choose_json);
-	struct behave *b1 = behave_new(sc), *b2 = behave_new(sc);
+	struct behave *b1 = behave_new(sc, 0), *b2 = behave_new(sc, 0);
 	int x[200], y[200];
 	draw(b1, 0, x, 200);
 	draw(b2, 0, y, 200);
@@ -47,7 +47,7 @@ END_TEST
 START_TEST(test_other_rules_do_not_shift_choices)
 {
 	struct scenario *sc = load(choose_json);
-	struct behave *alone = behave_new(sc), *mixed = behave_new(sc);
+	struct behave *alone = behave_new(sc, 0), *mixed = behave_new(sc, 0);
 	int x[100], y[100], noise[7];
 	draw(alone, 0, x, 100);
 	for (int i = 0; i < 100; i++) {
@@ -64,7 +64,7 @@ END_TEST
 START_TEST(test_weights_are_respected)
 {
 	struct scenario *sc = load(choose_json);
-	struct behave *b = behave_new(sc);
+	struct behave *b = behave_new(sc, 0);
 	int counts[3] = {0};
 	for (int i = 0; i < 20000; i++) {
 		int st = behave_pick(b, &sc->rules[0])->status;
@@ -86,7 +86,7 @@ START_TEST(test_zero_weight_never_chosen)
 {
 	struct scenario *sc = load("{\"upsim\":1,\"rules\":[{\"choose\":"
 				   "[{\"weight\":0,\"status\":500},{\"status\":200}]}]}");
-	struct behave *b = behave_new(sc);
+	struct behave *b = behave_new(sc, 0);
 	for (int i = 0; i < 1000; i++)
 		ck_assert_int_eq(behave_pick(b, &sc->rules[0])->status, 200);
 	behave_unref(b);
@@ -101,7 +101,7 @@ START_TEST(test_different_seeds_differ)
 	strcpy(other, choose_json);
 	memcpy(strstr(other, "42"), "43", 2);
 	struct scenario *c = load(other);
-	struct behave *ba = behave_new(a), *bc = behave_new(c);
+	struct behave *ba = behave_new(a, 0), *bc = behave_new(c, 0);
 	int x[64], y[64];
 	draw(ba, 0, x, 64);
 	draw(bc, 0, y, 64);
@@ -117,7 +117,7 @@ START_TEST(test_sequence_repeats_last)
 {
 	struct scenario *sc = load("{\"upsim\":1,\"rules\":[{\"sequence\":"
 				   "[{\"status\":201},{\"status\":202},{\"status\":203}]}]}");
-	struct behave *b = behave_new(sc);
+	struct behave *b = behave_new(sc, 0);
 	int got[6], want[6] = {201, 202, 203, 203, 203, 203};
 	draw(b, 0, got, 6);
 	ck_assert_mem_eq(got, want, sizeof got);
@@ -133,7 +133,7 @@ START_TEST(test_sequence_cycles)
 {
 	struct scenario *sc = load("{\"upsim\":1,\"rules\":[{\"cycle\":true,\"sequence\":"
 				   "[{\"status\":201},{\"status\":202},{\"status\":203}]}]}");
-	struct behave *b = behave_new(sc);
+	struct behave *b = behave_new(sc, 0);
 	int got[7], want[7] = {201, 202, 203, 201, 202, 203, 201};
 	draw(b, 0, got, 7);
 	ck_assert_mem_eq(got, want, sizeof got);
@@ -166,7 +166,7 @@ START_TEST(test_service_times_are_seeded)
 	struct scenario *sc = load("{\"upsim\":1,\"seed\":5,\"overload\":{\"workers\":2,"
 				   "\"service_time\":{\"lognormal\":{\"median\":\"100ms\",\"sigma\":1}}},"
 				   "\"phases\":[{\"name\":\"p\",\"rules\":[{\"respond\":{}}]}]}");
-	struct behave *b1 = behave_new(sc), *b2 = behave_new(sc);
+	struct behave *b1 = behave_new(sc, 0), *b2 = behave_new(sc, 0);
 	uint64_t x[50], y[50];
 	for (int i = 0; i < 50; i++) {
 		x[i] = behave_draw_us(&b1->overload_rng, &sc->overload.service_time);
@@ -177,6 +177,40 @@ START_TEST(test_service_times_are_seeded)
 	ck_assert_ptr_eq(behave_overload(b1, 0), &b1->overload); /* p has none of its own */
 	behave_unref(b1);
 	behave_unref(b2);
+	scenario_unref(sc);
+}
+END_TEST
+
+/* --threads: each thread draws from streams of its own (thread 0's are a
+ * single upsim's), and the admin API adds the threads' counts up. */
+START_TEST(test_threads_draw_apart_and_add_up)
+{
+	struct scenario *sc = load(choose_json);
+	struct behave *t0 = behave_new(sc, 0), *t1 = behave_new(sc, 1), *again = behave_new(sc, 1);
+	int x[200], y[200], z[200];
+	draw(t0, 0, x, 200);
+	draw(t1, 0, y, 200);
+	draw(again, 0, z, 200);
+	ck_assert(memcmp(x, y, sizeof x) != 0);
+	ck_assert_mem_eq(y, z, sizeof y);
+	behave_reset(t1); /* a reset keeps the thread's own streams */
+	draw(t1, 0, z, 200);
+	ck_assert_mem_eq(y, z, sizeof y);
+	struct behave *sum = behave_new_sum(sc);
+	behave_add(sum, t0);
+	behave_add(sum, t1);
+	ck_assert_uint_eq(sum->rules[0].count, 400);
+	uint64_t picked = 0;
+	for (size_t k = 0; k < sc->rules[0].n_actions; k++) {
+		ck_assert_uint_eq(sum->rules[0].picked[k],
+				  t0->rules[0].picked[k] + t1->rules[0].picked[k]);
+		picked += sum->rules[0].picked[k];
+	}
+	ck_assert_uint_eq(picked, 400);
+	behave_unref(sum);
+	behave_unref(t0);
+	behave_unref(t1);
+	behave_unref(again);
 	scenario_unref(sc);
 }
 END_TEST
@@ -192,6 +226,7 @@ Suite *behave_suite(void)
 	tcase_add_test(tc, test_zero_weight_never_chosen);
 	tcase_add_test(tc, test_different_seeds_differ);
 	tcase_add_test(tc, test_rng_streams);
+	tcase_add_test(tc, test_threads_draw_apart_and_add_up);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sequence");
 	tcase_add_test(tc, test_sequence_repeats_last);

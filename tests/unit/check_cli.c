@@ -12,13 +12,15 @@ static int parse(int argc, char **argv, struct cli *c)
 START_TEST(test_run_options)
 {
 	char *argv[] = {"upsim", "run", "--listen", "127.0.0.1:0", "--ready-file",
-			"/tmp/r", "--max-connections", "500", "-v", "s.json", NULL};
+			"/tmp/r", "--max-connections", "500", "-v", "--threads", "4",
+			"s.json", NULL};
 	struct cli c;
-	ck_assert_int_eq(parse(10, argv, &c), 0);
+	ck_assert_int_eq(parse(12, argv, &c), 0);
 	ck_assert_int_eq(c.command, CLI_RUN);
 	ck_assert_str_eq(c.listen, "127.0.0.1:0");
 	ck_assert_str_eq(c.ready_file, "/tmp/r");
 	ck_assert_uint_eq(c.max_connections, 500);
+	ck_assert_uint_eq(c.threads, 4);
 	ck_assert(c.verbose);
 	ck_assert_int_eq(c.n_files, 1);
 	ck_assert_str_eq(c.files[0], "s.json");
@@ -33,6 +35,7 @@ START_TEST(test_defaults_and_validate)
 	ck_assert_int_eq(c.command, CLI_VALIDATE);
 	ck_assert_int_eq(c.n_files, 2);
 	ck_assert_str_eq(c.listen, "127.0.0.1:8080");
+	ck_assert_uint_eq(c.threads, 1);
 }
 END_TEST
 
@@ -46,6 +49,12 @@ START_TEST(test_usage_errors)
 	char *missing[] = {"upsim", "run", "--listen", NULL};
 	char *badmax[] = {"upsim", "run", "--max-connections", "0", "a", NULL};
 	char *novalidate[] = {"upsim", "validate", NULL};
+	char *nothreads[] = {"upsim", "run", "--threads", "0", "a", NULL};
+	char *manythreads[] = {"upsim", "run", "--threads", "65", "a", NULL};
+	char errbuf[128];
+	ck_assert_int_eq(cli_parse(5, manythreads, &c, errbuf, sizeof errbuf), -1);
+	ck_assert_str_eq(errbuf, "--threads: expected 1..64");
+	ck_assert_int_eq(parse(5, nothreads, &c), -1);
 	ck_assert_int_eq(parse(1, none, &c), -1);
 	ck_assert_int_eq(parse(2, unknown, &c), -1);
 	ck_assert_int_eq(parse(4, two, &c), -1);

@@ -3,8 +3,11 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "loop.h"
 #include "suites.h"
+#include "workers.h"
 #include "util.h"
 
 struct probe {
@@ -124,6 +127,40 @@ START_TEST(test_run_once)
 }
 END_TEST
 
+struct errand {
+	pthread_t ran_on;
+	int runs;
+};
+
+static void run_errand(void *arg)
+{
+	struct errand *e = arg;
+	e->ran_on = pthread_self();
+	e->runs++;
+}
+
+/* A worker's inbox runs the call on the worker's own thread and returns
+ * only once it has run; stopping joins every worker. */
+START_TEST(test_inbox_runs_on_the_worker_thread)
+{
+	struct workers *w = workers_new(3);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(workers_start(w), 0);
+	struct errand e1 = {0}, e2 = {0};
+	for (int i = 0; i < 100; i++) {
+		inbox_call(workers_inbox(w, 1), run_errand, &e1);
+		inbox_call(workers_inbox(w, 2), run_errand, &e2);
+		ck_assert_int_eq(e1.runs, i + 1); /* done when the call returns */
+		ck_assert_int_eq(e2.runs, i + 1);
+	}
+	ck_assert(!pthread_equal(e1.ran_on, pthread_self()));
+	ck_assert(!pthread_equal(e2.ran_on, pthread_self()));
+	ck_assert(!pthread_equal(e1.ran_on, e2.ran_on));
+	workers_stop(w);
+	workers_free(w);
+}
+END_TEST
+
 Suite *loop_suite(void)
 {
 	Suite *s = suite_create("loop");
@@ -131,6 +168,7 @@ Suite *loop_suite(void)
 	tcase_add_test(tc, test_timers_fire_in_deadline_order);
 	tcase_add_test(tc, test_io_dispatch);
 	tcase_add_test(tc, test_run_once);
+	tcase_add_test(tc, test_inbox_runs_on_the_worker_thread);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,6 +20,7 @@ int main(void)
 	srunner_add_suite(sr, faults_suite());
 	srunner_add_suite(sr, admin_suite());
 	srunner_add_suite(sr, hostile_suite());
+	srunner_add_suite(sr, threads_suite());
 	srunner_add_suite(sr, gateways_suite());
 	srunner_run_all(sr, CK_ENV);
 	int failed = srunner_ntests_failed(sr);

@@ -18,6 +18,7 @@ Suite *cli_process_suite(void);
 Suite *faults_suite(void);
 Suite *admin_suite(void);
 Suite *hostile_suite(void);
+Suite *threads_suite(void);
 Suite *gateways_suite(void);
 
 #endif
