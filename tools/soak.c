@@ -4,7 +4,8 @@
  * request the clients sent must be in the journal exactly once, with the
  * outcome the client saw.
  *
- *   build/release/soak [SECONDS]        (make soak; a short one in make check)
+ *   build/release/soak [SECONDS [THREADS]]   (make soak; short ones in
+ *                                             make check, 1 and 2 threads)
  *
  * Run from the repository root. Loopback only; every loop is bounded by
  * the deadline. Exit 0 when all holds, 1 with the reasons otherwise. */
@@ -222,8 +223,9 @@ static int check_journal(const char *path, struct client *clients, size_t sent)
 int main(int argc, char **argv)
 {
 	int seconds = argc > 1 ? atoi(argv[1]) : 120;
-	if (seconds < 1 || seconds > 3600) {
-		fprintf(stderr, "usage: soak [SECONDS 1..3600]\n");
+	const char *loops = argc > 2 ? argv[2] : "1";
+	if (seconds < 1 || seconds > 3600 || atoi(loops) < 1 || atoi(loops) > 64) {
+		fprintf(stderr, "usage: soak [SECONDS 1..3600 [THREADS 1..64]]\n");
 		return 2;
 	}
 	char *first = scenario_json("soak-a");
@@ -231,7 +233,7 @@ int main(int argc, char **argv)
 	char *journal = upsim_write_temp("", ".jsonl");
 	free(first);
 	const char *args[] = {"run", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-			      "--journal", journal, scenario, NULL};
+			      "--threads", loops, "--journal", journal, scenario, NULL};
 	struct upsim_proc up;
 	if (upsim_start(&up, args, T_MS) != 0)
 		return 1;
@@ -282,9 +284,9 @@ int main(int argc, char **argv)
 		problems++;
 	}
 	problems += check_journal(journal, clients, sent);
-	printf("soak: %d s, %zu requests from %d clients (%zu not as expected), %d scenario "
-	       "swaps (%d failed); fds %d -> %d; RSS %ld -> %ld KiB; %s\n",
-	       seconds, sent, CLIENTS, wrong, swaps, swap_failures, fds_before, fds_after,
+	printf("soak: %d s, %s thread(s), %zu requests from %d clients (%zu not as expected), "
+	       "%d scenario swaps (%d failed); fds %d -> %d; RSS %ld -> %ld KiB; %s\n",
+	       seconds, loops, sent, CLIENTS, wrong, swaps, swap_failures, fds_before, fds_after,
 	       rss_before, rss_after, problems ? "FAILED" : "every request journalled once");
 	upsim_proc_free(&up);
 	unlink(scenario);

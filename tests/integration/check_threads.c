@@ -81,7 +81,8 @@ START_TEST(test_threads_share_the_port_and_add_up)
 	struct admin_fixture f;
 	const char *extra[] = {"--threads", "2", NULL};
 	fixture_start(&f, counting_json, extra);
-	ck_assert_int_eq(count_threads(f.p.pid), 2);
+	/* Two loops; a sanitizer may add a thread of its own. */
+	ck_assert_int_ge(count_threads(f.p.pid), 2);
 	expect_answers(&f, "/", 200, 200);
 	json_int_t before[2], after[2];
 	accepted_by_thread(&f, before, 2);
