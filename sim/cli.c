@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "instant.h"
+#include "server.h"
 #include "units.h"
 #include "workers.h"
 
@@ -35,6 +36,10 @@ const char cli_usage[] =
 	"      --ready-file FILE      also write the ready line to FILE\n"
 	"      --max-connections N    connections held open at once (default 10000;\n"
 	"                             with --threads, shared out between threads)\n"
+	"      --connection-memory SIZE\n"
+	"                             memory of each connection for the request\n"
+	"                             head and the response headers (default 16KiB;\n"
+	"                             a longer request head is answered 431)\n"
 	"      --threads N            serve with N event loops, one per thread, on\n"
 	"                             the same port (SO_REUSEPORT; default 1). Each\n"
 	"                             thread plays the scenario on its own: see\n"
@@ -72,7 +77,7 @@ enum {
 	OPT_READY_FILE = 256, OPT_MAX_CONNECTIONS, OPT_HANG_CAP, OPT_ADMIN,
 	OPT_ADMIN_TOKEN, OPT_JOURNAL, OPT_JOURNAL_SIZE, OPT_REQUEST_ID_HEADER,
 	OPT_ACCESS_LOG, OPT_LOG_FORMAT, OPT_DURATION, OPT_DRILL_TTL, OPT_START_AT,
-	OPT_UPSTREAM, OPT_FLEET, OPT_THREADS,
+	OPT_UPSTREAM, OPT_FLEET, OPT_THREADS, OPT_CONNECTION_MEMORY,
 };
 
 static const struct option run_options[] = {
@@ -80,6 +85,7 @@ static const struct option run_options[] = {
 	{"ready-file", required_argument, NULL, OPT_READY_FILE},
 	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
 	{"threads", required_argument, NULL, OPT_THREADS},
+	{"connection-memory", required_argument, NULL, OPT_CONNECTION_MEMORY},
 	{"hang-cap", required_argument, NULL, OPT_HANG_CAP},
 	{"admin", required_argument, NULL, OPT_ADMIN},
 	{"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
@@ -171,6 +177,18 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
 			return 0;
 		snprintf(errbuf, errlen, "--max-connections: expected 1..10000000");
 		return -1;
+	case OPT_CONNECTION_MEMORY: {
+		const char *why = NULL;
+		uint64_t size;
+		if (units_parse_size(arg, &size, &why) == 0 && size >= CLI_MIN_CONNECTION_MEMORY &&
+		    size <= CLI_MAX_CONNECTION_MEMORY) {
+			out->connection_memory = (size_t)size;
+			return 0;
+		}
+		snprintf(errbuf, errlen, "--connection-memory: %s", why ? why :
+			 "expected 4KiB to 1MiB");
+		return -1;
+	}
 	case OPT_THREADS:
 		if (parse_count(arg, 1, WORKERS_MAX, &out->threads) == 0)
 			return 0;
@@ -215,6 +233,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 	out->listen = "127.0.0.1:8080";
 	out->max_connections = 10000;
 	out->threads = 1;
+	out->connection_memory = SERVER_CONNECTION_MEMORY_DEFAULT;
 	out->hang_cap_us = CLI_DEFAULT_HANG_CAP_US;
 	out->journal_size = 65536;
 	out->request_id_header = "X-Request-Id";

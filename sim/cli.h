@@ -23,12 +23,17 @@ enum log_format_opt {
 /* Ten minutes: long past any gateway's read timeout. */
 #define CLI_DEFAULT_HANG_CAP_US (600ULL * 1000000)
 
+/* --connection-memory bounds (the default is the server's). */
+#define CLI_MIN_CONNECTION_MEMORY (4 * 1024)
+#define CLI_MAX_CONNECTION_MEMORY (1024 * 1024)
+
 struct cli {
 	enum cli_command command;
 	const char *listen;             /* run: ADDR:PORT */
 	const char *ready_file;         /* run: NULL for none */
 	unsigned max_connections;       /* run */
 	unsigned threads;               /* run: event loops (--threads) */
+	size_t connection_memory;       /* run: bytes of MHD pool per connection */
 	uint64_t hang_cap_us;           /* run */
 	const char *admin;              /* run: ADDR:PORT of the admin API; NULL: none */
 	const char *admin_token;        /* run: NULL: none (from the environment too) */

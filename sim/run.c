@@ -180,6 +180,7 @@ static int start_shard(struct app *app, const struct member *m, struct shard *sh
 		.request_id_header = app->attempts ? app->cli->request_id_header : NULL,
 		.upstream = m->spec.name,
 		.thread = sh->index,
+		.connection_memory = app->cli->connection_memory,
 	};
 	sh->server = server_new(sh->loop, m->scenario, &cfg, why, sizeof why);
 	if (sh->server == NULL) {

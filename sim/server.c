@@ -144,6 +144,8 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		cfg->connection_memory ? cfg->connection_memory : SERVER_CONNECTION_MEMORY_DEFAULT,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_loop_log, "libmicrohttpd",
 		MHD_OPTION_END);
 	if (s->mhd == NULL) {

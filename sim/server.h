@@ -21,6 +21,12 @@ struct server_counters {
 	uint64_t open;          /* connections open now */
 };
 
+/* libmicrohttpd's memory pool per connection: it holds the request head,
+ * then the response headers, and libmicrohttpd zeroes all of it for every
+ * request, so a smaller pool is a faster server (docs/benchmarks.md).
+ * 16 KiB takes the request heads gateways send by default. */
+#define SERVER_CONNECTION_MEMORY_DEFAULT ((size_t)16 * 1024)
+
 struct server_config {
 	unsigned max_connections; /* open at once */
 	uint64_t hang_cap_ns;     /* no hang outlasts this */
@@ -29,6 +35,7 @@ struct server_config {
 	const char *request_id_header; /* NULL: ids not read */
 	const char *upstream;     /* a fleet member's name for the journal; NULL */
 	unsigned thread;          /* --threads: which thread's loop (0: the first) */
+	size_t connection_memory; /* MHD's pool per connection; 0: the default */
 };
 
 /* Start an MHD daemon in loop serving sc (a reference is taken). Returns

@@ -80,6 +80,35 @@ START_TEST(test_enormous_header_gets_431)
 }
 END_TEST
 
+/* A GET whose X-Big header is n bytes long; answered with status_line. */
+static void assert_big_header_answer(size_t n, const char *status_line)
+{
+	char *req = malloc(n + 64);
+	int len = sprintf(req, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: ");
+	memset(req + len, 'a', n);
+	memcpy(req + len + n, "\r\n\r\n", 4);
+	struct wire_result r = exchange(req, (size_t)len + n + 4, 0);
+	assert_status(&r, status_line);
+	wire_result_free(&r);
+	free(req);
+}
+
+/* --connection-memory is the room for a request head: 16 KiB by default
+ * takes an 8 KiB header, not a 24 KiB one; 64 KiB takes that too. */
+START_TEST(test_connection_memory_bounds_the_request_head)
+{
+	ck_assert_int_eq(upsim_start_scenario(&proc, "scenarios/healthy.json", NULL, T_MS), 0);
+	assert_big_header_answer(8 * 1024, "HTTP/1.1 200 OK\r\n");
+	assert_big_header_answer(24 * 1024, "HTTP/1.1 431 ");
+	stop_healthy();
+	const char *more[] = {"--connection-memory", "64KiB", NULL};
+	ck_assert_int_eq(upsim_start_scenario(&proc, "scenarios/healthy.json", more, T_MS), 0);
+	assert_big_header_answer(24 * 1024, "HTTP/1.1 200 OK\r\n");
+	assert_big_header_answer(100 * 1024, "HTTP/1.1 431 ");
+	stop_healthy();
+}
+END_TEST
+
 START_TEST(test_enormous_uri_gets_414)
 {
 	size_t n = 100000;
@@ -227,6 +256,10 @@ Suite *hostile_suite(void)
 	tcase_add_test(tc, test_half_closed_client_is_answered);
 	tcase_add_test(tc, test_slowloris_does_not_block_others);
 	tcase_add_test(tc, test_flood_beyond_max_connections);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("memory");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_connection_memory_bounds_the_request_head);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,9 +13,10 @@ START_TEST(test_run_options)
 {
 	char *argv[] = {"upsim", "run", "--listen", "127.0.0.1:0", "--ready-file",
 			"/tmp/r", "--max-connections", "500", "-v", "--threads", "4",
-			"s.json", NULL};
+			"--connection-memory", "8KiB", "s.json", NULL};
 	struct cli c;
-	ck_assert_int_eq(parse(12, argv, &c), 0);
+	ck_assert_int_eq(parse(14, argv, &c), 0);
+	ck_assert_uint_eq(c.connection_memory, 8192);
 	ck_assert_int_eq(c.command, CLI_RUN);
 	ck_assert_str_eq(c.listen, "127.0.0.1:0");
 	ck_assert_str_eq(c.ready_file, "/tmp/r");
@@ -36,6 +37,7 @@ START_TEST(test_defaults_and_validate)
 	ck_assert_int_eq(c.n_files, 2);
 	ck_assert_str_eq(c.listen, "127.0.0.1:8080");
 	ck_assert_uint_eq(c.threads, 1);
+	ck_assert_uint_eq(c.connection_memory, 16384);
 }
 END_TEST
 
@@ -55,6 +57,9 @@ START_TEST(test_usage_errors)
 	ck_assert_int_eq(cli_parse(5, manythreads, &c, errbuf, sizeof errbuf), -1);
 	ck_assert_str_eq(errbuf, "--threads: expected 1..64");
 	ck_assert_int_eq(parse(5, nothreads, &c), -1);
+	char *smallpool[] = {"upsim", "run", "--connection-memory", "1KiB", "a", NULL};
+	ck_assert_int_eq(cli_parse(5, smallpool, &c, errbuf, sizeof errbuf), -1);
+	ck_assert_str_eq(errbuf, "--connection-memory: expected 4KiB to 1MiB");
 	ck_assert_int_eq(parse(1, none, &c), -1);
 	ck_assert_int_eq(parse(2, unknown, &c), -1);
 	ck_assert_int_eq(parse(4, two, &c), -1);
