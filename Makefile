@@ -9,6 +9,9 @@ LISTEN   ?= 127.0.0.1:8080
 
 CC       ?= cc
 PKGS     := libmicrohttpd jansson gnutls libcurl
+# libcurl is compiled against but loaded at run time (sim/curl_lib.c), so
+# `upsim run` does not load its twenty libraries at start-up.
+LINK_PKGS := libmicrohttpd jansson gnutls
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS_release := -O2 -g
 CFLAGS_tsan    := -O1 -g -fsanitize=thread
@@ -19,7 +22,7 @@ LDFLAGS_asan   := -fsanitize=address,undefined
 CFLAGS   ?=
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(FLAVOR)) $(CFLAGS) \
              -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+LIBS      = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lm -pthread
 TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null) -lpthread
 
 SIM_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c))

@@ -1,6 +1,5 @@
 #include "ctl.h"
 
-#include <curl/curl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <jansson.h>
@@ -8,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curl_lib.h"
 #include "xalloc.h"
 
 const char ctl_usage[] =
@@ -55,36 +55,42 @@ int ctl_request(const char *addr, const char *token, const char *method,
 		const char *path, const char *body, size_t body_len,
 		long *status, char **response)
 {
-	CURL *curl = curl_easy_init();
+	const char *why;
+	const struct curl_lib *cl = curl_lib(&why);
+	if (cl == NULL) {
+		*response = xasprintf("cannot load libcurl: %s", why);
+		return -1;
+	}
+	CURL *curl = cl->easy_init();
 	struct buffer out = {xcalloc(1, 1), 0};
 	struct curl_slist *headers = NULL;
 	char *url = xasprintf("http://%s%s", addr, path);
 	char *auth = token ? xasprintf("Authorization: Bearer %s", token) : NULL;
 	if (auth)
-		headers = curl_slist_append(headers, auth);
+		headers = cl->slist_append(headers, auth);
 	if (body) {
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+		headers = cl->slist_append(headers, "Content-Type: application/json");
+		cl->easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		cl->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	CURLcode rc = curl_easy_perform(curl);
+	cl->easy_setopt(curl, CURLOPT_URL, url);
+	cl->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	cl->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	cl->easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	cl->easy_setopt(curl, CURLOPT_WRITEDATA, &out);
+	cl->easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	cl->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	cl->easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	CURLcode rc = cl->easy_perform(curl);
 	if (rc == CURLE_OK) {
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+		cl->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
 		*response = out.data;
 	} else {
 		free(out.data);
-		*response = xasprintf("%s: %s", url, curl_easy_strerror(rc));
+		*response = xasprintf("%s: %s", url, cl->easy_strerror(rc));
 	}
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
+	cl->slist_free_all(headers);
+	cl->easy_cleanup(curl);
 	free(auth);
 	free(url);
 	return rc == CURLE_OK ? 0 : -1;
@@ -214,13 +220,13 @@ static int build_call(const char *cmd, int argc, char **argv, const struct ctl_o
 }
 
 /* ?upstream=NAME (escaped) on the request's path. */
-static void add_upstream(struct call *c, const char *name)
+static void add_upstream(const struct curl_lib *cl, struct call *c, const char *name)
 {
-	CURL *curl = curl_easy_init();
-	char *esc = curl_easy_escape(curl, name, 0);
+	CURL *curl = cl->easy_init();
+	char *esc = cl->easy_escape(curl, name, 0);
 	char *path = xasprintf("%s%cupstream=%s", c->path, strchr(c->path, '?') ? '&' : '?', esc);
-	curl_free(esc);
-	curl_easy_cleanup(curl);
+	cl->free(esc);
+	cl->easy_cleanup(curl);
 	free(c->path);
 	c->path = path;
 }
@@ -311,8 +317,6 @@ int ctl_main(int argc, char **argv)
 	const char *cmd = args[optind];
 	struct call c = {0};
 	rc = build_call(cmd, argc + 1 - optind - 1, args + optind + 1, &o, &c);
-	if (rc == 0 && o.upstream != NULL)
-		add_upstream(&c, o.upstream);
 	char *addr = o.ready_file ? admin_from_ready_file(o.ready_file)
 		   : xstrdup(o.admin ? o.admin : getenv("UPSIM_ADMIN") ? getenv("UPSIM_ADMIN") : "");
 	if (rc < 0)
@@ -326,9 +330,18 @@ int ctl_main(int argc, char **argv)
 		rc = -1;
 	} else if (rc == 0) {
 		const char *token = o.token ? o.token : getenv("UPSIM_ADMIN_TOKEN");
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		rc = perform(addr, token && *token ? token : NULL, &c);
-		curl_global_cleanup();
+		const char *why;
+		const struct curl_lib *cl = curl_lib(&why);
+		if (cl == NULL) {
+			fprintf(stderr, "upsim ctl: cannot load libcurl: %s\n", why);
+			rc = 1;
+		} else {
+			cl->global_init(CURL_GLOBAL_DEFAULT);
+			if (o.upstream != NULL)
+				add_upstream(cl, &c, o.upstream);
+			rc = perform(addr, token && *token ? token : NULL, &c);
+			cl->global_cleanup();
+		}
 	}
 	free(addr);
 	free(c.path);
