@@ -19,6 +19,10 @@ struct loop {
 	size_t n_timers;
 	size_t cap_timers;
 	struct loop_hook *hooks;
+	/* The batch being dispatched: an io removed during it (and perhaps
+	 * freed by its owner) must not get the events still pending in it. */
+	struct epoll_event *batch;
+	int batch_next, batch_n;
 };
 
 int64_t loop_wall_us(void)
@@ -73,6 +77,9 @@ int loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events)
 void loop_io_del(struct loop *l, struct loop_io *io)
 {
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	for (int i = l->batch_next; i < l->batch_n; i++)
+		if (l->batch[i].data.ptr == io)
+			l->batch[i].data.ptr = NULL;
 }
 
 /* --- timer heap: a binary min-heap of deadlines ------------------------ */
@@ -227,10 +234,16 @@ int loop_run_once(struct loop *l, uint64_t max_wait_ns)
 	int n = wait_events(l, events, MAX_EVENTS, wait_timeout(l, &ts, max_wait_ns));
 	if (n == -1 && errno != EINTR)
 		return -1;
-	for (int i = 0; i < n; i++) {
-		struct loop_io *io = events[i].data.ptr;
-		io->on_event(io, events[i].events);
+	l->batch = events;
+	l->batch_n = n > 0 ? n : 0;
+	for (l->batch_next = 0; l->batch_next < l->batch_n;) {
+		struct epoll_event *ev = &events[l->batch_next++];
+		struct loop_io *io = ev->data.ptr;
+		if (io != NULL) /* NULL: removed by an earlier handler */
+			io->on_event(io, ev->events);
 	}
+	l->batch = NULL;
+	l->batch_n = l->batch_next = 0;
 	return (n > 0 ? n : 0) + fire_timers(l);
 }
 

@@ -47,7 +47,9 @@ void loop_free(struct loop *l);
 /* Watch io->fd for events (EPOLLIN, ...). Returns 0 or -1 with errno. */
 int loop_io_add(struct loop *l, struct loop_io *io, uint32_t events);
 int loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events);
-/* Stop watching io->fd (call before closing it). */
+/* Stop watching io->fd (call before closing it). Events of io that the
+ * current dispatch round has not delivered yet are dropped, so its owner
+ * may free it at once. */
 void loop_io_del(struct loop *l, struct loop_io *io);
 
 /* Arm t to fire at deadline (ns, loop_now's clock); re-arming moves it. */

@@ -127,6 +127,54 @@ START_TEST(test_run_once)
 }
 END_TEST
 
+struct rival {
+	struct loop_io io;
+	struct loop *loop;
+	struct rival *other;    /* removed by this one's handler */
+	int calls;
+};
+
+static void on_rival(struct loop_io *io, uint32_t events)
+{
+	struct rival *r = container_of(io, struct rival, io);
+	(void)events;
+	r->calls++;
+	if (r->other != NULL) {
+		loop_io_del(r->loop, &r->other->io);
+		r->other->other = NULL;
+		r->other = NULL;
+	}
+}
+
+/* Two fds ready in one round: whichever handler runs first removes the
+ * other, whose pending event must then not be delivered (its owner may
+ * have freed it). */
+START_TEST(test_removed_io_gets_no_pending_event)
+{
+	struct loop *l = loop_new();
+	int a[2], b[2];
+	ck_assert_int_eq(pipe(a), 0);
+	ck_assert_int_eq(pipe(b), 0);
+	struct rival ra = {.io = {.fd = a[0], .on_event = on_rival}, .loop = l};
+	struct rival rb = {.io = {.fd = b[0], .on_event = on_rival}, .loop = l};
+	ra.other = &rb;
+	rb.other = &ra;
+	ck_assert_int_eq(loop_io_add(l, &ra.io, EPOLLIN), 0);
+	ck_assert_int_eq(loop_io_add(l, &rb.io, EPOLLIN), 0);
+	ck_assert_int_eq(write(a[1], "x", 1), 1);
+	ck_assert_int_eq(write(b[1], "x", 1), 1);
+	ck_assert_int_eq(loop_run_once(l, 0), 2); /* both were ready */
+	ck_assert_int_eq(ra.calls + rb.calls, 1);
+	struct rival *left = ra.calls ? &ra : &rb;
+	loop_io_del(l, &left->io);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+	loop_free(l);
+}
+END_TEST
+
 struct errand {
 	pthread_t ran_on;
 	int runs;
@@ -169,6 +217,7 @@ Suite *loop_suite(void)
 	tcase_add_test(tc, test_io_dispatch);
 	tcase_add_test(tc, test_run_once);
 	tcase_add_test(tc, test_inbox_runs_on_the_worker_thread);
+	tcase_add_test(tc, test_removed_io_gets_no_pending_event);
 	suite_add_tcase(s, tc);
 	return s;
 }
