@@ -168,11 +168,23 @@ static void hold(struct conn *c)
 	arm_in(c, c->env->hang_cap_ns);
 }
 
+/* Nothing of ours is still in the kernel's send queue. */
+static bool send_queue_empty(const struct conn *c)
+{
+	int queued = 0;
+	return ioctl(c->fd, SIOCOUTQ, &queued) != 0 || queued == 0;
+}
+
 static void end_exchange(struct conn *c, enum ending how)
 {
 	switch (how) {
 	case END_RESET:
 		settle(c, OUTCOME_RST);
+		if (send_queue_empty(c)) { /* the common case: RST at once */
+			conn_reset_socket(c->fd);
+			conn_drop(c);
+			return;
+		}
 		suspend(c, WAIT_FLUSH_RESET);
 		reset_after_flush(c, WAIT_FLUSH_RESET);
 		return;
@@ -197,7 +209,9 @@ void conn_hang(struct conn *c, uint64_t for_ns, enum ending then)
 	arm_in(c, for_ns);
 }
 
-/* Write what the pacer allows now; come back on a timer or EPOLLOUT. */
+/* Write what the pacer allows now; come back on a timer or EPOLLOUT,
+ * suspended from MHD meanwhile. A write that goes out at once (an unpaced
+ * fault) never suspends. */
 static void write_some(struct conn *c)
 {
 	struct exchange *ex = c->ex;
@@ -205,12 +219,13 @@ static void write_some(struct conn *c)
 		uint64_t now = loop_now(), wake;
 		size_t n = pace_next(&ex->pacer, now, &wake);
 		if (n == 0 && wake == 0) {
-			watch(c, false);
+			if (c->watching)
+				watch(c, false);
 			end_exchange(c, c->ending);
 			return;
 		}
 		if (n == 0) {
-			watch(c, false);
+			suspend(c, WAIT_WRITE);
 			loop_timer_at(c->env->loop, &c->timer, wake);
 			return;
 		}
@@ -220,6 +235,7 @@ static void write_some(struct conn *c)
 			continue;
 		}
 		if (sent == -1 && (errno == EAGAIN || errno == EINTR)) {
+			suspend(c, WAIT_WRITE);
 			watch(c, true);
 			return;
 		}
@@ -229,12 +245,12 @@ static void write_some(struct conn *c)
 	}
 }
 
-void conn_write_raw(struct conn *c, const struct pace *pace, enum ending then)
+bool conn_write_raw(struct conn *c, const struct pace *pace, enum ending then)
 {
-	suspend(c, WAIT_WRITE);
 	c->ending = then;
 	pace_init(&c->ex->pacer, pace, &c->ex->render, loop_now());
 	write_some(c);
+	return !c->ex->drop;
 }
 
 void conn_idle_close(struct conn *c, uint64_t idle_ns)

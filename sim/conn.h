@@ -127,8 +127,10 @@ void conn_pause_read(struct conn *c, uint64_t deadline_ns);
 /* Hang the request: nothing is sent for for_ns (0: the cap), then the
  * exchange ends as then says. */
 void conn_hang(struct conn *c, uint64_t for_ns, enum ending then);
-/* Write c->ex->render raw, paced by pace, then end as then says. */
-void conn_write_raw(struct conn *c, const struct pace *pace, enum ending then);
+/* Write c->ex->render raw, paced by pace, then end as then says. Returns
+ * false when it has already ended the exchange with a FIN or a RST (the
+ * handler then answers MHD_NO so MHD closes the connection at once). */
+bool conn_write_raw(struct conn *c, const struct pace *pace, enum ending then);
 /* Wait, suspended, for an overload worker (until the hang cap at most). */
 void conn_queue(struct conn *c);
 /* Hold the request suspended for its service time, then let MHD call the

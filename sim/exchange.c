@@ -103,7 +103,7 @@ static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex,
 /* Bytes MHD would never send, or paced ones: render and write raw. A
  * paced healthy response says "Connection: close" and ends with a FIN (or
  * a RST for after: reset): the connection cannot go back to MHD. */
-static void respond_raw(struct conn *c, struct exchange *ex)
+static enum MHD_Result respond_raw(struct conn *c, struct exchange *ex)
 {
 	const struct action *a = &ex->action;
 	bool faulty = a->fault.kind != FAULT_NONE;
@@ -111,7 +111,7 @@ static void respond_raw(struct conn *c, struct exchange *ex)
 	enum ending then = faulty ? a->fault.then
 			   : a->after.kind == AFTER_RESET ? END_RESET : END_CLOSE;
 	ex->raw = true;
-	conn_write_raw(c, &a->pace, then);
+	return conn_write_raw(c, &a->pace, then) ? MHD_YES : MHD_NO;
 }
 
 static bool paced(const struct action *a)
@@ -147,13 +147,10 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex,
 	case FAULT_NONE:
 		break;
 	default:
-		respond_raw(c, ex);
-		return MHD_YES;
+		return respond_raw(c, ex);
 	}
-	if (paced(a)) {
-		respond_raw(c, ex);
-		return MHD_YES;
-	}
+	if (paced(a))
+		return respond_raw(c, ex);
 	return respond_mhd(c, ex, mhd);
 }
 
