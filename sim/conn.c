@@ -20,6 +20,7 @@
 #define FLUSH_LIMIT_NS 5000000000ULL
 
 static void on_timer(struct loop_timer *t);
+static void on_gone(struct loop_timer *t);
 
 /* The first word on how an exchange ended is the true one. */
 static void settle(struct conn *c, enum outcome o)
@@ -38,33 +39,37 @@ struct conn *conn_new(const struct conn_env *env, struct MHD_Connection *mhd, in
 	c->io.fd = fd;
 	c->io.on_event = on_socket;
 	c->timer.on_fire = on_timer;
+	c->gone.on_fire = on_gone;
 	return c;
 }
 
-static void unwatch(struct conn *c)
-{
-	if (c->watching)
-		loop_io_del(c->env->loop, &c->io);
-	c->watching = false;
-}
-
 /* Watch the socket while MHD does not: for the peer leaving, and for room
- * to write when out is set. */
+ * to write when out is set. The first call adds it to the loop, edge-
+ * triggered, and it stays there until the connection closes: a delay on
+ * a kept-alive connection then costs no epoll_ctl of upsim's own. Edges
+ * that come while MHD has the connection only mark peer_gone. */
 static void watch(struct conn *c, bool out)
 {
-	uint32_t events = EPOLLRDHUP | (out ? EPOLLOUT : 0);
-	if (c->watching)
+	uint32_t events = EPOLLRDHUP | EPOLLET | (out ? EPOLLOUT : 0);
+	if (!c->watching) {
+		if (loop_io_add(c->env->loop, &c->io, events) == 0) {
+			c->watching = true;
+			c->watch_out = out;
+		} else {
+			log_warn("cannot watch connection fd %d: %s", c->fd, strerror(errno));
+		}
+	} else if (out != c->watch_out) {
 		loop_io_mod(c->env->loop, &c->io, events);
-	else if (loop_io_add(c->env->loop, &c->io, events) == 0)
-		c->watching = true;
-	else
-		log_warn("cannot watch connection fd %d: %s", c->fd, strerror(errno));
+		c->watch_out = out;
+	}
 }
 
 void conn_free(struct conn *c)
 {
 	loop_timer_cancel(c->env->loop, &c->timer);
-	unwatch(c);
+	loop_timer_cancel(c->env->loop, &c->gone);
+	if (c->watching)
+		loop_io_del(c->env->loop, &c->io);
 	free(c);
 }
 
@@ -76,12 +81,18 @@ static void suspend(struct conn *c, enum conn_wait why)
 	}
 	c->wait = why;
 	watch(c, false);
+	/* The edge came while MHD had the connection: act on it as soon as
+	 * the caller has finished, as a fresh watch would have. */
+	if (c->peer_gone)
+		loop_timer_at(c->env->loop, &c->gone, loop_now());
 }
 
 static void resume(struct conn *c)
 {
 	loop_timer_cancel(c->env->loop, &c->timer);
-	unwatch(c);
+	loop_timer_cancel(c->env->loop, &c->gone);
+	if (c->watch_out)
+		watch(c, false);
 	c->wait = WAIT_NONE;
 	if (c->suspended) {
 		c->suspended = false;
@@ -219,7 +230,7 @@ static void write_some(struct conn *c)
 		uint64_t now = loop_now(), wake;
 		size_t n = pace_next(&ex->pacer, now, &wake);
 		if (n == 0 && wake == 0) {
-			if (c->watching)
+			if (c->watch_out)
 				watch(c, false);
 			end_exchange(c, c->ending);
 			return;
@@ -334,14 +345,28 @@ static void on_timer(struct loop_timer *t)
 	}
 }
 
+/* The client left while we held its request: let MHD free it instead of
+ * keeping the descriptor until a timer fires. */
+static void peer_left(struct conn *c)
+{
+	settle(c, OUTCOME_CLIENT_CLOSED);
+	conn_drop(c);
+}
+
+static void on_gone(struct loop_timer *t)
+{
+	struct conn *c = container_of(t, struct conn, gone);
+	if (c->suspended)
+		peer_left(c);
+}
+
 static void on_socket(struct loop_io *io, uint32_t events)
 {
 	struct conn *c = container_of(io, struct conn, io);
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-		/* The client left while we held its request: let MHD free it
-		 * instead of keeping the descriptor until a timer fires. */
-		settle(c, OUTCOME_CLIENT_CLOSED);
-		conn_drop(c);
+		c->peer_gone = true;
+		if (c->suspended)
+			peer_left(c);
 		return;
 	}
 	if ((events & EPOLLOUT) && c->wait == WAIT_WRITE)

@@ -103,10 +103,14 @@ struct conn {
 	uint64_t id;            /* the journal's connection id */
 	unsigned requests;      /* requests begun on this connection */
 	bool suspended;
-	bool watching;          /* io is in the loop */
+	bool watching;          /* io is in the loop: from the first suspend
+				   to the close, edge-triggered */
+	bool watch_out;         /* ... with EPOLLOUT (a raw write waits) */
+	bool peer_gone;         /* the watch saw the peer close or reset */
 	enum conn_wait wait;
 	struct loop_io io;
 	struct loop_timer timer;
+	struct loop_timer gone; /* a suspend found the peer already gone */
 	struct exchange *ex;    /* the request in progress, or NULL */
 	enum after_kind on_next; /* AFTER_NEXT_* pending, else 0 */
 	enum ending ending;     /* after the raw write */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin_fixture.h"
+#include "journal_read.h"
 #include "ctl.h"
 #include "proc.h"
 #include "suites.h"
@@ -674,6 +675,44 @@ START_TEST(test_overload_worker_outlives_its_client)
 }
 END_TEST
 
+static json_int_t suspended_now(const struct admin_fixture *f)
+{
+	json_t *st = fixture_call_json(f, "GET", "/v1/status", NULL, 200);
+	json_int_t n = json_int_at(json_object_get(st, "connections"), "suspended");
+	json_decref(st);
+	return n;
+}
+
+/* A gateway that gives up on a delayed request (FIN for _i 0, RST for 1)
+ * is seen at once: the record says client_closed after well under the
+ * 10 s asked for, and the connection is gone. */
+START_TEST(test_client_leaving_a_delay_is_seen_at_once)
+{
+	struct admin_fixture f;
+	fixture_start(&f, "{\"upsim\":1,\"name\":\"slow\",\"defaults\":{\"delay\":\"10s\"}}",
+		      NULL);
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+	double start = wire_now_ms();
+	int fd = wire_connect(f.p.host, f.p.port, T_MS);
+	ck_assert_int_eq(wire_send_str(fd, req, T_MS), 0);
+	while (suspended_now(&f) == 0) /* bounded: upsim has read it */
+		ck_assert(wire_now_ms() - start < T_MS);
+	if (_i == 0)
+		close(fd);
+	else
+		wire_close_rst(fd);
+	ck_assert_int_eq(upsim_wait_idle(&f.p, T_MS), 0);
+	json_t *recs = fixture_request_records(&f, 0);
+	ck_assert_int_eq(json_array_size(recs), 1);
+	json_t *r = json_array_get(recs, 0);
+	ck_assert_str_eq(json_str_at(r, "outcome"), "client_closed");
+	double ms = json_real_value(json_object_get(r, "duration_ms"));
+	ck_assert_msg(ms < 5000, "noticed after %.0f ms", ms);
+	json_decref(recs);
+	fixture_finish(&f);
+}
+END_TEST
+
 /* A phase's own defaults, rules and overload model replace the top
  * level's while it is current; the admin API switches phases. */
 START_TEST(test_phase_overrides)
@@ -899,6 +938,7 @@ Suite *admin_suite(void)
 	tcase_add_test(tc, test_rules_by_phase_and_connection_position);
 	tcase_add_test(tc, test_overload_serves_queues_and_rejects);
 	tcase_add_test(tc, test_overload_worker_outlives_its_client);
+	tcase_add_loop_test(tc, test_client_leaving_a_delay_is_seen_at_once, 0, 2);
 	tcase_add_test(tc, test_phase_overrides);
 	tcase_add_test(tc, test_header_override);
 	tcase_add_test(tc, test_start_at_aligns_the_timeline);
