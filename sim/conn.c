@@ -80,7 +80,7 @@ static void suspend(struct conn *c, enum conn_wait why)
 		c->suspended = true;
 	}
 	c->wait = why;
-	watch(c, false);
+	watch(c, c->watch_out); /* a raw write waiting for room keeps EPOLLOUT */
 	/* The edge came while MHD had the connection: act on it as soon as
 	 * the caller has finished, as a fresh watch would have. */
 	if (c->peer_gone)
