@@ -94,11 +94,12 @@ static void overload_add(struct overload *sum, const struct overload *o)
 void behave_add(struct behave *sum, const struct behave *b)
 {
 	const struct scenario *sc = b->scenario;
-	for (size_t i = 0; i <= sc->n_all_rules; i++) {
+	for (size_t i = 0; i < sc->n_all_rules; i++) {
 		sum->rules[i].count += b->rules[i].count;
-		for (size_t k = 0; i < sc->n_all_rules && k < sc->all_rules[i]->n_actions; k++)
+		for (size_t k = 0; k < sc->all_rules[i]->n_actions; k++)
 			sum->rules[i].picked[k] += b->rules[i].picked[k];
 	}
+	sum->rules[sc->n_all_rules].count += b->rules[sc->n_all_rules].count; /* defaults */
 	overload_add(&sum->overload, &b->overload);
 	for (size_t p = 0; p < sc->n_phases; p++)
 		overload_add(&sum->phase_overload[p], &b->phase_overload[p]);

@@ -21,7 +21,6 @@ struct server {
 	struct MHD_Daemon *mhd;
 	struct mhd_loop driver;
 	struct behave *behave;          /* decisions for the current scenario */
-	unsigned thread;                /* seeds this thread's streams */
 	struct conn_env env;
 	struct conn *conns;             /* every open connection */
 	struct exchange_env xenv;       /* where exchanges are journalled */
@@ -125,8 +124,7 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 	s->env.hang_cap_ns = cfg->hang_cap_ns;
 	s->env.wake_mhd = wake_mhd;
 	s->env.wake_arg = s;
-	s->thread = cfg->thread;
-	s->behave = behave_new(sc, s->thread);
+	s->behave = behave_new(sc, cfg->thread);
 	s->phase = xstrdup("default");
 	s->xenv = (struct exchange_env){
 		.journal = cfg->journal,
@@ -211,7 +209,7 @@ void server_add_connection(void *server, int fd, const struct sockaddr *sa,
 void server_set_scenario(struct server *s, struct scenario *sc)
 {
 	struct behave *old = s->behave;
-	s->behave = behave_new(sc, s->thread);
+	s->behave = behave_new(sc, old->thread); /* the thread's own streams */
 	behave_unref(old);
 }
 

@@ -111,6 +111,15 @@ const char *json_str_at(json_t *o, const char *key)
 	return s;
 }
 
+json_int_t fixture_status_int(const struct admin_fixture *f, const char *object,
+			      const char *key)
+{
+	json_t *st = fixture_call_json(f, "GET", "/v1/status", NULL, 200);
+	json_int_t n = json_int_at(json_object_get(st, object), key);
+	json_decref(st);
+	return n;
+}
+
 /* The request records of the journal after since. */
 json_t *fixture_request_records(const struct admin_fixture *f, json_int_t since)
 {

@@ -33,6 +33,10 @@ json_t *fixture_call_json(const struct admin_fixture *f, const char *method,
  * connection ended and, for a response, its status in *status. */
 enum wire_end fixture_get(const struct admin_fixture *f, const char *path,
 			const char *request_id, int *status);
+/* GET /v1/status: the integer at object.key (e.g. "connections",
+ * "suspended"). */
+json_int_t fixture_status_int(const struct admin_fixture *f, const char *object,
+			      const char *key);
 /* The request records of the journal after since. */
 json_t *fixture_request_records(const struct admin_fixture *f, json_int_t since);
 

@@ -638,15 +638,6 @@ START_TEST(test_overload_serves_queues_and_rejects)
 }
 END_TEST
 
-/* The overload model's "busy" figure, read from the status. */
-static json_int_t overload_busy(const struct admin_fixture *f)
-{
-	json_t *s = fixture_call_json(f, "GET", "/v1/status", NULL, 200);
-	json_int_t busy = json_int_at(json_object_get(s, "overload"), "busy");
-	json_decref(s);
-	return busy;
-}
-
 /* A client that leaves does not free its worker: the server finishes
  * the work, as real ones do, so the next request still waits for it. */
 START_TEST(test_overload_worker_outlives_its_client)
@@ -659,7 +650,7 @@ START_TEST(test_overload_worker_outlives_its_client)
 	int a = wire_connect(f.p.host, f.p.port, T_MS);
 	ck_assert_int_eq(wire_send_str(a, req, T_MS), 0);
 	/* Wait (bounded) until upsim has given A its worker, then leave. */
-	while (overload_busy(&f) == 0)
+	while (fixture_status_int(&f, "overload", "busy") == 0)
 		ck_assert(wire_now_ms() - start < T_MS);
 	wire_close_rst(a);
 	int b = wire_connect(f.p.host, f.p.port, T_MS);
@@ -675,14 +666,6 @@ START_TEST(test_overload_worker_outlives_its_client)
 }
 END_TEST
 
-static json_int_t suspended_now(const struct admin_fixture *f)
-{
-	json_t *st = fixture_call_json(f, "GET", "/v1/status", NULL, 200);
-	json_int_t n = json_int_at(json_object_get(st, "connections"), "suspended");
-	json_decref(st);
-	return n;
-}
-
 /* A gateway that gives up on a delayed request (FIN for _i 0, RST for 1)
  * is seen at once: the record says client_closed after well under the
  * 10 s asked for, and the connection is gone. */
@@ -695,7 +678,8 @@ START_TEST(test_client_leaving_a_delay_is_seen_at_once)
 	double start = wire_now_ms();
 	int fd = wire_connect(f.p.host, f.p.port, T_MS);
 	ck_assert_int_eq(wire_send_str(fd, req, T_MS), 0);
-	while (suspended_now(&f) == 0) /* bounded: upsim has read it */
+	/* Wait (bounded) until upsim has read the request. */
+	while (fixture_status_int(&f, "connections", "suspended") == 0)
 		ck_assert(wire_now_ms() - start < T_MS);
 	if (_i == 0)
 		close(fd);
