@@ -9,7 +9,7 @@ LISTEN   ?= 127.0.0.1:8080
 
 CC       ?= cc
 PKGS     := libmicrohttpd jansson gnutls libcurl
-# libcurl is compiled against but loaded at run time (sim/curl_lib.c), so
+# libcurl is compiled against but loaded at run time (sim/client/curl_lib.c), so
 # `upsim run` does not load its twenty libraries at start-up.
 LINK_PKGS := libmicrohttpd jansson gnutls
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2
@@ -25,7 +25,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(FLAVOR)) $(CFLAGS) \
 LIBS      = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lm -pthread
 TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null) -lpthread
 
-SIM_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c))
+SIM_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c sim/*/*.c))
 TEST_SRC := $(wildcard tests/support/*.c tests/unit/*.c tests/integration/*.c)
 SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)

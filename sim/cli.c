@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "instant.h"
-#include "server.h"
-#include "units.h"
-#include "workers.h"
+#include "base/instant.h"
+#include "net/server.h"
+#include "base/units.h"
+#include "net/threads.h"
 
 const char cli_usage[] =
 	"Usage: upsim run [OPTIONS] SCENARIO.json   serve a scenario\n"

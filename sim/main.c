@@ -3,9 +3,9 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "ctl.h"
+#include "client/ctl.h"
 #include "run.h"
-#include "util.h"
+#include "base/util.h"
 
 int main(int argc, char **argv)
 {

@@ -3,7 +3,7 @@
 #define UPSIM_RUN_H
 
 #include "cli.h"
-#include "err.h"
+#include "base/err.h"
 
 /* Serve cli->files[0] until SIGTERM/SIGINT. Returns the exit code: 0 after
  * a clean stop, 1 on a runtime failure, 2 on an invalid scenario or

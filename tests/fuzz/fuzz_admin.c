@@ -1,6 +1,6 @@
 /* fuzz_admin: every byte an admin client can put in a request body or a
  * query argument. The first input byte picks the reader, as the admin API
- * routes (sim/admin.c): the body of POST /v1/phase, of POST /v1/renew, a
+ * routes (sim/control/admin.c): the body of POST /v1/phase, of POST /v1/renew, a
  * numeric query argument (since, limit), or the body of PUT /v1/scenario;
  * the rest is the client's bytes.
  *
@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_parse.h"
-#include "err.h"
-#include "scenario.h"
-#include "units.h"
+#include "control/admin_parse.h"
+#include "base/err.h"
+#include "scenario/model.h"
+#include "base/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -28,13 +28,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "exchange.h"
-#include "journal.h"
-#include "log.h"
-#include "loop.h"
-#include "scenario.h"
-#include "server.h"
-#include "util.h"
+#include "net/exchange.h"
+#include "engine/journal.h"
+#include "base/log.h"
+#include "net/loop.h"
+#include "scenario/model.h"
+#include "net/server.h"
+#include "base/util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "behave.h"
-#include "match.h"
-#include "pace.h"
-#include "render.h"
-#include "scenario.h"
-#include "timeline.h"
-#include "units.h"
+#include "engine/behave.h"
+#include "engine/match.h"
+#include "engine/pace.h"
+#include "engine/render.h"
+#include "scenario/model.h"
+#include "engine/timeline.h"
+#include "base/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "client/ctl.h"
 
 #define T_MS 5000
 

@@ -15,7 +15,7 @@
 
 #include "admin_fixture.h"
 #include "journal_read.h"
-#include "ctl.h"
+#include "client/ctl.h"
 #include "proc.h"
 #include "suites.h"
 #include "wire.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fault.h"
+#include "scenario/fault.h"
 #include "proc.h"
 #include "suites.h"
 #include "wire.h"

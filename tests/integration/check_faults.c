@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "proc.h"
-#include "respond.h"
+#include "net/respond.h"
 #include "suites.h"
 #include "wire.h"
 

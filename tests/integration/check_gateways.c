@@ -20,14 +20,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "gateway.h"
 #include "journal_read.h"
 #include "proc.h"
-#include "scenario.h"
+#include "scenario/model.h"
 #include "suites.h"
 #include "wire.h"
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 #define T_MS 5000
 /* Gateways answer a hung upstream after their 2 s read timeout. */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "wire.h"
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 const char *const gateway_names[] = {"nginx", "haproxy", "caddy", "varnish", "apache"};
 const size_t gateway_count = sizeof gateway_names / sizeof gateway_names[0];

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "client/ctl.h"
 #include "wire.h"
 
 static json_t *get_json(const struct upsim_proc *p, const char *path)

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "wire.h"
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 /* Room for upsim's stderr while a test is busy elsewhere: log lines that
  * fill a 64 KiB pipe would block upsim's event loop mid-test. */

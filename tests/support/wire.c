@@ -5,7 +5,7 @@
  * plus poll() against a monotonic deadline, so nothing waits past its
  * timeout however the peer misbehaves. */
 #include "wire.h"
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,10 +5,10 @@
 
 #include <pthread.h>
 
-#include "loop.h"
+#include "net/loop.h"
 #include "suites.h"
-#include "workers.h"
-#include "util.h"
+#include "net/threads.h"
+#include "base/util.h"
 
 struct probe {
 	struct loop_timer timer;

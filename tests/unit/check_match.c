@@ -2,7 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "match.h"
+#include "engine/match.h"
 #include "suites.h"
 
 START_TEST(test_glob)

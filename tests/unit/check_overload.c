@@ -1,7 +1,7 @@
 /* The overload model's bookkeeping: workers, FIFO queue, rejections. */
 #include <check.h>
 
-#include "overload.h"
+#include "engine/overload.h"
 #include "suites.h"
 
 START_TEST(test_workers_then_queue_then_full)

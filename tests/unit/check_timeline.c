@@ -2,7 +2,7 @@
 #include <check.h>
 
 #include "suites.h"
-#include "timeline.h"
+#include "engine/timeline.h"
 
 #define MS 1000ULL
 

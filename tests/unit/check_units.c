@@ -1,8 +1,8 @@
 #include <check.h>
 
 #include "suites.h"
-#include "instant.h"
-#include "units.h"
+#include "base/instant.h"
+#include "base/units.h"
 
 struct duration_case {
 	const char *text;

@@ -1,0 +1,35 @@
+/* render: a response as the exact bytes upsim writes itself.
+ *
+ * libmicrohttpd sends every well-formed, unpaced response. Anything else —
+ * a cut, a defect, another protocol, bytes paced one by one — is rendered
+ * here into one buffer and written raw. Pure: no sockets, no clock. */
+#ifndef UPSIM_ENGINE_RENDER_H
+#define UPSIM_ENGINE_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scenario/model.h"
+
+struct render {
+	char *buf;              /* owned; free with render_free */
+	size_t len;             /* bytes to send (after any truncation) */
+	size_t status_end;      /* where the headers part starts */
+	size_t head_end;        /* where the body part starts */
+	size_t full_len;        /* length before truncation */
+};
+
+/* Render resolved action a. seed feeds the garbage fault; head_request
+ * leaves the body out as HTTP requires for HEAD; close_header adds
+ * "Connection: close" (a paced healthy response ends its connection).
+ * Offsets past the end of their part are clamped to the part's end. */
+void render_response(const struct action *a, uint64_t seed, bool head_request,
+		     bool close_header, struct render *out);
+void render_free(struct render *r);
+
+/* The offset in r where part starts, and where it ends. */
+size_t render_part_start(const struct render *r, enum part part);
+size_t render_part_end(const struct render *r, enum part part);
+
+#endif

@@ -1,0 +1,318 @@
+#include "net/accept_stage.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "scenario/model.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+/* A socket closed at accept: FIN sent, its input drained until the peer
+ * closes too, for at most this long. */
+#define DRAIN_LIMIT_NS 10000000000ULL
+
+enum held_kind {
+	HELD_HANG,              /* never read; let go at the cap */
+	HELD_DRAIN,             /* FIN sent; read and discard until EOF */
+	HELD_QUEUE,             /* over the limit; served when a slot frees */
+};
+
+struct held {
+	struct gate *gate;
+	enum held_kind kind;
+	int fd;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	struct loop_io io;
+	struct loop_timer timer;
+	struct held *prev, *next;
+};
+
+struct gate {
+	struct loop *loop;
+	struct server *server;
+	struct listener *listener;
+	uint64_t hang_cap_ns;
+	struct held *held;      /* newest first; the queue is served oldest first */
+	struct held *oldest;
+	unsigned hanging;       /* HELD_HANG records: they count as connections */
+	struct loop_hook hook;
+	unsigned n_held;        /* held, queued or draining now */
+	unsigned cap;           /* --max-connections: open and held together */
+	uint64_t cap_logged_ns; /* when reaching it was last logged */
+};
+
+static void link_held(struct gate *g, struct held *h)
+{
+	h->next = g->held;
+	if (g->held)
+		g->held->prev = h;
+	else
+		g->oldest = h;
+	g->held = h;
+	g->n_held++;
+	if (h->kind == HELD_HANG)
+		g->hanging++;
+}
+
+static void unlink_held(struct gate *g, struct held *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		g->held = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	else
+		g->oldest = h->prev;
+	g->n_held--;
+	if (h->kind == HELD_HANG)
+		g->hanging--;
+}
+
+/* Forget h and return its socket, still open. */
+static int take_fd(struct held *h)
+{
+	struct gate *g = h->gate;
+	int fd = h->fd;
+	loop_timer_cancel(g->loop, &h->timer);
+	loop_io_del(g->loop, &h->io);
+	unlink_held(g, h);
+	free(h);
+	return fd;
+}
+
+static void release(struct held *h)
+{
+	close(take_fd(h));
+}
+
+static void drain(struct held *h)
+{
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(h->fd, buf, sizeof buf);
+		if (n > 0)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		release(h); /* EOF or error: the peer is done */
+		return;
+	}
+}
+
+static void on_held_event(struct loop_io *io, uint32_t events)
+{
+	struct held *h = container_of(io, struct held, io);
+	if (h->kind == HELD_DRAIN && (events & EPOLLIN)) {
+		drain(h);
+		return;
+	}
+	/* A held or queued peer went away: free its slot now. */
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		release(h);
+}
+
+/* The cap: a hung connection ends with a FIN, not with close(2) on unread
+ * input (a RST), so it is shut and drained like an accept-stage close. */
+static void on_held_timer(struct loop_timer *t)
+{
+	struct held *h = container_of(t, struct held, timer);
+	struct gate *g = h->gate;
+	if (h->kind == HELD_DRAIN) {
+		release(h);
+		return;
+	}
+	if (h->kind == HELD_HANG)
+		g->hanging--;
+	h->kind = HELD_DRAIN;
+	shutdown(h->fd, SHUT_WR);
+	loop_io_mod(g->loop, &h->io, EPOLLRDHUP | EPOLLIN);
+	loop_timer_at(g->loop, &h->timer, loop_now() + DRAIN_LIMIT_NS);
+	drain(h);
+}
+
+static void hold(struct gate *g, int fd, const struct sockaddr *sa, socklen_t len,
+		 enum held_kind kind)
+{
+	struct held *h = xcalloc(1, sizeof *h);
+	h->gate = g;
+	h->kind = kind;
+	h->fd = fd;
+	memcpy(&h->addr, sa, len);
+	h->addr_len = len;
+	h->io.fd = fd;
+	h->io.on_event = on_held_event;
+	h->timer.on_fire = on_held_timer;
+	/* Watch only for the peer leaving, so nothing is ever read — except
+	 * when draining after our FIN. */
+	uint32_t events = EPOLLRDHUP | (kind == HELD_DRAIN ? EPOLLIN : 0);
+	if (loop_io_add(g->loop, &h->io, events) == -1) {
+		log_warn("cannot watch held connection: %s", strerror(errno));
+		close(fd);
+		free(h);
+		return;
+	}
+	link_held(g, h);
+	/* Hung and queued sockets alike are let go at the hang cap. */
+	loop_timer_at(g->loop, &h->timer,
+		      loop_now() + (kind == HELD_DRAIN ? DRAIN_LIMIT_NS : g->hang_cap_ns));
+}
+
+/* A RST and nothing else: an abortive close. */
+static void reset_now(struct gate *g, int fd, const char *reason)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+	server_journal_connection(g->server, "reset", reason, OUTCOME_RST);
+}
+
+/* A FIN without reading: close(2) with unread input would send a RST
+ * instead, so shut the write side and drain until the peer closes. */
+static void close_now(struct gate *g, int fd, const struct sockaddr *sa, socklen_t len,
+		      const char *reason)
+{
+	shutdown(fd, SHUT_WR);
+	hold(g, fd, sa, len, HELD_DRAIN);
+	server_journal_connection(g->server, "close", reason, OUTCOME_FIN);
+}
+
+static unsigned open_connections(const struct gate *g)
+{
+	return (unsigned)server_counters(g->server)->open + g->hanging;
+}
+
+static const struct conn_policy *policy(const struct gate *g)
+{
+	return server_connection_policy(g->server);
+}
+
+static void over_limit(struct gate *g, const struct conn_policy *p, int fd,
+		       const struct sockaddr *sa, socklen_t len)
+{
+	switch (p->over_limit) {
+	case OVER_LIMIT_CLOSE:
+		close_now(g, fd, sa, len, "over_limit");
+		return;
+	case OVER_LIMIT_QUEUE:
+		hold(g, fd, sa, len, HELD_QUEUE);
+		server_journal_connection(g->server, "queue", "over_limit", OUTCOME_QUEUED);
+		return;
+	case OVER_LIMIT_RESET:
+		break;
+	}
+	reset_now(g, fd, "over_limit");
+}
+
+/* --max-connections protects upsim itself: past it, a new connection is
+ * reset at once (a RST frees the descriptor now; a FIN would hold it while
+ * draining), and the log says so at most once a second. */
+static bool at_capacity(struct gate *g, int fd)
+{
+	if ((unsigned)server_counters(g->server)->open + g->n_held < g->cap)
+		return false;
+	uint64_t now = loop_now();
+	if (now - g->cap_logged_ns >= 1000000000ULL || g->cap_logged_ns == 0) {
+		log_warn("--max-connections %u reached: resetting new connections", g->cap);
+		g->cap_logged_ns = now;
+	}
+	reset_now(g, fd, "max_connections");
+	return true;
+}
+
+void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct gate *g = gate;
+	if (at_capacity(g, fd))
+		return;
+	const struct conn_policy *p = policy(g);
+	switch (p->accept) {
+	case ACCEPT_RESET:
+		reset_now(g, fd, "accept");
+		return;
+	case ACCEPT_CLOSE:
+		close_now(g, fd, sa, len, "accept");
+		return;
+	case ACCEPT_HANG:
+		hold(g, fd, sa, len, HELD_HANG);
+			server_journal_connection(g->server, "hang", "accept", OUTCOME_HUNG);
+		return;
+	case ACCEPT_PAUSE:     /* accepted before the pause took effect */
+	case ACCEPT_SERVE:
+		break;
+	}
+	if (p->max_connections && open_connections(g) >= p->max_connections) {
+		over_limit(g, p, fd, sa, len);
+		return;
+	}
+	server_add_connection(g->server, fd, sa, len);
+}
+
+/* Serve queued connections, oldest first, while slots are free. */
+static void serve_queue(struct gate *g, const struct conn_policy *p)
+{
+	struct held *h = g->oldest;
+	while (h != NULL && (p->max_connections == 0 ||
+			     open_connections(g) < p->max_connections)) {
+		struct held *newer = h->prev;
+		if (h->kind == HELD_QUEUE) {
+			struct sockaddr_storage addr = h->addr;
+			socklen_t len = h->addr_len;
+			int fd = take_fd(h);
+			server_add_connection(g->server, fd, (struct sockaddr *)&addr, len);
+		}
+		h = newer;
+	}
+}
+
+/* Before each wait: apply the current policy (a reload may change it). */
+static void before_wait(struct loop_hook *hook)
+{
+	struct gate *g = container_of(hook, struct gate, hook);
+	const struct conn_policy *p = policy(g);
+	if (g->listener != NULL) {
+		listener_set_backlog(g->listener, p->backlog ? (int)p->backlog : SOMAXCONN);
+		listener_set_accepting(g->listener, p->accept != ACCEPT_PAUSE);
+	}
+	if (g->n_held > 0)
+		serve_queue(g, p);
+}
+
+struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
+		      unsigned cap)
+{
+	struct gate *g = xcalloc(1, sizeof *g);
+	g->loop = loop;
+	g->server = server;
+	g->hang_cap_ns = hang_cap_ns;
+	g->cap = cap;
+	g->hook.before_wait = before_wait;
+	loop_add_hook(loop, &g->hook);
+	return g;
+}
+
+void gate_attach(struct gate *g, struct listener *li)
+{
+	g->listener = li;
+}
+
+void gate_free(struct gate *g)
+{
+	if (g == NULL)
+		return;
+	while (g->held != NULL)
+		release(g->held);
+	loop_remove_hook(g->loop, &g->hook);
+	free(g);
+}
+
+unsigned gate_held(const struct gate *g)
+{
+	return g->n_held;
+}

@@ -1,0 +1,36 @@
+/* gate: the accept stage — what becomes of each accepted connection
+ * before any byte is read.
+ *
+ * The listener hands every socket here. The scenario's "connection"
+ * policy decides: serve it (hand it to the HTTP server), reset it, close
+ * it, hold it unread (hang), or — over max_connections — reset, close or
+ * queue it until a slot frees. "accept": "pause" stops accepting so the
+ * kernel's backlog fills. Held sockets cost a record and an fd, no thread. */
+#ifndef UPSIM_NET_ACCEPT_STAGE_H
+#define UPSIM_NET_ACCEPT_STAGE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "net/listener.h"
+#include "net/loop.h"
+#include "net/server.h"
+
+struct gate;
+
+/* A gate in front of server; held sockets are let go after hang_cap_ns;
+ * past cap connections (open and held together), new ones are reset. */
+struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
+		      unsigned cap);
+/* Let the gate pause and resume li (call once the listener is open). */
+void gate_attach(struct gate *g, struct listener *li);
+/* Close every held socket and free. NULL accepted. */
+void gate_free(struct gate *g);
+
+/* The listener's callback (arg is the gate); the gate owns fd after. */
+void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len);
+
+/* Sockets held or queued unread now. */
+unsigned gate_held(const struct gate *g);
+
+#endif

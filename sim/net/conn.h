@@ -1,0 +1,157 @@
+/* conn: one client connection as upsim tracks it beside libmicrohttpd.
+ *
+ * MHD parses and answers; this module does what MHD cannot: hold a request
+ * suspended on a timer (delay, hang), write raw bytes paced by the event
+ * loop, and end the connection exactly — FIN, RST (after the queued bytes
+ * are on the wire) or a hang — also between requests (close_after, reset
+ * after a response). While MHD has a connection suspended it does not watch
+ * it, so this module watches the socket for the client going away. */
+#ifndef UPSIM_NET_CONN_H
+#define UPSIM_NET_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/behave.h"
+#include "net/loop.h"
+#include "engine/overload.h"
+#include "engine/pace.h"
+#include "engine/record.h"
+#include "engine/render.h"
+#include "scenario/model.h"
+
+struct MHD_Connection;
+
+/* What every connection needs of its server. */
+struct conn_env {
+	struct loop *loop;
+	uint64_t hang_cap_ns;   /* no hang lasts longer than this */
+	/* MHD must run soon: in external-select mode a resumed connection
+	 * is only picked up by the next MHD_run, and nothing else wakes it. */
+	void (*wake_mhd)(void *arg);
+	void *wake_arg;
+	bool stopping;          /* upsim is shutting down */
+};
+
+/* Where an exchange stands with the scenario's overload model. */
+enum exchange_load {
+	LOAD_NONE = 0,          /* no model, or not yet arrived */
+	LOAD_WAITING,           /* queued for a worker */
+	LOAD_SERVING,           /* holding a worker for its service time */
+	LOAD_SERVED,            /* done with its worker */
+	LOAD_REJECTED,          /* no worker, no room: when_full answered */
+};
+
+/* One request from its headers to MHD's completion callback. */
+struct exchange {
+	struct behave *behave;  /* reference: the scenario it started under */
+	const struct rule *rule; /* NULL: the defaults */
+	struct action action;   /* resolved; pointers borrowed from behave or own */
+	struct action own;      /* an override header's action (owned) */
+	bool overridden;        /* X-Upsim-Fault or X-Upsim-Delay applied */
+	uint64_t delay_ns;      /* drawn for this request */
+	uint64_t seed;          /* for garbage */
+	bool head;              /* a HEAD request */
+	bool delayed;           /* the delay has passed */
+	bool drop;              /* end it: the handler answers MHD_NO */
+	bool answered;          /* a response was queued through MHD */
+	uint64_t body_bytes;    /* request body read and discarded */
+	uint64_t read_start_ns; /* read.rate: when the body began */
+	struct render render;   /* raw path */
+	struct pacer pacer;
+	bool raw;               /* the response went out raw (render, pacer) */
+	/* for the journal */
+	uint64_t start_ns;      /* loop_now() when the headers were in */
+	int64_t start_wall_us;
+	int action_index;       /* within choose/sequence; -1: none */
+	unsigned conn_request;  /* 1 for the first request on its connection */
+	char *method, *path, *request_id;
+	enum outcome outcome;   /* OUTCOME_NONE until known */
+	/* the overload model */
+	struct conn *conn;      /* the connection it is on */
+	size_t phase;           /* the phase it arrived in */
+	struct overload *overload; /* the model's state in that phase */
+	const struct overload_model *overload_model;
+	enum exchange_load load;
+	struct overload_waiter waiter;
+	uint64_t service_ns;    /* drawn: how long it holds a worker */
+	uint64_t service_end_ns; /* when the worker is free again */
+	uint64_t arrived_ns;    /* when it asked for a worker */
+	bool waited;            /* it had to queue for its worker */
+	uint64_t waited_ns;     /* how long */
+};
+
+/* Why a connection waits on its timer. */
+enum conn_wait {
+	WAIT_NONE = 0,
+	WAIT_DELAY,             /* suspended: delay before answering */
+	WAIT_READ,              /* suspended: reading the body slowly */
+	WAIT_HANG,              /* suspended: a hang fault with an end */
+	WAIT_HELD,              /* suspended: hanging until the cap */
+	WAIT_WRITE,             /* suspended: raw bytes being written */
+	WAIT_FLUSH_RESET,       /* suspended: RST once the send queue drains */
+	WAIT_IDLE_CLOSE,        /* idle in MHD: FIN at the deadline */
+	WAIT_IDLE_RESET,        /* idle in MHD: RST once the send queue drains */
+	WAIT_QUEUED,            /* suspended: waiting for an overload worker */
+	WAIT_SERVICE,           /* suspended: holding a worker */
+};
+
+struct conn {
+	const struct conn_env *env;
+	struct MHD_Connection *mhd;
+	int fd;
+	uint64_t id;            /* the journal's connection id */
+	unsigned requests;      /* requests begun on this connection */
+	bool suspended;
+	bool watching;          /* io is in the loop: from the first suspend
+				   to the close, edge-triggered */
+	bool watch_out;         /* ... with EPOLLOUT (a raw write waits) */
+	bool peer_gone;         /* the watch saw the peer close or reset */
+	enum conn_wait wait;
+	struct loop_io io;
+	struct loop_timer timer;
+	struct loop_timer gone; /* a suspend found the peer already gone */
+	struct exchange *ex;    /* the request in progress, or NULL */
+	enum after_kind on_next; /* AFTER_NEXT_* pending, else 0 */
+	enum ending ending;     /* after the raw write */
+	uint64_t flush_deadline;
+	struct conn *prev, *next; /* the server's list */
+};
+
+/* A new connection record for MHD's mhd on fd. */
+struct conn *conn_new(const struct conn_env *env, struct MHD_Connection *mhd, int fd);
+/* MHD closed the connection: stop every timer and watch, free c. */
+void conn_free(struct conn *c);
+
+/* Suspend the request in progress for delay_ns, then let MHD call the
+ * handler again (with c->ex->delayed set). */
+void conn_delay(struct conn *c, uint64_t delay_ns);
+/* Read no more of the request body until deadline_ns (read.rate). */
+void conn_pause_read(struct conn *c, uint64_t deadline_ns);
+/* Hang the request: nothing is sent for for_ns (0: the cap), then the
+ * exchange ends as then says. */
+void conn_hang(struct conn *c, uint64_t for_ns, enum ending then);
+/* Write c->ex->render raw, paced by pace, then end as then says. Returns
+ * false when it has already ended the exchange with a FIN or a RST (the
+ * handler then answers MHD_NO so MHD closes the connection at once). */
+bool conn_write_raw(struct conn *c, const struct pace *pace, enum ending then);
+/* Wait, suspended, for an overload worker (until the hang cap at most). */
+void conn_queue(struct conn *c);
+/* Hold the request suspended for its service time, then let MHD call the
+ * handler again. */
+void conn_serve(struct conn *c, uint64_t service_ns);
+/* Abort the connection with a RST now (no flush). */
+void conn_reset_socket(int fd);
+/* The response of an exchange went out through MHD: carry out after;
+ * a kept connection closes after idle_timeout_ns without a request (0:
+ * never). */
+void conn_after_response(struct conn *c, const struct after *after,
+			 uint64_t idle_timeout_ns);
+/* FIN if no request begins within idle_ns (keep-alive still advertised). */
+void conn_idle_close(struct conn *c, uint64_t idle_ns);
+/* A new request arrived: cancel idle timers. */
+void conn_request_started(struct conn *c);
+/* End a suspended exchange now (shutdown): MHD closes it with a FIN. */
+void conn_drop(struct conn *c);
+
+#endif

@@ -1,0 +1,361 @@
+#include "net/exchange.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/admission.h"
+#include "scenario/fault.h"
+#include "base/log.h"
+#include "net/loop.h"
+#include "engine/match.h"
+#include "net/override.h"
+#include "net/respond.h"
+#include "base/units.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+
+static const char *lookup_header(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+static const char *lookup_query(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* What the journal will need of the request, taken while MHD has it. */
+static void note_request(struct exchange *ex, struct conn *c,
+			 const struct exchange_env *env, struct MHD_Connection *mhd,
+			 const char *url, const char *method)
+{
+	ex->start_ns = loop_now();
+	ex->start_wall_us = loop_wall_us();
+	ex->conn_request = c->requests;
+	ex->method = xstrdup(method);
+	ex->path = xstrdup(url);
+	const char *id = env->request_id_header
+		? MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, env->request_id_header)
+		: NULL;
+	if (id != NULL)
+		ex->request_id = xstrdup(id);
+}
+
+/* Match, pick and draw once the headers are in: every random draw of a
+ * request happens here, in arrival order, so runs repeat exactly. */
+static struct exchange *decide(struct behave *b, const struct conn *c,
+			       const struct exchange_env *env, struct MHD_Connection *mhd,
+			       const char *url, const char *method)
+{
+	struct exchange *ex = xcalloc(1, sizeof *ex);
+	struct scenario *sc = b->scenario;
+	ex->behave = behave_ref(b);
+	struct match_request req = {
+		.method = method, .path = url,
+		.header = lookup_header, .query = lookup_query, .ctx = mhd,
+		.conn_request = c->requests, .phase = env->phase_index,
+	};
+	ex->phase = env->phase_index;
+	ex->rule = match_first(sc, &req);
+	const struct action *defaults = scenario_defaults(sc, ex->phase);
+	const struct action *picked = defaults;
+	if (ex->rule != NULL)
+		picked = behave_pick(b, ex->rule);
+	else
+		behave_took_defaults(b);
+	ex->action_index = ex->rule && ex->rule->behaviour != BEHAVE_RESPOND
+		? (int)(picked - ex->rule->actions) : -1;
+	scenario_resolve_with(defaults, picked, &ex->action);
+	if (sc->allow_override)
+		override_apply(ex, mhd, defaults);
+	struct rng *stream = behave_stream(b, ex->rule);
+	ex->delay_ns = behave_draw_us(stream, &ex->action.delay) * 1000;
+	if (ex->action.fault.kind == FAULT_GARBAGE)
+		ex->seed = rng_next(stream);
+	ex->overload_model = scenario_overload(sc, ex->phase);
+	ex->overload = behave_overload(b, ex->phase);
+	if (ex->overload_model->workers > 0)
+		ex->service_ns = behave_draw_us(&b->overload_rng,
+						&ex->overload_model->service_time) * 1000;
+	ex->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	ex->conn = (struct conn *)c;
+	return ex;
+}
+
+/* A well-formed, unpaced answer: MHD sends it and keep-alive goes on. */
+static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex,
+				   struct MHD_Connection *mhd)
+{
+	struct MHD_Response *r = respond_build(&ex->action);
+	if (r == NULL)
+		return MHD_NO;
+	/* The last request a connection may carry says so, as servers with a
+	 * keep-alive request limit do; MHD then closes after sending. */
+	unsigned max = scenario_connection(ex->behave->scenario, ex->phase)->max_requests;
+	if (ex->action.after.kind == AFTER_CLOSE || (max && c->requests >= max))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	enum MHD_Result ret = MHD_queue_response(mhd, (unsigned)ex->action.status, r);
+	MHD_destroy_response(r);
+	ex->answered = ret == MHD_YES;
+	return ret;
+}
+
+/* Bytes MHD would never send, or paced ones: render and write raw. A
+ * paced healthy response says "Connection: close" and ends with a FIN (or
+ * a RST for after: reset): the connection cannot go back to MHD. */
+static enum MHD_Result respond_raw(struct conn *c, struct exchange *ex)
+{
+	const struct action *a = &ex->action;
+	bool faulty = a->fault.kind != FAULT_NONE;
+	render_response(a, ex->seed, ex->head, !faulty, &ex->render);
+	enum ending then = faulty ? a->fault.then
+			   : a->after.kind == AFTER_RESET ? END_RESET : END_CLOSE;
+	ex->raw = true;
+	return conn_write_raw(c, &a->pace, then) ? MHD_YES : MHD_NO;
+}
+
+static bool paced(const struct action *a)
+{
+	const struct pace *p = &a->pace;
+	return p->drip_bytes || p->rate || p->header_delay_us || p->stall_at;
+}
+
+/* Carry out the decision: the request is complete (or, for the faults
+ * that act on the headers alone, its headers are). */
+static enum MHD_Result act(struct conn *c, struct exchange *ex,
+			   struct MHD_Connection *mhd)
+{
+	if (!admission_admit(c, ex))
+		return MHD_YES;
+	const struct action *a = &ex->action;
+	if (!ex->delayed && ex->delay_ns > 0) {
+		conn_delay(c, ex->delay_ns);
+		return MHD_YES;
+	}
+	switch (a->fault.kind) {
+	case FAULT_CLOSE:
+		ex->outcome = OUTCOME_FIN;
+		return MHD_NO; /* MHD closes: a FIN, no byte */
+	case FAULT_RESET:
+		ex->outcome = OUTCOME_RST;
+		conn_reset_socket(c->fd);
+		return MHD_NO;
+	case FAULT_HANG:
+	case FAULT_NO_CONTINUE:
+		conn_hang(c, a->fault.for_us * 1000, a->fault.then);
+		return MHD_YES;
+	case FAULT_NONE:
+		break;
+	default:
+		return respond_raw(c, ex);
+	}
+	if (paced(a))
+		return respond_raw(c, ex);
+	return respond_mhd(c, ex, mhd);
+}
+
+/* read.rate: how many body bytes may be consumed by now_ns, in quanta of
+ * a tenth of a second's worth (one byte for rates under 10 B/s), and when
+ * the next quantum is due. */
+static uint64_t read_allowance(const struct exchange *ex, uint64_t now_ns,
+			       uint64_t *next_ns)
+{
+	uint64_t rate = ex->action.read_rate;
+	uint64_t quantum = rate >= 10 ? rate / 10 : 1;
+	uint64_t interval = quantum * 1000000000ULL / rate;
+	uint64_t k = (now_ns - ex->read_start_ns) / interval;
+	*next_ns = ex->read_start_ns + (k + 1) * interval;
+	return (k + 1) * quantum;
+}
+
+/* Consume the body piece MHD offers: all of it, or with read.rate only
+ * what the rate allows, suspending until more is due. MHD stops reading
+ * the socket while its buffer is full or the connection suspended, so the
+ * client's send stalls at that rate too. */
+static void consume_body(struct conn *c, struct exchange *ex, size_t *size)
+{
+	if (ex->action.read_rate == 0) {
+		ex->body_bytes += *size;
+		*size = 0;
+		return;
+	}
+	uint64_t now = loop_now(), next;
+	if (ex->read_start_ns == 0)
+		ex->read_start_ns = now;
+	uint64_t allowed = read_allowance(ex, now, &next);
+	uint64_t take = allowed > ex->body_bytes ? allowed - ex->body_bytes : 0;
+	if (take > *size)
+		take = *size;
+	ex->body_bytes += take;
+	*size -= take;
+	if (*size > 0)
+		conn_pause_read(c, next);
+}
+
+/* The previous response left "on the next request: close/reset". */
+static enum MHD_Result close_on_arrival(struct conn *c, const struct exchange_env *env,
+					struct behave *b, const char *url,
+					const char *method)
+{
+	bool reset = c->on_next == AFTER_NEXT_RESET;
+	if (reset)
+		conn_reset_socket(c->fd);
+	c->on_next = 0;
+	exchange_refused(c, env, b->scenario, url, method,
+			 reset ? OUTCOME_RST : OUTCOME_FIN,
+			 "the previous response's after: on_next_request");
+	return MHD_NO;
+}
+
+static bool acts_on_headers(const struct exchange *ex)
+{
+	enum fault_kind k = ex->action.fault.kind;
+	return k == FAULT_EARLY_RESPONSE || k == FAULT_NO_CONTINUE;
+}
+
+/* MHD calls the handler several times per request: first with the headers,
+ * then with each piece of body, then once more with nothing left. Answering
+ * on that last call keeps keep-alive working (MHD 0.9.75 sends
+ * "Connection: close" on every reply queued on the first call). */
+enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
+				const struct exchange_env *env,
+				struct MHD_Connection *mhd, const char *url,
+				const char *method, size_t *upload_data_size,
+				void **req_cls)
+{
+	struct exchange *ex = *req_cls;
+	if (ex == NULL) {
+		conn_request_started(c);
+		c->requests++;
+		if (c->wait == WAIT_IDLE_RESET) {
+			/* after: reset still flushing: the RST wins the race. */
+			conn_reset_socket(c->fd);
+			exchange_refused(c, env, b->scenario, url, method, OUTCOME_RST,
+					 "the previous response's after: reset");
+			return MHD_NO;
+		}
+		if (c->on_next)
+			return close_on_arrival(c, env, b, url, method);
+		ex = decide(b, c, env, mhd, url, method);
+		note_request(ex, c, env, mhd, url, method);
+		*req_cls = c->ex = ex;
+		return acts_on_headers(ex) ? act(c, ex, mhd) : MHD_YES;
+	}
+	if (ex->drop)
+		return MHD_NO;
+	if (*upload_data_size > 0) {
+		consume_body(c, ex, upload_data_size);
+		return MHD_YES;
+	}
+	return act(c, ex, mhd);
+}
+
+/* How the exchange ended, when nothing on the way said so. */
+static enum outcome final_outcome(const struct exchange *ex, bool stopping,
+				  enum MHD_RequestTerminationCode toe)
+{
+	if (ex->outcome != OUTCOME_NONE)
+		return ex->outcome;
+	if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return OUTCOME_RESPONSE;
+	if (stopping || toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+		return OUTCOME_SHUTDOWN;
+	return OUTCOME_CLIENT_CLOSED;
+}
+
+/* Faults that send no status line, or none of their own. */
+static bool sends_status(const struct exchange *ex)
+{
+	switch (ex->action.fault.kind) {
+	case FAULT_CLOSE:
+	case FAULT_RESET:
+	case FAULT_HANG:
+	case FAULT_NO_CONTINUE:
+	case FAULT_GARBAGE:
+	case FAULT_BANNER:
+	case FAULT_RAW:
+		return false;
+	default:
+		return ex->answered || (ex->raw && ex->pacer.pos > 0);
+	}
+}
+
+static void journal_exchange(struct conn *c, struct exchange *ex,
+			     const struct exchange_env *env, enum outcome how)
+{
+	struct record r = {
+		.kind = RECORD_REQUEST,
+		.time_us = ex->start_wall_us,
+		.conn = c ? c->id : 0,
+		.conn_request = ex->conn_request,
+		.method = ex->method, .path = ex->path, .request_id = ex->request_id,
+		.phase = xstrdup(env->phase),
+		.scenario = xstrdup(ex->behave->scenario->name),
+		.upstream = env->upstream ? xstrdup(env->upstream) : NULL,
+		.rule = ex->rule ? xstrdup(ex->rule->name) : NULL,
+		.action = ex->action_index,
+		.overridden = ex->overridden,
+		.outcome = how,
+		.raw = ex->raw,
+		.bytes = ex->raw ? ex->pacer.pos
+		       : ex->answered && !ex->head ? ex->action.body_len : 0,
+		.duration_us = (loop_now() - ex->start_ns) / 1000,
+	};
+	enum fault_kind fk = ex->action.fault.kind;
+	if (fk != FAULT_NONE)
+		r.fault = fault_by_kind(fk)->name;
+	if (sends_status(ex))
+		r.status = ex->action.status;
+	if (ex->request_id != NULL && env->attempts != NULL)
+		r.attempt = attempts_count(env->attempts, ex->request_id);
+	static const char *const load_names[] = {
+		[LOAD_SERVING] = "served", [LOAD_SERVED] = "served",
+		[LOAD_WAITING] = "waited", [LOAD_REJECTED] = "rejected",
+	};
+	r.overload = load_names[ex->load];
+	if (ex->waited)
+		r.overload = "waited";
+	r.queue_us = ex->waited_ns / 1000;
+	ex->method = ex->path = ex->request_id = NULL; /* the record owns them */
+	journal_add(env->journal, &r, fk);
+}
+
+void exchange_completed(struct conn *c, struct exchange *ex,
+			const struct exchange_env *env,
+			enum MHD_RequestTerminationCode toe)
+{
+	bool stopping = c != NULL && c->env->stopping;
+	admission_leave(ex, env->holds, stopping);
+	journal_exchange(c, ex, env, final_outcome(ex, stopping, toe));
+	if (c != NULL) {
+		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			conn_after_response(c, &ex->action.after,
+					    scenario_connection(ex->behave->scenario, ex->phase)
+						    ->idle_timeout_us * 1000);
+		if (c->ex == ex)
+			c->ex = NULL;
+	}
+	render_free(&ex->render);
+	scenario_action_clear(&ex->own);
+	behave_unref(ex->behave);
+	free(ex);
+}
+
+void exchange_refused(struct conn *c, const struct exchange_env *env,
+		      struct scenario *sc, const char *url, const char *method,
+		      enum outcome how, const char *why)
+{
+	struct record r = {
+		.kind = RECORD_REQUEST,
+		.conn = c->id,
+		.conn_request = c->requests,
+		.method = xstrdup(method), .path = xstrdup(url),
+		.phase = xstrdup(env->phase),
+		.scenario = xstrdup(sc->name),
+		.upstream = env->upstream ? xstrdup(env->upstream) : NULL,
+		.action = -1,
+		.outcome = how,
+		.message = xstrdup(why),
+	};
+	journal_add(env->journal, &r, FAULT_NONE);
+}

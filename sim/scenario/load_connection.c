@@ -1,0 +1,89 @@
+/* connection_load: the "connection" object — the accept stage and
+ * keep-alive policy of a scenario:
+ *
+ *   "connection": {"accept": {"fault": "reset"|"close"|"hang"|"pause"},
+ *                  "backlog": n, "max_connections": n,
+ *                  "over_limit": "reset"|"close"|"queue",
+ *                  "keepalive": {"idle_timeout": d, "max_requests": n}} */
+#include <string.h>
+
+#include "scenario/load.h"
+
+static const char *const connection_keys[] = {
+	"accept", "backlog", "max_connections", "over_limit", "keepalive", NULL,
+};
+static const char *const accept_keys[] = {"fault", NULL};
+static const char *const keepalive_keys[] = {"idle_timeout", "max_requests", NULL};
+
+/* The index of obj[key] in names (0-based), -1 when absent, -2 when
+ * invalid (error added). */
+static int load_choice(struct jcheck *jc, json_t *obj, const char *key,
+		       const char *const names[], const char *expected)
+{
+	json_t *v = json_object_get(obj, key);
+	if (v == NULL)
+		return -1;
+	for (int i = 0; json_is_string(v) && names[i]; i++)
+		if (strcmp(json_string_value(v), names[i]) == 0)
+			return i;
+	jcheck_fail_key(jc, key, "expected %s", expected);
+	return -2;
+}
+
+static void load_accept(struct jcheck *jc, json_t *conn, struct conn_policy *out)
+{
+	static const char *const faults[] = {"reset", "close", "hang", "pause", NULL};
+	json_t *a = jcheck_object(jc, conn, "accept");
+	if (a == NULL)
+		return;
+	size_t mark = jcheck_push_key(jc, "accept");
+	jcheck_keys(jc, a, accept_keys);
+	int i = load_choice(jc, a, "fault", faults,
+			    "\"reset\", \"close\", \"hang\" or \"pause\"");
+	if (i >= 0)
+		out->accept = (enum accept_fault)(ACCEPT_RESET + i);
+	else if (i == -1)
+		jcheck_fail(jc, "missing \"fault\"");
+	jcheck_pop(jc, mark);
+}
+
+static void load_keepalive(struct jcheck *jc, json_t *conn, struct conn_policy *out)
+{
+	json_t *k = jcheck_object(jc, conn, "keepalive");
+	if (k == NULL)
+		return;
+	size_t mark = jcheck_push_key(jc, "keepalive");
+	jcheck_keys(jc, k, keepalive_keys);
+	jcheck_duration(jc, k, "idle_timeout", &out->idle_timeout_us);
+	long long n;
+	if (jcheck_int(jc, k, "max_requests", 1, 1000000000, &n) == 1)
+		out->max_requests = (unsigned)n;
+	jcheck_pop(jc, mark);
+}
+
+void load_connection(struct jcheck *jc, json_t *root, struct conn_policy *out)
+{
+	static const char *const limits[] = {"reset", "close", "queue", NULL};
+	memset(out, 0, sizeof *out);
+	json_t *conn = jcheck_object(jc, root, "connection");
+	if (conn == NULL)
+		return;
+	size_t mark = jcheck_push_key(jc, "connection");
+	jcheck_keys(jc, conn, connection_keys);
+	load_accept(jc, conn, out);
+	long long n;
+	if (jcheck_int(jc, conn, "backlog", 1, 65535, &n) == 1)
+		out->backlog = (unsigned)n;
+	if (jcheck_int(jc, conn, "max_connections", 1, 10000000, &n) == 1)
+		out->max_connections = (unsigned)n;
+	int i = load_choice(jc, conn, "over_limit", limits,
+			    "\"reset\", \"close\" or \"queue\"");
+	if (i >= 0)
+		out->over_limit = (enum over_limit)(OVER_LIMIT_RESET + i);
+	if (i >= 0 && out->max_connections == 0)
+		jcheck_fail_key(jc, "over_limit", "needs \"max_connections\"");
+	else if (out->over_limit == 0)
+		out->over_limit = OVER_LIMIT_RESET;
+	load_keepalive(jc, conn, out);
+	jcheck_pop(jc, mark);
+}
