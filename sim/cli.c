@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "base/instant.h"
-#include "net/server.h"
 #include "base/units.h"
+#include "net/server.h"
 #include "net/threads.h"
 
 const char cli_usage[] =
@@ -190,9 +190,9 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
 		return -1;
 	}
 	case OPT_THREADS:
-		if (parse_count(arg, 1, WORKERS_MAX, &out->threads) == 0)
+		if (parse_count(arg, 1, THREADS_MAX, &out->threads) == 0)
 			return 0;
-		snprintf(errbuf, errlen, "--threads: expected 1..%d", WORKERS_MAX);
+		snprintf(errbuf, errlen, "--threads: expected 1..%d", THREADS_MAX);
 		return -1;
 	case OPT_JOURNAL_SIZE:
 		if (parse_count(arg, 1, 10000000, &out->journal_size) == 0)

@@ -2,10 +2,10 @@
  * command line; everything else lives in modules the tests link. */
 #include <stdio.h>
 
+#include "base/util.h"
 #include "cli.h"
 #include "client/ctl.h"
 #include "run.h"
-#include "base/util.h"
 
 int main(int argc, char **argv)
 {

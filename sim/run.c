@@ -12,22 +12,23 @@
 #include <unistd.h>
 
 #include "base/addr.h"
-#include "control/admin.h"
-#include "control/upstream.h"
-#include "scenario/fleet.h"
-#include "control/ready.h"
+#include "base/clock.h"
 #include "base/err.h"
-#include "scenario/fault.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "control/admin.h"
+#include "control/ready.h"
+#include "control/upstream.h"
+#include "engine/timeline.h"
 #include "net/accept_stage.h"
 #include "net/listener.h"
-#include "base/log.h"
 #include "net/loop.h"
-#include "scenario/model.h"
 #include "net/server.h"
-#include "engine/timeline.h"
-#include "base/util.h"
 #include "net/threads.h"
-#include "base/xalloc.h"
+#include "scenario/fault.h"
+#include "scenario/fleet.h"
+#include "scenario/model.h"
 
 /* Descriptors kept back beyond the connection limit: listener, epoll,
  * signalfd, the reserve, log and journal files, the admin API. */
@@ -49,9 +50,9 @@ struct app {
 	struct member members[FLEET_MAX];
 	size_t n_members;
 	struct loop *loop;              /* the control thread's: thread 0 */
-	struct workers *workers;        /* threads 1 .. --threads - 1 */
+	struct threads *threads;        /* threads 1 .. --threads - 1 */
 	struct fleet fleet;             /* one control per member */
-	struct control controls[FLEET_MAX];
+	struct upstream controls[FLEET_MAX];
 	struct journal *journal;        /* shared by every member */
 	struct attempts *attempts;
 	struct admin *admin;
@@ -92,7 +93,7 @@ static void on_signal(struct loop_io *io, uint32_t events)
 	while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
 			for (size_t i = 0; i < app->fleet.n; i++)
-				control_reload(&app->fleet.members[i]);
+				upstream_reload(&app->fleet.members[i]);
 			continue;
 		}
 		log_info("stopping on %s", strsignal((int)si.ssi_signo));
@@ -187,24 +188,24 @@ static int start_shard(struct app *app, const struct member *m, struct shard *sh
 		log_error("%s", why);
 		return -1;
 	}
-	sh->gate = gate_new(sh->loop, sh->server, cfg.hang_cap_ns, cap);
+	sh->accept = accept_stage_new(sh->loop, sh->server, cfg.hang_cap_ns, cap);
 	const struct conn_policy *p = scenario_connection(m->scenario, 0);
 	int backlog = p->backlog ? (int)p->backlog : SOMAXCONN;
 	sh->listener = listener_open(sh->loop, at, at_len, backlog, threads > 1,
-				     gate_accept, sh->gate, why, sizeof why);
+				     accept_stage_take, sh->accept, why, sizeof why);
 	if (sh->listener == NULL) {
 		log_error("cannot listen on %s: %s", m->spec.listen, why);
 		return -1;
 	}
-	gate_attach(sh->gate, sh->listener);
+	accept_stage_attach(sh->accept, sh->listener);
 	return 0;
 }
 
 /* Member i, one shard per thread, run by control ctl. */
-static int start_member(struct app *app, size_t i, struct control *ctl)
+static int start_member(struct app *app, size_t i, struct upstream *ctl)
 {
 	const struct member *m = &app->members[i];
-	*ctl = (struct control){
+	*ctl = (struct upstream){
 		.name = m->spec.name, .loop = app->loop, .journal = app->journal,
 		.attempts = app->attempts, .scenario_file = m->spec.scenario,
 		.aligned = app->cli->has_start_at, .start_at_us = app->cli->start_at_us,
@@ -215,8 +216,8 @@ static int start_member(struct app *app, size_t i, struct control *ctl)
 		struct shard *sh = &ctl->shards[t];
 		*sh = (struct shard){
 			.index = t,
-			.loop = t ? workers_loop(app->workers, t) : app->loop,
-			.inbox = t ? workers_inbox(app->workers, t) : NULL,
+			.loop = t ? threads_loop(app->threads, t) : app->loop,
+			.inbox = t ? threads_inbox(app->threads, t) : NULL,
 		};
 		ctl->n_shards = t + 1; /* stop() tears down what was started */
 		if (start_shard(app, m, sh, at, at_len) != 0)
@@ -258,8 +259,8 @@ static int start(struct app *app, const struct endpoints *ep)
 	if (open_journal(app) != 0)
 		return -1;
 	/* Worker threads inherit the blocked signals: only thread 0 gets them. */
-	app->workers = workers_new(app->cli->threads);
-	if (app->workers == NULL) {
+	app->threads = threads_new(app->cli->threads);
+	if (app->threads == NULL) {
 		log_error("worker loops: %s", strerror(errno));
 		return -1;
 	}
@@ -271,16 +272,16 @@ static int start(struct app *app, const struct endpoints *ep)
 	}
 	if (app->cli->admin && start_admin(app, &ep->admin, ep->admin_len, ep->token) != 0)
 		return -1;
-	if (workers_start(app->workers) != 0) {
+	if (threads_start(app->threads) != 0) {
 		log_error("worker threads: %s", strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < app->fleet.n; i++)
-		control_start(&app->controls[i], app->cli->drill_ttl_us * 1000);
+		upstream_start(&app->controls[i], app->cli->drill_ttl_us * 1000);
 	if (app->cli->duration_us > 0) {
 		app->duration_timer.on_fire = on_duration;
 		loop_timer_at(app->loop, &app->duration_timer,
-			      loop_now() + app->cli->duration_us * 1000);
+			      clock_mono_ns() + app->cli->duration_us * 1000);
 	}
 	return ready_announce(&app->fleet, app->admin ? admin_address(app->admin) : NULL,
 			      app->cli->ready_file);
@@ -292,19 +293,19 @@ static void stop(struct app *app)
 		loop_timer_cancel(app->loop, &app->duration_timer);
 	admin_free(app->admin);
 	for (size_t i = 0; i < app->fleet.n; i++)
-		control_stop(&app->controls[i]);
+		upstream_stop(&app->controls[i]);
 	/* Joined: every shard is the control thread's to tear down. */
-	workers_stop(app->workers);
+	threads_stop(app->threads);
 	for (size_t i = 0; i < app->fleet.n; i++) {
-		struct control *ctl = &app->controls[i];
+		struct upstream *ctl = &app->controls[i];
 		for (size_t t = 0; t < ctl->n_shards; t++) {
 			struct shard *sh = &ctl->shards[t];
 			listener_close(sh->listener);
-			gate_free(sh->gate);
+			accept_stage_free(sh->accept);
 			server_free(sh->server); /* journals what was in flight */
 		}
 	}
-	workers_free(app->workers);
+	threads_free(app->threads);
 	journal_free(app->journal);
 	attempts_free(app->attempts);
 	if (app->signals.fd > 0) {

@@ -2,8 +2,8 @@
 #ifndef UPSIM_RUN_H
 #define UPSIM_RUN_H
 
-#include "cli.h"
 #include "base/err.h"
+#include "cli.h"
 
 /* Serve cli->files[0] until SIGTERM/SIGINT. Returns the exit code: 0 after
  * a clean stop, 1 on a runtime failure, 2 on an invalid scenario or

@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "gateway.h"
 #include "journal_read.h"
 #include "proc.h"
-#include "scenario.h"
+#include "scenario/model.h"
 
 #define T_MS 5000
 #define ANSWER_MS 15000

@@ -18,12 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "base/rng.h"
+#include "base/xalloc.h"
+#include "client/ctl.h"
 #include "journal_read.h"
 #include "proc.h"
-#include "rng.h"
 #include "wire.h"
-#include "xalloc.h"
 
 #define T_MS 5000
 #define CLIENTS 8

@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "base/addr.h"
-#include "control/admin_parse.h"
 #include "base/log.h"
+#include "base/xalloc.h"
+#include "control/admin_parse.h"
 #include "control/metrics.h"
 #include "net/mhd_loop.h"
-#include "base/xalloc.h"
 
 #define JOURNAL_DEFAULT_LIMIT 1000
 #define JOURNAL_MAX_LIMIT 10000
@@ -91,11 +91,11 @@ static enum MHD_Result send_not_allowed(struct MHD_Connection *c, const char *al
 
 /* The upstream a request is about: ?upstream=NAME, else the first. NULL
  * after answering 404. */
-static struct control *member(struct admin *a, struct MHD_Connection *c,
+static struct upstream *member(struct admin *a, struct MHD_Connection *c,
 			      enum MHD_Result *ret)
 {
 	const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "upstream");
-	struct control *ctl = fleet_find(a->fleet, name);
+	struct upstream *ctl = fleet_find(a->fleet, name);
 	if (ctl == NULL)
 		*ret = send_error(c, MHD_HTTP_NOT_FOUND, "no upstream is called \"%s\"",
 				  name ? name : "");
@@ -103,13 +103,13 @@ static struct control *member(struct admin *a, struct MHD_Connection *c,
 }
 
 /* The status of one upstream, with the list of all of a fleet's. */
-static json_t *status_json(const struct admin *a, struct control *ctl)
+static json_t *status_json(const struct admin *a, struct upstream *ctl)
 {
-	json_t *o = control_status_json(ctl);
+	json_t *o = upstream_status_json(ctl);
 	if (ctl->name != NULL) {
 		json_t *list = json_array();
 		for (size_t i = 0; i < a->fleet->n; i++)
-			json_array_append_new(list, control_brief_json(&a->fleet->members[i]));
+			json_array_append_new(list, upstream_brief_json(&a->fleet->members[i]));
 		json_object_set_new(o, "upstreams", list);
 	}
 	return o;
@@ -118,22 +118,22 @@ static json_t *status_json(const struct admin *a, struct control *ctl)
 static enum MHD_Result get_status(struct admin *a, struct MHD_Connection *c)
 {
 	enum MHD_Result ret = MHD_NO;
-	struct control *ctl = member(a, c, &ret);
+	struct upstream *ctl = member(a, c, &ret);
 	return ctl ? send_json(c, MHD_HTTP_OK, status_json(a, ctl)) : ret;
 }
 
 static enum MHD_Result get_stats(struct admin *a, struct MHD_Connection *c)
 {
 	enum MHD_Result ret = MHD_NO;
-	struct control *ctl = member(a, c, &ret);
-	return ctl ? send_json(c, MHD_HTTP_OK, control_stats_json(ctl)) : ret;
+	struct upstream *ctl = member(a, c, &ret);
+	return ctl ? send_json(c, MHD_HTTP_OK, upstream_stats_json(ctl)) : ret;
 }
 
 static enum MHD_Result put_scenario(struct admin *a, struct MHD_Connection *c,
 				    const struct admin_req *rq)
 {
 	enum MHD_Result ret = MHD_NO;
-	struct control *ctl = member(a, c, &ret);
+	struct upstream *ctl = member(a, c, &ret);
 	if (ctl == NULL)
 		return ret;
 	struct upsim_err err = {0};
@@ -150,7 +150,7 @@ static enum MHD_Result put_scenario(struct admin *a, struct MHD_Connection *c,
 	}
 	char *how = xasprintf("scenario \"%s\" put through the admin API%s%s", sc->name,
 			      ctl->name ? " for upstream " : "", ctl->name ? ctl->name : "");
-	control_swap(ctl, sc, how);
+	upstream_swap(ctl, sc, how);
 	free(how);
 	scenario_unref(sc);
 	return send_json(c, MHD_HTTP_OK, status_json(a, ctl));
@@ -160,16 +160,16 @@ static enum MHD_Result post_phase(struct admin *a, struct MHD_Connection *c,
 				  const struct admin_req *rq)
 {
 	enum MHD_Result ret = MHD_NO;
-	struct control *ctl = member(a, c, &ret);
+	struct upstream *ctl = member(a, c, &ret);
 	if (ctl == NULL)
 		return ret;
 	char why[256], *name = NULL;
 	if (admin_parse_phase(rq->body, rq->len, &name, why, sizeof why) != 0)
 		ret = send_error(c, MHD_HTTP_BAD_REQUEST, "%s", why);
-	else if (!control_jump_phase(ctl, name))
+	else if (!upstream_jump_phase(ctl, name))
 		ret = send_error(c, MHD_HTTP_NOT_FOUND,
 				 "scenario \"%s\" has no phase \"%s\"",
-				 control_scenario(ctl)->name, name);
+				 upstream_scenario(ctl)->name, name);
 	else
 		ret = send_json(c, MHD_HTTP_OK, status_json(a, ctl));
 	free(name);
@@ -181,7 +181,7 @@ static bool renew_all(struct admin *a, uint64_t ttl_ns)
 {
 	bool any = false;
 	for (size_t i = 0; i < a->fleet->n; i++)
-		any |= control_renew(&a->fleet->members[i], ttl_ns);
+		any |= upstream_renew(&a->fleet->members[i], ttl_ns);
 	return any;
 }
 
@@ -229,8 +229,8 @@ static enum MHD_Result get_metrics(struct admin *a, struct MHD_Connection *c)
 static enum MHD_Result do_reset(struct admin *a, struct MHD_Connection *c)
 {
 	for (size_t i = 0; i < a->fleet->n; i++)
-		control_reset(&a->fleet->members[i]);
-	return send_json(c, MHD_HTTP_OK, control_stats_json(&a->fleet->members[0]));
+		upstream_reset(&a->fleet->members[i]);
+	return send_json(c, MHD_HTTP_OK, upstream_stats_json(&a->fleet->members[0]));
 }
 
 /* The routing table: a path, the one method it takes, its handler. */

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "scenario/fleet.h"
+#include "control/upstream.h"
 
 /* Request bodies above this are refused with 413. */
 #define ADMIN_MAX_BODY (4u << 20)

@@ -4,11 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "engine/behave.h"
-#include "scenario/fault.h"
-#include "engine/timeline.h"
+#include "base/clock.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "engine/behave.h"
+#include "engine/timeline.h"
+#include "scenario/fault.h"
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -73,7 +74,7 @@ static void accepts(FILE *f, const struct tally *t)
 
 /* "{" then upstream="NAME" and a comma when m is a fleet member; the
  * caller writes its own labels and the closing brace. */
-static void open_labels(FILE *f, const struct control *m, bool more)
+static void open_labels(FILE *f, const struct upstream *m, bool more)
 {
 	fputc('{', f);
 	if (m->name != NULL) {
@@ -85,7 +86,7 @@ static void open_labels(FILE *f, const struct control *m, bool more)
 }
 
 /* name{upstream="NAME"} value, or name value outside a fleet. */
-static void member_value(FILE *f, const char *name, const struct control *m, double v)
+static void member_value(FILE *f, const char *name, const struct upstream *m, double v)
 {
 	fputs(name, f);
 	if (m->name != NULL) {
@@ -95,12 +96,12 @@ static void member_value(FILE *f, const char *name, const struct control *m, dou
 	fprintf(f, " %.17g\n", v);
 }
 
-static void rules(FILE *f, const struct fleet *fl, const struct control_sample *samples)
+static void rules(FILE *f, const struct fleet *fl, const struct upstream_sample *samples)
 {
 	family(f, "upsim_rule_requests_total", "counter",
 	       "Requests taken by each rule of the current scenario.");
 	for (size_t k = 0; k < fl->n; k++) {
-		const struct control *m = &fl->members[k];
+		const struct upstream *m = &fl->members[k];
 		const struct behave *b = samples[k].behave;
 		const struct scenario *sc = b->scenario;
 		for (size_t i = 0; i <= sc->n_all_rules; i++) {
@@ -130,7 +131,7 @@ static void histogram(FILE *f, const struct tally *t)
 		cumulative, t->duration_sum_s, cumulative);
 }
 
-static void overloads(FILE *f, const struct fleet *fl, const struct control_sample *samples)
+static void overloads(FILE *f, const struct fleet *fl, const struct upstream_sample *samples)
 {
 	static const struct {
 		const char *name, *type, *help;
@@ -145,7 +146,7 @@ static void overloads(FILE *f, const struct fleet *fl, const struct control_samp
 	for (size_t k = 0; k < ARRAY_SIZE(fams); k++) {
 		bool any = false;
 		for (size_t i = 0; i < fl->n; i++) {
-			const struct control *m = &fl->members[i];
+			const struct upstream *m = &fl->members[i];
 			const struct overload *o = behave_overload(samples[i].behave, m->phase);
 			if (o->workers == 0)
 				continue;
@@ -164,41 +165,41 @@ static void phases(FILE *f, const struct fleet *fl)
 	family(f, "upsim_phase", "gauge",
 	       "1 for the phase being played (index from 0 in the timeline).");
 	for (size_t i = 0; i < fl->n; i++) {
-		const struct control *m = &fl->members[i];
+		const struct upstream *m = &fl->members[i];
 		fputs("upsim_phase", f);
 		open_labels(f, m, true);
 		fputs("phase=", f);
-		label_value(f, control_phase_name(m));
+		label_value(f, upstream_phase_name(m));
 		fprintf(f, ",index=\"%zu\"} 1\n", m->phase);
 	}
 }
 
 /* A gauge or counter with one series per upstream. */
-static void per_member(FILE *f, const struct fleet *fl, const struct control_sample *samples,
+static void per_member(FILE *f, const struct fleet *fl, const struct upstream_sample *samples,
 		       const char *name, const char *type, const char *help,
-		       double (*value)(const struct control_sample *s))
+		       double (*value)(const struct upstream_sample *s))
 {
 	family(f, name, type, help);
 	for (size_t i = 0; i < fl->n; i++)
 		member_value(f, name, &fl->members[i], value(&samples[i]));
 }
 
-static double accepted(const struct control_sample *s)
+static double accepted(const struct upstream_sample *s)
 {
 	return (double)s->accepted;
 }
 
-static double open_now(const struct control_sample *s)
+static double open_now(const struct upstream_sample *s)
 {
 	return (double)s->open;
 }
 
-static double suspended(const struct control_sample *s)
+static double suspended(const struct upstream_sample *s)
 {
 	return (double)s->suspended;
 }
 
-static double held(const struct control_sample *s)
+static double held(const struct upstream_sample *s)
 {
 	return (double)s->held;
 }
@@ -210,11 +211,11 @@ char *metrics_text(const struct fleet *fl)
 	FILE *f = open_memstream(&text, &len);
 	if (f == NULL)
 		return NULL;
-	const struct control *first = &fl->members[0];
+	const struct upstream *first = &fl->members[0];
 	const struct tally tally = journal_tally(first->journal), *t = &tally;
-	struct control_sample *samples = xcalloc(fl->n, sizeof *samples);
+	struct upstream_sample *samples = xcalloc(fl->n, sizeof *samples);
 	for (size_t i = 0; i < fl->n; i++)
-		control_sample(&fl->members[i], &samples[i]);
+		upstream_sample(&fl->members[i], &samples[i]);
 	counter(f, "upsim_requests_total", "Requests begun (journal request records).",
 		(unsigned long long)t->requests);
 	faults(f, t);
@@ -233,10 +234,10 @@ char *metrics_text(const struct fleet *fl)
 	overloads(f, fl, samples);
 	phases(f, fl);
 	gauge(f, "upsim_uptime_seconds", "Seconds since upsim started.",
-	      (double)(loop_now() - first->started_ns) / 1e9);
+	      (double)(clock_mono_ns() - first->started_ns) / 1e9);
 	fclose(f);
 	for (size_t i = 0; i < fl->n; i++)
-		control_sample_clear(&samples[i]);
+		upstream_sample_clear(&samples[i]);
 	free(samples);
 	return text;
 }

@@ -4,7 +4,7 @@
 #ifndef UPSIM_CONTROL_METRICS_H
 #define UPSIM_CONTROL_METRICS_H
 
-#include "scenario/fleet.h"
+#include "control/upstream.h"
 
 /* The exposition text (free it). Series of one upstream carry an
  * upstream="NAME" label in a fleet. */

@@ -16,23 +16,23 @@ static json_t *upstreams_json(const struct fleet *fleet)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; i < fleet->n; i++) {
-		const struct control *m = &fleet->members[i];
+		const struct upstream *m = &fleet->members[i];
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", m->name,
-			"listen", control_address(m),
-			"scenario", control_scenario(m)->name));
+			"listen", upstream_address(m),
+			"scenario", upstream_scenario(m)->name));
 	}
 	return list;
 }
 
 static char *ready_line(const struct fleet *fleet, const char *admin)
 {
-	const struct control *first = &fleet->members[0];
+	const struct upstream *first = &fleet->members[0];
 	json_t *o = json_pack("{s:s, s:s, s:s?, s:I, s:s, s:s}",
 			      "event", "ready",
-			      "listen", control_address(first),
+			      "listen", upstream_address(first),
 			      "admin", admin,
 			      "pid", (json_int_t)getpid(),
-			      "scenario", control_scenario(first)->name,
+			      "scenario", upstream_scenario(first)->name,
 			      "version", UPSIM_VERSION);
 	if (first->name != NULL)
 		json_object_set_new(o, "upstreams", upstreams_json(fleet));
@@ -70,10 +70,10 @@ int ready_announce(const struct fleet *fleet, const char *admin, const char *rea
 		fflush(stdout);
 	}
 	for (size_t i = 0; i < fleet->n; i++) {
-		const struct control *m = &fleet->members[i];
-		log_info("serving \"%s\"%s%s on %s", control_scenario(m)->name,
+		const struct upstream *m = &fleet->members[i];
+		log_info("serving \"%s\"%s%s on %s", upstream_scenario(m)->name,
 			 m->name ? " as upstream " : "", m->name ? m->name : "",
-			 control_address(m));
+			 upstream_address(m));
 	}
 	if (admin != NULL)
 		log_info("admin API on %s", admin);

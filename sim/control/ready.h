@@ -4,7 +4,7 @@
 #ifndef UPSIM_CONTROL_READY_H
 #define UPSIM_CONTROL_READY_H
 
-#include "scenario/fleet.h"
+#include "control/upstream.h"
 
 /* Print the ready line for fleet (admin: the admin API's address or
  * NULL), writing ready_file first when given. 0, or -1 when the file

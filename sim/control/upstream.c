@@ -1,13 +1,15 @@
 #include "control/upstream.h"
 
+#include <string.h>
 #include <unistd.h>
 
-#include "engine/behave.h"
-#include "scenario/fault.h"
+#include "base/clock.h"
 #include "base/log.h"
-#include "engine/timeline.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "engine/behave.h"
+#include "engine/timeline.h"
+#include "scenario/fault.h"
 
 /* What a drill reverts to when its TTL runs out: every request answered
  * 200, every phase listening. */
@@ -16,35 +18,35 @@ static const char healthy_scenario[] =
 	" \"description\": \"Served after --drill-ttl ran out without a renewal.\","
 	" \"defaults\": {\"status\": 200, \"body\": \"ok\\n\"}}";
 
-struct scenario *control_scenario(const struct control *ctl)
+struct scenario *upstream_scenario(const struct upstream *ctl)
 {
 	return server_scenario(ctl->shards[0].server);
 }
 
-const char *control_phase_name(const struct control *ctl)
+const char *upstream_phase_name(const struct upstream *ctl)
 {
 	return server_phase(ctl->shards[0].server);
 }
 
-const char *control_address(const struct control *ctl)
+const char *upstream_address(const struct upstream *ctl)
 {
 	return listener_address(ctl->shards[0].listener);
 }
 
 /* fn on every shard, each on its own thread, one after the other. */
-static void each_shard(struct control *ctl, shard_fn fn, void *arg)
+static void each_shard(struct upstream *ctl, shard_fn fn, void *arg)
 {
 	for (size_t i = 0; i < ctl->n_shards; i++)
 		shard_call(&ctl->shards[i], fn, arg);
 }
 
-static void journal_event(struct control *ctl, enum record_kind kind, char *message)
+static void journal_event(struct upstream *ctl, enum record_kind kind, char *message)
 {
 	struct record r = {
 		.kind = kind,
-		.scenario = xstrdup(control_scenario(ctl)->name),
+		.scenario = xstrdup(upstream_scenario(ctl)->name),
 		.upstream = ctl->name ? xstrdup(ctl->name) : NULL,
-		.phase = xstrdup(control_phase_name(ctl)),
+		.phase = xstrdup(upstream_phase_name(ctl)),
 		.action = -1,
 		.message = message,
 	};
@@ -66,10 +68,10 @@ static void enter_phase(struct shard *sh, void *arg)
 
 /* Enter the phase that is current now, and arm the timer for the next
  * change. */
-static void play_timeline(struct control *ctl)
+static void play_timeline(struct upstream *ctl)
 {
-	struct scenario *sc = control_scenario(ctl);
-	uint64_t now = loop_now(), until;
+	struct scenario *sc = upstream_scenario(ctl);
+	uint64_t now = clock_mono_ns(), until;
 	/* Before a --start-at instant, the first phase waits for it. */
 	int64_t elapsed_ns = (int64_t)now - ctl->timeline_start;
 	uint64_t ahead_us = elapsed_ns < 0 ? (uint64_t)-elapsed_ns / 1000 : 0;
@@ -98,16 +100,16 @@ static void play_timeline(struct control *ctl)
 
 static void on_phase_timer(struct loop_timer *t)
 {
-	play_timeline(container_of(t, struct control, phase_timer));
+	play_timeline(container_of(t, struct upstream, phase_timer));
 }
 
 /* The timeline starts now from the first phase of the scenario served,
  * or, with --start-at, as if it had started at that instant. */
-static void start_timeline(struct control *ctl)
+static void start_timeline(struct upstream *ctl)
 {
-	ctl->timeline_start = (int64_t)loop_now();
+	ctl->timeline_start = (int64_t)clock_mono_ns();
 	if (ctl->aligned)
-		ctl->timeline_start -= (loop_wall_us() - ctl->start_at_us) * 1000;
+		ctl->timeline_start -= (clock_wall_us() - ctl->start_at_us) * 1000;
 	ctl->timeline_from = 0;
 	ctl->phase_known = false;
 	play_timeline(ctl);
@@ -118,7 +120,7 @@ static void serve_scenario(struct shard *sh, void *sc)
 	server_set_scenario(sh->server, sc);
 }
 
-void control_swap(struct control *ctl, struct scenario *sc, const char *how)
+void upstream_swap(struct upstream *ctl, struct scenario *sc, const char *how)
 {
 	each_shard(ctl, serve_scenario, sc);
 	log_info("%s", how);
@@ -126,7 +128,7 @@ void control_swap(struct control *ctl, struct scenario *sc, const char *how)
 	start_timeline(ctl);
 }
 
-void control_reload(struct control *ctl)
+void upstream_reload(struct upstream *ctl)
 {
 	struct upsim_err err = {0};
 	struct scenario *sc = scenario_load_file(ctl->scenario_file, &err);
@@ -134,23 +136,23 @@ void control_reload(struct control *ctl)
 		for (size_t i = 0; i < err.count; i++)
 			log_error("reload refused: %s", err.msgs[i]);
 		log_error("reload refused: keeping scenario \"%s\"",
-			  control_scenario(ctl)->name);
+			  upstream_scenario(ctl)->name);
 	} else {
 		char *how = xasprintf("reloaded scenario \"%s\" from %s", sc->name, sc->file);
-		control_swap(ctl, sc, how);
+		upstream_swap(ctl, sc, how);
 		free(how);
 		scenario_unref(sc);
 	}
 	err_clear(&err);
 }
 
-bool control_jump_phase(struct control *ctl, const char *name)
+bool upstream_jump_phase(struct upstream *ctl, const char *name)
 {
-	struct scenario *sc = control_scenario(ctl);
+	struct scenario *sc = upstream_scenario(ctl);
 	size_t i;
-	if (!timeline_find(sc, name, &i))
+	if (!scenario_find_phase(sc, name, &i))
 		return false;
-	ctl->timeline_start = (int64_t)loop_now();
+	ctl->timeline_start = (int64_t)clock_mono_ns();
 	ctl->timeline_from = i;
 	ctl->phase_known = false; /* journal the jump even to the same phase */
 	log_info("jumping to phase \"%s\"", name);
@@ -164,7 +166,7 @@ static void reset_behave(struct shard *sh, void *arg)
 	behave_reset(server_behave(sh->server));
 }
 
-void control_reset(struct control *ctl)
+void upstream_reset(struct upstream *ctl)
 {
 	journal_clear(ctl->journal);
 	if (ctl->attempts != NULL)
@@ -175,7 +177,7 @@ void control_reset(struct control *ctl)
 
 static void on_drill_timer(struct loop_timer *t)
 {
-	struct control *ctl = container_of(t, struct control, drill_timer);
+	struct upstream *ctl = container_of(t, struct upstream, drill_timer);
 	struct upsim_err err = {0};
 	struct scenario *sc = scenario_load_buffer("<drill expiry>", healthy_scenario,
 						   sizeof healthy_scenario - 1, &err);
@@ -185,33 +187,33 @@ static void on_drill_timer(struct loop_timer *t)
 		err_clear(&err);
 		return;
 	}
-	control_swap(ctl, sc, "drill TTL ran out: serving scenario \"healthy (drill expired)\"");
+	upstream_swap(ctl, sc, "drill TTL ran out: serving scenario \"healthy (drill expired)\"");
 	journal_event(ctl, RECORD_DRILL, xstrdup("drill TTL expired"));
 	scenario_unref(sc);
 	err_clear(&err);
 }
 
-bool control_renew(struct control *ctl, uint64_t ttl_ns)
+bool upstream_renew(struct upstream *ctl, uint64_t ttl_ns)
 {
 	if (ctl->drill_ttl_ns == 0 || ctl->drill_expired)
 		return false;
-	ctl->drill_deadline = loop_now() + (ttl_ns ? ttl_ns : ctl->drill_ttl_ns);
+	ctl->drill_deadline = clock_mono_ns() + (ttl_ns ? ttl_ns : ctl->drill_ttl_ns);
 	loop_timer_at(ctl->loop, &ctl->drill_timer, ctl->drill_deadline);
 	return true;
 }
 
-void control_start(struct control *ctl, uint64_t drill_ttl_ns)
+void upstream_start(struct upstream *ctl, uint64_t drill_ttl_ns)
 {
-	ctl->started_ns = loop_now();
+	ctl->started_ns = clock_mono_ns();
 	ctl->phase_timer.on_fire = on_phase_timer;
 	ctl->drill_timer.on_fire = on_drill_timer;
 	ctl->drill_ttl_ns = drill_ttl_ns;
 	start_timeline(ctl);
 	if (drill_ttl_ns > 0)
-		control_renew(ctl, 0);
+		upstream_renew(ctl, 0);
 }
 
-void control_stop(struct control *ctl)
+void upstream_stop(struct upstream *ctl)
 {
 	if (ctl->loop == NULL)
 		return;
@@ -219,11 +221,11 @@ void control_stop(struct control *ctl)
 	loop_timer_cancel(ctl->loop, &ctl->drill_timer);
 }
 
-static json_t *drill_json(const struct control *ctl)
+static json_t *drill_json(const struct upstream *ctl)
 {
 	if (ctl->drill_ttl_ns == 0)
 		return json_null();
-	uint64_t now = loop_now();
+	uint64_t now = clock_mono_ns();
 	double left = ctl->drill_expired || now >= ctl->drill_deadline
 		? 0 : (double)(ctl->drill_deadline - now) / 1e9;
 	return json_pack("{s:f, s:f, s:b}", "ttl_s", (double)ctl->drill_ttl_ns / 1e9,
@@ -251,29 +253,29 @@ static json_t *overload_json(struct behave *b, size_t phase)
  * adding to its sample needs no lock. */
 static void add_shard(struct shard *sh, void *arg)
 {
-	struct control_sample *s = arg;
+	struct upstream_sample *s = arg;
 	uint64_t accepted = server_counters(sh->server)->connections;
 	s->accepted += accepted;
 	s->open += server_counters(sh->server)->open;
 	s->suspended += server_suspended(sh->server);
-	s->held += gate_held(sh->gate);
+	s->held += accept_stage_held(sh->accept);
 	s->accepted_by_thread[sh->index] = accepted;
 	behave_add(s->behave, server_behave(sh->server));
 }
 
-void control_sample(struct control *ctl, struct control_sample *out)
+void upstream_sample(struct upstream *ctl, struct upstream_sample *out)
 {
-	*out = (struct control_sample){.behave = behave_new_sum(control_scenario(ctl))};
+	*out = (struct upstream_sample){.behave = behave_new_sum(upstream_scenario(ctl))};
 	each_shard(ctl, add_shard, out);
 }
 
-void control_sample_clear(struct control_sample *s)
+void upstream_sample_clear(struct upstream_sample *s)
 {
 	behave_unref(s->behave);
 	s->behave = NULL;
 }
 
-static json_t *by_thread_json(const struct control *ctl, const struct control_sample *s)
+static json_t *by_thread_json(const struct upstream *ctl, const struct upstream_sample *s)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < ctl->n_shards; i++)
@@ -281,32 +283,32 @@ static json_t *by_thread_json(const struct control *ctl, const struct control_sa
 	return a;
 }
 
-json_t *control_brief_json(const struct control *ctl)
+json_t *upstream_brief_json(const struct upstream *ctl)
 {
-	const struct scenario *sc = control_scenario(ctl);
+	const struct scenario *sc = upstream_scenario(ctl);
 	return json_pack("{s:s?, s:s, s:s, s:s, s:b}", "name", ctl->name,
-			 "listen", control_address(ctl), "scenario", sc->name,
-			 "phase", control_phase_name(ctl),
+			 "listen", upstream_address(ctl), "scenario", sc->name,
+			 "phase", upstream_phase_name(ctl),
 			 "listening", timeline_listens(sc, ctl->phase));
 }
 
-json_t *control_status_json(struct control *ctl)
+json_t *upstream_status_json(struct upstream *ctl)
 {
-	const struct scenario *sc = control_scenario(ctl);
-	struct control_sample sv;
-	control_sample(ctl, &sv);
+	const struct scenario *sc = upstream_scenario(ctl);
+	struct upstream_sample sv;
+	upstream_sample(ctl, &sv);
 	json_t *o = json_pack(
 		"{s:s, s:s, s:s?, s:s, s:I, s:I, s:b, s:f, s:s, s:s?, s:I, s:s, s:I,"
 		" s:{s:I, s:I, s:I, s:I, s:o}, s:o, s:I, s:I, s:o}",
 		"scenario", sc->name,
 		"file", sc->file,
 		"description", sc->description,
-		"phase", control_phase_name(ctl),
+		"phase", upstream_phase_name(ctl),
 		"phase_index", (json_int_t)ctl->phase,
 		"phases", (json_int_t)sc->n_phases,
 		"listening", timeline_listens(sc, ctl->phase),
-		"uptime_s", (double)(loop_now() - ctl->started_ns) / 1e9,
-		"listen", control_address(ctl),
+		"uptime_s", (double)(clock_mono_ns() - ctl->started_ns) / 1e9,
+		"listen", upstream_address(ctl),
 		"admin", ctl->admin_address,
 		"pid", (json_int_t)getpid(),
 		"version", UPSIM_VERSION,
@@ -323,7 +325,7 @@ json_t *control_status_json(struct control *ctl)
 		"drill", drill_json(ctl));
 	if (ctl->name != NULL)
 		json_object_set_new(o, "upstream", json_string(ctl->name));
-	control_sample_clear(&sv);
+	upstream_sample_clear(&sv);
 	return o;
 }
 
@@ -382,11 +384,11 @@ static json_t *status_classes_json(const struct tally *t)
 	return o;
 }
 
-json_t *control_stats_json(struct control *ctl)
+json_t *upstream_stats_json(struct upstream *ctl)
 {
 	const struct tally tally = journal_tally(ctl->journal), *t = &tally;
-	struct control_sample sample;
-	control_sample(ctl, &sample);
+	struct upstream_sample sample;
+	upstream_sample(ctl, &sample);
 	const struct behave *b = sample.behave;
 	json_t *o = json_pack(
 		"{s:s, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:I}}",
@@ -405,6 +407,18 @@ json_t *control_stats_json(struct control *ctl)
 		"defaults", "requests", (json_int_t)b->rules[b->scenario->n_all_rules].count);
 	if (ctl->name != NULL)
 		json_object_set_new(o, "upstream", json_string(ctl->name));
-	control_sample_clear(&sample);
+	upstream_sample_clear(&sample);
 	return o;
+}
+
+struct upstream *fleet_find(const struct fleet *f, const char *name)
+{
+	if (f->n == 0)
+		return NULL;
+	if (name == NULL)
+		return &f->members[0];
+	for (size_t i = 0; i < f->n; i++)
+		if (f->members[i].name && strcmp(f->members[i].name, name) == 0)
+			return &f->members[i];
+	return NULL;
 }

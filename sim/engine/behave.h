@@ -10,8 +10,8 @@
 
 #include <stdint.h>
 
-#include "engine/overload.h"
 #include "base/rng.h"
+#include "engine/overload.h"
 #include "scenario/model.h"
 
 struct behave_rule {

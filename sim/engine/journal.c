@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/loop.h"
+#include "base/clock.h"
 #include "base/xalloc.h"
 
 /* With --threads every loop adds records: one lock guards the whole
@@ -145,7 +145,7 @@ uint64_t journal_add(struct journal *j, struct record *r, enum fault_kind fault_
 	lock(j);
 	r->id = j->next_id++;
 	if (r->time_us == 0)
-		r->time_us = loop_wall_us();
+		r->time_us = clock_wall_us();
 	tally_add(&j->tally, r, fault_kind);
 	write_sinks(j, r);
 	if (j->n == j->capacity) {

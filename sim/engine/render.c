@@ -1,14 +1,13 @@
 #include "engine/render.h"
 
-#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/respond.h"
 #include "base/rng.h"
 #include "base/xalloc.h"
+#include "engine/body.h"
 
 /* A growing byte buffer. */
 struct buf {
@@ -54,7 +53,7 @@ static void put_body(struct buf *b, const struct action *a, uint64_t n)
 	char chunk[4096];
 	while (off < n) {
 		size_t k = n - off < sizeof chunk ? (size_t)(n - off) : sizeof chunk;
-		respond_pattern(off, chunk, k);
+		body_pattern(off, chunk, k);
 		put(b, chunk, k);
 		off += k;
 	}
@@ -64,8 +63,8 @@ static void put_chunked_body(struct buf *b, const struct action *a, bool last)
 {
 	struct buf body = {0};
 	put_body(&body, a, a->body_len);
-	for (size_t off = 0; off < body.len; off += RESPOND_MAX_CHUNK) {
-		size_t k = body.len - off < RESPOND_MAX_CHUNK ? body.len - off : RESPOND_MAX_CHUNK;
+	for (size_t off = 0; off < body.len; off += BODY_MAX_CHUNK) {
+		size_t k = body.len - off < BODY_MAX_CHUNK ? body.len - off : BODY_MAX_CHUNK;
 		putf(b, "%zx\r\n", k);
 		put(b, body.data + off, k);
 		put(b, "\r\n", 2);
@@ -75,9 +74,9 @@ static void put_chunked_body(struct buf *b, const struct action *a, bool last)
 	free(body.data);
 }
 
-static void put_status_line(struct buf *b, const struct action *a, const char *eol)
+static void put_status_line(struct buf *b, const struct action *a, const char *reason,
+			    const char *eol)
 {
-	const char *reason = MHD_get_reason_phrase_for((unsigned)a->status);
 	enum malformed_kind m = a->fault.kind == FAULT_MALFORMED ? a->fault.malformed : 0;
 	int st = a->status;
 	switch (m) {
@@ -189,13 +188,13 @@ static void put_body_part(struct buf *b, const struct action *a, uint64_t n,
 	}
 }
 
-static void render_http(const struct action *a, bool head_request,
-			bool close_header, struct buf *b, struct render *out)
+static void render_http(const struct action *a, const struct render_opts *opts,
+			struct buf *b, struct render *out)
 {
 	bool bare_lf = a->fault.kind == FAULT_MALFORMED &&
 		       a->fault.malformed == MALFORMED_BARE_LF;
 	const char *eol = bare_lf ? "\n" : "\r\n";
-	put_status_line(b, a, eol);
+	put_status_line(b, a, opts->reason, eol);
 	out->status_end = b->len;
 	if (a->fault.kind == FAULT_MALFORMED)
 		put_defect_header(b, a->fault.malformed);
@@ -207,7 +206,7 @@ static void render_http(const struct action *a, bool head_request,
 		put(b, h->value, strlen(h->value));
 		put(b, eol, strlen(eol));
 	}
-	if (close_header)
+	if (opts->close_header)
 		putf(b, "Connection: close%s", eol);
 	uint64_t body_n;
 	bool chunked;
@@ -216,7 +215,7 @@ static void render_http(const struct action *a, bool head_request,
 		put_padding(b, out->status_end, a->fault.size);
 	put(b, eol, strlen(eol));
 	out->head_end = b->len;
-	if (!head_request)
+	if (!opts->head_request)
 		put_body_part(b, a, body_n, chunked);
 }
 
@@ -233,21 +232,21 @@ static void render_garbage(uint64_t size, uint64_t seed, struct buf *b)
 	}
 }
 
-void render_response(const struct action *a, uint64_t seed, bool head_request,
-		     bool close_header, struct render *out)
+void render_response(const struct action *a, const struct render_opts *opts,
+		     struct render *out)
 {
 	struct buf b = {0};
 	memset(out, 0, sizeof *out);
 	switch (a->fault.kind) {
 	case FAULT_GARBAGE:
-		render_garbage(a->fault.size, seed, &b);
+		render_garbage(a->fault.size, opts->seed, &b);
 		break;
 	case FAULT_BANNER:
 	case FAULT_RAW:
 		put(&b, a->fault.bytes, a->fault.bytes_len);
 		break;
 	default:
-		render_http(a, head_request, close_header, &b, out);
+		render_http(a, opts, &b, out);
 	}
 	if (b.data == NULL)
 		put(&b, "", 0);

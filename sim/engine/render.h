@@ -20,12 +20,20 @@ struct render {
 	size_t full_len;        /* length before truncation */
 };
 
-/* Render resolved action a. seed feeds the garbage fault; head_request
- * leaves the body out as HTTP requires for HEAD; close_header adds
- * "Connection: close" (a paced healthy response ends its connection).
- * Offsets past the end of their part are clamped to the part's end. */
-void render_response(const struct action *a, uint64_t seed, bool head_request,
-		     bool close_header, struct render *out);
+/* What rendering needs beside the action. */
+struct render_opts {
+	uint64_t seed;          /* feeds the garbage fault */
+	const char *reason;     /* the status line's reason phrase (the caller
+				   knows HTTP's table: render stays pure) */
+	bool head_request;      /* leave the body out, as HTTP requires */
+	bool close_header;      /* add "Connection: close" (a paced healthy
+				   response ends its connection) */
+};
+
+/* Render resolved action a into out. Offsets past the end of their part
+ * are clamped to the part's end. */
+void render_response(const struct action *a, const struct render_opts *opts,
+		     struct render *out);
 void render_free(struct render *r);
 
 /* The offset in r where part starts, and where it ends. */

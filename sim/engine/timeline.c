@@ -44,15 +44,3 @@ const char *timeline_name(const struct scenario *sc, size_t index)
 {
 	return sc->n_phases == 0 ? "default" : sc->phases[index].name;
 }
-
-bool timeline_find(const struct scenario *sc, const char *name, size_t *index)
-{
-	for (size_t i = 0; i < sc->n_phases; i++) {
-		if (strcmp(sc->phases[i].name, name) == 0) {
-			*index = i;
-			return true;
-		}
-	}
-	return false;
-}
-

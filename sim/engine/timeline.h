@@ -26,7 +26,4 @@ bool timeline_listens(const struct scenario *sc, size_t index);
 /* The phase's name for logs ("default" without phases). */
 const char *timeline_name(const struct scenario *sc, size_t index);
 
-/* The index of the phase called name, in *index; false when none is. */
-bool timeline_find(const struct scenario *sc, const char *name, size_t *index);
-
 #endif

@@ -7,10 +7,11 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
-#include "scenario/model.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "scenario/model.h"
 
 /* A socket closed at accept: FIN sent, its input drained until the peer
  * closes too, for at most this long. */
@@ -23,7 +24,7 @@ enum held_kind {
 };
 
 struct held {
-	struct gate *gate;
+	struct accept_stage *stage;
 	enum held_kind kind;
 	int fd;
 	struct sockaddr_storage addr;
@@ -33,7 +34,7 @@ struct held {
 	struct held *prev, *next;
 };
 
-struct gate {
+struct accept_stage {
 	struct loop *loop;
 	struct server *server;
 	struct listener *listener;
@@ -47,7 +48,7 @@ struct gate {
 	uint64_t cap_logged_ns; /* when reaching it was last logged */
 };
 
-static void link_held(struct gate *g, struct held *h)
+static void link_held(struct accept_stage *g, struct held *h)
 {
 	h->next = g->held;
 	if (g->held)
@@ -60,7 +61,7 @@ static void link_held(struct gate *g, struct held *h)
 		g->hanging++;
 }
 
-static void unlink_held(struct gate *g, struct held *h)
+static void unlink_held(struct accept_stage *g, struct held *h)
 {
 	if (h->prev)
 		h->prev->next = h->next;
@@ -78,7 +79,7 @@ static void unlink_held(struct gate *g, struct held *h)
 /* Forget h and return its socket, still open. */
 static int take_fd(struct held *h)
 {
-	struct gate *g = h->gate;
+	struct accept_stage *g = h->stage;
 	int fd = h->fd;
 	loop_timer_cancel(g->loop, &h->timer);
 	loop_io_del(g->loop, &h->io);
@@ -123,7 +124,7 @@ static void on_held_event(struct loop_io *io, uint32_t events)
 static void on_held_timer(struct loop_timer *t)
 {
 	struct held *h = container_of(t, struct held, timer);
-	struct gate *g = h->gate;
+	struct accept_stage *g = h->stage;
 	if (h->kind == HELD_DRAIN) {
 		release(h);
 		return;
@@ -133,15 +134,15 @@ static void on_held_timer(struct loop_timer *t)
 	h->kind = HELD_DRAIN;
 	shutdown(h->fd, SHUT_WR);
 	loop_io_mod(g->loop, &h->io, EPOLLRDHUP | EPOLLIN);
-	loop_timer_at(g->loop, &h->timer, loop_now() + DRAIN_LIMIT_NS);
+	loop_timer_at(g->loop, &h->timer, clock_mono_ns() + DRAIN_LIMIT_NS);
 	drain(h);
 }
 
-static void hold(struct gate *g, int fd, const struct sockaddr *sa, socklen_t len,
+static void hold(struct accept_stage *g, int fd, const struct sockaddr *sa, socklen_t len,
 		 enum held_kind kind)
 {
 	struct held *h = xcalloc(1, sizeof *h);
-	h->gate = g;
+	h->stage = g;
 	h->kind = kind;
 	h->fd = fd;
 	memcpy(&h->addr, sa, len);
@@ -161,11 +162,11 @@ static void hold(struct gate *g, int fd, const struct sockaddr *sa, socklen_t le
 	link_held(g, h);
 	/* Hung and queued sockets alike are let go at the hang cap. */
 	loop_timer_at(g->loop, &h->timer,
-		      loop_now() + (kind == HELD_DRAIN ? DRAIN_LIMIT_NS : g->hang_cap_ns));
+		      clock_mono_ns() + (kind == HELD_DRAIN ? DRAIN_LIMIT_NS : g->hang_cap_ns));
 }
 
 /* A RST and nothing else: an abortive close. */
-static void reset_now(struct gate *g, int fd, const char *reason)
+static void reset_now(struct accept_stage *g, int fd, const char *reason)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -175,7 +176,7 @@ static void reset_now(struct gate *g, int fd, const char *reason)
 
 /* A FIN without reading: close(2) with unread input would send a RST
  * instead, so shut the write side and drain until the peer closes. */
-static void close_now(struct gate *g, int fd, const struct sockaddr *sa, socklen_t len,
+static void close_now(struct accept_stage *g, int fd, const struct sockaddr *sa, socklen_t len,
 		      const char *reason)
 {
 	shutdown(fd, SHUT_WR);
@@ -183,17 +184,17 @@ static void close_now(struct gate *g, int fd, const struct sockaddr *sa, socklen
 	server_journal_connection(g->server, "close", reason, OUTCOME_FIN);
 }
 
-static unsigned open_connections(const struct gate *g)
+static unsigned open_connections(const struct accept_stage *g)
 {
 	return (unsigned)server_counters(g->server)->open + g->hanging;
 }
 
-static const struct conn_policy *policy(const struct gate *g)
+static const struct conn_policy *policy(const struct accept_stage *g)
 {
 	return server_connection_policy(g->server);
 }
 
-static void over_limit(struct gate *g, const struct conn_policy *p, int fd,
+static void over_limit(struct accept_stage *g, const struct conn_policy *p, int fd,
 		       const struct sockaddr *sa, socklen_t len)
 {
 	switch (p->over_limit) {
@@ -213,11 +214,11 @@ static void over_limit(struct gate *g, const struct conn_policy *p, int fd,
 /* --max-connections protects upsim itself: past it, a new connection is
  * reset at once (a RST frees the descriptor now; a FIN would hold it while
  * draining), and the log says so at most once a second. */
-static bool at_capacity(struct gate *g, int fd)
+static bool at_capacity(struct accept_stage *g, int fd)
 {
 	if ((unsigned)server_counters(g->server)->open + g->n_held < g->cap)
 		return false;
-	uint64_t now = loop_now();
+	uint64_t now = clock_mono_ns();
 	if (now - g->cap_logged_ns >= 1000000000ULL || g->cap_logged_ns == 0) {
 		log_warn("--max-connections %u reached: resetting new connections", g->cap);
 		g->cap_logged_ns = now;
@@ -226,9 +227,9 @@ static bool at_capacity(struct gate *g, int fd)
 	return true;
 }
 
-void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len)
+void accept_stage_take(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct gate *g = gate;
+	struct accept_stage *g = arg;
 	if (at_capacity(g, fd))
 		return;
 	const struct conn_policy *p = policy(g);
@@ -255,7 +256,7 @@ void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len)
 }
 
 /* Serve queued connections, oldest first, while slots are free. */
-static void serve_queue(struct gate *g, const struct conn_policy *p)
+static void serve_queue(struct accept_stage *g, const struct conn_policy *p)
 {
 	struct held *h = g->oldest;
 	while (h != NULL && (p->max_connections == 0 ||
@@ -274,7 +275,7 @@ static void serve_queue(struct gate *g, const struct conn_policy *p)
 /* Before each wait: apply the current policy (a reload may change it). */
 static void before_wait(struct loop_hook *hook)
 {
-	struct gate *g = container_of(hook, struct gate, hook);
+	struct accept_stage *g = container_of(hook, struct accept_stage, hook);
 	const struct conn_policy *p = policy(g);
 	if (g->listener != NULL) {
 		listener_set_backlog(g->listener, p->backlog ? (int)p->backlog : SOMAXCONN);
@@ -284,10 +285,10 @@ static void before_wait(struct loop_hook *hook)
 		serve_queue(g, p);
 }
 
-struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
+struct accept_stage *accept_stage_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
 		      unsigned cap)
 {
-	struct gate *g = xcalloc(1, sizeof *g);
+	struct accept_stage *g = xcalloc(1, sizeof *g);
 	g->loop = loop;
 	g->server = server;
 	g->hang_cap_ns = hang_cap_ns;
@@ -297,12 +298,12 @@ struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_ca
 	return g;
 }
 
-void gate_attach(struct gate *g, struct listener *li)
+void accept_stage_attach(struct accept_stage *g, struct listener *li)
 {
 	g->listener = li;
 }
 
-void gate_free(struct gate *g)
+void accept_stage_free(struct accept_stage *g)
 {
 	if (g == NULL)
 		return;
@@ -312,7 +313,7 @@ void gate_free(struct gate *g)
 	free(g);
 }
 
-unsigned gate_held(const struct gate *g)
+unsigned accept_stage_held(const struct accept_stage *g)
 {
 	return g->n_held;
 }

@@ -1,4 +1,4 @@
-/* gate: the accept stage — what becomes of each accepted connection
+/* accept_stage: the accept stage — what becomes of each accepted connection
  * before any byte is read.
  *
  * The listener hands every socket here. The scenario's "connection"
@@ -16,21 +16,21 @@
 #include "net/loop.h"
 #include "net/server.h"
 
-struct gate;
+struct accept_stage;
 
-/* A gate in front of server; held sockets are let go after hang_cap_ns;
+/* An accept stage in front of server; held sockets are let go after hang_cap_ns;
  * past cap connections (open and held together), new ones are reset. */
-struct gate *gate_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
+struct accept_stage *accept_stage_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
 		      unsigned cap);
-/* Let the gate pause and resume li (call once the listener is open). */
-void gate_attach(struct gate *g, struct listener *li);
+/* Let the stage pause and resume li (call once the listener is open). */
+void accept_stage_attach(struct accept_stage *g, struct listener *li);
 /* Close every held socket and free. NULL accepted. */
-void gate_free(struct gate *g);
+void accept_stage_free(struct accept_stage *g);
 
-/* The listener's callback (arg is the gate); the gate owns fd after. */
-void gate_accept(void *gate, int fd, const struct sockaddr *sa, socklen_t len);
+/* The listener's callback (arg is the stage); the stage owns fd after. */
+void accept_stage_take(void *arg, int fd, const struct sockaddr *sa, socklen_t len);
 
 /* Sockets held or queued unread now. */
-unsigned gate_held(const struct gate *g);
+unsigned accept_stage_held(const struct accept_stage *g);
 
 #endif

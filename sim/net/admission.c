@@ -2,9 +2,11 @@
 
 #include <stdlib.h>
 
-#include "engine/behave.h"
+#include "base/clock.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "engine/behave.h"
+#include "net/exchange.h"
 
 /* The exchange holds a worker from now for its service time. Nothing is
  * suspended for one that is being dropped (its end passes the worker on). */
@@ -12,10 +14,10 @@ static void begin_service(struct exchange *ex)
 {
 	if (ex->load == LOAD_WAITING) {
 		ex->waited = true;
-		ex->waited_ns = loop_now() - ex->arrived_ns;
+		ex->waited_ns = clock_mono_ns() - ex->arrived_ns;
 	}
 	ex->load = LOAD_SERVING;
-	ex->service_end_ns = loop_now() + ex->service_ns;
+	ex->service_end_ns = clock_mono_ns() + ex->service_ns;
 	if (!ex->drop && !ex->conn->env->stopping)
 		conn_serve(ex->conn, ex->service_ns);
 }
@@ -49,7 +51,7 @@ bool admission_admit(struct conn *c, struct exchange *ex)
 	case LOAD_NONE:
 		if (o->workers == 0)
 			return true;
-		ex->arrived_ns = loop_now();
+		ex->arrived_ns = clock_mono_ns();
 		switch (overload_arrive(o, &ex->waiter)) {
 		case OVERLOAD_SERVE:
 			begin_service(ex);
@@ -138,7 +140,7 @@ void admission_leave(struct exchange *ex, struct worker_holds *holds, bool stopp
 		overload_leave(ex->overload, &ex->waiter);
 	else if (ex->load != LOAD_SERVING)
 		return;
-	else if (stopping || holds == NULL || loop_now() >= ex->service_end_ns)
+	else if (stopping || holds == NULL || clock_mono_ns() >= ex->service_end_ns)
 		end_service(ex);
 	else
 		hold_worker(ex, holds);

@@ -10,9 +10,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "net/exchange.h"
 
 /* How often a pending RST checks that the send queue has drained, and
  * how long it waits at most (a peer that stopped reading never drains). */
@@ -84,7 +86,7 @@ static void suspend(struct conn *c, enum conn_wait why)
 	/* The edge came while MHD had the connection: act on it as soon as
 	 * the caller has finished, as a fresh watch would have. */
 	if (c->peer_gone)
-		loop_timer_at(c->env->loop, &c->gone, loop_now());
+		loop_timer_at(c->env->loop, &c->gone, clock_mono_ns());
 }
 
 static void resume(struct conn *c)
@@ -119,7 +121,7 @@ void conn_reset_socket(int fd)
 /* Fire c's timer ns from now. */
 static void arm_in(struct conn *c, uint64_t ns)
 {
-	loop_timer_at(c->env->loop, &c->timer, loop_now() + ns);
+	loop_timer_at(c->env->loop, &c->timer, clock_mono_ns() + ns);
 }
 
 void conn_delay(struct conn *c, uint64_t delay_ns)
@@ -151,7 +153,7 @@ void conn_pause_read(struct conn *c, uint64_t deadline_ns)
 static void flush_then_reset(struct conn *c, enum conn_wait why)
 {
 	int queued = 0;
-	uint64_t now = loop_now();
+	uint64_t now = clock_mono_ns();
 	c->wait = why;
 	if (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0 &&
 	    now < c->flush_deadline) {
@@ -168,7 +170,7 @@ static void flush_then_reset(struct conn *c, enum conn_wait why)
 /* Begin waiting for the send queue to drain, then RST. */
 static void reset_after_flush(struct conn *c, enum conn_wait why)
 {
-	c->flush_deadline = loop_now() + FLUSH_LIMIT_NS;
+	c->flush_deadline = clock_mono_ns() + FLUSH_LIMIT_NS;
 	flush_then_reset(c, why);
 }
 
@@ -227,7 +229,7 @@ static void write_some(struct conn *c)
 {
 	struct exchange *ex = c->ex;
 	for (;;) {
-		uint64_t now = loop_now(), wake;
+		uint64_t now = clock_mono_ns(), wake;
 		size_t n = pace_next(&ex->pacer, now, &wake);
 		if (n == 0 && wake == 0) {
 			if (c->watch_out)
@@ -259,7 +261,7 @@ static void write_some(struct conn *c)
 bool conn_write_raw(struct conn *c, const struct pace *pace, enum ending then)
 {
 	c->ending = then;
-	pace_init(&c->ex->pacer, pace, &c->ex->render, loop_now());
+	pace_init(&c->ex->pacer, pace, &c->ex->render, clock_mono_ns());
 	write_some(c);
 	return !c->ex->drop;
 }

@@ -12,15 +12,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/behave.h"
 #include "net/loop.h"
-#include "engine/overload.h"
-#include "engine/pace.h"
-#include "engine/record.h"
-#include "engine/render.h"
 #include "scenario/model.h"
 
 struct MHD_Connection;
+struct exchange;
+struct pace;
 
 /* What every connection needs of its server. */
 struct conn_env {
@@ -31,54 +28,6 @@ struct conn_env {
 	void (*wake_mhd)(void *arg);
 	void *wake_arg;
 	bool stopping;          /* upsim is shutting down */
-};
-
-/* Where an exchange stands with the scenario's overload model. */
-enum exchange_load {
-	LOAD_NONE = 0,          /* no model, or not yet arrived */
-	LOAD_WAITING,           /* queued for a worker */
-	LOAD_SERVING,           /* holding a worker for its service time */
-	LOAD_SERVED,            /* done with its worker */
-	LOAD_REJECTED,          /* no worker, no room: when_full answered */
-};
-
-/* One request from its headers to MHD's completion callback. */
-struct exchange {
-	struct behave *behave;  /* reference: the scenario it started under */
-	const struct rule *rule; /* NULL: the defaults */
-	struct action action;   /* resolved; pointers borrowed from behave or own */
-	struct action own;      /* an override header's action (owned) */
-	bool overridden;        /* X-Upsim-Fault or X-Upsim-Delay applied */
-	uint64_t delay_ns;      /* drawn for this request */
-	uint64_t seed;          /* for garbage */
-	bool head;              /* a HEAD request */
-	bool delayed;           /* the delay has passed */
-	bool drop;              /* end it: the handler answers MHD_NO */
-	bool answered;          /* a response was queued through MHD */
-	uint64_t body_bytes;    /* request body read and discarded */
-	uint64_t read_start_ns; /* read.rate: when the body began */
-	struct render render;   /* raw path */
-	struct pacer pacer;
-	bool raw;               /* the response went out raw (render, pacer) */
-	/* for the journal */
-	uint64_t start_ns;      /* loop_now() when the headers were in */
-	int64_t start_wall_us;
-	int action_index;       /* within choose/sequence; -1: none */
-	unsigned conn_request;  /* 1 for the first request on its connection */
-	char *method, *path, *request_id;
-	enum outcome outcome;   /* OUTCOME_NONE until known */
-	/* the overload model */
-	struct conn *conn;      /* the connection it is on */
-	size_t phase;           /* the phase it arrived in */
-	struct overload *overload; /* the model's state in that phase */
-	const struct overload_model *overload_model;
-	enum exchange_load load;
-	struct overload_waiter waiter;
-	uint64_t service_ns;    /* drawn: how long it holds a worker */
-	uint64_t service_end_ns; /* when the worker is free again */
-	uint64_t arrived_ns;    /* when it asked for a worker */
-	bool waited;            /* it had to queue for its worker */
-	uint64_t waited_ns;     /* how long */
 };
 
 /* Why a connection waits on its timer. */

@@ -3,16 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/admission.h"
-#include "scenario/fault.h"
+#include "base/clock.h"
 #include "base/log.h"
-#include "net/loop.h"
-#include "engine/match.h"
-#include "net/override.h"
-#include "net/respond.h"
 #include "base/units.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "engine/attempts.h"
+#include "engine/journal.h"
+#include "engine/match.h"
+#include "net/admission.h"
+#include "net/conn.h"
+#include "net/loop.h"
+#include "net/override.h"
+#include "net/respond.h"
+#include "scenario/fault.h"
 
 static const char *lookup_header(void *ctx, const char *name)
 {
@@ -29,8 +33,8 @@ static void note_request(struct exchange *ex, struct conn *c,
 			 const struct exchange_env *env, struct MHD_Connection *mhd,
 			 const char *url, const char *method)
 {
-	ex->start_ns = loop_now();
-	ex->start_wall_us = loop_wall_us();
+	ex->start_ns = clock_mono_ns();
+	ex->start_wall_us = clock_wall_us();
 	ex->conn_request = c->requests;
 	ex->method = xstrdup(method);
 	ex->path = xstrdup(url);
@@ -107,7 +111,13 @@ static enum MHD_Result respond_raw(struct conn *c, struct exchange *ex)
 {
 	const struct action *a = &ex->action;
 	bool faulty = a->fault.kind != FAULT_NONE;
-	render_response(a, ex->seed, ex->head, !faulty, &ex->render);
+	struct render_opts opts = {
+		.seed = ex->seed,
+		.reason = MHD_get_reason_phrase_for((unsigned)a->status),
+		.head_request = ex->head,
+		.close_header = !faulty,
+	};
+	render_response(a, &opts, &ex->render);
 	enum ending then = faulty ? a->fault.then
 			   : a->after.kind == AFTER_RESET ? END_RESET : END_CLOSE;
 	ex->raw = true;
@@ -179,7 +189,7 @@ static void consume_body(struct conn *c, struct exchange *ex, size_t *size)
 		*size = 0;
 		return;
 	}
-	uint64_t now = loop_now(), next;
+	uint64_t now = clock_mono_ns(), next;
 	if (ex->read_start_ns == 0)
 		ex->read_start_ns = now;
 	uint64_t allowed = read_allowance(ex, now, &next);
@@ -299,7 +309,7 @@ static void journal_exchange(struct conn *c, struct exchange *ex,
 		.raw = ex->raw,
 		.bytes = ex->raw ? ex->pacer.pos
 		       : ex->answered && !ex->head ? ex->action.body_len : 0,
-		.duration_us = (loop_now() - ex->start_ns) / 1000,
+		.duration_us = (clock_mono_ns() - ex->start_ns) / 1000,
 	};
 	enum fault_kind fk = ex->action.fault.kind;
 	if (fk != FAULT_NONE)

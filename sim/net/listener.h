@@ -1,4 +1,4 @@
-/* listener: upsim's own listening socket, the accept stage.
+/* listener: upsim's own listening socket.
  *
  * upsim accepts connections itself rather than letting libmicrohttpd do it,
  * so that accept-stage behaviour (refuse, reset, hang, pause) is exact; a

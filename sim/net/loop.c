@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/xalloc.h"
 
 #define MAX_EVENTS 256
@@ -24,20 +25,6 @@ struct loop {
 	struct epoll_event *batch;
 	int batch_next, batch_n;
 };
-
-int64_t loop_wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-uint64_t loop_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 struct loop *loop_new(void)
 {
@@ -173,7 +160,7 @@ void loop_remove_hook(struct loop *l, struct loop_hook *h)
 static int fire_timers(struct loop *l)
 {
 	int fired = 0;
-	uint64_t now = loop_now();
+	uint64_t now = clock_mono_ns();
 	while (l->n_timers > 0 && l->heap[0]->deadline <= now) {
 		struct loop_timer *t = l->heap[0];
 		loop_timer_cancel(l, t);
@@ -191,7 +178,7 @@ static struct timespec *wait_timeout(struct loop *l, struct timespec *ts,
 		return NULL;
 	uint64_t wait = max_wait;
 	if (l->n_timers > 0) {
-		uint64_t now = loop_now();
+		uint64_t now = clock_mono_ns();
 		uint64_t due = l->heap[0]->deadline;
 		if (due <= now)
 			wait = 0;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/clock.h"
+
 struct loop;
 
 /* A file descriptor watched by the loop; embed it in its owner. */
@@ -33,12 +35,6 @@ struct loop_hook {
 	struct loop_hook *next;
 };
 
-/* The monotonic clock in nanoseconds. */
-uint64_t loop_now(void);
-/* The wall clock in microseconds since the Unix epoch (for records and
- * --start-at, never for timers). */
-int64_t loop_wall_us(void);
-
 /* New loop, or NULL with errno set. */
 struct loop *loop_new(void);
 /* Free a loop; every io must have been removed and timers cancelled. */
@@ -52,7 +48,7 @@ int loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events);
  * may free it at once. */
 void loop_io_del(struct loop *l, struct loop_io *io);
 
-/* Arm t to fire at deadline (ns, loop_now's clock); re-arming moves it. */
+/* Arm t to fire at deadline (ns, clock_mono_ns's clock); re-arming moves it. */
 void loop_timer_at(struct loop *l, struct loop_timer *t, uint64_t deadline);
 /* Disarm t; harmless when not armed. */
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -38,9 +39,9 @@ static void before_wait(struct loop_hook *h)
 	struct mhd_loop *ml = container_of(h, struct mhd_loop, hook);
 	MHD_UNSIGNED_LONG_LONG ms;
 	if (ml->run_soon)
-		loop_timer_at(ml->loop, &ml->timer, loop_now());
+		loop_timer_at(ml->loop, &ml->timer, clock_mono_ns());
 	else if (MHD_get_timeout(ml->mhd, &ms) == MHD_YES)
-		loop_timer_at(ml->loop, &ml->timer, loop_now() + ms * 1000000ULL);
+		loop_timer_at(ml->loop, &ml->timer, clock_mono_ns() + ms * 1000000ULL);
 	else
 		loop_timer_cancel(ml->loop, &ml->timer);
 }

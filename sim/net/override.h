@@ -7,7 +7,7 @@
 
 #include <microhttpd.h>
 
-#include "net/conn.h"
+#include "net/exchange.h"
 
 /* Apply the request's override headers to ex->action (resolving against
  * defaults); the action they give is kept in ex->own. */

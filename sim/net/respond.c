@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "engine/body.h"
 
 /* What a streamed body reader needs; freed with the response. */
 struct body_source {
@@ -13,14 +14,6 @@ struct body_source {
 	uint64_t len;
 	bool chunked;
 };
-
-void respond_pattern(uint64_t offset, char *buf, size_t n)
-{
-	static const char line[] = RESPOND_PATTERN;
-	const size_t period = sizeof line - 1;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = line[(offset + i) % period];
-}
 
 static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -31,12 +24,12 @@ static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
 	uint64_t left = src->len - pos;
 	size_t n = left < max ? (size_t)left : max;
 	/* Bounded chunks keep chunked framing readable and comparable. */
-	if (src->chunked && n > RESPOND_MAX_CHUNK)
-		n = RESPOND_MAX_CHUNK;
+	if (src->chunked && n > BODY_MAX_CHUNK)
+		n = BODY_MAX_CHUNK;
 	if (src->body)
 		memcpy(buf, src->body + pos, n);
 	else
-		respond_pattern(pos, buf, n);
+		body_pattern(pos, buf, n);
 	return (ssize_t)n;
 }
 

@@ -9,20 +9,11 @@
 
 struct MHD_Response;
 
-/* Generated bodies (body_size) repeat this 64-byte line, cut at the end. */
-#define RESPOND_PATTERN \
-	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n"
-/* Largest chunk a chunked body is sent in. */
-#define RESPOND_MAX_CHUNK 4096
-
 /* Build the response for a (resolved) action: its headers in order, its
  * body, Content-Length or chunked framing. The body is borrowed from the
  * scenario, which the caller keeps referenced until the request completes.
  * Returns a response for MHD_queue_response (the caller destroys it), or
  * NULL when MHD refused a header (details logged). */
 struct MHD_Response *respond_build(const struct action *a);
-
-/* Fill buf with n bytes of the generated body starting at offset. */
-void respond_pattern(uint64_t offset, char *buf, size_t n);
 
 #endif

@@ -8,13 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/behave.h"
-#include "net/conn.h"
-#include "net/exchange.h"
 #include "base/log.h"
-#include "net/mhd_loop.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "engine/behave.h"
+#include "net/admission.h"
+#include "net/conn.h"
+#include "net/exchange.h"
+#include "net/mhd_loop.h"
 
 struct server {
 	struct loop *loop;

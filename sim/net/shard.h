@@ -19,7 +19,7 @@ struct shard {
 	struct loop *loop;
 	struct inbox *inbox;            /* NULL: the control thread's own loop */
 	struct server *server;
-	struct gate *gate;
+	struct accept_stage *accept;
 	struct listener *listener;
 };
 

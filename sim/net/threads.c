@@ -16,14 +16,14 @@ struct worker {
 	bool running;
 };
 
-struct workers {
+struct threads {
 	size_t n;                       /* threads, counting the caller's */
 	struct worker *w;               /* n entries; w[0] unused */
 };
 
-struct workers *workers_new(size_t n)
+struct threads *threads_new(size_t n)
 {
-	struct workers *ws = xcalloc(1, sizeof *ws);
+	struct threads *ws = xcalloc(1, sizeof *ws);
 	ws->n = n;
 	ws->w = xcalloc(n, sizeof *ws->w);
 	for (size_t i = 1; i < n; i++) {
@@ -31,7 +31,7 @@ struct workers *workers_new(size_t n)
 		if (ws->w[i].loop == NULL ||
 		    (ws->w[i].inbox = inbox_new(ws->w[i].loop)) == NULL) {
 			int e = errno;
-			workers_free(ws);
+			threads_free(ws);
 			errno = e;
 			return NULL;
 		}
@@ -47,12 +47,12 @@ static void *run_worker(void *arg)
 	return NULL;
 }
 
-int workers_start(struct workers *ws)
+int threads_start(struct threads *ws)
 {
 	for (size_t i = 1; i < ws->n; i++) {
 		int rc = pthread_create(&ws->w[i].thread, NULL, run_worker, &ws->w[i]);
 		if (rc != 0) {
-			workers_stop(ws);
+			threads_stop(ws);
 			errno = rc;
 			return -1;
 		}
@@ -66,7 +66,7 @@ static void stop_loop(void *loop)
 	loop_stop(loop);
 }
 
-void workers_stop(struct workers *ws)
+void threads_stop(struct threads *ws)
 {
 	if (ws == NULL)
 		return;
@@ -80,7 +80,7 @@ void workers_stop(struct workers *ws)
 	}
 }
 
-void workers_free(struct workers *ws)
+void threads_free(struct threads *ws)
 {
 	if (ws == NULL)
 		return;
@@ -92,12 +92,12 @@ void workers_free(struct workers *ws)
 	free(ws);
 }
 
-struct loop *workers_loop(const struct workers *ws, size_t i)
+struct loop *threads_loop(const struct threads *ws, size_t i)
 {
 	return ws->w[i].loop;
 }
 
-struct inbox *workers_inbox(const struct workers *ws, size_t i)
+struct inbox *threads_inbox(const struct threads *ws, size_t i)
 {
 	return ws->w[i].inbox;
 }

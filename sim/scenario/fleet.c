@@ -5,20 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenario/jcheck.h"
 #include "base/xalloc.h"
-
-struct control *fleet_find(const struct fleet *f, const char *name)
-{
-	if (f->n == 0)
-		return NULL;
-	if (name == NULL)
-		return &f->members[0];
-	for (size_t i = 0; i < f->n; i++)
-		if (f->members[i].name && strcmp(f->members[i].name, name) == 0)
-			return &f->members[i];
-	return NULL;
-}
+#include "scenario/jcheck.h"
 
 void upstream_spec_clear(struct upstream_spec *s)
 {

@@ -1,4 +1,7 @@
-/* fleet: several upstreams in one process — each on its own port with its
+/* fleet: the upstreams of a fleet, as the command line and fleet files
+ * name them (control/upstream.h has the running fleet).
+ *
+ * Several upstreams in one process — each on its own port with its
  * own scenario, timeline and counters, sharing one event loop, one journal
  * (records name their upstream) and one admin API. How a team tests its
  * gateway's load balancing: three backends, one of them bad.
@@ -14,7 +17,6 @@
 
 #include <stddef.h>
 
-#include "control/upstream.h"
 #include "base/err.h"
 
 #define FLEET_MAX 64
@@ -24,14 +26,6 @@ struct upstream_spec {
 	char *listen;           /* ADDR:PORT */
 	char *scenario;         /* path */
 };
-
-struct fleet {
-	struct control *members;
-	size_t n;
-};
-
-/* The member called name; the first when name is NULL; NULL if none. */
-struct control *fleet_find(const struct fleet *f, const char *name);
 
 /* Parse "NAME=ADDR:PORT=FILE" into out (new strings). 0, or -1 with the
  * reason in *why. */

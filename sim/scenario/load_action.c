@@ -11,9 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/xalloc.h"
 #include "scenario/fault.h"
 #include "scenario/load.h"
-#include "base/xalloc.h"
 
 static const char *const response_keys[] = {
 	"status", "headers", "body", "body_size", "chunked", "weight", "delay",

@@ -9,8 +9,8 @@
  * conformance tests (tests/gateways) read it. */
 #include <string.h>
 
-#include "scenario/load.h"
 #include "base/xalloc.h"
+#include "scenario/load.h"
 
 static const char *const gateway_keys[] = {"status", "log", "retried", NULL};
 

@@ -7,8 +7,8 @@
  * defaults to 503 with "Retry-After: 1". */
 #include <string.h>
 
-#include "scenario/load.h"
 #include "base/xalloc.h"
+#include "scenario/load.h"
 
 static const char *const overload_keys[] = {
 	"workers", "service_time", "queue", "when_full", NULL,

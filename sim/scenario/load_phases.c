@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenario/load.h"
 #include "base/xalloc.h"
+#include "scenario/load.h"
 
 static const char *const phase_keys[] = {
 	"name", "duration", "listen", "defaults", "connection", "overload", "rules", NULL,

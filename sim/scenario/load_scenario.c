@@ -9,11 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/xalloc.h"
 #include "scenario/jcheck.h"
 #include "scenario/load.h"
 #include "scenario/model.h"
-#include "engine/timeline.h"
-#include "base/xalloc.h"
 
 static const char *const top_keys[] = {
 	"upsim", "name", "description", "seed", "defaults", "connection", "overload",
@@ -197,7 +196,7 @@ static void load_rule_phases(struct jcheck *jc, const struct scenario *sc, json_
 		size_t found, im = jcheck_push_index(jc, i);
 		if (!json_is_string(name))
 			jcheck_fail(jc, "expected a phase name, got %s", jcheck_type_name(name));
-		else if (!timeline_find(sc, json_string_value(name), &found))
+		else if (!scenario_find_phase(sc, json_string_value(name), &found))
 			jcheck_fail(jc, "no phase is called \"%s\"", json_string_value(name));
 		else
 			r->in_phase[found] = true;

@@ -185,3 +185,14 @@ void scenario_resolve_with(const struct action *d, const struct action *a,
 	}
 	out->set = d->set | a->set;
 }
+
+bool scenario_find_phase(const struct scenario *sc, const char *name, size_t *index)
+{
+	for (size_t i = 0; i < sc->n_phases; i++) {
+		if (strcmp(sc->phases[i].name, name) == 0) {
+			*index = i;
+			return true;
+		}
+	}
+	return false;
+}

@@ -326,6 +326,9 @@ void scenario_unref(struct scenario *sc);
 
 /* What is in force in phase index of the timeline (an index past the
  * phases, as for a scenario without phases: the top level's). */
+/* The index of the phase called name, in *index; false when none is. */
+bool scenario_find_phase(const struct scenario *sc, const char *name, size_t *index);
+
 const struct rule *scenario_rules(const struct scenario *sc, size_t phase, size_t *n);
 const struct action *scenario_defaults(const struct scenario *sc, size_t phase);
 const struct conn_policy *scenario_connection(const struct scenario *sc, size_t phase);

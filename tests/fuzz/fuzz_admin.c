@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/admin_parse.h"
 #include "base/err.h"
-#include "scenario/model.h"
 #include "base/units.h"
+#include "control/admin_parse.h"
+#include "scenario/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -28,13 +28,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "net/exchange.h"
-#include "engine/journal.h"
+#include "base/clock.h"
 #include "base/log.h"
-#include "net/loop.h"
-#include "scenario/model.h"
-#include "net/server.h"
 #include "base/util.h"
+#include "engine/journal.h"
+#include "net/exchange.h"
+#include "net/loop.h"
+#include "net/server.h"
+#include "scenario/model.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -286,12 +287,12 @@ static void connect_pair(int *client, int *server, struct sockaddr_in *peer,
  * deadline passes; half-close once the server is quiet. */
 static void drive(struct server *s, struct client *c)
 {
-	uint64_t deadline = loop_now() + DEADLINE_NS;
+	uint64_t deadline = clock_mono_ns() + DEADLINE_NS;
 	int last = 1;
 	for (;;) {
 		if (c->eof && server_counters(s)->open == 0)
 			return;
-		uint64_t now = loop_now();
+		uint64_t now = clock_mono_ns();
 		if (now >= deadline) {
 			if (fz.deadlines++ < 10)
 				fprintf(stderr, "fuzz_request: input %lu reached the deadline "
@@ -332,7 +333,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (loop_io_add(fz.loop, &c.io, EPOLLIN | EPOLLRDHUP | (size ? EPOLLOUT : 0)) == -1)
 		die("epoll_ctl");
 	c.watched = true;
-	uint64_t start = loop_now();
+	uint64_t start = clock_mono_ns();
 	drive(s, &c);
 	if (fz.verbose) {
 		for (char *p = c.head; *p; p++)
@@ -342,7 +343,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			"%llu requests in all, %.1f ms\n", c.off, c.len, c.got, c.head,
 			c.eof ? "closed" : "still open",
 			(unsigned long long)journal_tally(fz.journal).requests,
-			(double)(loop_now() - start) / 1e6);
+			(double)(clock_mono_ns() - start) / 1e6);
 	}
 
 	/* A reset, not a FIN: no TIME_WAIT left on our side per input. */

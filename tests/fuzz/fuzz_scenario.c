@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/units.h"
 #include "engine/behave.h"
 #include "engine/match.h"
 #include "engine/pace.h"
 #include "engine/render.h"
-#include "scenario/model.h"
 #include "engine/timeline.h"
-#include "base/units.h"
+#include "scenario/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -126,7 +126,11 @@ static void render_action(const struct scenario *sc, const struct action *a,
 		return;
 	for (int head = 0; head <= 1; head++) {
 		struct render out;
-		render_response(&r, seed, head, seed & 1, &out);
+		struct render_opts opts = {
+			.seed = seed, .reason = "Reason", .head_request = head,
+			.close_header = seed & 1,
+		};
+		render_response(&r, &opts, &out);
 		check(out.buf != NULL, "render gave no buffer");
 		check(out.status_end <= out.head_end && out.head_end <= out.full_len &&
 		      out.len <= out.full_len, "render parts out of order");

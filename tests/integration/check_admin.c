@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "admin_fixture.h"
-#include "journal_read.h"
 #include "client/ctl.h"
+#include "journal_read.h"
 #include "proc.h"
 #include "suites.h"
 #include "wire.h"

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scenario/fault.h"
 #include "proc.h"
+#include "scenario/fault.h"
 #include "suites.h"
 #include "wire.h"
 

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/body.h"
 #include "proc.h"
-#include "net/respond.h"
 #include "suites.h"
 #include "wire.h"
 
@@ -416,7 +416,7 @@ START_TEST(test_rate)
 	ck_assert_uint_eq(w.len, sizeof head - 1 + 994);
 	ck_assert_int_eq(memcmp(w.bytes, head, sizeof head - 1), 0);
 	char body[994];
-	respond_pattern(0, body, sizeof body);
+	body_pattern(0, body, sizeof body);
 	ck_assert_int_eq(memcmp(w.bytes + sizeof head - 1, body, sizeof body), 0);
 	assert_near(w.last_ms, 520, "last byte");
 	wire_result_free(&w);
@@ -481,7 +481,7 @@ START_TEST(test_reset_comes_after_every_queued_byte)
 	ck_assert_uint_eq(w.len, sizeof head - 1 + 3 * 1024 * 1024);
 	ck_assert_int_eq(memcmp(w.bytes, head, sizeof head - 1), 0);
 	char tail[64];
-	respond_pattern(3 * 1024 * 1024 - sizeof tail, tail, sizeof tail);
+	body_pattern(3 * 1024 * 1024 - sizeof tail, tail, sizeof tail);
 	ck_assert_int_eq(memcmp(w.bytes + w.len - sizeof tail, tail, sizeof tail), 0);
 	wire_result_free(&w);
 }

@@ -21,13 +21,13 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/xalloc.h"
 #include "gateway.h"
 #include "journal_read.h"
 #include "proc.h"
 #include "scenario/model.h"
 #include "suites.h"
 #include "wire.h"
-#include "base/xalloc.h"
 
 #define T_MS 5000
 /* Gateways answer a hung upstream after their 2 s read timeout. */

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/body.h"
 #include "proc.h"
-#include "net/respond.h"
 #include "suites.h"
 #include "wire.h"
 
@@ -201,7 +201,7 @@ END_TEST
 static void assert_pattern(const unsigned char *body, size_t n)
 {
 	char *want = malloc(n);
-	respond_pattern(0, want, n);
+	body_pattern(0, want, n);
 	ck_assert_mem_eq(body, want, n);
 	free(want);
 }

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "wire.h"
 #include "base/xalloc.h"
+#include "wire.h"
 
 const char *const gateway_names[] = {"nginx", "haproxy", "caddy", "varnish", "apache"};
 const size_t gateway_count = sizeof gateway_names / sizeof gateway_names[0];

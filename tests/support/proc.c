@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "wire.h"
 #include "base/xalloc.h"
+#include "wire.h"
 
 /* Room for upsim's stderr while a test is busy elsewhere: log lines that
  * fill a 64 KiB pipe would block upsim's event loop mid-test. */

@@ -4,8 +4,8 @@
  * plain send() in a test are fine), and every call here uses MSG_DONTWAIT
  * plus poll() against a monotonic deadline, so nothing waits past its
  * timeout however the peer misbehaves. */
-#include "wire.h"
 #include "base/xalloc.h"
+#include "wire.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "engine/behave.h"
 #include "base/rng.h"
+#include "engine/behave.h"
 #include "suites.h"
 
 static struct scenario *load(const char *json)

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "scenario/fault.h"
 #include "scenario/model.h"
 #include "suites.h"
-#include "base/xalloc.h"
 
 static glob_t valid_files, invalid_files;
 

@@ -1,8 +1,8 @@
 /* The phase clock: which phase is current when, and for how long. */
 #include <check.h>
 
-#include "suites.h"
 #include "engine/timeline.h"
+#include "suites.h"
 
 #define MS 1000ULL
 

@@ -1,8 +1,8 @@
 #include <check.h>
 
-#include "suites.h"
 #include "base/instant.h"
 #include "base/units.h"
+#include "suites.h"
 
 struct duration_case {
 	const char *text;
