@@ -42,7 +42,7 @@ RUNNER := $(BUILD)/check_upsim
 DEPS_OK := build/.deps-ok
 
 .DEFAULT_GOAL := all
-.PHONY: all check asan run deps clean valgrind matrix
+.PHONY: all check check-unit check-layers asan run deps clean valgrind matrix
 all: $(UPSIM_BIN)
 
 # Further targets (bench, fuzz, ...) live in mk/, one file each; a file
@@ -66,8 +66,16 @@ $(UPSIM_BIN): $(SIM_OBJ) $(MAIN_OBJ)
 $(RUNNER): $(SIM_OBJ) $(TEST_OBJ)
 	$(CC) $(LDFLAGS_$(FLAVOR)) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
-check: $(UPSIM_BIN) $(RUNNER) $(CHECK_EXTRA)
+check: check-layers $(UPSIM_BIN) $(RUNNER) $(CHECK_EXTRA)
 	UPSIM_BIN=./$(UPSIM_BIN) $(RUNNER)
+
+# The unit suites alone: no upsim process, a few seconds.
+check-unit: check-layers $(RUNNER)
+	$(RUNNER) unit
+
+# sim/ by layer: each layer includes only those below it (sim/README.md).
+check-layers:
+	@tools/check-layers.sh
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:

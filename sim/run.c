@@ -449,7 +449,7 @@ int run_faults(void)
 	printf("Faults (an action's \"fault\"):\n\n");
 	for (size_t i = 0; i < fault_table_size; i++) {
 		const struct fault_info *f = &fault_table[i];
-		print_entry(f->name, f->stage, f->summary, f->example);
+		print_entry(f->name, fault_stage_name(f->stage), f->summary, f->example);
 	}
 	printf("\nTiming, connection and timeline:\n\n");
 	for (size_t i = 0; i < catalogue_more_size; i++) {

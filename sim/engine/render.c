@@ -8,6 +8,7 @@
 #include "base/rng.h"
 #include "base/xalloc.h"
 #include "engine/body.h"
+#include "scenario/fault.h"
 
 /* A growing byte buffer. */
 struct buf {
@@ -237,17 +238,12 @@ void render_response(const struct action *a, const struct render_opts *opts,
 {
 	struct buf b = {0};
 	memset(out, 0, sizeof *out);
-	switch (a->fault.kind) {
-	case FAULT_GARBAGE:
-		render_garbage(a->fault.size, opts->seed, &b);
-		break;
-	case FAULT_BANNER:
-	case FAULT_RAW:
-		put(&b, a->fault.bytes, a->fault.bytes_len);
-		break;
-	default:
+	if (!fault_has(a->fault.kind, FAULT_NOT_HTTP))
 		render_http(a, opts, &b, out);
-	}
+	else if (fault_has(a->fault.kind, FAULT_SEEDED))
+		render_garbage(a->fault.size, opts->seed, &b);
+	else
+		put(&b, a->fault.bytes, a->fault.bytes_len);
 	if (b.data == NULL)
 		put(&b, "", 0);
 	out->buf = b.data;

@@ -74,7 +74,7 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 		override_apply(ex, mhd, defaults);
 	struct rng *stream = behave_stream(b, ex->rule);
 	ex->delay_ns = behave_draw_us(stream, &ex->action.delay) * 1000;
-	if (ex->action.fault.kind == FAULT_GARBAGE)
+	if (fault_has(ex->action.fault.kind, FAULT_SEEDED))
 		ex->seed = rng_next(stream);
 	ex->overload_model = scenario_overload(sc, ex->phase);
 	ex->overload = behave_overload(b, ex->phase);
@@ -142,26 +142,23 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex,
 		conn_delay(c, ex->delay_ns);
 		return MHD_YES;
 	}
-	switch (a->fault.kind) {
-	case FAULT_CLOSE:
+	if (a->fault.kind == FAULT_NONE)
+		return paced(a) ? respond_raw(c, ex) : respond_mhd(c, ex, mhd);
+	switch (fault_act(a->fault.kind)) {
+	case FAULT_ACT_FIN:
 		ex->outcome = OUTCOME_FIN;
 		return MHD_NO; /* MHD closes: a FIN, no byte */
-	case FAULT_RESET:
+	case FAULT_ACT_RST:
 		ex->outcome = OUTCOME_RST;
 		conn_reset_socket(c->fd);
 		return MHD_NO;
-	case FAULT_HANG:
-	case FAULT_NO_CONTINUE:
+	case FAULT_ACT_HANG:
 		conn_hang(c, a->fault.for_us * 1000, a->fault.then);
 		return MHD_YES;
-	case FAULT_NONE:
+	case FAULT_ACT_WRITE:
 		break;
-	default:
-		return respond_raw(c, ex);
 	}
-	if (paced(a))
-		return respond_raw(c, ex);
-	return respond_mhd(c, ex, mhd);
+	return respond_raw(c, ex);
 }
 
 /* read.rate: how many body bytes may be consumed by now_ns, in quanta of
@@ -219,8 +216,7 @@ static enum MHD_Result close_on_arrival(struct conn *c, const struct exchange_en
 
 static bool acts_on_headers(const struct exchange *ex)
 {
-	enum fault_kind k = ex->action.fault.kind;
-	return k == FAULT_EARLY_RESPONSE || k == FAULT_NO_CONTINUE;
+	return fault_has(ex->action.fault.kind, FAULT_ON_HEADERS);
 }
 
 /* MHD calls the handler several times per request: first with the headers,
@@ -273,21 +269,15 @@ static enum outcome final_outcome(const struct exchange *ex, bool stopping,
 	return OUTCOME_CLIENT_CLOSED;
 }
 
-/* Faults that send no status line, or none of their own. */
+/* Did the status of the action go out? Not for faults that send no
+ * byte or bytes of their own (no status line of the action's). */
 static bool sends_status(const struct exchange *ex)
 {
-	switch (ex->action.fault.kind) {
-	case FAULT_CLOSE:
-	case FAULT_RESET:
-	case FAULT_HANG:
-	case FAULT_NO_CONTINUE:
-	case FAULT_GARBAGE:
-	case FAULT_BANNER:
-	case FAULT_RAW:
+	enum fault_kind k = ex->action.fault.kind;
+	if (k != FAULT_NONE &&
+	    (fault_act(k) != FAULT_ACT_WRITE || fault_has(k, FAULT_NOT_HTTP)))
 		return false;
-	default:
-		return ex->answered || (ex->raw && ex->pacer.pos > 0);
-	}
+	return ex->answered || (ex->raw && ex->pacer.pos > 0);
 }
 
 static void journal_exchange(struct conn *c, struct exchange *ex,

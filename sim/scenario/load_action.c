@@ -338,87 +338,88 @@ static int load_enum(struct jcheck *jc, json_t *obj, const char *key,
 	return -1;
 }
 
-static const char *const malformed_names[] = {
-	"status_line", "version", "status_code", "no_colon",
-	"space_before_colon", "bare_lf", "nul", "folded", NULL,
-};
-static const char *const chunked_names[] = {
-	"invalid_size", "missing_last_chunk", NULL,
-};
 static const char *const then_names[] = {"close", "reset", "hang", NULL};
 
-static void require(struct jcheck *jc, int got, const char *key, const char *what)
+/* raw's "base64": the bytes it decodes to. */
+static int load_base64(struct jcheck *jc, json_t *obj, struct fault *f)
 {
-	if (got == 0)
-		jcheck_fail(jc, "missing \"%s\": %s", key, what);
-}
-
-static void load_raw_bytes(struct jcheck *jc, json_t *obj, struct fault *f)
-{
-	int has_bytes = jcheck_string(jc, obj, "bytes", &f->bytes, &f->bytes_len);
 	char *b64 = NULL;
-	int has_b64 = jcheck_string(jc, obj, "base64", &b64, NULL);
-	if ((has_bytes == 1) == (has_b64 == 1) && has_bytes >= 0 && has_b64 >= 0)
-		jcheck_fail(jc, "raw needs exactly one of \"bytes\" or \"base64\"");
-	if (has_b64 == 1 && has_bytes != 1) {
+	int got = jcheck_string(jc, obj, "base64", &b64, NULL);
+	if (got == 1) {
 		gnutls_datum_t in = {(unsigned char *)b64, (unsigned)strlen(b64)}, out;
 		if (gnutls_base64_decode2(&in, &out) != 0) {
 			jcheck_fail_key(jc, "base64", "not valid base64");
+			got = -1;
 		} else {
+			free(f->bytes); /* "bytes" too: an error already */
 			f->bytes = xmemdup(out.data, out.size);
 			f->bytes_len = out.size;
 			gnutls_free(out.data);
 		}
 	}
 	free(b64);
+	return got;
 }
 
-/* The parameters of fault f (its kind already known). */
-static void load_fault_params(struct jcheck *jc, json_t *obj, struct fault *f)
+/* Parameter key of fault info at obj into f: 1 given, 0 absent, -1 given
+ * but invalid (reported). Each key has one meaning in every fault that
+ * takes it; the table in scenario/fault.c says which faults do. */
+static int load_fault_param(struct jcheck *jc, json_t *obj, const struct fault_info *info,
+			    const char *key, struct fault *f)
 {
-	int n = 0;
-	if (load_enum(jc, obj, "then", then_names, &n) == 1)
-		f->then = (enum ending)n;
-	jcheck_duration(jc, obj, "for", &f->for_us);
-	switch (f->kind) {
-	case FAULT_TRUNCATE:
-		require(jc, load_part(jc, obj, "at", &f->at), "at", "status, headers or body");
-		jcheck_size(jc, obj, "offset", SCENARIO_MAX_BODY_SIZE, &f->offset);
-		break;
-	case FAULT_MALFORMED:
-		require(jc, load_enum(jc, obj, "kind", malformed_names, &n), "kind",
-			"which defect (status_line, version, status_code, no_colon, "
-			"space_before_colon, bare_lf, nul, folded)");
-		f->malformed = (enum malformed_kind)n;
-		break;
-	case FAULT_BAD_CHUNKED:
-		require(jc, load_enum(jc, obj, "kind", chunked_names, &n), "kind",
-			"invalid_size or missing_last_chunk");
-		f->chunked = (enum chunked_kind)n;
-		break;
-	case FAULT_OVERSIZED_HEADERS:
-	case FAULT_GARBAGE:
-		require(jc, jcheck_size(jc, obj, "size", LOAD_MAX_FAULT_SIZE, &f->size),
-			"size", "how many bytes");
-		break;
-	case FAULT_BANNER:
-		require(jc, jcheck_string(jc, obj, "text", &f->bytes, &f->bytes_len),
-			"text", "the greeting to send");
-		break;
-	case FAULT_LENGTH_MISMATCH:
-		require(jc, jcheck_size(jc, obj, "declared", SCENARIO_MAX_BODY_SIZE, &f->declared),
-			"declared", "the Content-Length announced");
-		require(jc, jcheck_size(jc, obj, "sent", SCENARIO_MAX_BODY_SIZE, &f->sent),
-			"sent", "how many body bytes are sent");
-		if (f->declared == f->sent && json_object_get(obj, "sent") != NULL)
-			jcheck_fail(jc, "declared and sent are equal: nothing mismatches");
-		break;
-	case FAULT_RAW:
-		load_raw_bytes(jc, obj, f);
-		break;
-	default:
-		break;
+	int n = 0, got;
+	if (strcmp(key, "then") == 0) {
+		got = load_enum(jc, obj, key, then_names, &n);
+		if (got == 1)
+			f->then = (enum ending)n;
+		return got;
 	}
+	if (strcmp(key, "for") == 0)
+		return jcheck_duration(jc, obj, key, &f->for_us);
+	if (strcmp(key, "at") == 0)
+		return load_part(jc, obj, key, &f->at);
+	if (strcmp(key, "kind") == 0) {
+		got = load_enum(jc, obj, key, info->kinds, &n);
+		if (got == 1)
+			f->variant = n;
+		return got;
+	}
+	if (strcmp(key, "size") == 0)
+		return jcheck_size(jc, obj, key, LOAD_MAX_FAULT_SIZE, &f->size);
+	if (strcmp(key, "offset") == 0)
+		return jcheck_size(jc, obj, key, SCENARIO_MAX_BODY_SIZE, &f->offset);
+	if (strcmp(key, "declared") == 0)
+		return jcheck_size(jc, obj, key, SCENARIO_MAX_BODY_SIZE, &f->declared);
+	if (strcmp(key, "sent") == 0)
+		return jcheck_size(jc, obj, key, SCENARIO_MAX_BODY_SIZE, &f->sent);
+	if (strcmp(key, "text") == 0 || strcmp(key, "bytes") == 0)
+		return jcheck_string(jc, obj, key, &f->bytes, &f->bytes_len);
+	if (strcmp(key, "base64") == 0)
+		return load_base64(jc, obj, f);
+	jcheck_fail_key(jc, key, "upsim cannot read this parameter (a bug)");
+	return -1;
+}
+
+/* The parameters of the fault of row info, as its row lists them. */
+static void load_fault_params(struct jcheck *jc, json_t *obj, const struct fault_info *info,
+			      struct fault *f)
+{
+	int one_of = 0, one_of_given = 0, one_of_bad = 0;
+	char one_of_keys[128] = "";
+	for (const struct fault_param *p = info->params; p->key; p++) {
+		int got = load_fault_param(jc, obj, info, p->key, f);
+		if (got == 0 && p->missing != NULL)
+			jcheck_fail(jc, "missing \"%s\": %s", p->key, p->missing);
+		if (p->one_of) {
+			size_t len = strlen(one_of_keys);
+			snprintf(one_of_keys + len, sizeof one_of_keys - len, "%s\"%s\"",
+				 one_of++ ? " or " : "", p->key);
+			one_of_given += got != 0;
+			one_of_bad += got < 0;
+		}
+	}
+	if (one_of > 0 && one_of_given != 1 && one_of_bad == 0)
+		jcheck_fail(jc, "%s needs exactly one of %s", info->name, one_of_keys);
 }
 
 /* Report parameters that do not belong to the fault written (or appear
@@ -426,8 +427,9 @@ static void load_fault_params(struct jcheck *jc, json_t *obj, struct fault *f)
 static void check_fault_params(struct jcheck *jc, json_t *obj,
 			       const struct fault_info *info)
 {
-	for (int i = 0; fault_param_keys[i]; i++) {
-		const char *key = fault_param_keys[i];
+	const char *const *keys = fault_param_keys();
+	for (int i = 0; keys[i]; i++) {
+		const char *key = keys[i];
 		if (json_object_get(obj, key) == NULL)
 			continue;
 		if (info == NULL)
@@ -453,21 +455,23 @@ static void load_fault(struct jcheck *jc, json_t *obj, struct action *a)
 	}
 	check_fault_params(jc, obj, info);
 	if (info != NULL)
-		load_fault_params(jc, obj, &a->fault);
+		load_fault_params(jc, obj, info, &a->fault);
 }
 
 /* Contradictions inside one action. */
 static void check_action(struct jcheck *jc, json_t *obj, const struct action *a)
 {
 	enum fault_kind k = a->fault.kind;
-	bool no_bytes = k == FAULT_CLOSE || k == FAULT_RESET || k == FAULT_HANG ||
-			k == FAULT_NO_CONTINUE;
+	bool no_bytes = k != FAULT_NONE && fault_act(k) != FAULT_ACT_WRITE;
 	if (no_bytes && (a->set & ACTION_PACE))
 		jcheck_fail(jc, "fault \"%s\" sends no byte: drip, rate, stall and "
 			    "header_delay have nothing to pace", fault_by_kind(k)->name);
 	if (k != FAULT_NONE && (a->set & ACTION_AFTER))
 		jcheck_fail_key(jc, "after", "a fault ends the exchange itself: use "
 				"\"then\" instead of \"after\"");
+	if (k == FAULT_LENGTH_MISMATCH && a->fault.declared == a->fault.sent &&
+	    json_object_get(obj, "sent") != NULL)
+		jcheck_fail(jc, "declared and sent are equal: nothing mismatches");
 	if (a->pace.drip_bytes && a->pace.rate)
 		jcheck_fail(jc, "give either drip or rate, not both");
 	if (json_object_get(obj, "then") && k == FAULT_HANG &&
@@ -494,8 +498,9 @@ void load_action(struct jcheck *jc, json_t *obj, bool weighted, struct action *a
 	size_t n_keys = 0;
 	for (size_t i = 0; response_keys[i]; i++)
 		all[n_keys++] = response_keys[i];
-	for (size_t i = 0; fault_param_keys[i]; i++)
-		all[n_keys++] = fault_param_keys[i];
+	const char *const *fault_keys = fault_param_keys();
+	for (size_t i = 0; fault_keys[i]; i++)
+		all[n_keys++] = fault_keys[i];
 	all[n_keys] = NULL;
 	jcheck_keys(jc, obj, all);
 

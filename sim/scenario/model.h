@@ -119,8 +119,11 @@ struct fault {
 	uint64_t for_us;        /* hang: how long before then (0: the hang cap) */
 	enum part at;           /* truncate */
 	uint64_t offset;        /* truncate */
-	enum malformed_kind malformed;
-	enum chunked_kind chunked;
+	union {                 /* the fault's "kind", by fault: */
+		int variant;    /* as loaded (1-based in its row's kinds) */
+		enum malformed_kind malformed;
+		enum chunked_kind chunked;
+	};
 	uint64_t size;          /* oversized_headers, garbage */
 	char *bytes;            /* raw, banner: exact bytes (may hold NUL) */
 	size_t bytes_len;
