@@ -91,10 +91,11 @@ int fleet_load_file(const char *path, struct upstream_spec *specs, size_t *n,
 	struct jcheck jc;
 	jcheck_init(&jc, path, err);
 	size_t before = err_count(err);
-	static const char *const keys[] = {"upsim", "upstreams", NULL};
+	static const char *const keys[] = {"upsim", "upstreams", "$schema", NULL};
 	if (!json_is_object(root))
 		jcheck_fail(&jc, "a fleet file is a JSON object, got %s", jcheck_type_name(root));
 	jcheck_keys(&jc, root, keys);
+	jcheck_schema_ref(&jc, root);
 	json_t *version = json_object_get(root, "upsim");
 	if (json_is_object(root) && (!json_is_integer(version) || json_integer_value(version) != 1))
 		jcheck_fail(&jc, "expected \"upsim\": 1 (the format version)");

@@ -117,7 +117,7 @@ static size_t distance(const char *a, const char *b)
 	return row[lb];
 }
 
-static const char *nearest(const char *key, const char *const allowed[])
+const char *jcheck_nearest(const char *key, const char *const allowed[])
 {
 	const char *best = NULL;
 	size_t best_d = 3; /* suggest only close matches */
@@ -149,13 +149,57 @@ size_t jcheck_keys(struct jcheck *jc, json_t *obj, const char *const allowed[])
 		if (is_allowed(key, allowed))
 			continue;
 		unknown++;
-		const char *hint = nearest(key, allowed);
+		const char *hint = jcheck_nearest(key, allowed);
 		if (hint)
 			jcheck_fail_key(jc, key, "unknown key (did you mean \"%s\"?)", hint);
 		else
 			jcheck_fail_key(jc, key, "unknown key");
 	}
 	return unknown;
+}
+
+const char *jcheck_did_you_mean(const json_t *v, const char *const names[], char *buf,
+				size_t len)
+{
+	const char *near = json_is_string(v) ? jcheck_nearest(json_string_value(v), names) : NULL;
+	if (near == NULL)
+		return "";
+	snprintf(buf, len, " (did you mean \"%s\"?)", near);
+	return buf;
+}
+
+int jcheck_enum(struct jcheck *jc, json_t *obj, const char *key,
+		const char *const names[], const char *expected, int *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (v == NULL)
+		return 0;
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	for (int i = 0; s && names[i]; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = i + 1;
+			return 1;
+		}
+	}
+	char list[512] = "";
+	if (expected == NULL) {
+		size_t len = (size_t)snprintf(list, sizeof list, "expected one of: ");
+		for (int i = 0; names[i] && len < sizeof list; i++)
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+						i ? ", " : "", names[i]);
+		expected = list;
+	}
+	char hint[96];
+	jcheck_fail_key(jc, key, "%s%s", expected, jcheck_did_you_mean(v, names, hint, sizeof hint));
+	return -1;
+}
+
+void jcheck_schema_ref(struct jcheck *jc, json_t *root)
+{
+	json_t *v = json_object_get(root, "$schema");
+	if (v != NULL && !json_is_string(v))
+		jcheck_fail_key(jc, "$schema", "expected a string: the URL or path of the "
+				"JSON Schema editors check this file with");
 }
 
 int jcheck_int(struct jcheck *jc, json_t *obj, const char *key,

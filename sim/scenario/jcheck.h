@@ -41,6 +41,14 @@ void jcheck_fail_key(struct jcheck *jc, const char *key, const char *fmt, ...)
  * suggesting the nearest allowed key. Returns the number of unknown keys. */
 size_t jcheck_keys(struct jcheck *jc, json_t *obj, const char *const allowed[]);
 
+/* The name of names (NULL-ended) nearest to s when it is near enough to
+ * be a typo of it (edit distance under 3), else NULL. */
+const char *jcheck_nearest(const char *s, const char *const names[]);
+/* " (did you mean "name"?)" when v is a string near one of names, else
+ * "": a suffix for an error message, held in buf. */
+const char *jcheck_did_you_mean(const json_t *v, const char *const names[], char *buf,
+				size_t len);
+
 /* Typed member reads. Each returns 1 when key is present and valid (value
  * stored), 0 when absent (out untouched), -1 when present but invalid
  * (error added). */
@@ -56,6 +64,14 @@ int jcheck_duration(struct jcheck *jc, json_t *obj, const char *key,
 /* A size: an integer of bytes or a string with a unit, at most max. */
 int jcheck_size(struct jcheck *jc, json_t *obj, const char *key,
 		uint64_t max, uint64_t *out);
+/* One of names (NULL-ended): *out is its 1-based index. The error says
+ * expected (NULL: "expected one of: a, b, c") and, for a string near a
+ * name, "(did you mean "name"?)". */
+int jcheck_enum(struct jcheck *jc, json_t *obj, const char *key,
+		const char *const names[], const char *expected, int *out);
+/* "$schema": the JSON Schema an editor checks the file with (upsim
+ * schema), ignored by upsim; a string when present. */
+void jcheck_schema_ref(struct jcheck *jc, json_t *root);
 /* An object or array member: returns it borrowed, or NULL when absent or of
  * the wrong type (error added in that case). */
 json_t *jcheck_object(struct jcheck *jc, json_t *obj, const char *key);

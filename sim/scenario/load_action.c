@@ -202,18 +202,13 @@ static void load_delay(struct jcheck *jc, json_t *obj, struct action *a)
 
 static int load_part(struct jcheck *jc, json_t *obj, const char *key, enum part *out)
 {
-	json_t *v = json_object_get(obj, key);
-	if (v == NULL)
-		return 0;
-	static const char *const names[] = {"status", "headers", "body"};
-	for (int i = 0; i < 3; i++) {
-		if (json_is_string(v) && strcmp(json_string_value(v), names[i]) == 0) {
-			*out = (enum part)(PART_STATUS + i);
-			return 1;
-		}
-	}
-	jcheck_fail_key(jc, key, "expected \"status\", \"headers\" or \"body\"");
-	return -1;
+	static const char *const names[] = {"status", "headers", "body", NULL};
+	int n = 0;
+	int got = jcheck_enum(jc, obj, key, names, "expected \"status\", \"headers\" or \"body\"",
+			      &n);
+	if (got == 1)
+		*out = (enum part)(PART_STATUS + n - 1);
+	return got;
 }
 
 static void load_stall(struct jcheck *jc, json_t *obj, struct pace *p)
@@ -271,8 +266,8 @@ static void load_after(struct jcheck *jc, json_t *obj, struct action *a)
 	if (v == NULL)
 		return;
 	a->set |= ACTION_AFTER;
-	static const char *const names[] = {"keep", "close", "reset"};
-	for (int i = 0; json_is_string(v) && i < 3; i++) {
+	static const char *const names[] = {"keep", "close", "reset", NULL};
+	for (int i = 0; json_is_string(v) && names[i]; i++) {
 		if (strcmp(json_string_value(v), names[i]) == 0) {
 			a->after.kind = (enum after_kind)(AFTER_KEEP + i);
 			return;
@@ -294,8 +289,10 @@ static void load_after(struct jcheck *jc, json_t *obj, struct action *a)
 			return;
 		}
 	}
+	char hint[96];
 	jcheck_fail_key(jc, "after", "expected \"keep\", \"close\", \"reset\", "
-			"{\"close_after\": duration} or {\"on_next_request\": \"close\" | \"reset\"}");
+			"{\"close_after\": duration} or {\"on_next_request\": \"close\" | \"reset\"}%s",
+			jcheck_did_you_mean(v, names, hint, sizeof hint));
 }
 
 static void load_read(struct jcheck *jc, json_t *obj, struct action *a)
@@ -316,27 +313,6 @@ static void load_read(struct jcheck *jc, json_t *obj, struct action *a)
 }
 
 /* --- faults ------------------------------------------------------------ */
-
-static int load_enum(struct jcheck *jc, json_t *obj, const char *key,
-		     const char *const names[], int *out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (v == NULL)
-		return 0;
-	for (int i = 0; json_is_string(v) && names[i]; i++) {
-		if (strcmp(json_string_value(v), names[i]) == 0) {
-			*out = i + 1;
-			return 1;
-		}
-	}
-	char list[256] = "";
-	for (int i = 0; names[i]; i++) {
-		strcat(list, i ? ", " : "");
-		strcat(list, names[i]);
-	}
-	jcheck_fail_key(jc, key, "expected one of: %s", list);
-	return -1;
-}
 
 static const char *const then_names[] = {"close", "reset", "hang", NULL};
 
@@ -369,7 +345,7 @@ static int load_fault_param(struct jcheck *jc, json_t *obj, const struct fault_i
 {
 	int n = 0, got;
 	if (strcmp(key, "then") == 0) {
-		got = load_enum(jc, obj, key, then_names, &n);
+		got = jcheck_enum(jc, obj, key, then_names, NULL, &n);
 		if (got == 1)
 			f->then = (enum ending)n;
 		return got;
@@ -379,7 +355,7 @@ static int load_fault_param(struct jcheck *jc, json_t *obj, const struct fault_i
 	if (strcmp(key, "at") == 0)
 		return load_part(jc, obj, key, &f->at);
 	if (strcmp(key, "kind") == 0) {
-		got = load_enum(jc, obj, key, info->kinds, &n);
+		got = jcheck_enum(jc, obj, key, info->kinds, NULL, &n);
 		if (got == 1)
 			f->variant = n;
 		return got;
@@ -439,6 +415,21 @@ static void check_fault_params(struct jcheck *jc, json_t *obj,
 	}
 }
 
+static void report_unknown_fault(struct jcheck *jc, const char *name)
+{
+	const char *names[FAULT_COUNT + 1];
+	size_t n = 0;
+	for (size_t i = 0; i < fault_table_size; i++)
+		names[n++] = fault_table[i].name;
+	names[n] = NULL;
+	const char *hint = jcheck_nearest(name, names);
+	if (hint != NULL)
+		jcheck_fail_key(jc, "fault", "unknown fault (did you mean \"%s\"? see `upsim faults`)",
+				hint);
+	else
+		jcheck_fail_key(jc, "fault", "unknown fault (see `upsim faults`)");
+}
+
 static void load_fault(struct jcheck *jc, json_t *obj, struct action *a)
 {
 	json_t *v = json_object_get(obj, "fault");
@@ -448,8 +439,10 @@ static void load_fault(struct jcheck *jc, json_t *obj, struct action *a)
 		a->set |= ACTION_FAULT;
 		const char *name = json_is_string(v) ? json_string_value(v) : "";
 		info = fault_by_name(name);
-		if (info == NULL && strcmp(name, "none") != 0)
-			jcheck_fail_key(jc, "fault", "unknown fault (see `upsim faults`)");
+		if (info == NULL && strcmp(name, "none") != 0) {
+			report_unknown_fault(jc, name);
+			return; /* its parameters cannot be judged: one error */
+		}
 		if (info != NULL)
 			a->fault.kind = info->kind;
 	}

@@ -15,21 +15,6 @@ static const char *const connection_keys[] = {
 static const char *const accept_keys[] = {"fault", NULL};
 static const char *const keepalive_keys[] = {"idle_timeout", "max_requests", NULL};
 
-/* The index of obj[key] in names (0-based), -1 when absent, -2 when
- * invalid (error added). */
-static int load_choice(struct jcheck *jc, json_t *obj, const char *key,
-		       const char *const names[], const char *expected)
-{
-	json_t *v = json_object_get(obj, key);
-	if (v == NULL)
-		return -1;
-	for (int i = 0; json_is_string(v) && names[i]; i++)
-		if (strcmp(json_string_value(v), names[i]) == 0)
-			return i;
-	jcheck_fail_key(jc, key, "expected %s", expected);
-	return -2;
-}
-
 static void load_accept(struct jcheck *jc, json_t *conn, struct conn_policy *out)
 {
 	static const char *const faults[] = {"reset", "close", "hang", "pause", NULL};
@@ -38,11 +23,12 @@ static void load_accept(struct jcheck *jc, json_t *conn, struct conn_policy *out
 		return;
 	size_t mark = jcheck_push_key(jc, "accept");
 	jcheck_keys(jc, a, accept_keys);
-	int i = load_choice(jc, a, "fault", faults,
-			    "\"reset\", \"close\", \"hang\" or \"pause\"");
-	if (i >= 0)
-		out->accept = (enum accept_fault)(ACCEPT_RESET + i);
-	else if (i == -1)
+	int i = 0;
+	int got = jcheck_enum(jc, a, "fault", faults,
+			      "expected \"reset\", \"close\", \"hang\" or \"pause\"", &i);
+	if (got == 1)
+		out->accept = (enum accept_fault)(ACCEPT_RESET + i - 1);
+	else if (got == 0)
 		jcheck_fail(jc, "missing \"fault\"");
 	jcheck_pop(jc, mark);
 }
@@ -76,11 +62,12 @@ void load_connection(struct jcheck *jc, json_t *root, struct conn_policy *out)
 		out->backlog = (unsigned)n;
 	if (jcheck_int(jc, conn, "max_connections", 1, 10000000, &n) == 1)
 		out->max_connections = (unsigned)n;
-	int i = load_choice(jc, conn, "over_limit", limits,
-			    "\"reset\", \"close\" or \"queue\"");
-	if (i >= 0)
-		out->over_limit = (enum over_limit)(OVER_LIMIT_RESET + i);
-	if (i >= 0 && out->max_connections == 0)
+	int i = 0;
+	int got = jcheck_enum(jc, conn, "over_limit", limits,
+			      "expected \"reset\", \"close\" or \"queue\"", &i);
+	if (got == 1)
+		out->over_limit = (enum over_limit)(OVER_LIMIT_RESET + i - 1);
+	if (got == 1 && out->max_connections == 0)
 		jcheck_fail_key(jc, "over_limit", "needs \"max_connections\"");
 	else if (out->over_limit == 0)
 		out->over_limit = OVER_LIMIT_RESET;

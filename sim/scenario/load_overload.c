@@ -58,8 +58,11 @@ static void load_when_full(struct jcheck *jc, json_t *obj, struct action *a)
 		load_action(jc, v, false, a);
 		jcheck_pop(jc, mark);
 	} else {
+		static const char *const names[] = {"503", "reset", "close", "hang", NULL};
+		char hint[96];
 		jcheck_fail_key(jc, "when_full", "expected \"503\", \"reset\", \"close\", "
-				"\"hang\" or an action object");
+				"\"hang\" or an action object%s",
+				jcheck_did_you_mean(v, names, hint, sizeof hint));
 		busy_answer(a);
 	}
 }

@@ -16,7 +16,7 @@
 
 static const char *const top_keys[] = {
 	"upsim", "name", "description", "seed", "defaults", "connection", "overload",
-	"rules", "phases", "loop", "expect", "allow_override", NULL,
+	"rules", "phases", "loop", "expect", "allow_override", "$schema", NULL,
 };
 static const char *const rule_keys[] = {
 	"name", "match", "respond", "choose", "sequence", "cycle", "expect", "phases",
@@ -324,6 +324,7 @@ static void load_header_fields(struct jcheck *jc, json_t *root, struct scenario 
 	if (jcheck_string(jc, root, "name", &sc->name, NULL) != 1)
 		sc->name = xstrdup("unnamed");
 	jcheck_string(jc, root, "description", &sc->description, NULL);
+	jcheck_schema_ref(jc, root);
 	jcheck_bool(jc, root, "allow_override", &sc->allow_override);
 	long long seed = 0;
 	if (jcheck_int(jc, root, "seed", 0, INT64_MAX, &seed) == 1)
