@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void free_headers(struct header *h, size_t n)
+#include "scenario/expect.h"
+
+void scenario_headers_free(struct header *h, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(h[i].name);
@@ -16,7 +18,7 @@ static void free_headers(struct header *h, size_t n)
 
 static void free_action(struct action *a)
 {
-	free_headers(a->headers, a->n_headers);
+	scenario_headers_free(a->headers, a->n_headers);
 	free(a->body);
 	free(a->fault.bytes);
 }
@@ -27,19 +29,6 @@ void scenario_action_clear(struct action *a)
 	memset(a, 0, sizeof *a);
 }
 
-static void free_expect(struct expect *e)
-{
-	if (e == NULL)
-		return;
-	for (size_t i = 0; i < e->n_gateways; i++) {
-		free(e->gateways[i].gateway);
-		free(e->gateways[i].log);
-	}
-	free(e->gateways);
-	free(e->path);
-	free(e);
-}
-
 static void free_rule(struct rule *r)
 {
 	free(r->name);
@@ -48,12 +37,12 @@ static void free_rule(struct rule *r)
 		free(r->match.methods[i]);
 	free(r->match.methods);
 	free(r->match.path);
-	free_headers(r->match.headers, r->match.n_headers);
-	free_headers(r->match.query, r->match.n_query);
+	scenario_headers_free(r->match.headers, r->match.n_headers);
+	scenario_headers_free(r->match.query, r->match.n_query);
 	for (size_t i = 0; i < r->n_actions; i++)
 		free_action(&r->actions[i]);
 	free(r->actions);
-	free_expect(r->expect);
+	expect_free(r->expect);
 }
 
 static void free_phase(struct phase *ph)
@@ -75,7 +64,7 @@ static void scenario_free(struct scenario *sc)
 		free_phase(&sc->phases[i]);
 	free(sc->phases);
 	free(sc->all_rules);
-	free_expect(sc->expect);
+	expect_free(sc->expect);
 	free_action(&sc->defaults);
 	free_action(&sc->overload.when_full);
 	free(sc->file);

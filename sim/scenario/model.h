@@ -198,25 +198,7 @@ struct match {
 	enum match_reuse reused;
 };
 
-/* What one gateway is expected to do with a probe request: checked by
- * the gateway conformance tests, ignored by the server. */
-struct gateway_expect {
-	char *gateway;          /* "nginx", "haproxy", "caddy", "varnish", "apache"... */
-	int status;             /* the status the client gets; 0: no valid response */
-	int also[3];            /* other statuses seen for the same probe (racy gateways) */
-	size_t n_also;
-	char *log;              /* a substring of the gateway's error log, or NULL */
-	int retried;            /* 1: upstream tried again, 0: not, -1: unspecified */
-};
-
-struct expect {
-	char *path;             /* the probe: GET path */
-	bool with_backup;       /* the gateway also has a healthy backup upstream */
-	uint64_t warm_up_us;    /* > 0: probe once, wait this long, probe again and
-				   check the second answer (caches) */
-	struct gateway_expect *gateways;
-	size_t n_gateways;
-};
+struct expect; /* scenario/expect.h: probes and what gateways answer */
 
 struct rule {
 	size_t index;           /* position in the file, for streams and stats */
@@ -319,6 +301,8 @@ struct scenario *scenario_load_buffer(const char *label, const char *buf,
  * (messages prefixed with label). out is owned: scenario_action_clear. */
 int scenario_parse_action(const char *label, const char *text, struct action *out,
 			  struct upsim_err *err);
+/* Free n headers and the array h. */
+void scenario_headers_free(struct header *h, size_t n);
 /* Free what an action owns (one from scenario_parse_action). */
 void scenario_action_clear(struct action *a);
 

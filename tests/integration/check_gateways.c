@@ -25,6 +25,7 @@
 #include "gateway.h"
 #include "journal_read.h"
 #include "proc.h"
+#include "scenario/expect.h"
 #include "scenario/model.h"
 #include "suites.h"
 #include "wire.h"
@@ -116,17 +117,17 @@ static void probe(const struct gateway *g, const struct expect *e,
 	if (e->warm_up_us > 0) {
 		/* The first answer fills the gateway's cache; the pause lets it
 		 * go stale, as the scenario describes. */
-		gateway_probe(g, e->path, ANSWER_MS, NULL, 0, &a);
+		gateway_probe(g, e->probe.path, ANSWER_MS, NULL, 0, &a);
 		gateway_answer_free(&a);
 		poll(NULL, 0, (int)(e->warm_up_us / 1000));
 	}
-	gateway_probe(g, e->path, ANSWER_MS, want->log, LOG_MS, &a);
+	gateway_probe(g, e->probe.path, ANSWER_MS, want->log, LOG_MS, &a);
 	if (!status_allowed(want, a.status))
-		complain(report, "%s: status %d after %.0f ms, expected %d%s", e->path,
+		complain(report, "%s: status %d after %.0f ms, expected %d%s", e->probe.path,
 			 a.status, a.ms, want->status,
 			 want->n_also ? " (or another of its list)" : "");
 	else if (want->log && !strstr(a.log, want->log))
-		complain(report, "%s: error log lacks \"%s\"; it says: %.300s", e->path,
+		complain(report, "%s: error log lacks \"%s\"; it says: %.300s", e->probe.path,
 			 want->log, a.log);
 	gateway_answer_free(&a);
 }
@@ -144,15 +145,15 @@ struct upstreams {
 static void check_retried(const struct upstreams *u, const struct expect *e,
 			  const struct gateway_expect *want, char **report)
 {
-	long n = upsim_count_attempts(&u->up, e->path, u->accept_records);
+	long n = upsim_count_attempts(&u->up, e->probe.path, u->accept_records);
 	if (u->with_backup && n >= 0) {
-		long m = upsim_count_attempts(&u->backup, e->path, 0);
+		long m = upsim_count_attempts(&u->backup, e->probe.path, 0);
 		n = m < 0 ? -1 : n + m;
 	}
 	if (n < 0)
-		complain(report, "%s: upsim's journal could not be read", e->path);
+		complain(report, "%s: upsim's journal could not be read", e->probe.path);
 	else if ((n > 1) != (want->retried == 1))
-		complain(report, "%s: upsim saw %ld attempt%s, expected %s", e->path, n,
+		complain(report, "%s: upsim saw %ld attempt%s, expected %s", e->probe.path, n,
 			 n == 1 ? "" : "s", want->retried ? "a retry" : "no retry");
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/xalloc.h"
 #include "scenario/fault.h"
+#include "scenario/expect.h"
 #include "scenario/model.h"
 #include "suites.h"
 
@@ -255,8 +256,8 @@ START_TEST(test_expect_probes_default_to_the_literal_path)
 	struct upsim_err err = {0};
 	struct scenario *sc = scenario_load_file("tests/data/valid/expect.json", &err);
 	ck_assert_ptr_nonnull(sc);
-	ck_assert_str_eq(sc->expect->path, "/");
-	ck_assert_str_eq(sc->rules[0].expect->path, "/reset");
+	ck_assert_str_eq(sc->expect->probe.path, "/");
+	ck_assert_str_eq(sc->rules[0].expect->probe.path, "/reset");
 	ck_assert_uint_eq(sc->rules[0].expect->n_gateways, 2);
 	const struct gateway_expect *g = &sc->rules[0].expect->gateways[0];
 	ck_assert_str_eq(g->gateway, "nginx");
@@ -264,7 +265,7 @@ START_TEST(test_expect_probes_default_to_the_literal_path)
 	ck_assert_str_eq(g->log, "reset by peer");
 	ck_assert_int_eq(g->retried, 0);
 	ck_assert_int_eq(sc->rules[0].expect->gateways[1].retried, -1);
-	ck_assert_str_eq(sc->rules[1].expect->path, "/api/orders");
+	ck_assert_str_eq(sc->rules[1].expect->probe.path, "/api/orders");
 	scenario_unref(sc);
 	err_clear(&err);
 }
