@@ -63,15 +63,16 @@ uninstall:
 check-install: $(UPSIM_BIN)
 	tests/install/check_install.sh "$(MAKE)"
 
-check-man:
-	@tools/deps.sh mandoc
-	tests/man/check_man.sh $(MAN1) $(MAN5)
+check-man: $(UPSIM_BIN) | $(DEPS_OK)
+	UPSIM_BIN=./$(UPSIM_BIN) tests/man/check_man.sh $(MAN1) $(MAN5)
 
-check-schema:
-	/usr/bin/python3 tests/schema/check_schema.py
+# Debian's python3 on purpose: python3-jsonschema is installed for it,
+# whatever python3 comes first on PATH.
+check-schema: $(UPSIM_BIN) | $(DEPS_OK)
+	UPSIM_BIN=./$(UPSIM_BIN) /usr/bin/python3 tests/schema/check_schema.py
 
-check-completion:
-	bash tests/completion/check_completion.sh $(COMPLETION)
+check-completion: $(UPSIM_BIN) | $(DEPS_OK)
+	UPSIM_BIN=./$(UPSIM_BIN) bash tests/completion/check_completion.sh $(COMPLETION)
 
 # The package is built from a copy of the tree in build/deb/src, with
 # tools/debian/ as its debian/; the .deb lands in build/deb/.

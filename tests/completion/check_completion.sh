@@ -7,8 +7,9 @@
 set -euo pipefail
 top=$(pwd)
 script=$top/${1:-tools/completion/upsim.bash}
-upsim=$top/upsim
-[ -x "$upsim" ] || { echo "check-completion: build ./upsim first" >&2; exit 1; }
+upsim=${UPSIM_BIN:-./upsim}
+[[ $upsim == /* ]] || upsim=$top/$upsim
+[ -x "$upsim" ] || { echo "check-completion: build $upsim first" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/upsim-completion.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
