@@ -22,6 +22,14 @@ need=(
 	"libcurl4-openssl-dev:pkg-config --exists libcurl"
 	"check:pkg-config --exists check"
 	"libsubunit-dev:pkg-config --exists libsubunit"
+	# make check-man, check-schema, check-completion, check-deb
+	"mandoc:command -v mandoc"
+	"python3-jsonschema:/usr/bin/python3 -c 'import jsonschema'"
+	"bash-completion:test -f /usr/share/bash-completion/bash_completion"
+	"debhelper:command -v dh"
+	"dpkg-dev:command -v dpkg-buildpackage"
+	"fakeroot:command -v fakeroot"
+	"lintian:command -v lintian"
 )
 for pkg in "$@"; do
 	# Single quotes keep ${Status} from the bash -c below, which would

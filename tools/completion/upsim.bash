@@ -1,0 +1,129 @@
+# bash completion for upsim(1).
+#
+# Installed as $(PREFIX)/share/bash-completion/completions/upsim, where
+# bash-completion loads it the first time `upsim` is completed; or source
+# it from ~/.bashrc. It needs nothing from bash-completion itself.
+#
+# Options come from `upsim --help` and `upsim ctl --help` as they are
+# written here; fault names are asked of the upsim being completed
+# (`upsim faults`) each time, so they follow the installed binary.
+
+# The fault names in `upsim faults` output: the first word of each
+# unindented line of its first section (the header line is skipped; the
+# next line ending in ':' starts another section).
+_upsim_faults() {
+	local bin=$1
+	command -v -- "$bin" >/dev/null 2>&1 || bin=upsim
+	"$bin" faults 2>/dev/null |
+		awk 'NR == 1 { next } /^[^ \t]/ { if ($0 ~ /:$/) exit; print $1 }'
+}
+
+# Scenario (and fleet) files: *.json and directories to descend into.
+_upsim_json() {
+	compopt -o filenames 2>/dev/null
+	local IFS=$'\n'
+	COMPREPLY+=($(compgen -d -- "$1") $(compgen -f -X '!*.json' -- "$1"))
+}
+
+_upsim_files() {
+	compopt -o filenames 2>/dev/null
+	local IFS=$'\n'
+	COMPREPLY+=($(compgen -f -- "$1"))
+}
+
+_upsim() {
+	local cur=${COMP_WORDS[COMP_CWORD]}
+	local prev=${COMP_WORDS[COMP_CWORD-1]}
+	local bin=${COMP_WORDS[0]}
+	COMPREPLY=()
+
+	local commands="run validate faults ctl schema"
+	local run_opts="-l --listen --upstream --fleet --ready-file --max-connections
+		--connection-memory --threads --hang-cap --admin --admin-token
+		--journal --journal-size --request-id-header --access-log
+		--log-format --duration --drill-ttl --start-at -v --verbose"
+	local ctl_opts="-a --admin -r --ready-file -t --token -u --upstream"
+	local ctl_commands="status stats load phase reset renew journal metrics healthz"
+
+	# The command: the first word after upsim that is not an option.
+	local i cmd='' cmd_at=0
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		-*) ;;
+		*) cmd=${COMP_WORDS[i]} cmd_at=$i; break ;;
+		esac
+	done
+
+	if [ -z "$cmd" ]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return 0
+	fi
+
+	case $cmd in
+	run)
+		case $prev in
+		--log-format)
+			COMPREPLY=($(compgen -W "text json" -- "$cur")); return 0 ;;
+		--fleet)
+			_upsim_json "$cur"; return 0 ;;
+		--ready-file | --journal | --access-log)
+			_upsim_files "$cur"; return 0 ;;
+		-l | --listen | --upstream | --max-connections | --connection-memory | \
+		--threads | --hang-cap | --admin | --admin-token | --journal-size | \
+		--request-id-header | --duration | --drill-ttl | --start-at)
+			return 0 ;; # a value of the user's own
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$run_opts" -- "$cur"))
+		else
+			_upsim_json "$cur"
+		fi
+		;;
+	validate)
+		_upsim_json "$cur"
+		;;
+	faults)
+		COMPREPLY=($(compgen -W "$(_upsim_faults "$bin")" -- "$cur"))
+		;;
+	schema)
+		COMPREPLY=($(compgen -W "--fleet" -- "$cur"))
+		;;
+	ctl)
+		case $prev in
+		-r | --ready-file)
+			_upsim_files "$cur"; return 0 ;;
+		-a | --admin | -t | --token | -u | --upstream | --since | --limit)
+			return 0 ;;
+		esac
+		# The ctl subcommand: the first non-option word after ctl that is
+		# not the value of an option.
+		local sub='' j
+		for ((j = cmd_at + 1; j < COMP_CWORD; j++)); do
+			case ${COMP_WORDS[j]} in
+			-a | --admin | -r | --ready-file | -t | --token | -u | --upstream) ((j++)) ;;
+			-*) ;;
+			*) sub=${COMP_WORDS[j]}; break ;;
+			esac
+		done
+		case $sub in
+		'')
+			if [[ $cur == -* ]]; then
+				COMPREPLY=($(compgen -W "$ctl_opts --help" -- "$cur"))
+			else
+				COMPREPLY=($(compgen -W "$ctl_commands" -- "$cur"))
+			fi ;;
+		load)
+			_upsim_json "$cur"
+			[[ -z $cur || $cur == - ]] && COMPREPLY+=(-) ;;
+		journal)
+			COMPREPLY=($(compgen -W "--since --limit" -- "$cur")) ;;
+		esac
+		;;
+	esac
+	return 0
+}
+complete -F _upsim upsim
