@@ -30,6 +30,8 @@ need=(
 	"dpkg-dev:command -v dpkg-buildpackage"
 	"fakeroot:command -v fakeroot"
 	"lintian:command -v lintian"
+	# make format, format-check
+	"clang-format:command -v clang-format"
 )
 for pkg in "$@"; do
 	# Single quotes keep ${Status} from the bash -c below, which would

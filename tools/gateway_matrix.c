@@ -22,6 +22,7 @@
 #include "gateway.h"
 #include "journal_read.h"
 #include "proc.h"
+#include "scenario/expect.h"
 #include "scenario/model.h"
 
 #define T_MS 5000
@@ -57,7 +58,7 @@ static char *signature(const char *log)
 static const char *probe_path(const struct rule *r)
 {
 	if (r->expect != NULL)
-		return r->expect->path;
+		return r->expect->probe.path;
 	const char *p = r->match.path;
 	return p != NULL && strchr(p, '*') == NULL ? p : NULL;
 }
