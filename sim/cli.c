@@ -17,6 +17,9 @@ const char cli_usage[] =
 	"                                            serve several upstreams\n"
 	"       upsim validate FILE...               check scenario files\n"
 	"       upsim faults                         list the fault catalogue\n"
+	"       upsim check --through URL --gateway NAME [OPTIONS] SCENARIO.json...\n"
+	"                                            test a gateway: probes through it\n"
+	"                                            against expect (check --help)\n"
 	"       upsim ctl [OPTIONS] COMMAND ...      steer a running upsim (ctl --help)\n"
 	"       upsim --help | --version\n"
 	"\n"
@@ -258,9 +261,9 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 	else if (strcmp(cmd, "faults") == 0) {
 		out->command = CLI_FAULTS;
 		return 0;
-	} else if (strcmp(cmd, "ctl") == 0) {
-		/* ctl parses its own options (ctl.c). */
-		out->command = CLI_CTL;
+	} else if (strcmp(cmd, "ctl") == 0 || strcmp(cmd, "check") == 0) {
+		/* ctl and check parse their own options (ctl.c, check_cmd.c). */
+		out->command = cmd[1] == 't' ? CLI_CTL : CLI_CHECK;
 		out->files = argv + 2;
 		out->n_files = argc - 2;
 		return 0;

@@ -13,6 +13,7 @@ enum cli_command {
 	CLI_VALIDATE,
 	CLI_FAULTS,
 	CLI_CTL,
+	CLI_CHECK,
 };
 
 enum log_format_opt {
@@ -50,6 +51,8 @@ struct cli {
 	bool has_start_at;              /* run: --start-at given */
 	int64_t start_at_us;            /* run: Unix µs the timeline counts from */
 	bool verbose;
+	bool quiet;                     /* run: no ready line (upsim check) */
+	const char *backup_listen;      /* run: a healthy backup there (upsim check) */
 	char **files;                   /* run: one scenario; validate: many;
 					   ctl: the arguments after "ctl" */
 	int n_files;                    /* borrowed from argv */

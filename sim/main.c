@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "base/util.h"
+#include "check_cmd.h"
 #include "cli.h"
 #include "client/ctl.h"
 #include "run.h"
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
 		return run_serve(&cli);
 	case CLI_CTL:
 		return ctl_main(cli.n_files, cli.files);
+	case CLI_CHECK:
+		return check_main(cli.n_files + 1, cli.files - 1);
 	}
 	return 2;
 }

@@ -283,6 +283,8 @@ static int start(struct app *app, const struct endpoints *ep)
 		loop_timer_at(app->loop, &app->duration_timer,
 			      clock_mono_ns() + app->cli->duration_us * 1000);
 	}
+	if (app->cli->quiet)
+		return 0;
 	return ready_announce(&app->fleet, app->admin ? admin_address(app->admin) : NULL,
 			      app->cli->ready_file);
 }
@@ -371,6 +373,12 @@ static int collect_members(struct app *app)
 						  xstrdup(cli->files[0])};
 		n = 1;
 	}
+	if (cli->backup_listen != NULL && rc == 0) {
+		/* upsim check --backup: the gateway's healthy second upstream */
+		specs[0].name = specs[0].name ? specs[0].name : xstrdup("primary");
+		specs[n++] = (struct upstream_spec){xstrdup("backup"), xstrdup(cli->backup_listen),
+						    xstrdup("")};
+	}
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; rc == 0 && j < i; j++)
 			if (strcmp(specs[i].name, specs[j].name) == 0) {
@@ -399,7 +407,12 @@ static int prepare_members(struct app *app)
 			rc = -1;
 		}
 		struct upsim_err err = {0};
-		m->scenario = scenario_load_file(m->spec.scenario, &err);
+		static const char healthy[] = "{\"upsim\": 1, \"name\": \"healthy\"}";
+		if (m->spec.scenario[0] == '\0') /* a backup for upsim check */
+			m->scenario = scenario_load_buffer("<healthy>", healthy, sizeof healthy - 1,
+							   &err);
+		else
+			m->scenario = scenario_load_file(m->spec.scenario, &err);
 		if (m->scenario == NULL)
 			rc = -1;
 		run_print_errors(&err);
@@ -416,24 +429,51 @@ static void free_members(struct app *app)
 	}
 }
 
-int run_serve(const struct cli *cli)
+struct app *run_app_start(const struct cli *cli, int *code)
 {
 	struct app *app = xcalloc(1, sizeof *app);
 	app->cli = cli;
-	log_set_level(cli->verbose ? LOG_DEBUG : LOG_INFO);
-	log_set_json(cli->log_format == CLI_LOG_JSON);
-
 	struct endpoints ep;
-	int code = 2;
+	*code = 2;
 	if (parse_admin(cli, &ep) == 0 && collect_members(app) == 0 &&
 	    prepare_members(app) == 0) {
-		code = 1;
+		*code = 1;
 		if (start(app, &ep) == 0)
-			code = loop_run(app->loop) == 0 ? 0 : 1;
+			return app;
 		stop(app);
 	}
 	free_members(app);
 	free(app);
+	return NULL;
+}
+
+struct loop *run_app_loop(struct app *app)
+{
+	return app->loop;
+}
+
+struct fleet *run_app_fleet(struct app *app)
+{
+	return &app->fleet;
+}
+
+void run_app_stop(struct app *app)
+{
+	stop(app);
+	free_members(app);
+	free(app);
+}
+
+int run_serve(const struct cli *cli)
+{
+	log_set_level(cli->verbose ? LOG_DEBUG : LOG_INFO);
+	log_set_json(cli->log_format == CLI_LOG_JSON);
+	int code;
+	struct app *app = run_app_start(cli, &code);
+	if (app == NULL)
+		return code;
+	code = loop_run(app->loop) == 0 ? 0 : 1;
+	run_app_stop(app);
 	return code;
 }
 

@@ -10,6 +10,19 @@
  * address. */
 int run_serve(const struct cli *cli);
 
+/* The process `upsim run` is: its loop, its upstreams, its journal. */
+struct app;
+/* Check cli's upstreams and start serving them (announcing ready unless
+ * cli->quiet); loop_run(run_app_loop(app)) then serves. NULL with *code
+ * set on failure: 2 for an invalid scenario or address, 1 at run time. With
+ * cli->backup_listen, a second upstream there serves a built-in healthy
+ * scenario. */
+struct app *run_app_start(const struct cli *cli, int *code);
+struct loop *run_app_loop(struct app *app);
+struct fleet *run_app_fleet(struct app *app);
+/* Stop serving and free. */
+void run_app_stop(struct app *app);
+
 /* `upsim validate`: check each file, print "FILE: ok" or every error.
  * Returns 0 when all are valid, 2 otherwise. */
 int run_validate(char **files, int n);

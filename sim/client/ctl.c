@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
-#include "client/curl_lib.h"
+#include "net/curl_lib.h"
 
 const char ctl_usage[] =
 	"Usage: upsim ctl [OPTIONS] COMMAND [ARGS]\n"

@@ -166,6 +166,28 @@ static void reset_behave(struct shard *sh, void *arg)
 	behave_reset(server_behave(sh->server));
 }
 
+static void shed_shard(struct shard *sh, void *arg)
+{
+	server_shed(sh->server, *(const bool *)arg);
+}
+
+void upstream_shed(struct upstream *ctl, bool force)
+{
+	each_shard(ctl, shed_shard, &force);
+}
+
+static void count_shard(struct shard *sh, void *arg)
+{
+	*(uint64_t *)arg += server_counters(sh->server)->open + accept_stage_held(sh->accept);
+}
+
+uint64_t upstream_connections(struct upstream *ctl)
+{
+	uint64_t n = 0;
+	each_shard(ctl, count_shard, &n);
+	return n;
+}
+
 void upstream_reset(struct upstream *ctl)
 {
 	journal_clear(ctl->journal);

@@ -90,6 +90,12 @@ struct upstream_sample {
 void upstream_sample(struct upstream *ctl, struct upstream_sample *out);
 void upstream_sample_clear(struct upstream_sample *s);
 
+/* End every connection the upstream holds (net/conn.h conn_shed), on
+ * every thread: `upsim check` empties the gateway's pool before a probe. */
+void upstream_shed(struct upstream *ctl, bool force);
+/* Connections open or held at the accept stage now, over every thread. */
+uint64_t upstream_connections(struct upstream *ctl);
+
 /* One upstream in a fleet's list: name, listen, scenario, phase. */
 json_t *upstream_brief_json(const struct upstream *ctl);
 

@@ -110,6 +110,21 @@ void conn_drop(struct conn *c)
 	resume(c);
 }
 
+void conn_shed(struct conn *c, bool force)
+{
+	if (c->suspended) {
+		settle(c, OUTCOME_HUNG);
+		conn_drop(c);
+	} else if (c->ex != NULL || force) {
+		shutdown(c->fd, SHUT_RDWR); /* MHD reads the end and closes */
+	} else if (c->wait != WAIT_IDLE_RESET && c->wait != WAIT_FLUSH_RESET) {
+		loop_timer_cancel(c->env->loop, &c->timer);
+		c->wait = WAIT_NONE;
+		c->on_next = 0;
+		shutdown(c->fd, SHUT_WR);
+	}
+}
+
 void conn_reset_socket(int fd)
 {
 	/* Disconnecting a TCP socket makes Linux send a RST and nothing else;

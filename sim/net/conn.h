@@ -102,5 +102,12 @@ void conn_idle_close(struct conn *c, uint64_t idle_ns);
 void conn_request_started(struct conn *c);
 /* End a suspended exchange now (shutdown): MHD closes it with a FIN. */
 void conn_drop(struct conn *c);
+/* The connection must go (upsim check empties the gateway's pool before a
+ * probe). Idle, it gets a FIN on its write side only, so that MHD sees the
+ * gateway close its end: the gateway has then dropped it. Still in an
+ * exchange (a hang the probe outlived), the exchange ends now. force:
+ * close an idle one outright too (a gateway that never closes idle
+ * connections it pools). A pending after: reset is left to happen. */
+void conn_shed(struct conn *c, bool force);
 
 #endif

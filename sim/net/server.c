@@ -255,6 +255,15 @@ unsigned server_suspended(const struct server *s)
 	return n;
 }
 
+void server_shed(struct server *s, bool force)
+{
+	for (struct conn *c = s->conns, *next; c != NULL; c = next) {
+		next = c->next; /* conn_shed may end it */
+		conn_shed(c, force);
+	}
+	mhd_loop_wake(&s->driver);
+}
+
 void server_journal_connection(struct server *s, const char *accept,
 			       const char *reason, enum outcome how)
 {

@@ -61,6 +61,9 @@ const struct conn_policy *server_connection_policy(const struct server *s);
 const struct server_counters *server_counters(const struct server *s);
 /* Connections whose request is held suspended now (delays, hangs, drips). */
 unsigned server_suspended(const struct server *s);
+/* conn_shed every open connection; server_counters(s)->open then falls
+ * to 0 as the peers close theirs. */
+void server_shed(struct server *s, bool force);
 
 /* The decision state of the current scenario (per-rule counts; reset it
  * with behave_reset). */

@@ -4,7 +4,7 @@
 # lintian clean.
 #
 #   - its control fields: runtime libraries through ${shlibs:Depends},
-#     Recommends on the libcurl that sim/curl_lib.c opens at run time;
+#     Recommends on the libcurl that sim/net/curl_lib.c opens at run time;
 #   - the extracted binary says the changelog's version, validates every
 #     extracted scenario and serves the extracted healthy.json;
 #   - man pages, schemas, completion and docs are where they belong;
@@ -24,8 +24,8 @@ depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libmicrohttpd12 libjansson4 libgnutls30; do
 	grep -qw "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
-soname=$(sed -n 's/.*dlopen("\(libcurl\.so\.[0-9]*\)".*/\1/p' sim/curl_lib.c)
-[ -n "$soname" ] || fail "cannot find the libcurl soname in sim/curl_lib.c"
+soname=$(sed -n 's/.*dlopen("\(libcurl\.so\.[0-9]*\)".*/\1/p' sim/net/curl_lib.c)
+[ -n "$soname" ] || fail "cannot find the libcurl soname in sim/net/curl_lib.c"
 curl_pkg=libcurl${soname##*.so.}
 grep -qw "$curl_pkg" <<<"$(dpkg-deb -f "$deb" Recommends)" ||
 	fail "Recommends lacks $curl_pkg (upsim ctl opens $soname)"

@@ -1,12 +1,12 @@
-/* curl_lib: libcurl, loaded the first time `upsim ctl` (or a test's admin
- * client) needs it, never at start-up.
+/* curl_lib: libcurl, loaded the first time `upsim ctl`, `upsim check` (or
+ * a test's admin client) needs it, never at start-up.
  *
  * libcurl brings some twenty shared libraries with it (OpenSSL, Kerberos,
  * LDAP, SSH, HTTP/2...). Linked into upsim they cost every `upsim run` 8
  * ms of dynamic loading before main, on a machine where harnesses start
  * upsim for every test; the server never uses any of them. */
-#ifndef UPSIM_CLIENT_CURL_LIB_H
-#define UPSIM_CLIENT_CURL_LIB_H
+#ifndef UPSIM_NET_CURL_LIB_H
+#define UPSIM_NET_CURL_LIB_H
 
 #include <curl/curl.h>
 
@@ -24,6 +24,15 @@ struct curl_lib {
 	__typeof__(curl_free) *free;
 	__typeof__(curl_slist_append) *slist_append;
 	__typeof__(curl_slist_free_all) *slist_free_all;
+	/* the multi interface, driven by upsim's loop (net/curl_loop) */
+	__typeof__(curl_multi_init) *multi_init;
+	__typeof__(curl_multi_setopt) *multi_setopt;
+	__typeof__(curl_multi_add_handle) *multi_add_handle;
+	__typeof__(curl_multi_remove_handle) *multi_remove_handle;
+	__typeof__(curl_multi_socket_action) *multi_socket_action;
+	__typeof__(curl_multi_info_read) *multi_info_read;
+	__typeof__(curl_multi_assign) *multi_assign;
+	__typeof__(curl_multi_cleanup) *multi_cleanup;
 };
 
 /* libcurl (libcurl.so.4), loaded once from any thread. NULL when it cannot

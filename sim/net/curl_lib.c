@@ -1,4 +1,4 @@
-#include "client/curl_lib.h"
+#include "net/curl_lib.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -37,6 +37,14 @@ static void load(void)
 	BIND(free, "curl_free");
 	BIND(slist_append, "curl_slist_append");
 	BIND(slist_free_all, "curl_slist_free_all");
+	BIND(multi_init, "curl_multi_init");
+	BIND(multi_setopt, "curl_multi_setopt");
+	BIND(multi_add_handle, "curl_multi_add_handle");
+	BIND(multi_remove_handle, "curl_multi_remove_handle");
+	BIND(multi_socket_action, "curl_multi_socket_action");
+	BIND(multi_info_read, "curl_multi_info_read");
+	BIND(multi_assign, "curl_multi_assign");
+	BIND(multi_cleanup, "curl_multi_cleanup");
 	loaded = &lib;
 	return;
 missing:

@@ -1,0 +1,73 @@
+/* runner: `upsim check` on the loop — every probe of every scenario sent
+ * through the gateway, one try at a time, each under a condition set on
+ * purpose.
+ *
+ * For each probe the upstream starts the probe's scenario afresh (its
+ * sequences, draws and timeline). Before each try upsim ends every
+ * connection it holds (idle ones with a FIN, so the gateway drops them
+ * from its pool) and waits until the gateway has closed them, or a
+ * settle time has passed; then the probe's steps go out, then the try.
+ * After the answer, the connections are ended again, so every attempt
+ * the gateway made is in the journal when it is counted (by request id);
+ * the gateway's error log, if named, is read for the line of the try. */
+#ifndef UPSIM_CHECK_RUNNER_H
+#define UPSIM_CHECK_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check/verdict.h"
+#include "control/upstream.h"
+#include "net/curl_loop.h"
+#include "scenario/expect.h"
+
+struct check_config {
+	const char *gateway;    /* the name in expect blocks */
+	const char *through;    /* the gateway's base URL */
+	const char *gateway_log; /* its error log file, or NULL */
+	uint64_t cap_ms;        /* the longest a try waits for its answer */
+	uint64_t settle_ms;     /* the longest it waits for the gateway to drop
+				   the connections upsim ended */
+	uint64_t log_wait_ms;   /* the longest it waits for an expected log line */
+	bool record;            /* also probe blocks that do not name the gateway */
+	bool with_backup;       /* the gateway has the backup upstream */
+	const char *backup_listen; /* where it is served (--backup) */
+	const char *id_prefix;  /* request ids are PREFIX-N-T */
+};
+
+/* One probe of one scenario file. */
+struct check_probe {
+	const char *file;
+	struct scenario *scenario;     /* a reference */
+	const struct expect *expect;   /* in scenario */
+	int rule;                      /* its rule's index; -1: the top level */
+	const struct gateway_expect *want; /* NULL: recording a new one */
+	const char *skipped;           /* why it was not sent, or NULL */
+	struct try_result *tries;      /* expect->repeat of them */
+	size_t n_tries;
+	struct verdict verdict;        /* set when want and sent */
+};
+
+/* The probes of sc (file) for cfg->gateway, appended to *list (*n);
+ * returns how many blocks name the gateway (or, recording, how many
+ * blocks there are). */
+size_t check_collect(const struct check_config *cfg, const char *file, struct scenario *sc,
+		     struct check_probe **list, size_t *n);
+/* Shuffle list in place, seeded (a test of order independence). */
+void check_shuffle(struct check_probe *list, size_t n, uint64_t seed);
+void check_probes_free(struct check_probe *list, size_t n);
+
+struct check_runner;
+
+/* Run list on loop against fleet (the scenario's upstream first, then the
+ * backup, if any); calls loop_stop when every probe has been judged. */
+struct check_runner *check_runner_start(const struct check_config *cfg, struct loop *loop,
+					struct fleet *fleet, struct curl_loop *curl,
+					const struct curl_lib *lib, struct check_probe *list,
+					size_t n);
+/* Has every probe been judged (false: the loop stopped early)? */
+bool check_runner_done(const struct check_runner *r);
+void check_runner_free(struct check_runner *r);
+
+#endif
