@@ -70,8 +70,12 @@ static void add_probe(const struct check_config *cfg, const char *file, struct s
 		.file = file, .scenario = scenario_ref(sc), .expect = e, .rule = rule,
 		.want = want,
 	};
+	/* A backup changes what the gateway does: each probe runs in the
+	 * setting it was written for. */
 	if (e->with_backup && !cfg->with_backup)
 		p->skipped = "needs the gateway's backup upstream (--backup)";
+	else if (!e->with_backup && cfg->with_backup)
+		p->skipped = "written for a gateway without a backup upstream";
 }
 
 size_t check_collect(const struct check_config *cfg, const char *file, struct scenario *sc,

@@ -1,40 +1,38 @@
 /* Gateway conformance: every `expect` of every shipped scenario, checked
- * against the real gateway it names.
+ * against the real gateway it names, through `upsim check` — the command
+ * teams run against their own gateways, so the project's truth and theirs
+ * come from one engine.
  *
- * For each (scenario file, gateway) pair with expectations, the test starts
- * upsim on the scenario — plus, for expectations "with_backup", a second
- * upsim on scenarios/healthy.json as the gateway's backup upstream (retry
- * drills) — and the gateway in front of them, then
- * sends each probe through the gateway and compares the status the client
- * got and the gateway's error log with the expectation. Every mismatch of
- * the pair is reported, not only the first. A gateway that is not
- * installed gets no tests, and the runner says so on stderr.
- * UPSIM_GATEWAYS=nginx,haproxy limits the run to those gateways. */
+ * For each (scenario file, gateway, backup or not) with expectations, the
+ * test starts the gateway from tests/gateways with its upstream (and, for
+ * probes written "with_backup", a backup upstream) on free loopback ports,
+ * then runs `upsim check --listen` there with --json and reads the
+ * verdicts. Every failing probe of the pair is reported, not only the
+ * first. A gateway that is not installed gets no tests, and the runner
+ * says so on stderr. UPSIM_GATEWAYS=nginx,haproxy limits the run to those
+ * gateways. */
 #include <check.h>
 #include <glob.h>
-#include <poll.h>
-#include <stdarg.h>
+#include <jansson.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/err.h"
 #include "base/xalloc.h"
 #include "gateway.h"
-#include "journal_read.h"
 #include "proc.h"
 #include "scenario/expect.h"
 #include "scenario/model.h"
 #include "suites.h"
-#include "wire.h"
 
-#define T_MS 5000
-/* Gateways answer a hung upstream after their 2 s read timeout. */
-#define ANSWER_MS 15000
-/* A gateway may write its log line just after answering. */
-#define LOG_MS 2000
+/* A pair's probes, all of them: hangs answer after the gateway's 2 s
+ * timeout, retries double it, repeat multiplies. */
+#define CHECK_MS 240000
 
 struct pair {
 	char *file;
@@ -57,24 +55,19 @@ static int selected(const char *gateway)
 	return 0;
 }
 
-static const struct gateway_expect *find(const struct expect *e, const char *gateway,
-					 bool with_backup)
+static bool block_expects(const struct expect *e, const char *gateway, bool with_backup)
 {
-	for (size_t i = 0; e != NULL && e->with_backup == with_backup && i < e->n_gateways; i++)
-		if (strcmp(e->gateways[i].gateway, gateway) == 0)
-			return &e->gateways[i];
-	return NULL;
+	return e != NULL && e->with_backup == with_backup && expect_for(e, gateway) != NULL;
 }
 
-static int scenario_expects(const struct scenario *sc, const char *gateway,
-			    bool with_backup)
+static bool scenario_expects(const struct scenario *sc, const char *gateway, bool with_backup)
 {
-	if (find(sc->expect, gateway, with_backup))
-		return 1;
+	if (block_expects(sc->expect, gateway, with_backup))
+		return true;
 	for (size_t i = 0; i < sc->n_rules; i++)
-		if (find(sc->rules[i].expect, gateway, with_backup))
-			return 1;
-	return 0;
+		if (block_expects(sc->rules[i].expect, gateway, with_backup))
+			return true;
+	return false;
 }
 
 static struct scenario *load(const char *file)
@@ -85,166 +78,71 @@ static struct scenario *load(const char *file)
 	return sc;
 }
 
-static int status_allowed(const struct gateway_expect *want, int status)
+/* A port the kernel has just handed out and taken back. */
+static int free_port(void)
 {
-	if (status == want->status)
-		return 1;
-	for (size_t i = 0; i < want->n_also; i++)
-		if (status == want->also[i])
-			return 1;
-	return 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
 }
 
-/* Append a line to *report. */
-__attribute__((format(printf, 2, 3)))
-static void complain(char **report, const char *fmt, ...)
+/* Every failing probe of upsim check's JSON, a line each. */
+static char *failures(json_t *result)
 {
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	char *old = *report;
-	*report = xasprintf("%s\n  %s", old, line);
-	free(old);
-}
-
-/* Send the probe through the gateway; append any mismatch to report. */
-static void probe(const struct gateway *g, const struct expect *e,
-		  const struct gateway_expect *want, char **report)
-{
-	struct gateway_answer a;
-	if (e->warm_up_us > 0) {
-		/* The first answer fills the gateway's cache; the pause lets it
-		 * go stale, as the scenario describes. */
-		gateway_probe(g, e->probe.path, ANSWER_MS, NULL, 0, &a);
-		gateway_answer_free(&a);
-		poll(NULL, 0, (int)(e->warm_up_us / 1000));
+	char *report = xstrdup("");
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(result, "probes"), i, p) {
+		if (strcmp(json_string_value(json_object_get(p, "result")), "fail") != 0)
+			continue;
+		char *next = xasprintf("%s\n  %s %s: %s\n    want %s\n    got  %s", report,
+				       json_string_value(json_object_get(p, "method")),
+				       json_string_value(json_object_get(p, "request")),
+				       json_string_value(json_object_get(p, "why")),
+				       json_string_value(json_object_get(p, "want")),
+				       json_string_value(json_object_get(p, "got")));
+		free(report);
+		report = next;
 	}
-	gateway_probe(g, e->probe.path, ANSWER_MS, want->log, LOG_MS, &a);
-	if (!status_allowed(want, a.status))
-		complain(report, "%s: status %d after %.0f ms, expected %d%s", e->probe.path,
-			 a.status, a.ms, want->status,
-			 want->n_also ? " (or another of its list)" : "");
-	else if (want->log && !strstr(a.log, want->log))
-		complain(report, "%s: error log lacks \"%s\"; it says: %.300s", e->probe.path,
-			 want->log, a.log);
-	gateway_answer_free(&a);
-}
-
-/* The upsims of a pair: the scenario's, and the healthy backup. */
-struct upstreams {
-	struct upsim_proc up, backup;
-	bool with_backup;
-	bool accept_records;    /* the accept stage ends connections itself */
-};
-
-/* "retried": did upsim see the probe more than once, over both upstreams?
- * Checked once the gateway is stopped and upsim holds no connection, so
- * every attempt has been journalled. */
-static void check_retried(const struct upstreams *u, const struct expect *e,
-			  const struct gateway_expect *want, char **report)
-{
-	long n = upsim_count_attempts(&u->up, e->probe.path, u->accept_records);
-	if (u->with_backup && n >= 0) {
-		long m = upsim_count_attempts(&u->backup, e->probe.path, 0);
-		n = m < 0 ? -1 : n + m;
-	}
-	if (n < 0)
-		complain(report, "%s: upsim's journal could not be read", e->probe.path);
-	else if ((n > 1) != (want->retried == 1))
-		complain(report, "%s: upsim saw %ld attempt%s, expected %s", e->probe.path, n,
-			 n == 1 ? "" : "s", want->retried ? "a retry" : "no retry");
-}
-
-/* Every expectation of the scenario for gateway g, in file order; fn is
- * probe or (after the gateway stopped) the retry check. */
-static void each_expect(const struct scenario *sc, const struct pair *p,
-			void (*fn)(const struct expect *, const struct gateway_expect *,
-				   void *), void *arg)
-{
-	const struct gateway_expect *want = find(sc->expect, p->gateway, p->with_backup);
-	if (want)
-		fn(sc->expect, want, arg);
-	for (size_t i = 0; i < sc->n_rules; i++) {
-		const struct expect *e = sc->rules[i].expect;
-		if ((want = find(e, p->gateway, p->with_backup)) != NULL)
-			fn(e, want, arg);
-	}
-}
-
-struct run {
-	const struct gateway *g;
-	const struct upstreams *u;
-	char *report;
-};
-
-static void do_probe(const struct expect *e, const struct gateway_expect *want, void *arg)
-{
-	struct run *r = arg;
-	probe(r->g, e, want, &r->report);
-}
-
-static void do_check_retried(const struct expect *e, const struct gateway_expect *want,
-			     void *arg)
-{
-	struct run *r = arg;
-	if (want->retried != -1)
-		check_retried(r->u, e, want, &r->report);
-}
-
-static void start_upstreams(struct upstreams *u, const struct pair *p,
-			    const struct scenario *sc)
-{
-	static const char *const admin[] = {"--admin", "127.0.0.1:0", NULL};
-	u->with_backup = p->with_backup;
-	u->accept_records = sc->connection.accept != ACCEPT_SERVE ||
-			    sc->connection.max_connections > 0;
-	ck_assert_int_eq(upsim_start_scenario(&u->up, p->file, admin, T_MS), 0);
-	if (p->with_backup)
-		ck_assert_int_eq(upsim_start_scenario(&u->backup, "scenarios/healthy.json",
-						      admin, T_MS), 0);
-}
-
-static void stop_upstreams(struct upstreams *u)
-{
-	ck_assert_int_eq(upsim_stop(&u->up, SIGTERM, T_MS), 0);
-	upsim_proc_free(&u->up);
-	if (u->with_backup) {
-		ck_assert_int_eq(upsim_stop(&u->backup, SIGTERM, T_MS), 0);
-		upsim_proc_free(&u->backup);
-	}
+	return report;
 }
 
 START_TEST(test_gateway_meets_expectations)
 {
 	const struct pair *p = &pairs[_i];
-	struct scenario *sc = load(p->file);
-	ck_assert_ptr_nonnull(sc);
-	struct upstreams u = {0};
-	start_upstreams(&u, p, sc);
-	char primary[96], second[96];
-	snprintf(primary, sizeof primary, "%s:%d", u.up.host, u.up.port);
-	if (p->with_backup)
-		snprintf(second, sizeof second, "%s:%d", u.backup.host, u.backup.port);
+	char upstream[64], backup[64], through[64];
+	snprintf(upstream, sizeof upstream, "127.0.0.1:%d", free_port());
+	snprintf(backup, sizeof backup, "127.0.0.1:%d", free_port());
 	struct gateway g;
-	ck_assert_msg(gateway_start(&g, p->gateway, primary,
-				    p->with_backup ? second : NULL, 10000) == 0,
-		      "%s did not start", p->gateway);
-	struct run r = {.g = &g, .u = &u, .report = xstrdup("")};
-	each_expect(sc, p, do_probe, &r);
-	gateway_stop(&g, T_MS);
-	/* The gateway closed its upstream connections: once upsim holds none,
-	 * every attempt is in its journal. */
-	ck_assert_int_eq(upsim_wait_idle(&u.up, T_MS), 0);
-	if (p->with_backup)
-		ck_assert_int_eq(upsim_wait_idle(&u.backup, T_MS), 0);
-	each_expect(sc, p, do_check_retried, &r);
-	stop_upstreams(&u);
-	scenario_unref(sc);
-	ck_assert_msg(r.report[0] == '\0', "%s%s differs from %s:%s", p->gateway,
-		      p->with_backup ? " (with a backup upstream)" : "", p->file, r.report);
-	free(r.report);
+	ck_assert_msg(gateway_start(&g, p->gateway, upstream, p->with_backup ? backup : NULL,
+				    10000) == 0, "%s did not start", p->gateway);
+	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port);
+	const char *args[] = {"check", "--through", through, "--gateway", p->gateway,
+			      "--listen", upstream, "--gateway-log", g.error_log, "--json",
+			      p->with_backup ? "--backup" : p->file, backup, p->file, NULL};
+	if (!p->with_backup)
+		args[11] = NULL;
+	char *out, *err;
+	int code = upsim_run_capture(args, CHECK_MS, &out, &err);
+	gateway_stop(&g, 5000);
+	json_t *result = json_loads(out, 0, NULL);
+	ck_assert_msg(result != NULL && (code == 0 || code == 1),
+		      "upsim check exited %d for %s on %s:\n%s", code, p->file, p->gateway, err);
+	json_int_t failed = json_integer_value(json_object_get(result, "failed"));
+	json_int_t passed = json_integer_value(json_object_get(result, "passed"));
+	char *report = failures(result);
+	ck_assert_msg(failed == 0 && code == 0 && passed > 0, "%s%s differs from %s:%s",
+		      p->gateway, p->with_backup ? " (with a backup upstream)" : "", p->file,
+		      report);
+	free(report);
+	json_decref(result);
+	free(out);
+	free(err);
 }
 END_TEST
 
