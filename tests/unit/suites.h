@@ -14,6 +14,7 @@ Suite *timeline_suite(void);
 Suite *overload_suite(void);
 Suite *cli_suite(void);
 Suite *support_suite(void);
+Suite *accept_policy_suite(void);
 Suite *http_suite(void);
 Suite *cli_process_suite(void);
 Suite *faults_suite(void);
