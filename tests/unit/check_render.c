@@ -223,8 +223,10 @@ START_TEST(test_oversized_headers_size_bound)
 		snprintf(name, sizeof name, "X-Upsim-Pad-%04d: ", lines);
 		ck_assert_int_eq(strncmp(p, name, strlen(name)), 0);
 		ck_assert_int_le(eol - p, 1000 + 18);
+		size_t not_a = 0;
 		for (const char *q = p + strlen(name); q < eol; q++)
-			ck_assert_int_eq(*q, 'a');
+			not_a += *q != 'a';
+		ck_assert_uint_eq(not_a, 0);
 		p = eol + 2;
 		lines++;
 	}
