@@ -166,23 +166,30 @@ static void hold(struct accept_stage *g, int fd, const struct sockaddr *sa, sock
 		      clock_mono_ns() + (kind == HELD_DRAIN ? DRAIN_LIMIT_NS : g->hang_cap_ns));
 }
 
+/* The journal line of verdict v, in accept_policy's words. */
+static void journal(struct accept_stage *g, enum accept_verdict v, enum outcome o)
+{
+	server_journal_connection(g->server, accept_policy_action_name(v),
+				  accept_policy_reason(v), o);
+}
+
 /* A RST and nothing else: an abortive close. */
-static void reset_now(struct accept_stage *g, int fd, const char *reason)
+static void reset_now(struct accept_stage *g, int fd, enum accept_verdict v)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	close(fd);
-	server_journal_connection(g->server, "reset", reason, OUTCOME_RST);
+	journal(g, v, OUTCOME_RST);
 }
 
 /* A FIN without reading: close(2) with unread input would send a RST
  * instead, so shut the write side and drain until the peer closes. */
 static void close_now(struct accept_stage *g, int fd, const struct sockaddr *sa, socklen_t len,
-		      const char *reason)
+		      enum accept_verdict v)
 {
 	shutdown(fd, SHUT_WR);
 	hold(g, fd, sa, len, HELD_DRAIN);
-	server_journal_connection(g->server, "close", reason, OUTCOME_FIN);
+	journal(g, v, OUTCOME_FIN);
 }
 
 static const struct conn_policy *policy(const struct accept_stage *g)
@@ -207,7 +214,6 @@ void accept_stage_take(void *arg, int fd, const struct sockaddr *sa, socklen_t l
 	struct accept_stage *g = arg;
 	struct accept_counts n = counts(g);
 	enum accept_verdict v = accept_policy_decide(policy(g), &n);
-	const char *reason = accept_policy_reason(v);
 	switch (v) {
 	case ACCEPT_VERDICT_CAPACITY: {
 		uint64_t now = clock_mono_ns();
@@ -215,24 +221,24 @@ void accept_stage_take(void *arg, int fd, const struct sockaddr *sa, socklen_t l
 			log_warn("--max-connections %u reached: resetting new connections", g->cap);
 			g->cap_logged_ns = now;
 		}
-		reset_now(g, fd, reason);
+		reset_now(g, fd, v);
 		return;
 	}
 	case ACCEPT_VERDICT_RESET:
 	case ACCEPT_VERDICT_OVER_RESET:
-		reset_now(g, fd, reason);
+		reset_now(g, fd, v);
 		return;
 	case ACCEPT_VERDICT_CLOSE:
 	case ACCEPT_VERDICT_OVER_CLOSE:
-		close_now(g, fd, sa, len, reason);
+		close_now(g, fd, sa, len, v);
 		return;
 	case ACCEPT_VERDICT_HANG:
 		hold(g, fd, sa, len, HELD_HANG);
-		server_journal_connection(g->server, "hang", reason, OUTCOME_HUNG);
+		journal(g, v, OUTCOME_HUNG);
 		return;
 	case ACCEPT_VERDICT_OVER_QUEUE:
 		hold(g, fd, sa, len, HELD_QUEUE);
-		server_journal_connection(g->server, "queue", reason, OUTCOME_QUEUED);
+		journal(g, v, OUTCOME_QUEUED);
 		return;
 	case ACCEPT_VERDICT_SERVE:
 		break;
