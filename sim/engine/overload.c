@@ -75,3 +75,15 @@ void overload_reset_counters(struct overload *o)
 	o->peak_busy = o->busy;
 	o->peak_waiting = o->waiting;
 }
+
+enum overload_exit overload_exit_plan(bool queued, bool serving, bool can_hold,
+				      uint64_t now_ns, uint64_t service_end_ns)
+{
+	if (queued)
+		return OVERLOAD_EXIT_LEAVE;
+	if (!serving)
+		return OVERLOAD_EXIT_NONE;
+	if (!can_hold || now_ns >= service_end_ns)
+		return OVERLOAD_EXIT_DONE;
+	return OVERLOAD_EXIT_HOLD;
+}

@@ -51,4 +51,20 @@ void overload_leave(struct overload *o, struct overload_waiter *w);
 /* Zero the counters (not the workers busy or the queue). */
 void overload_reset_counters(struct overload *o);
 
+/* What a request gives back when its exchange ends. */
+enum overload_exit {
+	OVERLOAD_EXIT_NONE = 0,         /* it held nothing (no model, served, rejected) */
+	OVERLOAD_EXIT_LEAVE,            /* queued: give up the place (overload_leave) */
+	OVERLOAD_EXIT_DONE,             /* the worker is free now (overload_done) */
+	OVERLOAD_EXIT_HOLD,             /* the client left before its service time was
+					   over: the worker stays busy until service_end_ns,
+					   as on a real server whose clients time out */
+};
+
+/* The plan for a request that ends at now_ns while queued or serving (a
+ * worker held until service_end_ns). can_hold: a worker may outlive its
+ * exchange (false while stopping: every worker is freed at once). */
+enum overload_exit overload_exit_plan(bool queued, bool serving, bool can_hold,
+				      uint64_t now_ns, uint64_t service_end_ns);
+
 #endif

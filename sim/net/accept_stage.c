@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "base/xalloc.h"
+#include "engine/accept_policy.h"
 #include "scenario/model.h"
 
 /* A socket closed at accept: FIN sent, its input drained until the peer
@@ -165,28 +166,30 @@ static void hold(struct accept_stage *g, int fd, const struct sockaddr *sa, sock
 		      clock_mono_ns() + (kind == HELD_DRAIN ? DRAIN_LIMIT_NS : g->hang_cap_ns));
 }
 
+/* The journal line of verdict v, in accept_policy's words. */
+static void journal(struct accept_stage *g, enum accept_verdict v, enum outcome o)
+{
+	server_journal_connection(g->server, accept_policy_action_name(v),
+				  accept_policy_reason(v), o);
+}
+
 /* A RST and nothing else: an abortive close. */
-static void reset_now(struct accept_stage *g, int fd, const char *reason)
+static void reset_now(struct accept_stage *g, int fd, enum accept_verdict v)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	close(fd);
-	server_journal_connection(g->server, "reset", reason, OUTCOME_RST);
+	journal(g, v, OUTCOME_RST);
 }
 
 /* A FIN without reading: close(2) with unread input would send a RST
  * instead, so shut the write side and drain until the peer closes. */
 static void close_now(struct accept_stage *g, int fd, const struct sockaddr *sa, socklen_t len,
-		      const char *reason)
+		      enum accept_verdict v)
 {
 	shutdown(fd, SHUT_WR);
 	hold(g, fd, sa, len, HELD_DRAIN);
-	server_journal_connection(g->server, "close", reason, OUTCOME_FIN);
-}
-
-static unsigned open_connections(const struct accept_stage *g)
-{
-	return (unsigned)server_counters(g->server)->open + g->hanging;
+	journal(g, v, OUTCOME_FIN);
 }
 
 static const struct conn_policy *policy(const struct accept_stage *g)
@@ -194,63 +197,51 @@ static const struct conn_policy *policy(const struct accept_stage *g)
 	return server_connection_policy(g->server);
 }
 
-static void over_limit(struct accept_stage *g, const struct conn_policy *p, int fd,
-		       const struct sockaddr *sa, socklen_t len)
+static struct accept_counts counts(const struct accept_stage *g)
 {
-	switch (p->over_limit) {
-	case OVER_LIMIT_CLOSE:
-		close_now(g, fd, sa, len, "over_limit");
-		return;
-	case OVER_LIMIT_QUEUE:
-		hold(g, fd, sa, len, HELD_QUEUE);
-		server_journal_connection(g->server, "queue", "over_limit", OUTCOME_QUEUED);
-		return;
-	case OVER_LIMIT_RESET:
-		break;
-	}
-	reset_now(g, fd, "over_limit");
+	return (struct accept_counts){
+		.open = (unsigned)server_counters(g->server)->open,
+		.hanging = g->hanging,
+		.held = g->n_held,
+		.cap = g->cap,
+	};
 }
 
-/* --max-connections protects upsim itself: past it, a new connection is
- * reset at once (a RST frees the descriptor now; a FIN would hold it while
- * draining), and the log says so at most once a second. */
-static bool at_capacity(struct accept_stage *g, int fd)
-{
-	if ((unsigned)server_counters(g->server)->open + g->n_held < g->cap)
-		return false;
-	uint64_t now = clock_mono_ns();
-	if (now - g->cap_logged_ns >= 1000000000ULL || g->cap_logged_ns == 0) {
-		log_warn("--max-connections %u reached: resetting new connections", g->cap);
-		g->cap_logged_ns = now;
-	}
-	reset_now(g, fd, "max_connections");
-	return true;
-}
-
+/* The decision is engine/accept_policy's; this acts on it. Past
+ * --max-connections the log says so at most once a second. */
 void accept_stage_take(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct accept_stage *g = arg;
-	if (at_capacity(g, fd))
+	struct accept_counts n = counts(g);
+	enum accept_verdict v = accept_policy_decide(policy(g), &n);
+	switch (v) {
+	case ACCEPT_VERDICT_CAPACITY: {
+		uint64_t now = clock_mono_ns();
+		if (accept_policy_cap_log_due(now, g->cap_logged_ns)) {
+			log_warn("--max-connections %u reached: resetting new connections", g->cap);
+			g->cap_logged_ns = now;
+		}
+		reset_now(g, fd, v);
 		return;
-	const struct conn_policy *p = policy(g);
-	switch (p->accept) {
-	case ACCEPT_RESET:
-		reset_now(g, fd, "accept");
-		return;
-	case ACCEPT_CLOSE:
-		close_now(g, fd, sa, len, "accept");
-		return;
-	case ACCEPT_HANG:
-		hold(g, fd, sa, len, HELD_HANG);
-			server_journal_connection(g->server, "hang", "accept", OUTCOME_HUNG);
-		return;
-	case ACCEPT_PAUSE:     /* accepted before the pause took effect */
-	case ACCEPT_SERVE:
-		break;
 	}
-	if (p->max_connections && open_connections(g) >= p->max_connections) {
-		over_limit(g, p, fd, sa, len);
+	case ACCEPT_VERDICT_RESET:
+	case ACCEPT_VERDICT_OVER_RESET:
+		reset_now(g, fd, v);
 		return;
+	case ACCEPT_VERDICT_CLOSE:
+	case ACCEPT_VERDICT_OVER_CLOSE:
+		close_now(g, fd, sa, len, v);
+		return;
+	case ACCEPT_VERDICT_HANG:
+		hold(g, fd, sa, len, HELD_HANG);
+		journal(g, v, OUTCOME_HUNG);
+		return;
+	case ACCEPT_VERDICT_OVER_QUEUE:
+		hold(g, fd, sa, len, HELD_QUEUE);
+		journal(g, v, OUTCOME_QUEUED);
+		return;
+	case ACCEPT_VERDICT_SERVE:
+		break;
 	}
 	server_add_connection(g->server, fd, sa, len);
 }
@@ -259,8 +250,10 @@ void accept_stage_take(void *arg, int fd, const struct sockaddr *sa, socklen_t l
 static void serve_queue(struct accept_stage *g, const struct conn_policy *p)
 {
 	struct held *h = g->oldest;
-	while (h != NULL && (p->max_connections == 0 ||
-			     open_connections(g) < p->max_connections)) {
+	while (h != NULL) {
+		struct accept_counts n = counts(g);
+		if (!accept_policy_slot_free(p, &n))
+			break;
 		struct held *newer = h->prev;
 		if (h->kind == HELD_QUEUE) {
 			struct sockaddr_storage addr = h->addr;
@@ -278,8 +271,8 @@ static void before_wait(struct loop_hook *hook)
 	struct accept_stage *g = container_of(hook, struct accept_stage, hook);
 	const struct conn_policy *p = policy(g);
 	if (g->listener != NULL) {
-		listener_set_backlog(g->listener, p->backlog ? (int)p->backlog : SOMAXCONN);
-		listener_set_accepting(g->listener, p->accept != ACCEPT_PAUSE);
+		listener_set_backlog(g->listener, accept_policy_backlog(p, SOMAXCONN));
+		listener_set_accepting(g->listener, accept_policy_accepting(p));
 	}
 	if (g->n_held > 0)
 		serve_queue(g, p);

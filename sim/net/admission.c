@@ -136,12 +136,20 @@ void admission_holds_clear(struct worker_holds *list)
  * freed now, or when its service time is over. */
 void admission_leave(struct exchange *ex, struct worker_holds *holds, bool stopping)
 {
-	if (ex->load == LOAD_WAITING)
+	bool serving = ex->load == LOAD_SERVING;
+	switch (overload_exit_plan(ex->load == LOAD_WAITING, serving,
+				   !stopping && holds != NULL,
+				   serving ? clock_mono_ns() : 0, ex->service_end_ns)) {
+	case OVERLOAD_EXIT_LEAVE:
 		overload_leave(ex->overload, &ex->waiter);
-	else if (ex->load != LOAD_SERVING)
-		return;
-	else if (stopping || holds == NULL || clock_mono_ns() >= ex->service_end_ns)
+		break;
+	case OVERLOAD_EXIT_DONE:
 		end_service(ex);
-	else
+		break;
+	case OVERLOAD_EXIT_HOLD:
 		hold_worker(ex, holds);
+		break;
+	case OVERLOAD_EXIT_NONE:
+		break;
+	}
 }

@@ -676,140 +676,6 @@ static void own_fetch(int wait_ms, struct wire_result *w)
 	close(fd);
 }
 
-START_TEST(test_accept_reset)
-{
-	start_own("{\"accept\":{\"fault\":\"reset\"}}", NULL);
-	struct wire_result w = {0};
-	own_fetch(T_MS, &w);
-	ck_assert_uint_eq(w.len, 0);
-	assert_end(&w, WIRE_RST);
-	wire_result_free(&w);
-	stop_own();
-}
-END_TEST
-
-START_TEST(test_accept_close_is_a_fin_even_with_a_request_unread)
-{
-	start_own("{\"accept\":{\"fault\":\"close\"}}", NULL);
-	struct wire_result w = {0};
-	own_fetch(T_MS, &w);
-	ck_assert_uint_eq(w.len, 0);
-	assert_end(&w, WIRE_FIN);
-	wire_result_free(&w);
-	stop_own();
-}
-END_TEST
-
-START_TEST(test_accept_hang_until_the_cap)
-{
-	static const char *const extra[] = {"--hang-cap", "300ms", NULL};
-	start_own("{\"accept\":{\"fault\":\"hang\"}}", extra);
-	struct wire_result w = {0};
-	own_fetch(T_MS, &w);
-	ck_assert_uint_eq(w.len, 0);
-	/* A FIN although the request was never read (close(2) would RST). */
-	assert_end(&w, WIRE_FIN);
-	assert_near(w.end_ms, 300, "FIN at the hang cap");
-	wire_result_free(&w);
-	stop_own();
-}
-END_TEST
-
-START_TEST(test_accept_pause_fills_the_backlog)
-{
-	/* Not accepting, the kernel completes at most backlog + 1 handshakes
-	 * (Linux); later SYNs are dropped and connect() times out. */
-	start_own("{\"accept\":{\"fault\":\"pause\"},\"backlog\":1}", NULL);
-	int fds[4], connected = 0, timed_out = 0;
-	for (int i = 0; i < 4; i++) {
-		fds[i] = wire_connect(own.host, own.port, 300);
-		if (fds[i] >= 0)
-			connected++;
-		else if (errno == ETIMEDOUT)
-			timed_out++;
-	}
-	ck_assert_int_ge(connected, 1);
-	ck_assert_int_le(connected, 2);
-	ck_assert_int_eq(connected + timed_out, 4);
-	/* Queued in the kernel, never accepted: no answer. */
-	struct wire_result w = {0};
-	wire_send_str(fds[0], "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
-	wire_read_until_end(fds[0], wire_now_ms(), 300, &w);
-	assert_end(&w, WIRE_OPEN);
-	ck_assert_uint_eq(w.len, 0);
-	for (int i = 0; i < 4; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	wire_result_free(&w);
-	stop_own();
-}
-END_TEST
-
-/* Hold one served connection open, then try a second one. */
-static void over_limit(const char *policy, int wait_ms, struct wire_result *w,
-		       struct wire_conn *first)
-{
-	start_own(policy, NULL);
-	first->fd = connect_proc(&own);
-	struct wire_http_response r = {0};
-	get_on(first, "/", &r);
-	wire_http_response_free(&r);
-	own_fetch(wait_ms, w);
-}
-
-START_TEST(test_max_connections_reset)
-{
-	struct wire_conn first = {0};
-	struct wire_result w = {0};
-	over_limit("{\"max_connections\":1,\"over_limit\":\"reset\"}", T_MS, &w, &first);
-	ck_assert_uint_eq(w.len, 0);
-	assert_end(&w, WIRE_RST);
-	close(first.fd);
-	free(first.buf);
-	wire_result_free(&w);
-	stop_own();
-}
-END_TEST
-
-START_TEST(test_max_connections_close)
-{
-	struct wire_conn first = {0};
-	struct wire_result w = {0};
-	over_limit("{\"max_connections\":1,\"over_limit\":\"close\"}", T_MS, &w, &first);
-	ck_assert_uint_eq(w.len, 0);
-	assert_end(&w, WIRE_FIN);
-	close(first.fd);
-	free(first.buf);
-	wire_result_free(&w);
-	stop_own();
-}
-END_TEST
-
-START_TEST(test_max_connections_queue_serves_when_a_slot_frees)
-{
-	start_own("{\"max_connections\":1,\"over_limit\":\"queue\"}", NULL);
-	struct wire_conn first = {.fd = connect_proc(&own)}, second = {0};
-	struct wire_http_response r = {0};
-	get_on(&first, "/", &r);
-	wire_http_response_free(&r);
-	second.fd = connect_proc(&own);
-	wire_send_str(second.fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
-	struct wire_result w = {0};
-	wire_read_until_end(second.fd, wire_now_ms(), 300, &w);
-	assert_end(&w, WIRE_OPEN); /* queued: accepted, unanswered */
-	ck_assert_uint_eq(w.len, 0);
-	close(first.fd);
-	ck_assert_int_eq(wire_http_read(&second, 0, T_MS, &r), 0);
-	ck_assert_str_eq((char *)r.body, "hello\n");
-	wire_http_response_free(&r);
-	close(second.fd);
-	free(first.buf);
-	free(second.buf);
-	wire_result_free(&w);
-	stop_own();
-}
-END_TEST
-
 START_TEST(test_keepalive_idle_timeout)
 {
 	start_own("{\"keepalive\":{\"idle_timeout\":\"200ms\"}}", NULL);
@@ -919,6 +785,80 @@ static void start_phases(const char *phases_json)
 	ck_assert_int_eq(upsim_start_scenario(&own, own_path, NULL, T_MS), 0);
 }
 
+/* ---- the accept stage on the wire: one table ----
+ *
+ * Each row starts its own upsim with a connection policy (or a phase
+ * timeline) and plays steps against it with the raw client: what a new
+ * connection sees (no byte, then FIN, RST, or nothing within a time),
+ * refusals, and connections held open to fill a limit. */
+
+enum step_kind {
+	STEP_END = 0,           /* the end of a row's steps */
+	STEP_HOLD_SERVED,       /* a new connection gets 200 for GET /, and is held open */
+	STEP_FETCH,             /* a new connection sends GET /: no byte, then `end`
+				   within wait_ms (near near_ms if > 0, from before connect) */
+	STEP_FETCH_KEPT,        /* the same, but the connection is kept for STEP_ANSWERED */
+	STEP_RELEASE,           /* close the connection STEP_HOLD_SERVED held */
+	STEP_ANSWERED,          /* the kept connection now gets its answer, "hello\n" */
+	STEP_BACKLOG,           /* 4 connects of 300 ms: 1 or 2 complete, the rest time
+				   out; the first gets no byte within wait_ms */
+	STEP_PHASE,             /* upsim logs that it entered phase `phase` */
+	STEP_REFUSED,           /* connect() is refused */
+	STEP_SERVED,            /* a new connection gets 200 for GET / */
+};
+
+struct step {
+	enum step_kind kind;
+	enum wire_end end;
+	int wait_ms;
+	double near_ms;
+	const char *phase;
+};
+
+static const char *const hang_cap_300ms[] = {"--hang-cap", "300ms", NULL};
+
+static const struct {
+	const char *name;
+	const char *connection;         /* the scenario's "connection", or NULL */
+	const char *phases;             /* else its "phases" */
+	const char *const *extra;       /* more upsim arguments */
+	struct step steps[6];
+} accept_cases[] = {
+	{"accept reset", "{\"accept\":{\"fault\":\"reset\"}}", NULL, NULL,
+	 {{STEP_FETCH, WIRE_RST, T_MS, 0, NULL}}},
+	/* A FIN even with the request unread (close(2) would send a RST). */
+	{"accept close", "{\"accept\":{\"fault\":\"close\"}}", NULL, NULL,
+	 {{STEP_FETCH, WIRE_FIN, T_MS, 0, NULL}}},
+	/* Held unread until the cap, then a FIN, not a RST. */
+	{"accept hang until the cap", "{\"accept\":{\"fault\":\"hang\"}}", NULL, hang_cap_300ms,
+	 {{STEP_FETCH, WIRE_FIN, T_MS, 300, NULL}}},
+	/* Not accepting, the kernel completes at most backlog + 1 handshakes
+	 * (Linux); later SYNs are dropped and connect() times out. */
+	{"accept pause fills the backlog", "{\"accept\":{\"fault\":\"pause\"},\"backlog\":1}", NULL,
+	 NULL, {{STEP_BACKLOG, WIRE_OPEN, 300, 0, NULL}}},
+	{"max_connections reset", "{\"max_connections\":1,\"over_limit\":\"reset\"}", NULL, NULL,
+	 {{STEP_HOLD_SERVED, 0, 0, 0, NULL}, {STEP_FETCH, WIRE_RST, T_MS, 0, NULL}}},
+	{"max_connections close", "{\"max_connections\":1,\"over_limit\":\"close\"}", NULL, NULL,
+	 {{STEP_HOLD_SERVED, 0, 0, 0, NULL}, {STEP_FETCH, WIRE_FIN, T_MS, 0, NULL}}},
+	/* Queued: accepted, unanswered; served when the slot frees. */
+	{"max_connections queue serves when a slot frees",
+	 "{\"max_connections\":1,\"over_limit\":\"queue\"}", NULL, NULL,
+	 {{STEP_HOLD_SERVED, 0, 0, 0, NULL}, {STEP_FETCH_KEPT, WIRE_OPEN, 300, 0, NULL},
+	  {STEP_RELEASE, 0, 0, 0, NULL}, {STEP_ANSWERED, 0, 0, 0, NULL}}},
+	/* upsim logs a phase change once the listener has changed, so a step
+	 * after STEP_PHASE can rely on the new state. */
+	{"listen false refuses, then the same port reopens", NULL,
+	 "[{\"name\":\"up\",\"duration\":\"500ms\"},"
+	 "{\"name\":\"down\",\"duration\":\"500ms\",\"listen\":false},{\"name\":\"again\"}]", NULL,
+	 {{STEP_SERVED, 0, 0, 0, NULL}, {STEP_PHASE, 0, 0, 0, "down"},
+	  {STEP_REFUSED, 0, 0, 0, NULL}, {STEP_PHASE, 0, 0, 0, "again"},
+	  {STEP_SERVED, 0, 0, 0, NULL}}},
+	{"a first phase down refuses from the ready line", NULL,
+	 "[{\"name\":\"down\",\"duration\":\"200ms\",\"listen\":false},{\"name\":\"up\"}]", NULL,
+	 {{STEP_REFUSED, 0, 0, 0, NULL}, {STEP_PHASE, 0, 0, 0, "up"},
+	  {STEP_SERVED, 0, 0, 0, NULL}}},
+};
+
 static void assert_refused(void)
 {
 	int fd = wire_connect(own.host, own.port, T_MS);
@@ -937,27 +877,96 @@ static void assert_served(void)
 	free(c.buf);
 }
 
-START_TEST(test_listen_false_refuses_then_reopens)
+static void assert_backlog(const struct step *st)
 {
-	start_phases("[{\"name\":\"up\",\"duration\":\"500ms\"},"
-		     "{\"name\":\"down\",\"duration\":\"500ms\",\"listen\":false},"
-		     "{\"name\":\"again\"}]");
-	assert_served();
-	ck_assert_int_eq(upsim_wait_stderr(&own, "phase \"down\"", T_MS), 0);
-	assert_refused();
-	ck_assert_int_eq(upsim_wait_stderr(&own, "phase \"again\"", T_MS), 0);
-	assert_served(); /* the same port, listening again */
-	stop_own();
+	int fds[4], connected = 0, timed_out = 0;
+	for (int i = 0; i < 4; i++) {
+		fds[i] = wire_connect(own.host, own.port, 300);
+		if (fds[i] >= 0)
+			connected++;
+		else if (errno == ETIMEDOUT)
+			timed_out++;
+	}
+	ck_assert_int_ge(connected, 1);
+	ck_assert_int_le(connected, 2);
+	ck_assert_int_eq(connected + timed_out, 4);
+	/* Queued in the kernel, never accepted: no answer. */
+	struct wire_result w = {0};
+	wire_send_str(fds[0], "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+	wire_read_until_end(fds[0], wire_now_ms(), st->wait_ms, &w);
+	assert_end(&w, st->end);
+	ck_assert_uint_eq(w.len, 0);
+	for (int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	wire_result_free(&w);
 }
-END_TEST
 
-START_TEST(test_first_phase_down_refuses_from_the_ready_line)
+START_TEST(test_accept_stage_on_the_wire)
 {
-	start_phases("[{\"name\":\"down\",\"duration\":\"200ms\",\"listen\":false},"
-		     "{\"name\":\"up\"}]");
-	assert_refused();
-	ck_assert_int_eq(upsim_wait_stderr(&own, "phase \"up\"", T_MS), 0);
-	assert_served();
+	if (accept_cases[_i].phases != NULL)
+		start_phases(accept_cases[_i].phases);
+	else
+		start_own(accept_cases[_i].connection, accept_cases[_i].extra);
+	struct wire_conn held = {.fd = -1}, kept = {.fd = -1};
+	for (const struct step *st = accept_cases[_i].steps; st->kind != STEP_END; st++) {
+		struct wire_http_response r = {0};
+		struct wire_result w = {0};
+		switch (st->kind) {
+		case STEP_HOLD_SERVED:
+			held.fd = connect_proc(&own);
+			get_on(&held, "/", &r);
+			ck_assert_int_eq(r.status, 200);
+			break;
+		case STEP_FETCH:
+			own_fetch(st->wait_ms, &w);
+			ck_assert_uint_eq(w.len, 0);
+			assert_end(&w, st->end);
+			if (st->near_ms > 0)
+				assert_near(w.end_ms, st->near_ms, accept_cases[_i].name);
+			break;
+		case STEP_FETCH_KEPT:
+			kept.fd = connect_proc(&own);
+			wire_send_str(kept.fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS);
+			wire_read_until_end(kept.fd, wire_now_ms(), st->wait_ms, &w);
+			assert_end(&w, st->end);
+			ck_assert_uint_eq(w.len, 0);
+			break;
+		case STEP_RELEASE:
+			close(held.fd);
+			held.fd = -1;
+			break;
+		case STEP_ANSWERED:
+			ck_assert_int_eq(wire_http_read(&kept, 0, T_MS, &r), 0);
+			ck_assert_str_eq((char *)r.body, "hello\n");
+			break;
+		case STEP_BACKLOG:
+			assert_backlog(st);
+			break;
+		case STEP_PHASE: {
+			char line[64];
+			snprintf(line, sizeof line, "phase \"%s\"", st->phase);
+			ck_assert_int_eq(upsim_wait_stderr(&own, line, T_MS), 0);
+			break;
+		}
+		case STEP_REFUSED:
+			assert_refused();
+			break;
+		case STEP_SERVED:
+			assert_served();
+			break;
+		case STEP_END:
+			break;
+		}
+		wire_http_response_free(&r);
+		wire_result_free(&w);
+	}
+	if (held.fd >= 0)
+		close(held.fd);
+	if (kept.fd >= 0)
+		close(kept.fd);
+	free(held.buf);
+	free(kept.buf);
 	stop_own();
 }
 END_TEST
@@ -1048,19 +1057,16 @@ Suite *faults_suite(void)
 
 	tc = tcase_create("connection");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_accept_reset);
-	tcase_add_test(tc, test_accept_close_is_a_fin_even_with_a_request_unread);
-	tcase_add_test(tc, test_accept_hang_until_the_cap);
-	tcase_add_test(tc, test_accept_pause_fills_the_backlog);
-	tcase_add_test(tc, test_max_connections_reset);
-	tcase_add_test(tc, test_max_connections_close);
-	tcase_add_test(tc, test_max_connections_queue_serves_when_a_slot_frees);
 	tcase_add_test(tc, test_keepalive_idle_timeout);
 	tcase_add_test(tc, test_keepalive_max_requests);
 	tcase_add_test(tc, test_hang_cap_ends_a_hang);
 	tcase_add_test(tc, test_shutdown_releases_hung_connections);
-	tcase_add_test(tc, test_listen_false_refuses_then_reopens);
-	tcase_add_test(tc, test_first_phase_down_refuses_from_the_ready_line);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("accept");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_accept_stage_on_the_wire, 0,
+			    (int)(sizeof accept_cases / sizeof accept_cases[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shipped");

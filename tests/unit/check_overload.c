@@ -64,6 +64,34 @@ START_TEST(test_zero_queue_rejects_at_once)
 }
 END_TEST
 
+/* When an exchange ends: a queued one leaves, a serving one frees its
+ * worker now, or holds it to the end of its service time when its client
+ * left early (never while stopping). */
+static const struct {
+	const char *what;
+	bool queued, serving, can_hold;
+	uint64_t now, end;
+	enum overload_exit want;
+} exits[] = {
+	{"no model, served or rejected", false, false, true, 5, 10, OVERLOAD_EXIT_NONE},
+	{"queued leaves", true, false, true, 5, 10, OVERLOAD_EXIT_LEAVE},
+	{"queued leaves, even while stopping", true, false, false, 5, 10, OVERLOAD_EXIT_LEAVE},
+	{"serving, client left early: hold", false, true, true, 9, 10, OVERLOAD_EXIT_HOLD},
+	{"serving, service time just over", false, true, true, 10, 10, OVERLOAD_EXIT_DONE},
+	{"serving, service time long over", false, true, true, 99, 10, OVERLOAD_EXIT_DONE},
+	{"serving while stopping: free now", false, true, false, 5, 10, OVERLOAD_EXIT_DONE},
+};
+
+START_TEST(test_exit_plan)
+{
+	enum overload_exit got = overload_exit_plan(exits[_i].queued, exits[_i].serving,
+						    exits[_i].can_hold, exits[_i].now,
+						    exits[_i].end);
+	ck_assert_msg(got == exits[_i].want, "%s: %d, expected %d", exits[_i].what,
+		      (int)got, (int)exits[_i].want);
+}
+END_TEST
+
 Suite *overload_suite(void)
 {
 	Suite *s = suite_create("overload");
@@ -71,6 +99,9 @@ Suite *overload_suite(void)
 	tcase_add_test(tc, test_workers_then_queue_then_full);
 	tcase_add_test(tc, test_queue_is_fifo_and_leavers_lose_their_place);
 	tcase_add_test(tc, test_zero_queue_rejects_at_once);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("exit");
+	tcase_add_loop_test(tc, test_exit_plan, 0, (int)(sizeof exits / sizeof exits[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
