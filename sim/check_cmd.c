@@ -54,6 +54,8 @@ const char check_usage[] =
 	"      --settle DURATION      the longest upsim waits for the gateway to drop\n"
 	"                             the connections it ended (500ms)\n"
 	"      --log-wait DURATION    the longest it waits for an expected log line (2s)\n"
+	"      --start-delay DURATION serve this long before the first probe, so a\n"
+	"                             gateway's health checks see the upstream up (0)\n"
 	"      --shuffle SEED         run the probes in a seeded random order\n"
 	"  -v, --verbose              log what upsim does\n"
 	"\n"
@@ -82,6 +84,7 @@ enum {
 	OPT_SETTLE,
 	OPT_LOG_WAIT,
 	OPT_SHUFFLE,
+	OPT_START_DELAY,
 };
 
 static const struct option check_options[] = {
@@ -97,6 +100,7 @@ static const struct option check_options[] = {
 	{"settle", required_argument, NULL, OPT_SETTLE},
 	{"log-wait", required_argument, NULL, OPT_LOG_WAIT},
 	{"shuffle", required_argument, NULL, OPT_SHUFFLE},
+	{"start-delay", required_argument, NULL, OPT_START_DELAY},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -130,6 +134,7 @@ static int parse_option(int c, const char *arg, struct check_opts *o)
 	case OPT_PROBE_TIMEOUT: return parse_ms("probe-timeout", arg, &o->cfg.cap_ms);
 	case OPT_SETTLE: return parse_ms("settle", arg, &o->cfg.settle_ms);
 	case OPT_LOG_WAIT: return parse_ms("log-wait", arg, &o->cfg.log_wait_ms);
+	case OPT_START_DELAY: return parse_ms("start-delay", arg, &o->cfg.start_delay_ms);
 	case OPT_SHUFFLE:
 		o->shuffle = true;
 		o->shuffle_seed = strtoull(arg, &end, 10);

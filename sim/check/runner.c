@@ -390,6 +390,11 @@ static void begin_probe(struct check_runner *r)
 	begin_try(r);
 }
 
+static void on_start_timer(struct loop_timer *t)
+{
+	begin_probe(container_of(t, struct check_runner, timer));
+}
+
 struct check_runner *check_runner_start(const struct check_config *cfg, struct loop *loop,
 					struct fleet *fleet, struct curl_loop *curl,
 					const struct curl_lib *lib, struct check_probe *list,
@@ -402,7 +407,8 @@ struct check_runner *check_runner_start(const struct check_config *cfg, struct l
 		.target = {.curl = curl, .lib = lib, .through = cfg->through,
 			   .cap_ms = cfg->cap_ms, .id_header = "X-Request-Id"},
 	};
-	begin_probe(r);
+	r->timer.on_fire = on_start_timer;
+	loop_timer_at(loop, &r->timer, clock_mono_ns() + cfg->start_delay_ms * 1000000ULL);
 	return r;
 }
 

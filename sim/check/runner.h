@@ -30,6 +30,8 @@ struct check_config {
 	uint64_t settle_ms;     /* the longest it waits for the gateway to drop
 				   the connections upsim ended */
 	uint64_t log_wait_ms;   /* the longest it waits for an expected log line */
+	uint64_t start_delay_ms; /* serve this long before the first probe (a
+				    gateway's health checks see the upstream up) */
 	bool record;            /* also probe blocks that do not name the gateway */
 	bool with_backup;       /* the gateway has the backup upstream */
 	const char *backup_listen; /* where it is served (--backup) */

@@ -116,6 +116,22 @@ static void put_defect_header(struct buf *b, enum malformed_kind m)
 	}
 }
 
+/* One header line that brings the block to size (a huge cookie, a CSP). */
+static void put_one_long_line(struct buf *b, size_t head_start, uint64_t size)
+{
+	static const char name[] = "X-Upsim-Pad: ";
+	size_t have = b->len - head_start + 2; /* with the empty line to come */
+	size_t fill = have + sizeof name - 1 + 2 < size ? size - have - (sizeof name - 1) - 2 : 1;
+	put(b, name, sizeof name - 1);
+	char chunk[4096];
+	memset(chunk, 'a', sizeof chunk);
+	for (size_t k; fill > 0; fill -= k) {
+		k = fill < sizeof chunk ? fill : sizeof chunk;
+		put(b, chunk, k);
+	}
+	put(b, "\r\n", 2);
+}
+
 /* Padding headers of at most 1 KiB each until the block reaches size. */
 static void put_padding(struct buf *b, size_t head_start, uint64_t size)
 {
@@ -173,6 +189,25 @@ static void put_framing(struct buf *b, const struct action *a, const char *eol,
 		putf(b, "Content-Length: %llu%s", (unsigned long long)a->body_len, eol);
 }
 
+/* The first half of the body as a valid chunk (a streaming gateway has
+ * already passed it on), then a chunk whose size line is not hex. */
+static void put_broken_mid_body(struct buf *b, const struct action *a)
+{
+	struct buf body = {0};
+	put_body(&body, a, a->body_len);
+	size_t first = (body.len + 1) / 2;
+	if (first > 0) {
+		putf(b, "%zx\r\n", first);
+		put(b, body.data, first);
+		put(b, "\r\n", 2);
+	}
+	put(b, "zz\r\n", 4);
+	if (body.len > first)
+		put(b, body.data + first, body.len - first);
+	put(b, "\r\n0\r\n\r\n", 7);
+	free(body.data);
+}
+
 static void put_body_part(struct buf *b, const struct action *a, uint64_t n,
 			  bool chunked)
 {
@@ -181,6 +216,9 @@ static void put_body_part(struct buf *b, const struct action *a, uint64_t n,
 		put(b, "zz\r\n", 4);
 		put_body(b, a, a->body_len);
 		put(b, "\r\n0\r\n\r\n", 7);
+	} else if (a->fault.kind == FAULT_BAD_CHUNKED &&
+		   a->fault.chunked == CHUNKED_INVALID_SIZE_MID_BODY) {
+		put_broken_mid_body(b, a);
 	} else if (chunked) {
 		put_chunked_body(b, a, !(a->fault.kind == FAULT_BAD_CHUNKED &&
 					 a->fault.chunked == CHUNKED_MISSING_LAST_CHUNK));
@@ -212,7 +250,9 @@ static void render_http(const struct action *a, const struct render_opts *opts,
 	uint64_t body_n;
 	bool chunked;
 	put_framing(b, a, eol, &body_n, &chunked);
-	if (a->fault.kind == FAULT_OVERSIZED_HEADERS)
+	if (a->fault.kind == FAULT_OVERSIZED_HEADERS && a->fault.oversized == OVERSIZED_ONE_LINE)
+		put_one_long_line(b, out->status_end, a->fault.size);
+	else if (a->fault.kind == FAULT_OVERSIZED_HEADERS)
 		put_padding(b, out->status_end, a->fault.size);
 	put(b, eol, strlen(eol));
 	out->head_end = b->len;

@@ -10,8 +10,9 @@ static const char *const malformed_kinds[] = {
 	"space_before_colon", "bare_lf", "nul", "folded", NULL,
 };
 static const char *const chunked_kinds[] = {
-	"invalid_size", "missing_last_chunk", NULL,
+	"invalid_size", "missing_last_chunk", "invalid_size_mid_body", NULL,
 };
+static const char *const oversized_kinds[] = {"many_lines", "one_line", NULL};
 
 #define REQUEST FAULT_STAGE_REQUEST
 #define RESPOND FAULT_STAGE_RESPOND
@@ -19,10 +20,10 @@ static const char *const chunked_kinds[] = {
 #define FOR {"for", NULL, false}
 
 const struct fault_info fault_table[] = {
-	{FAULT_CLOSE, "close", REQUEST, FAULT_ACT_FIN, 0, {{NULL}}, NULL,
+	{FAULT_CLOSE, "close", REQUEST, FAULT_ACT_FIN, 0, {{NULL, NULL, false}}, NULL,
 	 "FIN without sending a byte",
 	 "{\"fault\": \"close\"}"},
-	{FAULT_RESET, "reset", REQUEST, FAULT_ACT_RST, 0, {{NULL}}, NULL,
+	{FAULT_RESET, "reset", REQUEST, FAULT_ACT_RST, 0, {{NULL, NULL, false}}, NULL,
 	 "RST without sending a byte",
 	 "{\"fault\": \"reset\"}"},
 	{FAULT_HANG, "hang", REQUEST, FAULT_ACT_HANG, 0, {THEN, FOR}, NULL,
@@ -43,8 +44,9 @@ const struct fault_info fault_table[] = {
 	 "one protocol defect in an otherwise valid response",
 	 "{\"fault\": \"malformed\", \"kind\": \"no_colon\"}"},
 	{FAULT_OVERSIZED_HEADERS, "oversized_headers", RESPOND, FAULT_ACT_WRITE,
-	 FAULT_TOUCHES_HEADERS, {THEN, {"size", "how many bytes", false}}, NULL,
-	 "a header block of at least `size` bytes",
+	 FAULT_TOUCHES_HEADERS,
+	 {THEN, {"size", "how many bytes", false}, {"kind", NULL, false}}, oversized_kinds,
+	 "a header block of at least `size` bytes: many lines, or one long line",
 	 "{\"fault\": \"oversized_headers\", \"size\": \"64KiB\"}"},
 	{FAULT_GARBAGE, "garbage", RESPOND, FAULT_ACT_WRITE, FAULT_NOT_HTTP | FAULT_SEEDED,
 	 {THEN, {"size", "how many bytes", false}}, NULL,
@@ -61,8 +63,9 @@ const struct fault_info fault_table[] = {
 	 "Content-Length `declared`, but `sent` body bytes",
 	 "{\"fault\": \"length_mismatch\", \"declared\": 1000, \"sent\": 10}"},
 	{FAULT_BAD_CHUNKED, "bad_chunked", RESPOND, FAULT_ACT_WRITE, FAULT_TOUCHES_HEADERS,
-	 {THEN, {"kind", "invalid_size or missing_last_chunk", false}}, chunked_kinds,
-	 "invalid chunked framing: a bad chunk size or no last chunk",
+	 {THEN, {"kind", "invalid_size, missing_last_chunk or invalid_size_mid_body", false}},
+	 chunked_kinds,
+	 "invalid chunked framing: a bad chunk size (first or mid-body) or no last chunk",
 	 "{\"fault\": \"bad_chunked\", \"kind\": \"invalid_size\"}"},
 	{FAULT_DUPLICATE_LENGTH, "duplicate_length", RESPOND, FAULT_ACT_WRITE,
 	 FAULT_TOUCHES_HEADERS, {THEN}, NULL,

@@ -109,8 +109,15 @@ enum malformed_kind {
 };
 
 enum chunked_kind {
-	CHUNKED_INVALID_SIZE = 1,
+	CHUNKED_INVALID_SIZE = 1,       /* the first chunk's size line */
 	CHUNKED_MISSING_LAST_CHUNK,
+	CHUNKED_INVALID_SIZE_MID_BODY,  /* a valid chunk, then a bad size line */
+};
+
+enum oversized_kind {
+	OVERSIZED_MANY_LINES = 1,       /* padding headers of up to 1 KiB each
+					   (also when no kind is given: 0) */
+	OVERSIZED_ONE_LINE,             /* one header line of the whole size */
 };
 
 struct fault {
@@ -123,6 +130,7 @@ struct fault {
 		int variant;    /* as loaded (1-based in its row's kinds) */
 		enum malformed_kind malformed;
 		enum chunked_kind chunked;
+		enum oversized_kind oversized;
 	};
 	uint64_t size;          /* oversized_headers, garbage */
 	char *bytes;            /* raw, banner: exact bytes (may hold NUL) */

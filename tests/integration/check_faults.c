@@ -320,6 +320,9 @@ static const struct {
 	  "zz\r\nhello\n\r\n0\r\n\r\n", WIRE_FIN, T_MS),
 	X("/bad-chunked/missing_last_chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	  "6\r\nhello\n\r\n", WIRE_FIN, T_MS),
+	/* the first half of the body as a valid chunk, then the bad size line */
+	X("/bad-chunked/invalid_size_mid_body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "3\r\nhel\r\nzz\r\nlo\n\r\n0\r\n\r\n", WIRE_FIN, T_MS),
 	X("/duplicate-length", "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Length: 7\r\n"
 	  "\r\nhello\n", WIRE_FIN, T_MS),
 	X("/cl-and-te", "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
@@ -353,6 +356,27 @@ START_TEST(test_oversized_headers)
 	ck_assert_str_eq((char *)w.bytes + head, "hello\n");
 	ck_assert_int_eq(memcmp(w.bytes, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
 				"X-Upsim-Pad-0000: ", 54), 0);
+	wire_result_free(&w);
+}
+END_TEST
+
+/* One header line of 8 KiB, as a huge cookie would be: the block is
+ * exactly the size asked for. */
+START_TEST(test_oversized_headers_one_line)
+{
+	struct wire_result w = {0};
+	fetch("/oversized-one-line", T_MS, &w);
+	assert_end(&w, WIRE_FIN);
+	static const char start[] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-Upsim-Pad: ";
+	ck_assert_int_eq(memcmp(w.bytes, start, sizeof start - 1), 0);
+	const char *blank = memmem(w.bytes, w.len, "\r\n\r\n", 4);
+	ck_assert_ptr_nonnull(blank);
+	size_t head = (size_t)(blank - (const char *)w.bytes) + 4;
+	ck_assert_uint_eq(head - strlen("HTTP/1.1 200 OK\r\n"), 8192);
+	/* one line: no CR LF between the name and the blank line */
+	const char *line = (const char *)w.bytes + sizeof start - 1;
+	ck_assert_ptr_eq(memmem(line, head - (sizeof start - 1), "\r\n", 2), blank);
+	ck_assert_str_eq((char *)w.bytes + head, "hello\n");
 	wire_result_free(&w);
 }
 END_TEST
@@ -1033,6 +1057,7 @@ Suite *faults_suite(void)
 	tcase_add_loop_test(tc, test_exact_bytes_and_ending, 0,
 			    (int)(sizeof exact_cases / sizeof exact_cases[0]));
 	tcase_add_test(tc, test_oversized_headers);
+	tcase_add_test(tc, test_oversized_headers_one_line);
 	tcase_add_test(tc, test_garbage_is_not_http);
 	tcase_add_test(tc, test_early_response_before_the_body);
 	tcase_add_test(tc, test_drip);

@@ -122,11 +122,14 @@ START_TEST(test_gateway_meets_expectations)
 	ck_assert_msg(gateway_start(&g, p->gateway, upstream, p->with_backup ? backup : NULL,
 				    10000) == 0, "%s did not start", p->gateway);
 	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port);
+	char warm[32];
+	snprintf(warm, sizeof warm, "%dms", gateway_warm_ms(p->gateway) + 1);
 	const char *args[] = {"check", "--through", through, "--gateway", p->gateway,
 			      "--listen", upstream, "--gateway-log", g.error_log, "--json",
+			      "--start-delay", warm,
 			      p->with_backup ? "--backup" : p->file, backup, p->file, NULL};
 	if (!p->with_backup)
-		args[11] = NULL;
+		args[13] = NULL;
 	char *out, *err;
 	int code = upsim_run_capture(args, CHECK_MS, &out, &err);
 	gateway_stop(&g, 5000);

@@ -57,6 +57,11 @@ static const char *program_of(const char *name)
 	return name;
 }
 
+int gateway_warm_ms(const char *name)
+{
+	return strcmp(name, "haproxy") == 0 ? 3000 : 0;
+}
+
 int gateway_installed(const char *name)
 {
 	static const char *const dirs[] = {"/usr/sbin/", "/usr/bin/", "/usr/local/sbin/",

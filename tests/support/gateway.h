@@ -25,6 +25,11 @@ struct gateway {
 	char error_log[192];    /* the error log it writes */
 };
 
+/* How long NAME needs, started before its upstream listens, to see the
+ * upstream up: HAProxy's health checks (tests/gateways/haproxy: inter 1s,
+ * rise 2) mark it down first. 0 for the others. */
+int gateway_warm_ms(const char *name);
+
 /* Is NAME's program installed (in /usr/sbin, /usr/bin or /usr/local)? */
 int gateway_installed(const char *name);
 
