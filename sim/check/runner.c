@@ -334,12 +334,22 @@ static void on_warm_answer(void *arg, const struct probe_answer *a)
 		      clock_mono_ns() + current(r)->expect->warm_up_us * 1000ULL);
 }
 
+static void on_pause_timer(struct loop_timer *t)
+{
+	struct check_runner *r = container_of(t, struct check_runner, timer);
+	r->step++;
+	send_steps(r);
+}
+
+/* A step is answered: the next one, after its pause (a keep-alive race
+ * times the try against the upstream's idle close). */
 static void on_step_answer(void *arg, const struct probe_answer *a)
 {
 	struct check_runner *r = arg;
 	(void)a;
-	r->step++;
-	send_steps(r);
+	r->timer.on_fire = on_pause_timer;
+	loop_timer_at(r->loop, &r->timer,
+		      clock_mono_ns() + current(r)->expect->steps[r->step].pause_us * 1000ULL);
 }
 
 static void send_steps(struct check_runner *r)

@@ -25,6 +25,7 @@ struct probe_request {
 	char *body;             /* NULL: no body */
 	uint64_t body_len;
 	bool body_generated;    /* body_size: body_len bytes of the pattern */
+	uint64_t pause_us;      /* a step: wait this long after its answer */
 };
 
 /* A bound on a count or a time; unset bounds are 0 and UINT64_MAX. */

@@ -22,7 +22,7 @@ static const char *const probe_keys[] = {
 	"with_backup", "warm_up", NULL,
 };
 static const char *const step_keys[] = {
-	"request", "method", "headers", "body", "body_size", NULL,
+	"request", "method", "headers", "body", "body_size", "pause", NULL,
 };
 static const char *const gateway_keys[] = {
 	"status", "at_least", "at_most", "log", "retried", "attempts", "time",
@@ -301,7 +301,11 @@ static void load_steps(struct jcheck *jc, json_t *obj, struct expect *e)
 				    jcheck_type_name(step));
 		} else {
 			jcheck_keys(jc, step, step_keys);
-			load_request(jc, step, e->probe.path, &e->steps[e->n_steps++]);
+			struct probe_request *r = &e->steps[e->n_steps++];
+			load_request(jc, step, e->probe.path, r);
+			if (jcheck_duration(jc, step, "pause", &r->pause_us) == 1 &&
+			    r->pause_us > 60000000)
+				jcheck_fail_key(jc, "pause", "expected at most 60s");
 		}
 		jcheck_pop(jc, im);
 	}

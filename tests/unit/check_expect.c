@@ -52,6 +52,8 @@ START_TEST(test_rule_probe_with_steps_and_counts)
 	ck_assert_uint_eq(e->n_steps, 2);
 	ck_assert_str_eq(e->steps[0].path, "/api/warm");
 	ck_assert_str_eq(e->steps[0].method, "GET");
+	ck_assert_uint_eq(e->steps[0].pause_us, 40000);
+	ck_assert_uint_eq(e->steps[1].pause_us, 0);
 	ck_assert_str_eq(e->steps[1].path, "/api/orders"); /* the probe's path */
 	ck_assert_str_eq(e->steps[1].method, "HEAD");
 	ck_assert_uint_eq(e->repeat, 20);
