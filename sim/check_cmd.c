@@ -47,8 +47,10 @@ const char check_usage[] =
 	"      --json                 print the results as JSON on stdout (the lines\n"
 	"                             go to stderr)\n"
 	"      --junit FILE           write JUnit XML for CI to FILE\n"
-	"      --record               write what the gateway did into the files, as\n"
-	"                             expect[NAME], for every expect block\n"
+	"      --observe              probe every expect block: those that do not\n"
+	"                             name the gateway are reported, not judged\n"
+	"      --record               --observe, and write what the gateway did into\n"
+	"                             the files as expect[NAME], for every block\n"
 	"      --probe-timeout DURATION\n"
 	"                             the longest a try waits for its answer (15s)\n"
 	"      --settle DURATION      the longest upsim waits for the gateway to drop\n"
@@ -67,6 +69,7 @@ struct check_opts {
 	const char *listen;
 	const char *junit;
 	bool json;
+	bool record;
 	bool verbose;
 	bool shuffle;
 	uint64_t shuffle_seed;
@@ -80,6 +83,7 @@ enum {
 	OPT_JSON,
 	OPT_JUNIT,
 	OPT_RECORD,
+	OPT_OBSERVE,
 	OPT_PROBE_TIMEOUT,
 	OPT_SETTLE,
 	OPT_LOG_WAIT,
@@ -96,6 +100,7 @@ static const struct option check_options[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"junit", required_argument, NULL, OPT_JUNIT},
 	{"record", no_argument, NULL, OPT_RECORD},
+	{"observe", no_argument, NULL, OPT_OBSERVE},
 	{"probe-timeout", required_argument, NULL, OPT_PROBE_TIMEOUT},
 	{"settle", required_argument, NULL, OPT_SETTLE},
 	{"log-wait", required_argument, NULL, OPT_LOG_WAIT},
@@ -130,7 +135,8 @@ static int parse_option(int c, const char *arg, struct check_opts *o)
 	case OPT_GATEWAY_LOG: o->cfg.gateway_log = arg; return 0;
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_JUNIT: o->junit = arg; return 0;
-	case OPT_RECORD: o->cfg.record = true; return 0;
+	case OPT_RECORD: o->record = true; o->cfg.observe = true; return 0;
+	case OPT_OBSERVE: o->cfg.observe = true; return 0;
 	case OPT_PROBE_TIMEOUT: return parse_ms("probe-timeout", arg, &o->cfg.cap_ms);
 	case OPT_SETTLE: return parse_ms("settle", arg, &o->cfg.settle_ms);
 	case OPT_LOG_WAIT: return parse_ms("log-wait", arg, &o->cfg.log_wait_ms);
@@ -265,7 +271,7 @@ static int report(const struct check_opts *o, const struct check_probe *list, si
 		rc = -1;
 	}
 	struct upsim_err err = {0};
-	if (o->cfg.record && record_write(&o->cfg, list, n, &err) != 0) {
+	if (o->record && record_write(&o->cfg, list, n, &err) != 0) {
 		run_print_errors(&err);
 		rc = -1;
 	}

@@ -1,166 +1,120 @@
-/* gateway-matrix: every shipped scenario through every installed gateway.
+/* gateway-matrix: every shipped scenario through every installed gateway,
+ * by `upsim check --observe` (the engine of the gateway suite and of teams'
+ * CI): each probe under its own condition, its attempts from upsim's
+ * journal by request id, the gateway's log line of that try.
  *
- * For each scenarios/NAME.json and each installed gateway (tests/gateways),
- * start upsim and the gateway in front of it, send one GET per rule with a
- * literal path (or an expect probe) and one for "/", and record what the
- * client got: the status, the time to answer and the gateway's error log
- * line — and, from upsim's journal once the gateway has stopped, how many
- * attempts upsim saw (a gateway's retries). Prints a Markdown table per scenario and writes everything as JSON.
+ * Prints a Markdown table per scenario and a summary, and writes the full
+ * results (every try, the whole log line) as JSON.
  *
  *   build/release/gateway-matrix [OUT.json]     (make matrix)
  *
  * Run from the repository root. Loopback only; every wait is bounded. */
 #include <glob.h>
-#include <poll.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
+#include "base/xalloc.h"
 #include "gateway.h"
-#include "journal_read.h"
-#include "proc.h"
+#include "gateway_check.h"
 #include "scenario/expect.h"
 #include "scenario/model.h"
 
-#define T_MS 5000
-#define ANSWER_MS 15000
-#define LOG_MS 300
+/* The longest message a table cell shows. */
+#define CELL_MAX 110
 
-/* The error log line that says what went wrong, for a table cell: the
- * first line naming an error or a warning, else the first line. */
-static char *signature(const char *log)
+/* The gateway's own words in a log line: Caddy's JSON "msg" and "error";
+ * otherwise the line without its time, level and process prefix (nginx
+ * "2026/01/02 03:04:05 [error] 1#1: *2 ", Apache's "[...] " groups), and
+ * without nginx's ", client: ..." tail. A new string. */
+static char *message_of(const char *line)
 {
-	static const char *const marks[] = {"error", "warn", "alert", "FetchError",
-					    "PH--", "SD--", "SH--", "sH--", "cD--", NULL};
-	const char *best = NULL;
-	for (int m = 0; marks[m] && best == NULL; m++)
-		for (const char *line = log; *line && best == NULL;) {
-			size_t len = strcspn(line, "\n");
-			const char *hit = strstr(line, marks[m]);
-			if (hit && hit < line + len)
-				best = line;
-			line += len + (line[len] == '\n');
-		}
-	log = best ? best : log;
-	size_t n = strcspn(log, "\n");
-	if (n > 90)
-		n = 90;
-	char *s = strndup(log, n);
-	for (char *p = s; *p; p++)
-		if (*p == '|')
-			*p = '/';
+	if (line[0] == '{') {
+		json_t *o = json_loads(line, 0, NULL);
+		const char *msg = json_string_value(json_object_get(o, "msg"));
+		const char *e = json_string_value(json_object_get(o, "error"));
+		char *s = xasprintf("%s%s%s", msg ? msg : "", e ? ": " : "", e ? e : "");
+		json_decref(o);
+		return s;
+	}
+	const char *p = line;
+	const char *level = strstr(p, "] ");
+	if (level != NULL && strncmp(p, "20", 2) == 0) { /* nginx */
+		p = level + 2;
+		const char *star = strstr(p, ": *");
+		if (star != NULL)
+			p = strchr(star + 3, ' ') ? strchr(star + 3, ' ') + 1 : p;
+	}
+	while (p[0] == '[' && strstr(p, "] ") != NULL) /* Apache */
+		p = strstr(p, "] ") + 2;
+	size_t n = strcspn(p, "\n");
+	const char *client = strstr(p, ", client: ");
+	if (client != NULL && (size_t)(client - p) < n)
+		n = (size_t)(client - p);
+	return xmemdup(p, n);
+}
+
+/* One table cell: "502, 3 ms, 1x: message", caps and counts said so. */
+static char *cell(json_t *probe)
+{
+	json_t *tries = json_object_get(probe, "tries");
+	json_t *t = json_array_get(tries, json_array_size(tries) - 1);
+	if (json_object_get(probe, "skipped"))
+		return xstrdup("-");
+	const char *got = json_string_value(json_object_get(probe, "got"));
+	const char *log = json_string_value(json_object_get(t, "log"));
+	char *msg = log ? message_of(log) : xstrdup("");
+	for (char *c = msg; *c; c++)
+		if (*c == '|')
+			*c = '/';
+	if (strlen(msg) > CELL_MAX)
+		strcpy(msg + CELL_MAX - 3, "...");
+	char *s = xasprintf("%s%s%s", got ? got : "?", msg[0] ? ": " : "", msg);
+	free(msg);
 	return s;
 }
 
-static const char *probe_path(const struct rule *r)
+static const char *probe_label(json_t *probe, char *buf, size_t len)
 {
-	if (r->expect != NULL)
-		return r->expect->probe.path;
-	const char *p = r->match.path;
-	return p != NULL && strchr(p, '*') == NULL ? p : NULL;
+	int repeat = (int)json_integer_value(json_object_get(probe, "repeat"));
+	snprintf(buf, len, "%s %s%s", json_string_value(json_object_get(probe, "method")),
+		 json_string_value(json_object_get(probe, "request")), repeat > 1 ? " (repeat)" : "");
+	return buf;
 }
 
-/* With a warm-up (caches), the probe is sent twice and the second answer
- * counts. */
-static json_t *run_probe(const struct gateway *g, const char *path, uint64_t warm_up_us)
-{
-	struct gateway_answer a;
-	if (warm_up_us > 0) {
-		gateway_probe(g, path, ANSWER_MS, NULL, 0, &a);
-		gateway_answer_free(&a);
-		poll(NULL, 0, (int)(warm_up_us / 1000));
-	}
-	gateway_probe(g, path, ANSWER_MS, NULL, LOG_MS, &a);
-	char *sig = signature(a.log);
-	json_t *o = json_pack("{s:s, s:i, s:i, s:s}", "path", path, "status", a.status,
-			      "ms", (int)(a.ms + 0.5), "log", sig);
-	free(sig);
-	gateway_answer_free(&a);
-	return o;
-}
-
-/* Add "attempts" to each result, once every exchange is journalled
- * (-1 when the journal cannot be read). */
-static void count_attempts(json_t *results, const struct upsim_proc *up,
-			   const struct scenario *sc)
-{
-	int accept_records = sc->connection.accept != ACCEPT_SERVE ||
-			     sc->connection.max_connections > 0;
-	int ok = upsim_wait_idle(up, T_MS) == 0;
-	size_t i;
-	json_t *r;
-	json_array_foreach(results, i, r) {
-		const char *path = json_string_value(json_object_get(r, "path"));
-		long n = ok ? upsim_count_attempts(up, path, accept_records) : -1;
-		json_object_set_new(r, "attempts", json_integer(n));
-	}
-}
-
-/* One scenario through one gateway: an array of probe results. */
-static json_t *run_pair(const char *file, const struct scenario *sc, const char *gw)
-{
-	static const char *const admin[] = {"--admin", "127.0.0.1:0", NULL};
-	struct upsim_proc up;
-	if (upsim_start_scenario(&up, file, admin, T_MS) != 0)
-		return NULL;
-	char upstream[96];
-	snprintf(upstream, sizeof upstream, "%s:%d", up.host, up.port);
-	struct gateway g;
-	json_t *results = NULL;
-	if (gateway_start(&g, gw, upstream, NULL, 10000) == 0) {
-		results = json_array();
-		json_array_append_new(results, run_probe(&g, "/", 0));
-		for (size_t i = 0; i < sc->n_rules; i++) {
-			const struct rule *r = &sc->rules[i];
-			const char *path = probe_path(r);
-			if (path != NULL && strcmp(path, "/") != 0)
-				json_array_append_new(results, run_probe(
-					&g, path, r->expect ? r->expect->warm_up_us : 0));
-		}
-		gateway_stop(&g, T_MS);
-		count_attempts(results, &up, sc);
-	}
-	upsim_stop(&up, SIGTERM, T_MS);
-	upsim_proc_free(&up);
-	return results;
-}
-
+/* The probes of by_gateway's first gateway name the rows; every gateway
+ * ran the same list in the same order. */
 static void print_table(const char *file, json_t *by_gateway)
 {
-	printf("\n### %s\n\n| path |", file);
+	printf("\n### %s\n\n| probe |", file);
 	const char *gw;
-	json_t *rows;
-	json_object_foreach(by_gateway, gw, rows)
+	json_t *res;
+	json_object_foreach(by_gateway, gw, res)
 		printf(" %s |", gw);
 	printf("\n|---|");
-	json_object_foreach(by_gateway, gw, rows)
+	json_object_foreach(by_gateway, gw, res)
 		printf("---|");
 	printf("\n");
-	json_t *first = json_object_iter_value(json_object_iter(by_gateway));
-	for (size_t i = 0; first && i < json_array_size(first); i++) {
-		printf("| `%s` |", json_string_value(json_object_get(
-					   json_array_get(first, i), "path")));
-		json_object_foreach(by_gateway, gw, rows) {
-			json_t *r = json_array_get(rows, i);
-			printf(" %lld, %lld ms, %lldx%s%s |",
-			       json_integer_value(json_object_get(r, "status")),
-			       json_integer_value(json_object_get(r, "ms")),
-			       json_integer_value(json_object_get(r, "attempts")),
-			       json_string_length(json_object_get(r, "log")) ? ": " : "",
-			       json_string_value(json_object_get(r, "log")));
+	json_t *first = json_object_get(json_object_iter_value(json_object_iter(by_gateway)),
+					"probes");
+	char label[300];
+	for (size_t i = 0; i < json_array_size(first); i++) {
+		printf("| `%s` |", probe_label(json_array_get(first, i), label, sizeof label));
+		json_object_foreach(by_gateway, gw, res) {
+			char *c = cell(json_array_get(json_object_get(res, "probes"), i));
+			printf(" %s |", c);
+			free(c);
 		}
 		printf("\n");
 	}
 }
 
-/* One compact table of the whole library: status and attempts only, for
- * the README. */
+/* Status (attempts) of the last try, for the README's summary. */
 static void print_compact(json_t *all)
 {
-	printf("\n## Summary: status (upstream attempts)\n\n| scenario | path |");
+	printf("\n## Summary: status (upstream attempts)\n\n| scenario | probe |");
 	for (size_t k = 0; k < gateway_count; k++)
 		if (gateway_installed(gateway_names[k]))
 			printf(" %s |", gateway_names[k]);
@@ -171,26 +125,64 @@ static void print_compact(json_t *all)
 	printf("\n");
 	const char *file;
 	json_t *by_gateway;
+	char label[300];
 	json_object_foreach(all, file, by_gateway) {
-		json_t *first = json_object_iter_value(json_object_iter(by_gateway));
-		for (size_t i = 0; first && i < json_array_size(first); i++) {
-			printf("| %s | `%s` |", strrchr(file, '/') + 1, json_string_value(
-				json_object_get(json_array_get(first, i), "path")));
+		json_t *first = json_object_get(
+			json_object_iter_value(json_object_iter(by_gateway)), "probes");
+		for (size_t i = 0; i < json_array_size(first); i++) {
+			printf("| %s | `%s` |", strrchr(file, '/') + 1,
+			       probe_label(json_array_get(first, i), label, sizeof label));
 			for (size_t k = 0; k < gateway_count; k++) {
-				json_t *rows = json_object_get(by_gateway, gateway_names[k]);
-				json_t *r = json_array_get(rows, i);
 				if (!gateway_installed(gateway_names[k]))
 					continue;
-				if (r == NULL) {
+				json_t *p = json_array_get(json_object_get(json_object_get(
+					by_gateway, gateway_names[k]), "probes"), i);
+				json_t *tries = json_object_get(p, "tries");
+				json_t *t = json_array_get(tries, json_array_size(tries) - 1);
+				if (t == NULL)
 					printf(" - |");
-					continue;
-				}
-				printf(" %lld (%lld) |", json_integer_value(json_object_get(r, "status")),
-				       json_integer_value(json_object_get(r, "attempts")));
+				else
+					printf(" %lld (%lld) |",
+					       json_integer_value(json_object_get(t, "status")),
+					       json_integer_value(json_object_get(t, "attempts")));
 			}
 			printf("\n");
 		}
 	}
+}
+
+/* The probes of file through gateway gw, without and with a backup as
+ * the scenario's blocks say; NULL when the gateway did not start. */
+static json_t *run_file(const char *file, const struct scenario *sc, const char *gw)
+{
+	bool backup = false, plain = sc->expect != NULL && !sc->expect->with_backup;
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct expect *e = sc->rules[i].expect;
+		backup |= e != NULL && e->with_backup;
+		plain |= e != NULL && !e->with_backup;
+	}
+	json_t *merged = NULL;
+	for (int b = 0; b < 2; b++) {
+		if (!(b ? backup : plain))
+			continue;
+		struct gateway_check c;
+		gateway_check_run(file, gw, b, "--observe", &c);
+		if (c.result == NULL) {
+			fprintf(stderr, "gateway-matrix: %s on %s: %s%s\n", file, gw,
+				c.why ? c.why : "upsim check gave no result\n", c.err);
+		} else if (merged == NULL) {
+			merged = json_incref(c.result);
+		} else { /* the backup run answers the probes the first skipped */
+			json_t *mine = json_object_get(merged, "probes");
+			size_t i;
+			json_t *p;
+			json_array_foreach(json_object_get(c.result, "probes"), i, p)
+				if (json_object_get(p, "skipped") == NULL)
+					json_array_set(mine, i, p);
+		}
+		gateway_check_free(&c);
+	}
+	return merged;
 }
 
 int main(int argc, char **argv)
@@ -213,7 +205,7 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < gateway_count; k++) {
 			if (!gateway_installed(gateway_names[k]))
 				continue;
-			json_t *r = run_pair(file, sc, gateway_names[k]);
+			json_t *r = run_file(file, sc, gateway_names[k]);
 			if (r != NULL)
 				json_object_set_new(by_gateway, gateway_names[k], r);
 		}
@@ -224,9 +216,9 @@ int main(int argc, char **argv)
 	}
 	globfree(&files);
 	print_compact(all);
-	int rc = json_dump_file(all, out, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : 1;
+	int rc = json_dump_file(all, out, JSON_INDENT(2)) == 0 ? 0 : 1;
 	json_decref(all);
-	fprintf(stderr, "gateway-matrix: cells are status, time to answer, upstream attempts, "
-		"first error log line; JSON in %s\n", out);
+	fprintf(stderr, "gateway-matrix: cells are what upsim check saw (status, attempts, time, "
+		"the gateway's log message); JSON in %s\n", out);
 	return rc;
 }

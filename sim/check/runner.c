@@ -18,7 +18,7 @@
  * ended, and how much longer it waits after closing them outright. */
 #define SHED_POLL_NS 5000000ULL
 #define FORCED_WAIT_NS 1000000000ULL
-/* How often an expected log line is looked for. */
+/* How often an awaited log line is looked for. */
 #define LOG_POLL_NS 20000000ULL
 /* The longest log line kept. */
 #define LOG_LINE_MAX 1000
@@ -61,7 +61,7 @@ static void add_probe(const struct check_config *cfg, const char *file, struct s
 	if (e == NULL)
 		return;
 	const struct gateway_expect *want = expect_for(e, cfg->gateway);
-	if (want == NULL && !cfg->record)
+	if (want == NULL && !cfg->observe)
 		return;
 	(*named)++;
 	*list = xrealloc(*list, (*n + 1) * sizeof **list);
@@ -213,13 +213,21 @@ static char *read_log(struct check_runner *r)
 	return text;
 }
 
+/* Does the line carry an error or warning level, as gateways write it:
+ * nginx "[error]", Apache "[proxy_http:error]", Caddy's JSON
+ * "level":"error", syslog-style "<3>"? A word "error" inside a debug line
+ * is not a level. */
 static bool error_level(const char *line, size_t len)
 {
-	static const char *const words[] = {"error", "crit", "alert", "emerg", "warn", NULL};
-	for (size_t i = 0; words[i]; i++) {
-		size_t w = strlen(words[i]);
+	static const char *const marks[] = {
+		"[error]", "[crit]", "[alert]", "[emerg]", "[warn]", ":error]", ":crit]",
+		":alert]", ":emerg]", ":warn]", "\"level\":\"error\"", "\"level\":\"warn\"",
+		"\"level\":\"fatal\"", "[ALERT]", "[WARNING]", "[NOTICE]", NULL,
+	};
+	for (size_t i = 0; marks[i]; i++) {
+		size_t w = strlen(marks[i]);
 		for (size_t k = 0; k + w <= len; k++)
-			if (strncasecmp(line + k, words[i], w) == 0)
+			if (strncasecmp(line + k, marks[i], w) == 0)
 				return true;
 	}
 	return false;
@@ -277,7 +285,11 @@ static void look_at_log(struct check_runner *r)
 	free(t->log);
 	t->log = pick_line(p->want, text, &t->log_found);
 	free(text);
-	bool waiting = p->want && p->want->log && !t->log_found;
+	/* Wait for the line asked for; for an error answer, for a line at all
+	 * (some gateways write theirs only as the session ends). */
+	bool failed = t->answer.status == 0 || t->answer.status >= 500;
+	bool waiting = r->cfg->gateway_log != NULL &&
+		       ((p->want && p->want->log && !t->log_found) || (failed && t->log == NULL));
 	if (waiting && clock_mono_ns() < r->deadline_ns) {
 		loop_timer_at(r->loop, &r->timer, clock_mono_ns() + LOG_POLL_NS);
 		return;

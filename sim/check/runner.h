@@ -32,7 +32,8 @@ struct check_config {
 	uint64_t log_wait_ms;   /* the longest it waits for an expected log line */
 	uint64_t start_delay_ms; /* serve this long before the first probe (a
 				    gateway's health checks see the upstream up) */
-	bool record;            /* also probe blocks that do not name the gateway */
+	bool observe;           /* also probe blocks that do not name the gateway
+				   (--observe, --record): report, not judge */
 	bool with_backup;       /* the gateway has the backup upstream */
 	const char *backup_listen; /* where it is served (--backup) */
 	const char *id_prefix;  /* request ids are PREFIX-N-T */
@@ -52,7 +53,7 @@ struct check_probe {
 };
 
 /* The probes of sc (file) for cfg->gateway, appended to *list (*n);
- * returns how many blocks name the gateway (or, recording, how many
+ * returns how many blocks name the gateway (or, observing, how many
  * blocks there are). */
 size_t check_collect(const struct check_config *cfg, const char *file, struct scenario *sc,
 		     struct check_probe **list, size_t *n);

@@ -14,25 +14,18 @@
 #include <check.h>
 #include <glob.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "base/err.h"
 #include "base/xalloc.h"
 #include "gateway.h"
-#include "proc.h"
+#include "gateway_check.h"
 #include "scenario/expect.h"
 #include "scenario/model.h"
 #include "suites.h"
-
-/* A pair's probes, all of them: hangs answer after the gateway's 2 s
- * timeout, retries double it, repeat multiplies. */
-#define CHECK_MS 240000
 
 struct pair {
 	char *file;
@@ -78,19 +71,6 @@ static struct scenario *load(const char *file)
 	return sc;
 }
 
-/* A port the kernel has just handed out and taken back. */
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 /* Every failing probe of upsim check's JSON, a line each. */
 static char *failures(json_t *result)
 {
@@ -115,37 +95,19 @@ static char *failures(json_t *result)
 START_TEST(test_gateway_meets_expectations)
 {
 	const struct pair *p = &pairs[_i];
-	char upstream[64], backup[64], through[64];
-	snprintf(upstream, sizeof upstream, "127.0.0.1:%d", free_port());
-	snprintf(backup, sizeof backup, "127.0.0.1:%d", free_port());
-	struct gateway g;
-	ck_assert_msg(gateway_start(&g, p->gateway, upstream, p->with_backup ? backup : NULL,
-				    10000) == 0, "%s did not start", p->gateway);
-	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port);
-	char warm[32];
-	snprintf(warm, sizeof warm, "%dms", gateway_warm_ms(p->gateway) + 1);
-	const char *args[] = {"check", "--through", through, "--gateway", p->gateway,
-			      "--listen", upstream, "--gateway-log", g.error_log, "--json",
-			      "--start-delay", warm,
-			      p->with_backup ? "--backup" : p->file, backup, p->file, NULL};
-	if (!p->with_backup)
-		args[13] = NULL;
-	char *out, *err;
-	int code = upsim_run_capture(args, CHECK_MS, &out, &err);
-	gateway_stop(&g, 5000);
-	json_t *result = json_loads(out, 0, NULL);
-	ck_assert_msg(result != NULL && (code == 0 || code == 1),
-		      "upsim check exited %d for %s on %s:\n%s", code, p->file, p->gateway, err);
-	json_int_t failed = json_integer_value(json_object_get(result, "failed"));
-	json_int_t passed = json_integer_value(json_object_get(result, "passed"));
-	char *report = failures(result);
-	ck_assert_msg(failed == 0 && code == 0 && passed > 0, "%s%s differs from %s:%s",
+	struct gateway_check c;
+	gateway_check_run(p->file, p->gateway, p->with_backup, NULL, &c);
+	ck_assert_msg(c.why == NULL, "%s", c.why);
+	ck_assert_msg(c.result != NULL && (c.code == 0 || c.code == 1),
+		      "upsim check exited %d for %s on %s:\n%s", c.code, p->file, p->gateway, c.err);
+	json_int_t failed = json_integer_value(json_object_get(c.result, "failed"));
+	json_int_t passed = json_integer_value(json_object_get(c.result, "passed"));
+	char *report = failures(c.result);
+	ck_assert_msg(failed == 0 && c.code == 0 && passed > 0, "%s%s differs from %s:%s",
 		      p->gateway, p->with_backup ? " (with a backup upstream)" : "", p->file,
 		      report);
 	free(report);
-	json_decref(result);
-	free(out);
-	free(err);
+	gateway_check_free(&c);
 }
 END_TEST
 

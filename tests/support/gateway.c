@@ -129,7 +129,7 @@ static char *render(const char *tmpl, const char *const subst[][2], size_t n,
 }
 
 /* A port the kernel has just handed out; released for the gateway to take. */
-static int free_port(void)
+int gateway_free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -211,7 +211,7 @@ int gateway_start(struct gateway *g, const char *name, const char *upstream,
 		return -1;
 	}
 	snprintf(g->error_log, sizeof g->error_log, "%s/error.log", g->dir);
-	g->port = free_port();
+	g->port = gateway_free_port();
 	if (g->port < 0 || write_config(g, upstream, upstream2) != 0) {
 		gateway_stop(g, 0);
 		return -1;
@@ -248,67 +248,4 @@ void gateway_stop(struct gateway *g, int timeout_ms)
 	}
 	remove_dir(g->dir);
 	g->dir[0] = '\0';
-}
-
-char *gateway_error_log(const struct gateway *g, size_t offset)
-{
-	return read_file(g->error_log, offset);
-}
-
-size_t gateway_error_log_size(const struct gateway *g)
-{
-	struct stat st;
-	return stat(g->error_log, &st) == 0 ? (size_t)st.st_size : 0;
-}
-
-/* The status of what the client received: "HTTP/1.x DDD" then a space or
- * CR; 0 for anything else (nothing, or bytes a gateway passed through). */
-static int status_of(const struct wire_result *w)
-{
-	const unsigned char *b = w->bytes;
-	if (w->len < 13 || memcmp(b, "HTTP/1.", 7) != 0 || (b[7] != '0' && b[7] != '1') ||
-	    b[8] != ' ')
-		return 0;
-	for (int i = 9; i < 12; i++)
-		if (b[i] < '0' || b[i] > '9')
-			return 0;
-	if (b[12] != ' ' && b[12] != '\r')
-		return 0;
-	return (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
-}
-
-void gateway_probe(const struct gateway *g, const char *path, int timeout_ms,
-		   const char *needle, int log_ms, struct gateway_answer *out)
-{
-	memset(out, 0, sizeof *out);
-	size_t offset = gateway_error_log_size(g);
-	char req[512];
-	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: upsim.test\r\n"
-		 "Connection: close\r\n\r\n", path);
-	struct wire_result w = {0};
-	double t0 = wire_now_ms();
-	int fd = wire_connect("127.0.0.1", g->port, timeout_ms);
-	if (fd >= 0) {
-		wire_send_str(fd, req, timeout_ms);
-		wire_read_until_end(fd, t0, timeout_ms, &w);
-		close(fd);
-	}
-	out->status = status_of(&w);
-	out->ms = wire_now_ms() - t0;
-	wire_result_free(&w);
-	/* A gateway may write its log line just after answering. */
-	double deadline = wire_now_ms() + (needle ? log_ms : 0);
-	for (;;) {
-		out->log = gateway_error_log(g, offset);
-		if (needle == NULL || strstr(out->log, needle) || wire_now_ms() >= deadline)
-			return;
-		free(out->log);
-		poll(NULL, 0, 20);
-	}
-}
-
-void gateway_answer_free(struct gateway_answer *a)
-{
-	free(a->log);
-	a->log = NULL;
 }

@@ -30,6 +30,9 @@ struct gateway {
  * rise 2) mark it down first. 0 for the others. */
 int gateway_warm_ms(const char *name);
 
+/* A loopback port the kernel has just handed out and taken back. */
+int gateway_free_port(void);
+
 /* Is NAME's program installed (in /usr/sbin, /usr/bin or /usr/local)? */
 int gateway_installed(const char *name);
 
@@ -42,24 +45,5 @@ int gateway_start(struct gateway *g, const char *name, const char *upstream,
 
 /* SIGTERM (SIGKILL after timeout_ms), reap, remove its folder. */
 void gateway_stop(struct gateway *g, int timeout_ms);
-
-/* What a client got for one GET through the gateway. */
-struct gateway_answer {
-	int status;             /* from the status line; 0: no response */
-	double ms;              /* until the gateway ended the connection */
-	char *log;              /* error log lines written meanwhile (new string) */
-};
-
-/* GET path through g with Connection: close, read to the end (at most
- * timeout_ms), then collect the error log lines it caused: waits up to
- * log_ms for needle to appear when needle is not NULL. */
-void gateway_probe(const struct gateway *g, const char *path, int timeout_ms,
-		   const char *needle, int log_ms, struct gateway_answer *out);
-void gateway_answer_free(struct gateway_answer *a);
-
-/* The error log's bytes from offset on (a new string), or "" if none. */
-char *gateway_error_log(const struct gateway *g, size_t offset);
-/* The error log's size now. */
-size_t gateway_error_log_size(const struct gateway *g);
 
 #endif

@@ -45,24 +45,3 @@ int upsim_wait_idle(const struct upsim_proc *p, int timeout_ms)
 		poll(NULL, 0, 20); /* polling a status, not waiting for luck */
 	}
 }
-
-long upsim_count_attempts(const struct upsim_proc *p, const char *path,
-			  int with_connections)
-{
-	json_t *o = get_json(p, "/v1/journal?since=0&limit=10000");
-	if (o == NULL)
-		return -1;
-	long n = 0;
-	size_t i;
-	json_t *r;
-	json_array_foreach(json_object_get(o, "records"), i, r) {
-		const char *kind = json_string_value(json_object_get(r, "kind"));
-		const char *rpath = json_string_value(json_object_get(r, "path"));
-		if (kind && strcmp(kind, "request") == 0 && rpath && strcmp(rpath, path) == 0)
-			n++;
-		else if (with_connections && kind && strcmp(kind, "connection") == 0)
-			n++;
-	}
-	json_decref(o);
-	return n;
-}

@@ -9,10 +9,5 @@
  * then all journalled). 0 when idle, -1 on timeout or no admin API. */
 int upsim_wait_idle(const struct upsim_proc *p, int timeout_ms);
 
-/* How many request records of p have this path, plus, with
- * with_connections, how many connection records (accept-stage decisions,
- * which have no path). -1 when the journal cannot be read. */
-long upsim_count_attempts(const struct upsim_proc *p, const char *path,
-			  int with_connections);
 
 #endif
