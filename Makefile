@@ -27,7 +27,7 @@ TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null) -lpthread
 
 SIM_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c sim/*/*.c))
 TEST_SRC := $(wildcard tests/support/*.c tests/unit/*.c tests/integration/*.c)
-SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
+SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema_text.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/sim/main.o
 
@@ -59,6 +59,14 @@ deps: $(DEPS_OK)
 $(BUILD)/%.o: %.c Makefile | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Isim -Itests/support -Itests/unit -c $< -o $@
+
+# The JSON Schemas of docs/schema, carried in the binary (upsim schema).
+SCHEMAS := docs/schema/upsim-scenario.schema.json docs/schema/upsim-fleet.schema.json
+$(BUILD)/gen/schema_text.c: $(SCHEMAS) tools/embed.sh
+	@mkdir -p $(@D)
+	tools/embed.sh $@ schema_scenario_json $(word 1,$(SCHEMAS)) schema_fleet_json $(word 2,$(SCHEMAS))
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c Makefile
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(UPSIM_BIN): $(SIM_OBJ) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS_$(FLAVOR)) $(LDFLAGS) -o $@ $^ $(LIBS)

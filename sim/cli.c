@@ -17,6 +17,8 @@ const char cli_usage[] =
 	"                                            serve several upstreams\n"
 	"       upsim validate FILE...               check scenario files\n"
 	"       upsim faults                         list the fault catalogue\n"
+	"       upsim schema [--fleet]               print the JSON Schema of scenario\n"
+	"                                            (or fleet) files, for editors\n"
 	"       upsim check --through URL --gateway NAME [OPTIONS] SCENARIO.json...\n"
 	"                                            test a gateway: probes through it\n"
 	"                                            against expect (check --help)\n"
@@ -260,6 +262,14 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 		out->command = CLI_VALIDATE;
 	else if (strcmp(cmd, "faults") == 0) {
 		out->command = CLI_FAULTS;
+		return 0;
+	} else if (strcmp(cmd, "schema") == 0) {
+		out->command = CLI_SCHEMA;
+		out->fleet_schema = argc > 2 && strcmp(argv[2], "--fleet") == 0;
+		if (argc > 3 || (argc == 3 && !out->fleet_schema)) {
+			snprintf(errbuf, errlen, "schema takes only --fleet");
+			return -1;
+		}
 		return 0;
 	} else if (strcmp(cmd, "ctl") == 0 || strcmp(cmd, "check") == 0) {
 		/* ctl and check parse their own options (ctl.c, check_cmd.c). */

@@ -14,6 +14,7 @@ enum cli_command {
 	CLI_FAULTS,
 	CLI_CTL,
 	CLI_CHECK,
+	CLI_SCHEMA,
 };
 
 enum log_format_opt {
@@ -51,6 +52,7 @@ struct cli {
 	bool has_start_at;              /* run: --start-at given */
 	int64_t start_at_us;            /* run: Unix µs the timeline counts from */
 	bool verbose;
+	bool fleet_schema;              /* schema: --fleet */
 	bool quiet;                     /* run: no ready line (upsim check) */
 	const char *backup_listen;      /* run: a healthy backup there (upsim check) */
 	char **files;                   /* run: one scenario; validate: many;

@@ -27,6 +27,8 @@ int main(int argc, char **argv)
 		return run_validate(cli.files, cli.n_files);
 	case CLI_FAULTS:
 		return run_faults();
+	case CLI_SCHEMA:
+		return run_schema(cli.fleet_schema);
 	case CLI_RUN:
 		return run_serve(&cli);
 	case CLI_CTL:

@@ -29,6 +29,7 @@
 #include "scenario/fault.h"
 #include "scenario/fleet.h"
 #include "scenario/model.h"
+#include "scenario/schema.h"
 
 /* Descriptors kept back beyond the connection limit: listener, epoll,
  * signalfd, the reserve, log and journal files, the admin API. */
@@ -498,4 +499,11 @@ int run_faults(void)
 	}
 	printf("\nEvery field and the exact bytes of each fault: docs/scenarios.md\n");
 	return 0;
+}
+
+int run_schema(bool fleet)
+{
+	const char *text = fleet ? schema_fleet_json : schema_scenario_json;
+	size_t len = fleet ? schema_fleet_json_len : schema_scenario_json_len;
+	return fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : 1;
 }

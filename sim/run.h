@@ -30,6 +30,9 @@ int run_validate(char **files, int n);
 /* `upsim faults`: the catalogue, a line and an example each. */
 int run_faults(void);
 
+/* `upsim schema [--fleet]`: the JSON Schema of scenario (fleet) files. */
+int run_schema(bool fleet);
+
 /* Print every message of err on stderr, one per line. */
 void run_print_errors(const struct upsim_err *err);
 

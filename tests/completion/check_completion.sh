@@ -42,7 +42,7 @@ complete_is() {
 	fi
 }
 
-complete_is "ctl faults run schema validate" "$upsim" ""
+complete_is "check ctl faults run schema validate" "$upsim" ""
 complete_is "run" "$upsim" "r"
 complete_is "--help --version" "$upsim" "--"
 complete_is "-v" "$upsim" run -v
@@ -60,6 +60,11 @@ complete_is "sub/c.json" "$upsim" validate sub/
 complete_is "a.json b.json sub" "$upsim" run --fleet ""
 complete_is "a.json b.json fake-upsim notes.txt sub" "$upsim" run --journal ""
 complete_is "--fleet" "$upsim" schema ""
+complete_is "--gateway --gateway-log" "$upsim" check --gat
+complete_is "haproxy" "$upsim" check --gateway h
+complete_is "" "$upsim" check --through ""
+complete_is "a.json b.json sub" "$upsim" check -t http://127.0.0.1:1 -g nginx ""
+complete_is "--json --junit" "$upsim" check --j
 complete_is "healthz journal load metrics phase renew reset stats status" "$upsim" ctl ""
 complete_is "renew reset" "$upsim" ctl --ready-file r.json re
 complete_is "--admin --help --ready-file --token --upstream -a -r -t -u" "$upsim" ctl -

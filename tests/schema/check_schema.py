@@ -13,7 +13,9 @@ upsim's loader accepts and rejects.
 - tests/schema/semantic/*.json: files the loader rejects for one semantic
   reason each (phases that do not exist, weights adding up to 0, ...);
   each must pass the schema, and with UPSIM_BIN set, upsim validate must
-  reject it (exit 2): what the schema leaves to the loader, shown.
+  reject it (exit 2): what the schema leaves to the loader, shown;
+- with UPSIM_BIN set, `upsim schema` and `upsim schema --fleet` print
+  exactly the files of docs/schema (the binary carries them).
 
 Run with Debian's python3 (python3-jsonschema): /usr/bin/python3.
 """
@@ -139,6 +141,13 @@ for path in semantic:
         if r.returncode != 2:
             fail(f"{path}: upsim validate exits {r.returncode}, expected 2 (the loader must reject it)")
     counts["semantic"] += 1
+
+if upsim:
+    for flag, path in (([], "docs/schema/upsim-scenario.schema.json"),
+                       (["--fleet"], "docs/schema/upsim-fleet.schema.json")):
+        r = subprocess.run([upsim, "schema"] + flag, capture_output=True, timeout=10)
+        if r.returncode != 0 or r.stdout != open(path, "rb").read():
+            fail(f"upsim schema {' '.join(flag)}: exit {r.returncode}, and not the bytes of {path}")
 
 for f in failures:
     print("check-schema: " + f, file=sys.stderr)

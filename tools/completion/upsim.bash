@@ -4,7 +4,8 @@
 # bash-completion loads it the first time `upsim` is completed; or source
 # it from ~/.bashrc. It needs nothing from bash-completion itself.
 #
-# Options come from `upsim --help` and `upsim ctl --help` as they are
+# Options come from `upsim --help`, `upsim ctl --help` and `upsim check
+# --help` as they are
 # written here; fault names are asked of the upsim being completed
 # (`upsim faults`) each time, so they follow the installed binary.
 
@@ -37,12 +38,15 @@ _upsim() {
 	local bin=${COMP_WORDS[0]}
 	COMPREPLY=()
 
-	local commands="run validate faults ctl schema"
+	local commands="run validate faults check ctl schema"
 	local run_opts="-l --listen --upstream --fleet --ready-file --max-connections
 		--connection-memory --threads --hang-cap --admin --admin-token
 		--journal --journal-size --request-id-header --access-log
 		--log-format --duration --drill-ttl --start-at -v --verbose"
 	local ctl_opts="-a --admin -r --ready-file -t --token -u --upstream"
+	local check_opts="-t --through -g --gateway -l --listen --backup --gateway-log
+		--json --junit --observe --record --probe-timeout --settle --log-wait
+		--start-delay --shuffle -v --verbose"
 	local ctl_commands="status stats load phase reset renew journal metrics healthz"
 
 	# The command: the first word after upsim that is not an option.
@@ -91,6 +95,23 @@ _upsim() {
 		;;
 	schema)
 		COMPREPLY=($(compgen -W "--fleet" -- "$cur"))
+		;;
+	check)
+		case $prev in
+		-g | --gateway)
+			COMPREPLY=($(compgen -W "nginx haproxy caddy varnish apache envoy" -- "$cur"))
+			return 0 ;;
+		--gateway-log | --junit)
+			_upsim_files "$cur"; return 0 ;;
+		-t | --through | -l | --listen | --backup | --probe-timeout | --settle | \
+		--log-wait | --start-delay | --shuffle)
+			return 0 ;; # a value of the user's own
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$check_opts --help" -- "$cur"))
+		else
+			_upsim_json "$cur"
+		fi
 		;;
 	ctl)
 		case $prev in
