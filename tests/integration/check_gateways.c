@@ -111,6 +111,63 @@ START_TEST(test_gateway_meets_expectations)
 }
 END_TEST
 
+/* "method path rule" -> "status/attempts of each try" for every probe. */
+static json_t *outcomes(json_t *result, char *order, size_t len)
+{
+	json_t *map = json_object();
+	size_t i, k;
+	json_t *p, *t;
+	order[0] = '\0';
+	json_array_foreach(json_object_get(result, "probes"), i, p) {
+		char key[512], val[512] = "";
+		snprintf(key, sizeof key, "%s %s %s", json_string_value(json_object_get(p, "method")),
+			 json_string_value(json_object_get(p, "request")),
+			 json_is_string(json_object_get(p, "rule"))
+				 ? json_string_value(json_object_get(p, "rule")) : "(top)");
+		json_array_foreach(json_object_get(p, "tries"), k, t) {
+			size_t used = strlen(val);
+			snprintf(val + used, sizeof val - used, "%lld/%lld ",
+				 json_integer_value(json_object_get(t, "status")),
+				 json_integer_value(json_object_get(t, "attempts")));
+		}
+		json_object_set_new(map, key, json_string(val));
+		size_t used = strlen(order);
+		snprintf(order + used, len - used, "%s|", key);
+	}
+	return map;
+}
+
+/* The probes of a library file give the same answers in any order: each
+ * starts on an empty pool, with its scenario afresh. */
+START_TEST(test_probe_order_does_not_matter)
+{
+	static const char *const runs[] = {NULL, "--shuffle=7", "--shuffle=11"};
+	const char *file = "scenarios/resets.json";
+	json_t *first = NULL;
+	char first_order[4096], order[4096];
+	bool reordered = false;
+	for (size_t r = 0; r < 3; r++) {
+		struct gateway_check c;
+		gateway_check_run(file, "nginx", false, runs[r], &c);
+		ck_assert_msg(c.why == NULL && c.code == 0, "nginx, %s %s: exit %d\n%s", file,
+			      runs[r] ? runs[r] : "in file order", c.code, c.err);
+		json_t *got = outcomes(c.result, r ? order : first_order, sizeof order);
+		if (r == 0) {
+			first = got;
+		} else {
+			reordered |= strcmp(order, first_order) != 0;
+			ck_assert_msg(json_equal(first, got), "%s answers differently with %s",
+				      file, runs[r]);
+			json_decref(got);
+		}
+		gateway_check_free(&c);
+	}
+	ck_assert_msg(reordered, "no shuffle changed the order of %s's probes", file);
+	ck_assert_uint_ge(json_object_size(first), 5);
+	json_decref(first);
+}
+END_TEST
+
 /* Pairs of (shipped scenario, installed gateway) with expectations. */
 static void collect(void)
 {
@@ -153,5 +210,11 @@ Suite *gateways_suite(void)
 	if (n_pairs > 0)
 		tcase_add_loop_test(tc, test_gateway_meets_expectations, 0, (int)n_pairs);
 	suite_add_tcase(s, tc);
+	if (selected("nginx") && gateway_installed("nginx")) {
+		tc = tcase_create("order");
+		tcase_set_timeout(tc, 300);
+		tcase_add_test(tc, test_probe_order_does_not_matter);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
