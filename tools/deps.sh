@@ -30,6 +30,8 @@ need=(
 	"dpkg-dev:command -v dpkg-buildpackage"
 	"fakeroot:command -v fakeroot"
 	"lintian:command -v lintian"
+	# make check-harness (docs/harness.md's pytest recipe, run as written)
+	"python3-pytest:/usr/bin/python3 -c 'import pytest'"
 	# make format, format-check
 	"clang-format:command -v clang-format"
 )
