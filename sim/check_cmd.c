@@ -212,6 +212,14 @@ static void names_of(const struct scenario *sc, char *buf, size_t len)
 	}
 }
 
+static bool has_blocks(const struct scenario *sc)
+{
+	for (size_t i = 0; i < sc->n_rules; i++)
+		if (sc->rules[i].expect != NULL)
+			return true;
+	return sc->expect != NULL;
+}
+
 /* Load every file and gather its probes; every problem is reported. */
 static int gather(struct check_opts *o, struct check_probe **list, size_t *n)
 {
@@ -232,6 +240,9 @@ static int gather(struct check_opts *o, struct check_probe **list, size_t *n)
 				fprintf(stderr, "%s: no expect block names gateway \"%s\" (the file "
 					"names %s; --record writes new ones)\n", o->files[i],
 					o->cfg.gateway, names);
+			else if (has_blocks(sc))
+				fprintf(stderr, "%s: its expect blocks name no gateway yet (--record "
+					"writes \"%s\")\n", o->files[i], o->cfg.gateway);
 			else
 				fprintf(stderr, "%s: no expect block: nothing to probe (see "
 					"docs/scenarios.md 9.1)\n", o->files[i]);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "engine/record.h"
 
 const char *report_result(const struct check_probe *p)
 {
@@ -88,13 +89,17 @@ static json_t *try_json(const struct try_result *t)
 	if (t->attempts >= 0)
 		json_object_set_new(o, "attempts", json_integer(t->attempts));
 	if (t->answer.error)
-		json_object_set_new(o, "error", json_string(t->answer.error));
+		json_object_set_new(o, "error", record_text_json(t->answer.error));
 	if (t->log)
-		json_object_set_new(o, "log", json_string(t->log));
+		json_object_set_new(o, "log", record_text_json(t->log));
 	json_t *headers = json_object();
-	for (size_t i = 0; i < t->answer.n_headers; i++)
-		json_object_set_new(headers, t->answer.headers[i].name,
-				    json_string(t->answer.headers[i].value));
+	for (size_t i = 0; i < t->answer.n_headers; i++) {
+		/* A gateway's bytes need not be UTF-8: \xNN where they are not. */
+		json_t *name = record_text_json(t->answer.headers[i].name);
+		json_object_set_new(headers, json_string_value(name),
+				    record_text_json(t->answer.headers[i].value));
+		json_decref(name);
+	}
 	json_object_set_new(o, "headers", headers);
 	return o;
 }
@@ -110,11 +115,11 @@ static json_t *probe_json(const struct check_probe *p)
 	if (p->skipped)
 		json_object_set_new(o, "skipped", json_string(p->skipped));
 	if (p->verdict.want)
-		json_object_set_new(o, "want", json_string(p->verdict.want));
+		json_object_set_new(o, "want", record_text_json(p->verdict.want));
 	if (p->verdict.got)
-		json_object_set_new(o, "got", json_string(p->verdict.got));
+		json_object_set_new(o, "got", record_text_json(p->verdict.got));
 	if (p->verdict.why)
-		json_object_set_new(o, "why", json_string(p->verdict.why));
+		json_object_set_new(o, "why", record_text_json(p->verdict.why));
 	json_t *tries = json_array();
 	for (size_t i = 0; i < p->n_tries; i++)
 		json_array_append_new(tries, try_json(&p->tries[i]));
@@ -134,19 +139,39 @@ json_t *report_json(const struct check_config *cfg, const struct check_probe *li
 			 (json_int_t)t.recorded, "probes", probes);
 }
 
-/* s with XML's five special characters escaped, and control characters
- * (not allowed in XML 1.0) as '?'. */
+/* The length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_length(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* s with XML's five special characters escaped, control characters (not
+ * allowed in XML 1.0) as '?', and bytes that are not UTF-8 (a gateway's
+ * need not be) as \xNN, so the file stays well-formed. */
 static void xml_text(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
+	for (const unsigned char *c = (const unsigned char *)s; c && *c; c++) {
+		size_t n = *c >= 0x80 ? utf8_length(c) : 1;
+		if (n > 1) {
+			fwrite(c, 1, n, f);
+			c += n - 1;
+			continue;
+		}
+		switch (*c) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
 		case '"': fputs("&quot;", f); break;
 		case '\'': fputs("&apos;", f); break;
 		default:
-			fputc((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' ? '?' : *s, f);
+			if (n == 0)
+				fprintf(f, "\\x%02x", *c);
+			else
+				fputc(*c < 0x20 && *c != '\n' && *c != '\t' ? '?' : *c, f);
 		}
 	}
 }
@@ -159,12 +184,28 @@ static double probe_seconds(const struct check_probe *p)
 	return s;
 }
 
+/* "scenarios/resets.json" -> "scenarios.resets": JUnit reporters read a
+ * classname's dots as packages, so a file's ".json" would split it. */
+static char *class_name(const char *file)
+{
+	char *s = xstrdup(file);
+	size_t n = strlen(s);
+	if (n > 5 && strcmp(s + n - 5, ".json") == 0)
+		s[n - 5] = '\0';
+	for (char *c = s; *c; c++)
+		if (*c == '/' || *c == '.')
+			*c = *c == '/' ? '.' : '_';
+	return s;
+}
+
 static void junit_case(FILE *f, const struct check_config *cfg, const struct check_probe *p)
 {
 	char name[300];
 	probe_name(p, name, sizeof name);
 	fputs("    <testcase classname=\"", f);
-	xml_text(f, p->file);
+	char *cls = class_name(p->file);
+	xml_text(f, cls);
+	free(cls);
 	fputs("\" name=\"", f);
 	xml_text(f, cfg->gateway);
 	fputc(' ', f);

@@ -1,5 +1,6 @@
 """docs/harness.md's recipes, run as written against a real nginx."""
 
+import json
 import os
 import pathlib
 import re
@@ -16,7 +17,15 @@ EDGE = HERE / "edge.json"
 MUST_FAIL = HERE / "must-fail.json"
 
 
+def class_name(path):
+    """A testcase's classname: the file without .json, its / as dots and
+    its other dots as _ (reporters read dots as packages)."""
+    stem = path[:-5] if path.endswith(".json") else path
+    return stem.replace(".", "_").replace("/", ".")
+
+
 # One test per probe of edge.json: every expectation there holds on nginx.
+
 def test_edge_nginx(upsim_probe):
     assert_probe(upsim_probe)
 
@@ -68,13 +77,13 @@ def test_junit_agrees_with_json(check, tmp_path):
         assert case.get("classname") and case.get("name"), ET.tostring(case)
         float(case.get("time"))
     # The same probes, case for case, as --json gave them.
-    json_names = sorted((p["file"], f"edge-nginx {p['method']} {p['request']}")
+    json_names = sorted((class_name(p["file"]), f"edge-nginx {p['method']} {p['request']}")
                         for p in result["probes"])
     assert sorted((c.get("classname"), c.get("name")) for c in cases) == json_names
     failed = [p for p in result["probes"] if p["result"] == "fail"]
     [case] = failures
     assert (case.get("classname"), case.get("name")) == \
-        (failed[0]["file"], f"edge-nginx {failed[0]['method']} {failed[0]['request']}")
+        (class_name(failed[0]["file"]), f"edge-nginx {failed[0]['method']} {failed[0]['request']}")
     failure = case.find("failure")
     assert failure.get("message") == failed[0]["why"]
     assert f"want: {failed[0]['want']}" in failure.text
@@ -121,3 +130,31 @@ def test_docs_show_the_files_as_they_are(name):
                   doc, re.S)
     assert m, f"docs/harness.md does not show tests/harness/{name}"
     assert m.group(1) == (HERE / name).read_text()
+
+
+def test_record_pins_what_the_gateway_did(check, tmp_path):
+    # A copy of edge.json whose first rule's probe has no expectation yet,
+    # and whose /api/reset block has another gateway's: --record fills in
+    # edge-nginx's entries and keeps every other key where it was.
+    doc = json.loads(EDGE.read_text())
+    rules = doc["rules"]
+    rules[0]["expect"] = {k: v for k, v in rules[0]["expect"].items() if k != "edge-nginx"}
+    reset = next(r for r in rules if r["expect"].get("request", r["match"].get("path")) == "/api/reset")
+    reset["expect"]["other-proxy"] = {"status": 418, "log": "kept"}
+    copy = tmp_path / "edge-record.json"
+    copy.write_text(json.dumps(doc, indent=2))
+    keys_before = [list(r.keys()) for r in rules]
+    result = check([copy], extra_args=["--record"])
+    assert result["exit"] == 0, result["stderr"]
+    assert result["recorded"] == 1, result["stderr"]
+    again = json.loads(copy.read_text())
+    assert [list(r.keys()) for r in again["rules"]] == keys_before
+    recorded = again["rules"][0]["expect"]["edge-nginx"]
+    probe = next(p for p in result["probes"] if p["result"] == "recorded")
+    assert recorded["status"] == probe["tries"][0]["status"]
+    assert recorded["attempts"] == probe["tries"][0]["attempts"]
+    reset_again = next(r for r in again["rules"] if r is not None and
+                       r["expect"].get("request", r["match"].get("path")) == "/api/reset")
+    assert reset_again["expect"]["other-proxy"] == {"status": 418, "log": "kept"}
+    # The recorded file now passes as it stands.
+    assert check([copy])["exit"] == 0

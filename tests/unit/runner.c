@@ -16,7 +16,7 @@
 typedef Suite *(*suite_fn)(void);
 
 static const suite_fn unit_suites[] = {
-	units_suite, scenario_suite, fault_suite, expect_suite, verdict_suite, match_suite, behave_suite,
+	units_suite, scenario_suite, fault_suite, expect_suite, verdict_suite, report_suite, match_suite, behave_suite,
 	loop_suite, timeline_suite, overload_suite, cli_suite, support_suite,
 	accept_policy_suite, render_suite, pace_suite, tally_suite, jcheck_suite,
 };

@@ -9,6 +9,7 @@ Suite *scenario_suite(void);
 Suite *fault_suite(void);
 Suite *expect_suite(void);
 Suite *verdict_suite(void);
+Suite *report_suite(void);
 Suite *match_suite(void);
 Suite *behave_suite(void);
 Suite *loop_suite(void);
