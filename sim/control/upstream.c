@@ -398,8 +398,8 @@ static json_t *status_classes_json(const struct tally *t)
 	json_t *o = json_object();
 	for (int c = 1; c <= 9; c++) {
 		if (t->by_status[c] > 0) {
-			char key[8];
-			snprintf(key, sizeof key, "%dxx", c);
+			char key[] = "0xx";
+			key[0] = (char)('0' + c); /* c is 1..9 */
 			json_object_set_new(o, key, json_integer((json_int_t)t->by_status[c]));
 		}
 	}
