@@ -122,6 +122,61 @@ START_TEST(test_busy_port_is_a_runtime_failure)
 }
 END_TEST
 
+/* upsim check's bad input: usage, a file whose blocks name other
+ * gateways, an unreachable gateway, a taken --listen. A running upsim
+ * stands in for "a gateway that answers" and "a taken port": no error
+ * path needs a real gateway. */
+START_TEST(test_check_bad_input)
+{
+	char *out, *err;
+	const char *bare[] = {"check", "scenarios/resets.json", NULL};
+	ck_assert_int_eq(run(bare, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "missing --through"));
+	free(out);
+	free(err);
+	const char *other[] = {"check", "--through", "http://127.0.0.1:1", "--gateway", "envoy",
+			       "scenarios/resets.json", NULL};
+	ck_assert_int_eq(run(other, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "scenarios/resets.json: no expect block names gateway "
+				       "\"envoy\" (the file names \"nginx\""));
+	free(out);
+	free(err);
+	const char *invalid[] = {"check", "--through", "http://127.0.0.1:1", "--gateway", "nginx",
+				 "tests/data/invalid/bad_probe.json", NULL};
+	ck_assert_int_eq(run(invalid, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "rules[0].expect.reqest: unknown key"));
+	free(out);
+	free(err);
+
+	struct upsim_proc busy;
+	ck_assert_int_eq(upsim_start_scenario(&busy, "scenarios/healthy.json", NULL, T_MS), 0);
+	char taken[80], through[96], closed[96];
+	snprintf(taken, sizeof taken, "127.0.0.1:%d", busy.port);
+	snprintf(through, sizeof through, "http://127.0.0.1:%d", busy.port);
+	/* a port nothing listens on: the one a stopped upsim held */
+	struct upsim_proc gone;
+	ck_assert_int_eq(upsim_start_scenario(&gone, "scenarios/healthy.json", NULL, T_MS), 0);
+	snprintf(closed, sizeof closed, "http://127.0.0.1:%d", gone.port);
+	ck_assert_int_eq(upsim_stop(&gone, SIGTERM, T_MS), 0);
+	upsim_proc_free(&gone);
+	const char *unreachable[] = {"check", "--through", closed, "--gateway", "nginx",
+				     "scenarios/resets.json", NULL};
+	ck_assert_int_eq(run(unreachable, &out, &err), 1);
+	ck_assert_ptr_nonnull(strstr(err, closed));
+	ck_assert_ptr_nonnull(strstr(err, "cannot be reached"));
+	free(out);
+	free(err);
+	const char *in_use[] = {"check", "--through", through, "--gateway", "nginx",
+				"--listen", taken, "scenarios/resets.json", NULL};
+	ck_assert_int_eq(run(in_use, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "cannot listen on"));
+	free(out);
+	free(err);
+	ck_assert_int_eq(upsim_stop(&busy, SIGTERM, T_MS), 0);
+	upsim_proc_free(&busy);
+}
+END_TEST
+
 START_TEST(test_signals_stop_cleanly)
 {
 	int sigs[] = {SIGTERM, SIGINT};
@@ -218,6 +273,7 @@ Suite *cli_process_suite(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_faults_lists_the_catalogue);
 	tcase_add_test(tc, test_busy_port_is_a_runtime_failure);
+	tcase_add_test(tc, test_check_bad_input);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lifecycle");
 	tcase_set_timeout(tc, 30);
