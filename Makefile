@@ -42,7 +42,7 @@ RUNNER := $(BUILD)/check_upsim
 DEPS_OK := build/.deps-ok
 
 .DEFAULT_GOAL := all
-.PHONY: all check check-unit check-layers asan run deps clean valgrind matrix
+.PHONY: all check check-unit check-layers check-symbols asan run deps clean valgrind matrix
 all: $(UPSIM_BIN)
 
 # Further targets (bench, fuzz, ...) live in mk/, one file each; a file
@@ -84,6 +84,11 @@ check-unit: check-layers $(RUNNER)
 # sim/ by layer: each layer includes only those below it (sim/README.md).
 check-layers:
 	@tools/check-layers.sh
+
+# What an object of sim/ exports, a header declares: the rest is static.
+CHECK_EXTRA += check-symbols
+check-symbols: $(SIM_OBJ)
+	@tools/check-symbols.sh $(BUILD)/sim
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
