@@ -1,14 +1,19 @@
 #include "net/forward.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -441,4 +446,66 @@ void forward_free(struct forward *f)
 	free(f->url);
 	free(f->error);
 	free(f);
+}
+
+/* One address: a non-blocking connect, waited for with poll. */
+static int try_connect(const struct addrinfo *ai, int timeout_ms)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			ai->ai_protocol);
+	if (fd == -1)
+		return errno;
+	int e = 0;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		e = errno;
+		if (e == EINPROGRESS) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			socklen_t len = sizeof e;
+			if (poll(&pfd, 1, timeout_ms) != 1)
+				e = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
+				e = errno;
+		}
+	}
+	close(fd);
+	return e;
+}
+
+int forward_reachable(const char *url, int timeout_ms, char *errbuf, size_t errlen)
+{
+	bool tls = strncmp(url, "https://", 8) == 0;
+	const char *host = url + (tls ? 8 : 7);
+	char name[256], port[8];
+	const char *end;
+	if (*host == '[') {
+		end = strchr(host, ']');
+		host++;
+	} else {
+		end = host + strcspn(host, ":/");
+	}
+	if (end == NULL || (size_t)(end - host) >= sizeof name) {
+		snprintf(errbuf, errlen, "cannot read the host of %s", url);
+		return -1;
+	}
+	memcpy(name, host, (size_t)(end - host));
+	name[end - host] = '\0';
+	const char *colon = strchr(end, ':');
+	snprintf(port, sizeof port, "%s", colon ? colon + 1 : tls ? "443" : "80");
+	port[strcspn(port, "/")] = '\0';
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+	int gai = getaddrinfo(name, port, &hints, &res);
+	if (gai != 0) {
+		snprintf(errbuf, errlen, "%s: %s", name, gai_strerror(gai));
+		return -1;
+	}
+	int e = ECONNREFUSED;
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+		if ((e = try_connect(ai, timeout_ms)) == 0)
+			break;
+	freeaddrinfo(res);
+	if (e != 0) {
+		snprintf(errbuf, errlen, "%s", strerror(e));
+		return -1;
+	}
+	return 0;
 }

@@ -63,6 +63,10 @@ const struct forward_result *forward_result(const struct forward *f);
 /* Stop it if still running (done is not called) and free. NULL accepted. */
 void forward_free(struct forward *f);
 
+/* Can a TCP connection to url's host and port be opened within
+ * timeout_ms? A start-up check (it blocks): 0, or -1 with why in errbuf. */
+int forward_reachable(const char *url, int timeout_ms, char *errbuf, size_t errlen);
+
 /* Is the field name hop-by-hop (RFC 9110 section 7.6.1) or framing
  * (Content-Length, Transfer-Encoding), so never passed on? */
 bool forward_hop_by_hop(const char *name);
