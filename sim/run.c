@@ -22,6 +22,7 @@
 #include "control/upstream.h"
 #include "engine/timeline.h"
 #include "net/accept_stage.h"
+#include "net/forward.h"
 #include "net/listener.h"
 #include "net/loop.h"
 #include "net/server.h"
@@ -395,6 +396,21 @@ static int collect_members(struct app *app)
 }
 
 /* Every member's address and scenario; every error is reported. */
+/* A real service that is down at start is a warning, not a failure: it
+ * may come up later, and until then on_upstream_error applies. */
+static void warn_unreachable(const struct scenario *sc)
+{
+	const char *urls[2] = {sc->upstream, scenario_forward_url(sc, &sc->defaults)};
+	for (int i = 0; i < 2; i++) {
+		char why[256];
+		if (urls[i] == NULL || (i == 1 && urls[0] && strcmp(urls[0], urls[1]) == 0))
+			continue;
+		if (forward_reachable(urls[i], 1000, why, sizeof why) != 0)
+			log_warn("upstream %s is not reachable now (%s): forwarded requests "
+				 "follow on_upstream_error until it is", urls[i], why);
+	}
+}
+
 static int prepare_members(struct app *app)
 {
 	int rc = 0;
@@ -416,6 +432,8 @@ static int prepare_members(struct app *app)
 			m->scenario = scenario_load_file(m->spec.scenario, &err);
 		if (m->scenario == NULL)
 			rc = -1;
+		else
+			warn_unreachable(m->scenario);
 		run_print_errors(&err);
 		err_clear(&err);
 	}

@@ -201,9 +201,19 @@ static void on_drill_timer(struct loop_timer *t)
 {
 	struct upstream *ctl = container_of(t, struct upstream, drill_timer);
 	struct upsim_err err = {0};
-	struct scenario *sc = scenario_load_buffer("<drill expiry>", healthy_scenario,
-						   sizeof healthy_scenario - 1, &err);
 	ctl->drill_expired = true;
+	/* A forwarding drill must not start answering staging traffic with
+	 * canned 200s: it reverts to the real service, untouched. */
+	struct scenario *sc = scenario_pass_through(upstream_scenario(ctl));
+	if (sc != NULL) {
+		upstream_swap(ctl, sc, "drill TTL ran out: passing every request through "
+			      "to the real service untouched");
+		journal_event(ctl, RECORD_DRILL, xstrdup("drill TTL expired"));
+		scenario_unref(sc);
+		return;
+	}
+	sc = scenario_load_buffer("<drill expiry>", healthy_scenario,
+				  sizeof healthy_scenario - 1, &err);
 	if (sc == NULL) { /* a bug in the text above: say so, keep serving */
 		log_error("drill expiry: %s", err.count ? err.msgs[0] : "cannot load");
 		err_clear(&err);

@@ -100,6 +100,14 @@ static void add_request_fields(json_t *o, const struct record *r)
 		set_str(o, "overload", r->overload);
 		json_object_set_new(o, "queue_ms", json_real((double)r->queue_us / 1000.0));
 	}
+	if (r->forward_known) {
+		json_object_set_new(o, "forwarded", json_boolean(r->forwarded));
+		if (r->real_status > 0) {
+			set_uint(o, "real_status", (uint64_t)r->real_status);
+			json_object_set_new(o, "real_ms", json_real((double)r->real_us / 1000.0));
+		}
+		set_str(o, "upstream_error", r->upstream_error);
+	}
 }
 
 json_t *record_json(const struct record *r)
@@ -135,5 +143,6 @@ void record_clear(struct record *r)
 	free(r->upstream);
 	free(r->rule);
 	free(r->message);
+	free(r->upstream_error);
 	memset(r, 0, sizeof *r);
 }

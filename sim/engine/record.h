@@ -57,6 +57,12 @@ struct record {
 	const char *overload;   /* "served", "waited", "rejected"; NULL: no model */
 	uint64_t queue_us;      /* time waited for an overload worker */
 	char *message;          /* drill and scenario records: what happened */
+	/* forwarding: only when the action forwards (forward_known) */
+	bool forward_known;
+	bool forwarded;         /* the request went to the real service */
+	int real_status;        /* its status; 0: none came */
+	uint64_t real_us;       /* from sending to its last byte */
+	char *upstream_error;   /* why it gave no answer; NULL: it did */
 };
 
 /* The outcome's name in JSON ("response", "fin", "rst", ...). */

@@ -72,6 +72,7 @@ void conn_free(struct conn *c)
 	loop_timer_cancel(c->env->loop, &c->gone);
 	if (c->watching)
 		loop_io_del(c->env->loop, &c->io);
+	free(c->target);
 	free(c);
 }
 
@@ -155,6 +156,17 @@ void conn_serve(struct conn *c, uint64_t service_ns)
 {
 	suspend(c, WAIT_SERVICE);
 	arm_in(c, service_ns);
+}
+
+void conn_wait_upstream(struct conn *c)
+{
+	suspend(c, WAIT_UPSTREAM);
+}
+
+void conn_upstream_done(struct conn *c)
+{
+	if (c->wait == WAIT_UPSTREAM)
+		resume(c);
 }
 
 void conn_pause_read(struct conn *c, uint64_t deadline_ns)
@@ -357,6 +369,7 @@ static void on_timer(struct loop_timer *t)
 		c->wait = WAIT_NONE;
 		shutdown(c->fd, SHUT_RDWR);
 		break;
+	case WAIT_UPSTREAM: /* libcurl's timeouts end it, not a timer */
 	case WAIT_NONE:
 		break;
 	}

@@ -43,6 +43,7 @@ enum conn_wait {
 	WAIT_IDLE_RESET,        /* idle in MHD: RST once the send queue drains */
 	WAIT_QUEUED,            /* suspended: waiting for an overload worker */
 	WAIT_SERVICE,           /* suspended: holding a worker */
+	WAIT_UPSTREAM,          /* suspended: the real service is answering */
 };
 
 struct conn {
@@ -65,6 +66,8 @@ struct conn {
 	enum ending ending;     /* after the raw write */
 	uint64_t flush_deadline;
 	struct conn *prev, *next; /* the server's list */
+	char *target;           /* the current request-target as received
+				   (path and query, not unescaped); owned */
 };
 
 /* A new connection record for MHD's mhd on fd. */
@@ -89,6 +92,11 @@ void conn_queue(struct conn *c);
 /* Hold the request suspended for its service time, then let MHD call the
  * handler again. */
 void conn_serve(struct conn *c, uint64_t service_ns);
+/* Hold the request suspended while the real service answers (forward);
+ * conn_upstream_done lets MHD call the handler again. The client leaving
+ * meanwhile drops the exchange as for any suspend. */
+void conn_wait_upstream(struct conn *c);
+void conn_upstream_done(struct conn *c);
 /* Abort the connection with a RST now (no flush). */
 void conn_reset_socket(int fd);
 /* The response of an exchange went out through MHD: carry out after;

@@ -32,6 +32,17 @@ struct curl_loop {
 	unsigned running;
 };
 
+static void unlink_xfer(struct curl_loop *cl, struct xfer *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		cl->xfers = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	cl->running--;
+}
+
 static void finished(struct curl_loop *cl)
 {
 	int left;
@@ -46,13 +57,7 @@ static void finished(struct curl_loop *cl)
 		cl->lib->multi_remove_handle(cl->multi, easy); /* msg is gone now */
 		if (x == NULL)
 			continue;
-		if (x->prev)
-			x->prev->next = x->next;
-		else
-			cl->xfers = x->next;
-		if (x->next)
-			x->next->prev = x->prev;
-		cl->running--;
+		unlink_xfer(cl, x);
 		curl_loop_done_fn done = x->done;
 		void *arg = x->arg;
 		free(x);
@@ -176,6 +181,18 @@ int curl_loop_add(struct curl_loop *cl, CURL *easy, curl_loop_done_fn done, void
 	cl->xfers = x;
 	cl->running++;
 	return 0;
+}
+
+void curl_loop_cancel(struct curl_loop *cl, CURL *easy)
+{
+	struct xfer *x = NULL;
+	cl->lib->easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+	cl->lib->multi_remove_handle(cl->multi, easy);
+	cl->lib->easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+	if (x != NULL) {
+		unlink_xfer(cl, x);
+		free(x);
+	}
 }
 
 unsigned curl_loop_running(const struct curl_loop *cl)

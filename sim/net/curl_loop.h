@@ -31,6 +31,10 @@ void curl_loop_free(struct curl_loop *cl);
  * or -1 when libcurl refuses the handle. */
 int curl_loop_add(struct curl_loop *cl, CURL *easy, curl_loop_done_fn done, void *arg);
 
+/* Stop easy's transfer (added with curl_loop_add, not yet ended) without
+ * calling its done; the caller owns easy again. */
+void curl_loop_cancel(struct curl_loop *cl, CURL *easy);
+
 /* Transfers running now. */
 unsigned curl_loop_running(const struct curl_loop *cl);
 

@@ -13,6 +13,7 @@
 #include "engine/match.h"
 #include "net/admission.h"
 #include "net/conn.h"
+#include "net/forward.h"
 #include "net/loop.h"
 #include "net/override.h"
 #include "net/respond.h"
@@ -45,6 +46,29 @@ static void note_request(struct exchange *ex, struct conn *c,
 		ex->request_id = xstrdup(id);
 }
 
+/* Does the request go to the real service? Not for a fault that acts
+ * before any answer (close, reset, hang), on the headers alone
+ * (no_continue, early_response), or with bytes that are not HTTP: those
+ * happen as for a canned action, and the service never sees the request. */
+static void decide_forward(struct exchange *ex, const struct scenario *sc,
+			   const struct exchange_env *env, struct MHD_Connection *mhd)
+{
+	const char *url = scenario_forward_url(sc, &ex->action);
+	if (url == NULL)
+		return;
+	ex->forward_wanted = true;
+	enum fault_kind k = ex->action.fault.kind;
+	if (k != FAULT_NONE &&
+	    (fault_act(k) != FAULT_ACT_WRITE || fault_has(k, FAULT_ON_HEADERS) ||
+	     fault_has(k, FAULT_NOT_HTTP)))
+		return;
+	ex->forward_url = url;
+	ex->pool = env->forward;
+	ex->req_framed =
+		MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length") != NULL ||
+		MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+}
+
 /* Match, pick and draw once the headers are in: every random draw of a
  * request happens here, in arrival order, so runs repeat exactly. */
 static struct exchange *decide(struct behave *b, const struct conn *c,
@@ -72,6 +96,7 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 	scenario_resolve_with(defaults, picked, &ex->action);
 	if (sc->allow_override)
 		override_apply(ex, mhd, defaults);
+	decide_forward(ex, sc, env, mhd);
 	struct rng *stream = behave_stream(b, ex->rule);
 	ex->delay_ns = behave_draw_us(stream, &ex->action.delay) * 1000;
 	if (fault_has(ex->action.fault.kind, FAULT_SEEDED))
@@ -130,6 +155,103 @@ static bool paced(const struct action *a)
 	return p->drip_bytes || p->rate || p->header_delay_us || p->stall_at;
 }
 
+static void on_forwarded(void *arg)
+{
+	struct exchange *ex = arg;
+	ex->fetched = true;
+	conn_upstream_done(ex->conn);
+}
+
+/* Send the request on to the real service and wait, suspended, for its
+ * whole answer. */
+static enum MHD_Result forward_begin(struct conn *c, struct exchange *ex,
+				     struct MHD_Connection *mhd)
+{
+	const struct scenario *sc = ex->behave->scenario;
+	struct forward_request req = {
+		.base = ex->forward_url,
+		.target = c->target ? c->target : ex->path,
+		.method = ex->method,
+		.mhd = mhd,
+		.body = ex->req_body,
+		.body_len = ex->req_len,
+		.has_body = ex->req_framed,
+		.opts = &sc->forwarding,
+		.total_timeout_ns = c->env->hang_cap_ns,
+	};
+	ex->req_body = NULL; /* the forward owns it now */
+	conn_wait_upstream(c);
+	ex->fwd = forward_start(ex->pool, &req, on_forwarded, ex);
+	return MHD_YES;
+}
+
+/* The real answer becomes the action's response: its status unless the
+ * action (or the defaults) set one, its headers then the action's, its
+ * body unless the action gives one. Faults, pacing and after then apply
+ * as to a canned response. */
+static void compose(struct exchange *ex)
+{
+	const struct forward_result *r = forward_result(ex->fwd);
+	struct action *a = &ex->action;
+	ex->composed = true;
+	if (!(a->set & ACTION_STATUS))
+		a->status = r->status;
+	size_t extra = (a->set & ACTION_HEADERS) ? a->n_headers : 0;
+	size_t n = r->n_headers + extra;
+	ex->fwd_headers = xcalloc(n ? n : 1, sizeof *ex->fwd_headers);
+	if (r->n_headers)
+		memcpy(ex->fwd_headers, r->headers, r->n_headers * sizeof *r->headers);
+	if (extra)
+		memcpy(ex->fwd_headers + r->n_headers, a->headers, extra * sizeof *a->headers);
+	a->headers = ex->fwd_headers; /* the strings stay the forward's and the scenario's */
+	a->n_headers = n;
+	if (!(a->set & ACTION_BODY)) {
+		a->body = r->body;
+		a->body_len = r->body_len;
+		a->body_generated = false;
+	}
+	if (scenario_status_has_no_body(a->status)) {
+		a->body = NULL;
+		a->body_len = 0;
+		a->body_generated = false;
+	}
+}
+
+/* The real service gave no answer: on_upstream_error says what the
+ * gateway sees. */
+static enum MHD_Result upstream_failed(struct conn *c, struct exchange *ex,
+				       struct MHD_Connection *mhd, const char *why)
+{
+	struct action *a = &ex->action;
+	ex->upstream_error = why;
+	switch (a->on_error) {
+	case UPSTREAM_ERROR_RESET:
+		ex->outcome = OUTCOME_RST;
+		conn_reset_socket(c->fd);
+		return MHD_NO;
+	case UPSTREAM_ERROR_CLOSE:
+		ex->outcome = OUTCOME_FIN;
+		return MHD_NO;
+	case UPSTREAM_ERROR_STATUS:
+		break;
+	}
+	static struct header text_plain = {"Content-Type", "text/plain"};
+	ex->composed = true;
+	ex->error_body = xasprintf("upsim: the upstream failed: %s\n", why);
+	a->status = a->on_error_status;
+	a->headers = &text_plain;
+	a->n_headers = 1;
+	a->body = ex->error_body;
+	a->body_len = strlen(ex->error_body);
+	a->body_generated = false;
+	a->chunked = false;
+	if (scenario_status_has_no_body(a->status))
+		a->body_len = 0;
+	a->fault.kind = FAULT_NONE; /* the fault was for the real answer */
+	a->pace = (struct pace){0};
+	return respond_mhd(c, ex, mhd);
+}
+
 /* Carry out the decision: the request is complete (or, for the faults
  * that act on the headers alone, its headers are). */
 static enum MHD_Result act(struct conn *c, struct exchange *ex,
@@ -141,6 +263,16 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex,
 	if (!ex->delayed && ex->delay_ns > 0) {
 		conn_delay(c, ex->delay_ns);
 		return MHD_YES;
+	}
+	if (ex->forward_url != NULL && !ex->composed) {
+		if (ex->fwd == NULL && !ex->req_over)
+			return forward_begin(c, ex, mhd);
+		const char *why = ex->req_over
+			? "the request body is over forwarding.max_request_body"
+			: forward_result(ex->fwd)->error;
+		if (why != NULL)
+			return upstream_failed(c, ex, mhd, why);
+		compose(ex);
 	}
 	if (a->fault.kind == FAULT_NONE)
 		return paced(a) ? respond_raw(c, ex) : respond_mhd(c, ex, mhd);
@@ -179,9 +311,34 @@ static uint64_t read_allowance(const struct exchange *ex, uint64_t now_ns,
  * what the rate allows, suspending until more is due. MHD stops reading
  * the socket while its buffer is full or the connection suspended, so the
  * client's send stalls at that rate too. */
-static void consume_body(struct conn *c, struct exchange *ex, size_t *size)
+/* A forwarded request's body is kept (up to max_request_body). */
+static void keep_body(struct exchange *ex, const char *data, size_t n)
+{
+	if (ex->forward_url == NULL || ex->req_over || n == 0)
+		return;
+	uint64_t max = ex->behave->scenario->forwarding.max_request_body;
+	if (ex->req_len + n > max) {
+		ex->req_over = true;
+		free(ex->req_body);
+		ex->req_body = NULL;
+		ex->req_len = ex->req_cap = 0;
+		return;
+	}
+	if (ex->req_len + n > ex->req_cap) {
+		ex->req_cap = ex->req_cap ? ex->req_cap * 2 : 4096;
+		while (ex->req_cap < ex->req_len + n)
+			ex->req_cap *= 2;
+		ex->req_body = xrealloc(ex->req_body, ex->req_cap);
+	}
+	memcpy(ex->req_body + ex->req_len, data, n);
+	ex->req_len += n;
+}
+
+static void consume_body(struct conn *c, struct exchange *ex, const char *data,
+			 size_t *size)
 {
 	if (ex->action.read_rate == 0) {
+		keep_body(ex, data, *size);
 		ex->body_bytes += *size;
 		*size = 0;
 		return;
@@ -193,6 +350,7 @@ static void consume_body(struct conn *c, struct exchange *ex, size_t *size)
 	uint64_t take = allowed > ex->body_bytes ? allowed - ex->body_bytes : 0;
 	if (take > *size)
 		take = *size;
+	keep_body(ex, data, take);
 	ex->body_bytes += take;
 	*size -= take;
 	if (*size > 0)
@@ -226,8 +384,8 @@ static bool acts_on_headers(const struct exchange *ex)
 enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
 				const struct exchange_env *env,
 				struct MHD_Connection *mhd, const char *url,
-				const char *method, size_t *upload_data_size,
-				void **req_cls)
+				const char *method, const char *upload_data,
+				size_t *upload_data_size, void **req_cls)
 {
 	struct exchange *ex = *req_cls;
 	if (ex == NULL) {
@@ -250,7 +408,7 @@ enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
 	if (ex->drop)
 		return MHD_NO;
 	if (*upload_data_size > 0) {
-		consume_body(c, ex, upload_data_size);
+		consume_body(c, ex, upload_data, upload_data_size);
 		return MHD_YES;
 	}
 	return act(c, ex, mhd);
@@ -316,6 +474,15 @@ static void journal_exchange(struct conn *c, struct exchange *ex,
 	if (ex->waited)
 		r.overload = "waited";
 	r.queue_us = ex->waited_ns / 1000;
+	r.forward_known = ex->forward_wanted;
+	r.forwarded = ex->fwd != NULL;
+	if (ex->fwd != NULL && ex->fetched) {
+		const struct forward_result *fr = forward_result(ex->fwd);
+		r.real_status = fr->status;
+		r.real_us = fr->time_us;
+	}
+	if (ex->upstream_error != NULL)
+		r.upstream_error = xstrdup(ex->upstream_error);
 	ex->method = ex->path = ex->request_id = NULL; /* the record owns them */
 	journal_add(env->journal, &r, fk);
 }
@@ -336,6 +503,10 @@ void exchange_completed(struct conn *c, struct exchange *ex,
 			c->ex = NULL;
 	}
 	render_free(&ex->render);
+	forward_free(ex->fwd);
+	free(ex->req_body);
+	free(ex->fwd_headers);
+	free(ex->error_body);
 	scenario_action_clear(&ex->own);
 	behave_unref(ex->behave);
 	free(ex);

@@ -16,6 +16,8 @@
 
 struct attempts;
 struct conn;
+struct forward;
+struct forward_pool;
 struct journal;
 struct worker_holds;
 
@@ -65,6 +67,22 @@ struct exchange {
 	uint64_t arrived_ns;    /* when it asked for a worker */
 	bool waited;            /* it had to queue for its worker */
 	uint64_t waited_ns;     /* how long */
+	/* forwarding (net/forward) */
+	const char *forward_url; /* the real service (borrowed from the
+				    scenario); NULL: upsim answers alone */
+	bool forward_wanted;    /* the action forwards (even if a fault
+				   keeps the request from the service) */
+	struct forward_pool *pool;
+	struct forward *fwd;    /* the transfer; NULL: not started */
+	bool fetched;           /* its answer (or failure) is in */
+	bool composed;          /* action now holds the real answer */
+	bool req_framed;        /* the request framed a body */
+	bool req_over;          /* the body was over max_request_body */
+	char *req_body;         /* the request body so far; owned */
+	size_t req_len, req_cap;
+	struct header *fwd_headers; /* composed headers (array owned) */
+	char *error_body;       /* on_upstream_error's body; owned */
+	const char *upstream_error; /* why the service gave no answer */
 };
 
 /* Where every exchange is recorded. */
@@ -76,16 +94,17 @@ struct exchange_env {
 	size_t phase_index;             /* and its index in the timeline */
 	struct worker_holds *holds;
 	const char *upstream;           /* a fleet member's name, or NULL */
+	struct forward_pool *forward;   /* this loop's upstream client */
 };
 
 /* Called for every access-handler call of MHD for connection c (its
- * arguments passed through). b is the current scenario's state; *req_cls
+ * arguments passed through; upload_data: the body piece, for forwarding). b is the current scenario's state; *req_cls
  * holds the exchange between calls. */
 enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
 				const struct exchange_env *env,
 				struct MHD_Connection *mhd, const char *url,
-				const char *method, size_t *upload_data_size,
-				void **req_cls);
+				const char *method, const char *upload_data,
+				size_t *upload_data_size, void **req_cls);
 
 /* MHD completed the request (toe: how): journal it, apply after, free
  * the exchange. c is NULL when the connection is already gone. */

@@ -15,6 +15,7 @@
 #include "net/admission.h"
 #include "net/conn.h"
 #include "net/exchange.h"
+#include "net/forward.h"
 #include "net/mhd_loop.h"
 
 struct server {
@@ -43,6 +44,19 @@ static struct conn *conn_of(struct MHD_Connection *mhd)
 	return info ? info->socket_context : NULL;
 }
 
+/* MHD_OPTION_URI_LOG_CALLBACK: the request-target before MHD splits and
+ * unescapes it, kept for forwarding. NULL leaves *req_cls empty. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
+{
+	struct conn *c = conn_of(mhd);
+	(void)cls;
+	if (c != NULL) {
+		free(c->target);
+		c->target = xstrdup(uri);
+	}
+	return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -51,11 +65,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd,
 	struct server *s = cls;
 	struct conn *c = conn_of(mhd);
 	(void)version;
-	(void)upload_data;
 	if (c == NULL)
 		return MHD_NO;
 	return exchange_handle(c, s->behave, &s->xenv, mhd, url, method,
-			       upload_data_size, req_cls);
+			       upload_data, upload_data_size, req_cls);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *mhd, void **req_cls,
@@ -134,6 +147,7 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 		.phase = s->phase,
 		.holds = &s->holds,
 		.upstream = cfg->upstream,
+		.forward = forward_pool_new(loop),
 	};
 	s->holds.loop = loop;
 	s->mhd = MHD_start_daemon(
@@ -142,6 +156,7 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 		0, NULL, NULL, on_request, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		cfg->connection_memory ? cfg->connection_memory : SERVER_CONNECTION_MEMORY_DEFAULT,
@@ -149,6 +164,7 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 		MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		snprintf(errbuf, errlen, "libmicrohttpd failed to start");
+		forward_pool_free(s->xenv.forward);
 		behave_unref(s->behave);
 		free(s->phase);
 		free(s);
@@ -189,6 +205,7 @@ void server_free(struct server *s)
 	s->env.stopping = true;
 	release_suspended(s);
 	MHD_stop_daemon(s->mhd);
+	forward_pool_free(s->xenv.forward); /* every exchange has completed */
 	admission_holds_clear(&s->holds);
 	behave_unref(s->behave);
 	free(s->phase);

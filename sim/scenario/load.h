@@ -50,4 +50,16 @@ void load_phases(struct jcheck *jc, json_t *root, struct scenario *sc);
  * the probe when the block names none. */
 struct expect *load_expect(struct jcheck *jc, json_t *parent, const char *default_path);
 
+/* Why u is not an upstream URL (scheme://host[:port]), or NULL when it is. */
+const char *load_upstream_url_problem(const char *u);
+/* "forward" and "on_upstream_error" of action object obj into a. */
+void load_action_forward(struct jcheck *jc, json_t *obj, struct action *a);
+/* The top-level "upstream" and "forwarding" of root into sc (defaults
+ * when absent). Before the defaults and rules are loaded. */
+void load_forwarding(struct jcheck *jc, json_t *root, struct scenario *sc);
+/* Forwarding contradictions of a resolved action ("forward": true without
+ * an upstream). */
+void load_check_forward(struct jcheck *jc, const struct scenario *sc,
+			const struct action *resolved);
+
 #endif

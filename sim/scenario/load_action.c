@@ -17,7 +17,8 @@
 
 static const char *const response_keys[] = {
 	"status", "headers", "body", "body_size", "chunked", "weight", "delay",
-	"fault", "drip", "rate", "header_delay", "stall", "after", "read", NULL,
+	"fault", "drip", "rate", "header_delay", "stall", "after", "read",
+	"forward", "on_upstream_error", NULL,
 };
 
 /* Headers upsim computes itself: writing them by hand would contradict the
@@ -521,5 +522,6 @@ void load_action(struct jcheck *jc, json_t *obj, bool weighted, struct action *a
 	load_after(jc, obj, a);
 	load_read(jc, obj, a);
 	load_fault(jc, obj, a);
+	load_action_forward(jc, obj, a);
 	check_action(jc, obj, a);
 }

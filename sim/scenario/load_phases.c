@@ -28,8 +28,9 @@ static void load_overrides(struct jcheck *jc, json_t *obj, const struct scenario
 	if (d != NULL) {
 		size_t mark = jcheck_push_key(jc, "defaults");
 		load_action(jc, d, false, &ph->own_defaults);
-		jcheck_pop(jc, mark);
 		scenario_resolve_with(&sc->defaults, &ph->own_defaults, &ph->defaults);
+		load_check_forward(jc, sc, &ph->defaults);
+		jcheck_pop(jc, mark);
 		ph->has_defaults = true;
 	}
 	if (json_object_get(obj, "rules") != NULL) {

@@ -16,7 +16,8 @@
 
 static const char *const top_keys[] = {
 	"upsim", "name", "description", "seed", "defaults", "connection", "overload",
-	"rules", "phases", "loop", "expect", "allow_override", "$schema", NULL,
+	"rules", "phases", "loop", "expect", "allow_override", "$schema",
+	"upstream", "forwarding", NULL,
 };
 static const char *const rule_keys[] = {
 	"name", "match", "respond", "choose", "sequence", "cycle", "expect", "phases",
@@ -38,6 +39,7 @@ static void check_resolved(struct jcheck *jc, const struct scenario *sc,
 		jcheck_fail(jc, "a faulty or paced response is built in memory: its body may "
 			    "be at most %u MiB (this one is %llu bytes)",
 			    SCENARIO_MAX_RAW_BODY >> 20, (unsigned long long)r.body_len);
+	load_check_forward(jc, sc, &r);
 }
 
 static void load_methods(struct jcheck *jc, json_t *v, struct match *m)
@@ -347,6 +349,7 @@ static struct scenario *compile(const char *label, json_t *root,
 	size_t before = err_count(err);
 	jcheck_keys(&jc, root, top_keys);
 	load_header_fields(&jc, root, sc);
+	load_forwarding(&jc, root, sc);
 	load_defaults(&jc, root, sc);
 	load_connection(&jc, root, &sc->connection);
 	load_overload(&jc, root, sc, &sc->overload);

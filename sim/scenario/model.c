@@ -21,6 +21,7 @@ static void free_action(struct action *a)
 	scenario_headers_free(a->headers, a->n_headers);
 	free(a->body);
 	free(a->fault.bytes);
+	free(a->forward_url);
 }
 
 void scenario_action_clear(struct action *a)
@@ -70,6 +71,7 @@ static void scenario_free(struct scenario *sc)
 	free(sc->file);
 	free(sc->name);
 	free(sc->description);
+	free(sc->upstream);
 	free(sc);
 }
 
@@ -165,6 +167,14 @@ void scenario_resolve_with(const struct action *d, const struct action *a,
 		out->after = d->after;
 	if (!(a->set & ACTION_READ))
 		out->read_rate = d->read_rate;
+	if (!(a->set & ACTION_FORWARD)) {
+		out->forward = d->forward;
+		out->forward_url = d->forward_url;
+	}
+	if (!(a->set & ACTION_UPSTREAM_ERROR)) {
+		out->on_error = d->on_error;
+		out->on_error_status = d->on_error_status;
+	}
 	/* A 204, 304 or 1xx carries no body: an inherited one is dropped (one
 	 * written in the action itself is refused by the loader). */
 	if (!(a->set & ACTION_BODY) && scenario_status_has_no_body(out->status)) {

@@ -45,6 +45,8 @@ enum action_field {
 	ACTION_PACE = 1 << 6,   /* drip, rate, stall, header_delay */
 	ACTION_AFTER = 1 << 7,
 	ACTION_READ = 1 << 8,
+	ACTION_FORWARD = 1 << 9,        /* forward */
+	ACTION_UPSTREAM_ERROR = 1 << 10, /* on_upstream_error */
 };
 
 /* A duration drawn per request from the rule's seeded stream. */
@@ -164,6 +166,14 @@ struct after {
 	uint64_t delay_us;
 };
 
+/* on_upstream_error: what the gateway sees when the real service fails
+ * (refused, timed out, reset, an answer over the size limit). */
+enum upstream_error {
+	UPSTREAM_ERROR_RESET = 0,       /* RST, as if upsim were the service */
+	UPSTREAM_ERROR_CLOSE,           /* FIN, no byte */
+	UPSTREAM_ERROR_STATUS,          /* a response with on_error_status */
+};
+
 struct action {
 	unsigned set;           /* enum action_field bits */
 	unsigned weight;        /* choose only; 1 elsewhere */
@@ -179,6 +189,11 @@ struct action {
 	struct pace pace;
 	struct after after;
 	uint64_t read_rate;     /* request body bytes per second, 0: unlimited */
+	/* forwarding (docs/forwarding.md) */
+	bool forward;           /* the real service answers; faults apply to it */
+	char *forward_url;      /* "forward": URL; NULL: the scenario's upstream */
+	enum upstream_error on_error;
+	int on_error_status;    /* UPSTREAM_ERROR_STATUS */
 };
 
 enum behaviour {
@@ -275,6 +290,20 @@ struct phase {
 	bool has_overload;
 };
 
+/* The top-level "forwarding" options: how upsim talks to a real service. */
+struct forwarding {
+	uint64_t connect_timeout_us;
+	uint64_t read_timeout_us;       /* no byte from the service for this long */
+	uint64_t max_body;              /* a response body is buffered up to this */
+	uint64_t max_request_body;      /* a request body is buffered up to this */
+	bool via;                       /* add "Via: 1.1 upsim" */
+	bool x_forwarded_for;           /* append the client to X-Forwarded-For */
+};
+#define FORWARD_CONNECT_TIMEOUT_US 5000000ULL
+#define FORWARD_READ_TIMEOUT_US 30000000ULL
+#define FORWARD_MAX_BODY (64ULL << 20)
+#define FORWARD_MAX_REQUEST_BODY (8ULL << 20)
+
 struct scenario {
 	unsigned refs;          /* atomic; see scenario_ref */
 	char *file;             /* path it was loaded from, or "<admin>" */
@@ -293,6 +322,8 @@ struct scenario {
 	size_t n_phases;
 	bool loop;              /* the timeline starts over after its end */
 	bool allow_override;    /* X-Upsim-Fault / X-Upsim-Delay are obeyed */
+	char *upstream;         /* "upstream": the real service; NULL: none */
+	struct forwarding forwarding;
 };
 
 /* Load and validate the scenario file at path. Returns a new scenario with
@@ -342,6 +373,16 @@ void scenario_resolve_with(const struct action *defaults, const struct action *a
  * scenario and live as long as a reference to it. */
 void scenario_resolve(const struct scenario *sc, const struct action *a,
 		      struct action *out);
+
+/* The URL a resolved action forwards to, or NULL when it does not. */
+const char *scenario_forward_url(const struct scenario *sc, const struct action *a);
+/* Does the scenario forward anything (an upstream or a forwarding action
+ * in its defaults)? */
+bool scenario_forwards(const struct scenario *sc);
+/* A scenario that forwards every request to where sc's defaults (else its
+ * upstream) point, untouched, with sc's forwarding options: what a
+ * forwarding drill reverts to. NULL when sc forwards nothing. */
+struct scenario *scenario_pass_through(const struct scenario *sc);
 
 /* Does HTTP forbid a body with this status (1xx, 204, 304)? */
 bool scenario_status_has_no_body(int status);

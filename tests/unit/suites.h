@@ -29,5 +29,6 @@ Suite *admin_suite(void);
 Suite *hostile_suite(void);
 Suite *threads_suite(void);
 Suite *gateways_suite(void);
+Suite *forward_suite(void);
 
 #endif

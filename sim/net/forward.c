@@ -1,0 +1,511 @@
+#include "net/forward.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xalloc.h"
+#include "net/curl_lib.h"
+#include "net/curl_loop.h"
+
+struct forward_pool {
+	struct loop *loop;
+	const struct curl_lib *lib;     /* NULL until the first request */
+	struct curl_loop *curl;
+	const char *why;                /* libcurl could not be loaded */
+	bool tried;
+};
+
+struct forward {
+	struct forward_pool *pool;
+	CURL *easy;                     /* NULL once ended */
+	struct curl_slist *headers;
+	char *body;                     /* the request body, sent from here */
+	char *url;
+	uint64_t max_body;
+	uint64_t start_ns;
+	bool over_limit;
+	struct forward_result res;
+	char errbuf[CURL_ERROR_SIZE];
+	char *error;                    /* res.error when built */
+	struct loop_timer now;          /* a request that could not start */
+	void (*done)(void *arg);
+	void *arg;
+};
+
+/* RFC 9110 section 7.6.1, and the framing upsim redoes itself. */
+static const char *const hop_by_hop[] = {
+	"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+	"Transfer-Encoding", "Upgrade", "Content-Length", NULL,
+};
+
+bool forward_hop_by_hop(const char *name)
+{
+	for (size_t i = 0; hop_by_hop[i]; i++)
+		if (strcasecmp(name, hop_by_hop[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Is name listed in a Connection header value (connection options are
+ * hop-by-hop too)? */
+static bool named_in(const char *connection, const char *name)
+{
+	if (connection == NULL)
+		return false;
+	size_t n = strlen(name);
+	for (const char *p = connection; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		const char *start = p;
+		while (*p && *p != ',' && *p != ' ' && *p != '\t')
+			p++;
+		if ((size_t)(p - start) == n && strncasecmp(start, name, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool dropped(const char *name, const char *connection)
+{
+	return forward_hop_by_hop(name) || named_in(connection, name) ||
+	       strcasecmp(name, "X-Upsim-Fault") == 0 || strcasecmp(name, "X-Upsim-Delay") == 0;
+}
+
+struct forward_pool *forward_pool_new(struct loop *loop)
+{
+	struct forward_pool *p = xcalloc(1, sizeof *p);
+	p->loop = loop;
+	return p;
+}
+
+void forward_pool_free(struct forward_pool *p)
+{
+	if (p == NULL)
+		return;
+	curl_loop_free(p->curl);
+	free(p);
+}
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static const struct curl_lib *global_lib;
+
+static void global_init(void)
+{
+	global_lib->global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* libcurl and the multi handle, the first time a request forwards. */
+static bool pool_ready(struct forward_pool *p)
+{
+	if (!p->tried) {
+		p->tried = true;
+		p->lib = curl_lib(&p->why);
+		if (p->lib != NULL) {
+			global_lib = p->lib;
+			pthread_once(&global_once, global_init);
+			p->curl = curl_loop_new(p->loop, p->lib);
+			if (p->curl == NULL)
+				p->why = "curl_multi_init failed";
+		}
+	}
+	return p->curl != NULL;
+}
+
+/* The first reason is the one reported; msg is taken. */
+static void set_error(struct forward *f, char *msg)
+{
+	if (f->error != NULL) {
+		free(msg);
+		return;
+	}
+	f->error = msg;
+	f->res.error = msg;
+}
+
+static char *dupn(const char *s, size_t n)
+{
+	char *d = xmalloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static void add_response_header(struct forward *f, const char *name, size_t nlen,
+				const char *value, size_t vlen)
+{
+	struct forward_result *r = &f->res;
+	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
+	r->headers[r->n_headers].name = dupn(name, nlen);
+	r->headers[r->n_headers].value = dupn(value, vlen);
+	r->n_headers++;
+}
+
+static void clear_response_headers(struct forward *f)
+{
+	scenario_headers_free(f->res.headers, f->res.n_headers);
+	f->res.headers = NULL;
+	f->res.n_headers = 0;
+}
+
+/* CURLOPT_HEADERFUNCTION: one line of the response head at a time. A
+ * status line starts a new head (after a 1xx); hop-by-hop fields are
+ * removed once the head is complete, when Connection is known. */
+static size_t on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct forward *f = arg;
+	size_t len = size * n, l = len;
+	while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+		l--;
+	if (l >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		clear_response_headers(f);
+		return len;
+	}
+	if (l == 0) {
+		const char *connection = NULL;
+		for (size_t i = 0; i < f->res.n_headers; i++)
+			if (strcasecmp(f->res.headers[i].name, "Connection") == 0)
+				connection = f->res.headers[i].value;
+		char *keep = connection ? xstrdup(connection) : NULL;
+		size_t out = 0;
+		for (size_t i = 0; i < f->res.n_headers; i++) {
+			struct header *h = &f->res.headers[i];
+			if (dropped(h->name, keep)) {
+				free(h->name);
+				free(h->value);
+			} else {
+				f->res.headers[out++] = *h;
+			}
+		}
+		f->res.n_headers = out;
+		free(keep);
+		return len;
+	}
+	if ((line[0] == ' ' || line[0] == '\t') && f->res.n_headers > 0) {
+		/* obsolete line folding: part of the previous value */
+		struct header *h = &f->res.headers[f->res.n_headers - 1];
+		char *joined = xasprintf("%s %.*s", h->value, (int)l, line);
+		free(h->value);
+		h->value = joined;
+		return len;
+	}
+	const char *colon = memchr(line, ':', l);
+	if (colon == NULL || colon == line)
+		return len; /* not a field: dropped */
+	const char *v = colon + 1, *end = line + l;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	add_response_header(f, line, (size_t)(colon - line), v, (size_t)(end - v));
+	return len;
+}
+
+/* CURLOPT_WRITEFUNCTION: body bytes, de-chunked by libcurl. */
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct forward *f = arg;
+	size_t len = size * n;
+	if (f->res.body_len + len > f->max_body) {
+		f->over_limit = true;
+		return 0; /* CURLE_WRITE_ERROR: the transfer stops */
+	}
+	f->res.body = xrealloc(f->res.body, f->res.body_len + len + 1);
+	memcpy(f->res.body + f->res.body_len, data, len);
+	f->res.body_len += len;
+	return len;
+}
+
+static void finish(struct forward *f)
+{
+	f->res.time_us = (clock_mono_ns() - f->start_ns) / 1000;
+	f->done(f->arg);
+}
+
+static void on_done(void *arg, CURL *easy, CURLcode result)
+{
+	struct forward *f = arg;
+	const struct curl_lib *lib = f->pool->lib;
+	long status = 0;
+	lib->easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	lib->easy_cleanup(easy);
+	f->easy = NULL;
+	if (f->over_limit) {
+		set_error(f, xasprintf("the response body is over forwarding.max_body "
+				       "(%llu bytes): streaming it is not done yet",
+				       (unsigned long long)f->max_body));
+	} else if (result != CURLE_OK) {
+		set_error(f, xstrdup(f->errbuf[0] ? f->errbuf : lib->easy_strerror(result)));
+	} else {
+		f->res.status = (int)status;
+	}
+	finish(f);
+}
+
+static void on_now(struct loop_timer *t)
+{
+	struct forward *f = container_of(t, struct forward, now);
+	finish(f);
+}
+
+/* Fail f from the loop, not from inside forward_start. */
+static struct forward *fail_soon(struct forward *f, char *msg)
+{
+	set_error(f, msg);
+	loop_timer_at(f->pool->loop, &f->now, clock_mono_ns());
+	return f;
+}
+
+/* Append "Name: value" to the list. */
+static void add_header(struct forward *f, const char *name, const char *value)
+{
+	char *line = xasprintf("%s: %s", name, value);
+	f->headers = f->pool->lib->slist_append(f->headers, line);
+	free(line);
+}
+
+struct collect {
+	struct forward *f;
+	const char *connection;
+	bool has[4];    /* Content-Type, Accept, Expect, Host seen */
+	char *via, *xff;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
+				      const char *name, const char *value)
+{
+	struct collect *c = cls;
+	(void)kind;
+	if (value == NULL)
+		value = "";
+	if (dropped(name, c->connection))
+		return MHD_YES;
+	static const char *const seen[] = {"Content-Type", "Accept", "Expect", "Host"};
+	for (int i = 0; i < 4; i++)
+		if (strcasecmp(name, seen[i]) == 0)
+			c->has[i] = true;
+	if (strcasecmp(name, "Via") == 0 && c->via == NULL) {
+		c->via = xstrdup(value);
+		return MHD_YES;
+	}
+	if (strcasecmp(name, "X-Forwarded-For") == 0 && c->xff == NULL) {
+		c->xff = xstrdup(value);
+		return MHD_YES;
+	}
+	add_header(c->f, name, value);
+	return MHD_YES;
+}
+
+static void client_address(struct MHD_Connection *mhd, char *buf, size_t n)
+{
+	snprintf(buf, n, "unknown");
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (info == NULL || info->client_addr == NULL)
+		return;
+	const struct sockaddr *sa = info->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+			  (socklen_t)n);
+}
+
+/* The request's header fields as they go on: end-to-end ones in order,
+ * Via and X-Forwarded-For extended, and libcurl's own additions
+ * (Accept, Expect, a form Content-Type) switched off when the client did
+ * not send them. */
+static void build_headers(struct forward *f, const struct forward_request *req)
+{
+	struct collect c = {
+		.f = f,
+		.connection = MHD_lookup_connection_value(req->mhd, MHD_HEADER_KIND, "Connection"),
+	};
+	MHD_get_connection_values(req->mhd, MHD_HEADER_KIND, collect_header, &c);
+	if (req->opts->via) {
+		char *v = c.via ? xasprintf("%s, 1.1 upsim", c.via) : xstrdup("1.1 upsim");
+		add_header(f, "Via", v);
+		free(v);
+	} else if (c.via) {
+		add_header(f, "Via", c.via);
+	}
+	if (req->opts->x_forwarded_for) {
+		char addr[INET6_ADDRSTRLEN + 1];
+		client_address(req->mhd, addr, sizeof addr);
+		char *v = c.xff ? xasprintf("%s, %s", c.xff, addr) : xstrdup(addr);
+		add_header(f, "X-Forwarded-For", v);
+		free(v);
+	} else if (c.xff) {
+		add_header(f, "X-Forwarded-For", c.xff);
+	}
+	free(c.via);
+	free(c.xff);
+	static const char *const off[] = {"Content-Type:", "Accept:", "Expect:", NULL};
+	for (int i = 0; off[i]; i++)
+		if (!c.has[i])
+			f->headers = f->pool->lib->slist_append(f->headers, off[i]);
+}
+
+static void set_method(struct forward *f, const struct forward_request *req)
+{
+	const struct curl_lib *lib = f->pool->lib;
+	CURL *e = f->easy;
+	if (req->has_body || req->body_len > 0) {
+		lib->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		lib->easy_setopt(e, CURLOPT_POSTFIELDS, f->body ? f->body : "");
+		lib->easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	} else if (strcmp(req->method, "HEAD") == 0) {
+		lib->easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(req->method, "GET") != 0) {
+		lib->easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+}
+
+struct forward *forward_start(struct forward_pool *p, struct forward_request *req,
+			      void (*done)(void *arg), void *arg)
+{
+	struct forward *f = xcalloc(1, sizeof *f);
+	f->pool = p;
+	f->done = done;
+	f->arg = arg;
+	f->body = req->body;
+	req->body = NULL;
+	f->max_body = req->opts->max_body;
+	f->now.on_fire = on_now;
+	f->start_ns = clock_mono_ns();
+	if (!pool_ready(p))
+		return fail_soon(f, xasprintf("libcurl is not available: %s", p->why));
+	if (req->target[0] != '/')
+		return fail_soon(f, xasprintf("request-target \"%s\" is not a path",
+					       req->target));
+	const struct curl_lib *lib = p->lib;
+	f->easy = lib->easy_init();
+	if (f->easy == NULL)
+		return fail_soon(f, xstrdup("curl_easy_init failed"));
+	f->url = xasprintf("%s%s", req->base, req->target);
+	CURL *e = f->easy;
+	lib->easy_setopt(e, CURLOPT_URL, f->url);
+	lib->easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+	lib->easy_setopt(e, CURLOPT_PROXY, ""); /* never an http_proxy of the environment */
+	lib->easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	lib->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	lib->easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf);
+	lib->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)(req->opts->connect_timeout_us / 1000));
+	lib->easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	lib->easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)(req->opts->read_timeout_us / 1000000));
+	lib->easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(req->total_timeout_ns / 1000000));
+	lib->easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	lib->easy_setopt(e, CURLOPT_HEADERDATA, f);
+	lib->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	lib->easy_setopt(e, CURLOPT_WRITEDATA, f);
+	build_headers(f, req);
+	lib->easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
+	set_method(f, req);
+	if (curl_loop_add(p->curl, e, on_done, f) != 0) {
+		lib->easy_cleanup(e);
+		f->easy = NULL;
+		return fail_soon(f, xstrdup("libcurl refused the transfer"));
+	}
+	return f;
+}
+
+const struct forward_result *forward_result(const struct forward *f)
+{
+	return &f->res;
+}
+
+void forward_free(struct forward *f)
+{
+	if (f == NULL)
+		return;
+	loop_timer_cancel(f->pool->loop, &f->now);
+	if (f->easy != NULL) {
+		curl_loop_cancel(f->pool->curl, f->easy);
+		f->pool->lib->easy_cleanup(f->easy);
+	}
+	if (f->headers != NULL)
+		f->pool->lib->slist_free_all(f->headers);
+	clear_response_headers(f);
+	free(f->res.body);
+	free(f->body);
+	free(f->url);
+	free(f->error);
+	free(f);
+}
+
+/* One address: a non-blocking connect, waited for with poll. */
+static int try_connect(const struct addrinfo *ai, int timeout_ms)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			ai->ai_protocol);
+	if (fd == -1)
+		return errno;
+	int e = 0;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		e = errno;
+		if (e == EINPROGRESS) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			socklen_t len = sizeof e;
+			if (poll(&pfd, 1, timeout_ms) != 1)
+				e = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
+				e = errno;
+		}
+	}
+	close(fd);
+	return e;
+}
+
+int forward_reachable(const char *url, int timeout_ms, char *errbuf, size_t errlen)
+{
+	bool tls = strncmp(url, "https://", 8) == 0;
+	const char *host = url + (tls ? 8 : 7);
+	char name[256], port[8];
+	const char *end;
+	if (*host == '[') {
+		end = strchr(host, ']');
+		host++;
+	} else {
+		end = host + strcspn(host, ":/");
+	}
+	if (end == NULL || (size_t)(end - host) >= sizeof name) {
+		snprintf(errbuf, errlen, "cannot read the host of %s", url);
+		return -1;
+	}
+	memcpy(name, host, (size_t)(end - host));
+	name[end - host] = '\0';
+	const char *colon = strchr(end, ':');
+	snprintf(port, sizeof port, "%s", colon ? colon + 1 : tls ? "443" : "80");
+	port[strcspn(port, "/")] = '\0';
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+	int gai = getaddrinfo(name, port, &hints, &res);
+	if (gai != 0) {
+		snprintf(errbuf, errlen, "%s: %s", name, gai_strerror(gai));
+		return -1;
+	}
+	int e = ECONNREFUSED;
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+		if ((e = try_connect(ai, timeout_ms)) == 0)
+			break;
+	freeaddrinfo(res);
+	if (e != 0) {
+		snprintf(errbuf, errlen, "%s", strerror(e));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,74 @@
+/* forward: one request sent on to the real service with libcurl on
+ * upsim's loop (net/curl_loop), its answer buffered whole.
+ *
+ * Buffered, not streamed: the request body (up to max_request_body) is
+ * read before the request goes out, and the real response is held (up to
+ * max_body) until it is complete, then upsim answers the gateway with it
+ * like a canned action — through MHD, or rendered raw when a fault or
+ * pacing applies — so offsets and framing are upsim's. Each loop has its
+ * own pool: one libcurl multi handle, whose connection cache keeps
+ * upstream connections alive between requests. */
+#ifndef UPSIM_NET_FORWARD_H
+#define UPSIM_NET_FORWARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/loop.h"
+#include "scenario/model.h"
+
+struct MHD_Connection;
+struct forward_pool;
+struct forward;
+
+/* A pool on loop. Cheap: libcurl is loaded by the first forward_start. */
+struct forward_pool *forward_pool_new(struct loop *loop);
+/* Abandon every transfer still running (no callback) and free. NULL
+ * accepted. Every struct forward of the pool must be freed first. */
+void forward_pool_free(struct forward_pool *p);
+
+/* What goes to the real service. Strings are borrowed for the call. */
+struct forward_request {
+	const char *base;               /* scheme://host[:port] */
+	const char *target;             /* the request-target as received */
+	const char *method;
+	struct MHD_Connection *mhd;     /* its headers and client address */
+	char *body;                     /* taken (freed by forward_free) */
+	size_t body_len;
+	bool has_body;                  /* the request framed a body (even empty) */
+	const struct forwarding *opts;
+	uint64_t total_timeout_ns;      /* the whole exchange at most */
+};
+
+/* What came back. Everything is owned by the struct forward. */
+struct forward_result {
+	int status;                     /* the real status; 0: none came */
+	struct header *headers;         /* end-to-end headers, in order; hop-by-
+					   hop and framing headers removed */
+	size_t n_headers;
+	char *body;                     /* de-chunked, as the service encoded it */
+	size_t body_len;
+	uint64_t time_us;               /* from sending to the last byte */
+	const char *error;              /* NULL: a complete answer; else why not */
+};
+
+/* Start req on p; done(arg) is called from the loop when the answer is in
+ * (or failed): read it with forward_result. Never NULL: a request that
+ * cannot start ends at once (done called from a zero timer). */
+struct forward *forward_start(struct forward_pool *p, struct forward_request *req,
+			      void (*done)(void *arg), void *arg);
+/* The answer, once done was called. */
+const struct forward_result *forward_result(const struct forward *f);
+/* Stop it if still running (done is not called) and free. NULL accepted. */
+void forward_free(struct forward *f);
+
+/* Can a TCP connection to url's host and port be opened within
+ * timeout_ms? A start-up check (it blocks): 0, or -1 with why in errbuf. */
+int forward_reachable(const char *url, int timeout_ms, char *errbuf, size_t errlen);
+
+/* Is the field name hop-by-hop (RFC 9110 section 7.6.1) or framing
+ * (Content-Length, Transfer-Encoding), so never passed on? */
+bool forward_hop_by_hop(const char *name);
+
+#endif
