@@ -207,6 +207,7 @@ struct match {
 };
 
 struct expect; /* scenario/expect.h: probes and what gateways answer */
+struct dns_config; /* scenario/dns.h: the scripted DNS server */
 
 struct rule {
 	size_t index;           /* position in the file, for streams and stats */
@@ -273,6 +274,8 @@ struct phase {
 	bool has_connection;
 	struct overload_model overload;
 	bool has_overload;
+	struct dns_config *dns; /* names answered instead of the top level's
+				   of the same name; NULL: none */
 };
 
 struct scenario {
@@ -293,6 +296,8 @@ struct scenario {
 	size_t n_phases;
 	bool loop;              /* the timeline starts over after its end */
 	bool allow_override;    /* X-Upsim-Fault / X-Upsim-Delay are obeyed */
+	struct dns_config *dns; /* the DNS server; NULL: none */
+	size_t n_dns_names;     /* names of the top level and every phase */
 };
 
 /* Load and validate the scenario file at path. Returns a new scenario with
