@@ -29,5 +29,7 @@ Suite *admin_suite(void);
 Suite *hostile_suite(void);
 Suite *threads_suite(void);
 Suite *gateways_suite(void);
+Suite *dns_suite(void);
+Suite *dns_decide_suite(void);
 
 #endif
