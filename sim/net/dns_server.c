@@ -449,7 +449,9 @@ static int bind_both(struct dns_server *s, const struct sockaddr *addr, socklen_
 {
 	struct sockaddr_storage at;
 	memcpy(&at, addr, len);
-	bool any_port = ((const struct sockaddr_in *)addr)->sin_port == 0;
+	bool any_port = addr->sa_family == AF_INET6
+			? ((const struct sockaddr_in6 *)addr)->sin6_port == 0
+			: ((const struct sockaddr_in *)addr)->sin_port == 0;
 	for (int tries = 0; tries < (any_port ? 8 : 1); tries++) {
 		s->udp.fd = bind_udp((struct sockaddr *)&at, len, errbuf, errlen);
 		if (s->udp.fd == -1)
