@@ -12,6 +12,9 @@ PKGS     := libmicrohttpd jansson gnutls libcurl
 # libcurl is compiled against but loaded at run time (sim/client/curl_lib.c), so
 # `upsim run` does not load its twenty libraries at start-up.
 LINK_PKGS := libmicrohttpd jansson gnutls
+# ldns builds and reads the scripted DNS server's packets (sim/net/dns_wire.c).
+PKGS      += ldns
+LINK_PKGS += ldns
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS_release := -O2 -g
 CFLAGS_tsan    := -O1 -g -fsanitize=thread

@@ -12,7 +12,7 @@
 #
 # docs/fuzzing.md says how to turn a finding into a regression.
 
-FUZZ_TARGETS := scenario units request admin
+FUZZ_TARGETS := scenario units request admin dns
 FUZZ_TARGET  ?= $(FUZZ_TARGETS)
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?=

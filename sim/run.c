@@ -23,10 +23,12 @@
 #include "engine/timeline.h"
 #include "net/accept_stage.h"
 #include "net/forward.h"
+#include "net/dns_server.h"
 #include "net/listener.h"
 #include "net/loop.h"
 #include "net/server.h"
 #include "net/threads.h"
+#include "scenario/dns.h"
 #include "scenario/fault.h"
 #include "scenario/fleet.h"
 #include "scenario/model.h"
@@ -55,6 +57,7 @@ struct app {
 	struct threads *threads;        /* threads 1 .. --threads - 1 */
 	struct fleet fleet;             /* one control per member */
 	struct upstream controls[FLEET_MAX];
+	struct dns_server *dns[FLEET_MAX]; /* a scenario's "dns"; NULL: none */
 	struct journal *journal;        /* shared by every member */
 	struct attempts *attempts;
 	struct admin *admin;
@@ -229,6 +232,43 @@ static int start_member(struct app *app, size_t i, struct upstream *ctl)
 	return 0;
 }
 
+/* What the DNS server of an upstream answers from: its scenario now. */
+static struct scenario *dns_source(void *arg, size_t *phase, const char **phase_name)
+{
+	struct upstream *ctl = arg;
+	*phase = ctl->phase;
+	*phase_name = ctl->phase_known ? upstream_phase_name(ctl) : NULL;
+	return upstream_scenario(ctl);
+}
+
+/* The scenario's DNS server, on the control thread's loop. A scenario
+ * swapped in later answers through it; its own "listen" is not reopened. */
+static int start_dns(struct app *app, size_t i, struct upstream *ctl)
+{
+	const struct dns_config *dns = app->members[i].scenario->dns;
+	if (dns == NULL)
+		return 0;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *why;
+	char err[256];
+	if (addr_parse(dns->listen, &ss, &len, &why) != 0) {
+		log_error("dns listen %s: %s", dns->listen, why);
+		return -1;
+	}
+	struct dns_server_config cfg = {
+		.journal = app->journal, .upstream = ctl->name, .source = dns_source, .arg = ctl,
+	};
+	app->dns[i] = dns_server_open(app->loop, (struct sockaddr *)&ss, len, &cfg, err,
+				      sizeof err);
+	if (app->dns[i] == NULL) {
+		log_error("cannot serve DNS on %s: %s", dns->listen, err);
+		return -1;
+	}
+	ctl->dns_address = dns_server_address(app->dns[i]);
+	return 0;
+}
+
 static int start_admin(struct app *app, const struct sockaddr_storage *addr,
 		       socklen_t addrlen, const char *token)
 {
@@ -269,7 +309,8 @@ static int start(struct app *app, const struct endpoints *ep)
 	app->fleet.members = app->controls;
 	for (size_t i = 0; i < app->n_members; i++) {
 		app->fleet.n = i + 1; /* stop() tears down what was started */
-		if (start_member(app, i, &app->controls[i]) != 0)
+		if (start_member(app, i, &app->controls[i]) != 0 ||
+		    start_dns(app, i, &app->controls[i]) != 0)
 			return -1;
 	}
 	if (app->cli->admin && start_admin(app, &ep->admin, ep->admin_len, ep->token) != 0)
@@ -296,6 +337,8 @@ static void stop(struct app *app)
 	if (app->loop != NULL)
 		loop_timer_cancel(app->loop, &app->duration_timer);
 	admin_free(app->admin);
+	for (size_t i = 0; i < app->fleet.n; i++)
+		dns_server_close(app->dns[i]);
 	for (size_t i = 0; i < app->fleet.n; i++)
 		upstream_stop(&app->controls[i]);
 	/* Joined: every shard is the control thread's to tear down. */

@@ -22,6 +22,9 @@ need=(
 	"libcurl4-openssl-dev:pkg-config --exists libcurl"
 	"check:pkg-config --exists check"
 	"libsubunit-dev:pkg-config --exists libsubunit"
+	# the DNS server's packets (sim/net/dns_wire.c); dig in tests/integration/check_dns.c
+	"libldns-dev:pkg-config --exists ldns"
+	"bind9-dnsutils:command -v dig"
 	# make check-man, check-schema, check-completion, check-deb
 	"mandoc:command -v mandoc"
 	"python3-jsonschema:/usr/bin/python3 -c 'import jsonschema'"

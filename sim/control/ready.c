@@ -36,6 +36,8 @@ static char *ready_line(const struct fleet *fleet, const char *admin)
 			      "version", UPSIM_VERSION);
 	if (first->name != NULL)
 		json_object_set_new(o, "upstreams", upstreams_json(fleet));
+	if (first->dns_address != NULL)
+		json_object_set_new(o, "dns", json_string(first->dns_address));
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return line;
@@ -74,6 +76,9 @@ int ready_announce(const struct fleet *fleet, const char *admin, const char *rea
 		log_info("serving \"%s\"%s%s on %s", upstream_scenario(m)->name,
 			 m->name ? " as upstream " : "", m->name ? m->name : "",
 			 upstream_address(m));
+		if (m->dns_address != NULL)
+			log_info("DNS server of \"%s\" on %s (UDP and TCP)",
+				 upstream_scenario(m)->name, m->dns_address);
 	}
 	if (admin != NULL)
 		log_info("admin API on %s", admin);

@@ -30,6 +30,7 @@ struct upstream {
 	struct attempts *attempts;
 	const char *scenario_file;      /* SIGHUP reloads it */
 	const char *admin_address;      /* NULL: no admin API */
+	const char *dns_address;        /* the scenario's DNS server; NULL: none */
 	uint64_t started_ns;            /* clock_mono_ns() at start */
 	/* the timeline */
 	struct loop_timer phase_timer;  /* the next phase change */

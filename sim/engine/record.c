@@ -30,6 +30,7 @@ const char *record_kind_name(enum record_kind k)
 	case RECORD_PHASE: return "phase";
 	case RECORD_SCENARIO: return "scenario";
 	case RECORD_DRILL: return "drill";
+	case RECORD_DNS: return "dns";
 	}
 	return "unknown";
 }
@@ -110,6 +111,32 @@ static void add_request_fields(json_t *o, const struct record *r)
 	}
 }
 
+/* {"name": ..., "type": "A", "transport": "udp", "rcode": "NOERROR",
+ *  "answer": ["127.0.0.1"], "ttl": 5, "fault": null, "delay_ms": 0, ...} */
+static void add_dns_fields(json_t *o, const struct record *r)
+{
+	set_str(o, "name", r->dns_name);
+	set_str(o, "type", r->dns_type);
+	set_str(o, "transport", r->dns_transport);
+	json_object_set_new(o, "listed", json_boolean(r->dns_listed));
+	json_object_set_new(o, "rcode", r->dns_rcode ? json_string(r->dns_rcode) : json_null());
+	json_t *answer = json_array();
+	if (r->dns_answer != NULL) {
+		char *copy = xstrdup(r->dns_answer), *save = NULL;
+		for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			json_array_append_new(answer, record_text_json(t));
+		free(copy);
+	}
+	json_object_set_new(o, "answer", answer);
+	if (json_array_size(answer) > 0)
+		set_uint(o, "ttl", r->dns_ttl);
+	json_object_set_new(o, "tc", json_boolean(r->dns_tc));
+	json_object_set_new(o, "fault", r->fault ? json_string(r->fault) : json_null());
+	if (r->action >= 0)
+		set_uint(o, "action", (uint64_t)r->action);
+	json_object_set_new(o, "delay_ms", json_real((double)r->duration_us / 1000.0));
+}
+
 json_t *record_json(const struct record *r)
 {
 	char when[40];
@@ -125,6 +152,8 @@ json_t *record_json(const struct record *r)
 	set_str(o, "phase", r->phase);
 	if (r->kind == RECORD_REQUEST)
 		add_request_fields(o, r);
+	if (r->kind == RECORD_DNS)
+		add_dns_fields(o, r);
 	set_str(o, "accept", r->accept);
 	set_str(o, "reason", r->reason);
 	if (r->outcome != OUTCOME_NONE)
@@ -144,5 +173,8 @@ void record_clear(struct record *r)
 	free(r->rule);
 	free(r->message);
 	free(r->upstream_error);
+	free(r->dns_name);
+	free(r->dns_type);
+	free(r->dns_answer);
 	memset(r, 0, sizeof *r);
 }

@@ -16,6 +16,7 @@ enum record_kind {
 	RECORD_PHASE,           /* the timeline entered a phase */
 	RECORD_SCENARIO,        /* a scenario was loaded or swapped in */
 	RECORD_DRILL,           /* drill safety acted (expiry) */
+	RECORD_DNS,             /* one query to the scripted DNS server */
 };
 
 /* How an exchange (or a connection) ended. */
@@ -63,6 +64,16 @@ struct record {
 	int real_status;        /* its status; 0: none came */
 	uint64_t real_us;       /* from sending to its last byte */
 	char *upstream_error;   /* why it gave no answer; NULL: it did */
+	/* dns: the question and what upsim did (fault and duration_us above:
+	   the name's fault and the delay before the answer) */
+	char *dns_name;         /* as asked, lower case, no final dot */
+	char *dns_type;         /* "A", "AAAA", "SRV", "TYPE65", ... */
+	const char *dns_transport; /* "udp" or "tcp" */
+	const char *dns_rcode;  /* "NOERROR", ...; NULL: no answer sent */
+	char *dns_answer;       /* the records' data, space-separated, in order */
+	uint32_t dns_ttl;
+	bool dns_tc;            /* the TC bit was set */
+	bool dns_listed;        /* the name is in the scenario */
 };
 
 /* The outcome's name in JSON ("response", "fin", "rst", ...). */

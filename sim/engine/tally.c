@@ -48,6 +48,7 @@ void tally_add(struct tally *t, const struct record *r, enum fault_kind fault_ki
 		break;
 	case RECORD_SCENARIO:
 	case RECORD_DRILL:
+	case RECORD_DNS:
 		break;
 	}
 }

@@ -12,18 +12,24 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "scenario/dns.h"
 #include "scenario/load.h"
 
 static const char *const phase_keys[] = {
-	"name", "duration", "listen", "defaults", "connection", "overload", "rules", NULL,
+	"name", "duration", "listen", "defaults", "connection", "overload", "rules", "dns",
+	NULL,
 };
 
 #define MAX_PHASES 1000
 
 /* What a phase overrides while it is current. */
-static void load_overrides(struct jcheck *jc, json_t *obj, const struct scenario *sc,
+static void load_overrides(struct jcheck *jc, json_t *obj, struct scenario *sc,
 			   struct phase *ph)
 {
+	dns_load(jc, obj, true, &sc->n_dns_names, &ph->dns);
+	if (ph->dns != NULL && sc->dns == NULL)
+		jcheck_fail_key(jc, "dns", "the scenario has no top-level \"dns\": "
+				"nothing listens for these names");
 	json_t *d = json_object_get(obj, "defaults");
 	if (d != NULL) {
 		size_t mark = jcheck_push_key(jc, "defaults");
@@ -47,7 +53,7 @@ static void load_overrides(struct jcheck *jc, json_t *obj, const struct scenario
 	}
 }
 
-static void load_phase(struct jcheck *jc, json_t *obj, const struct scenario *sc,
+static void load_phase(struct jcheck *jc, json_t *obj, struct scenario *sc,
 		       size_t index, struct phase *ph)
 {
 	ph->listen = true;

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "base/xalloc.h"
+#include "scenario/dns.h"
 #include "scenario/jcheck.h"
 #include "scenario/load.h"
 #include "scenario/model.h"
@@ -17,7 +18,7 @@
 static const char *const top_keys[] = {
 	"upsim", "name", "description", "seed", "defaults", "connection", "overload",
 	"rules", "phases", "loop", "expect", "allow_override", "$schema",
-	"upstream", "forwarding", NULL,
+	"upstream", "forwarding", "dns", NULL,
 };
 static const char *const rule_keys[] = {
 	"name", "match", "respond", "choose", "sequence", "cycle", "expect", "phases",
@@ -353,6 +354,7 @@ static struct scenario *compile(const char *label, json_t *root,
 	load_defaults(&jc, root, sc);
 	load_connection(&jc, root, &sc->connection);
 	load_overload(&jc, root, sc, &sc->overload);
+	dns_load(&jc, root, false, &sc->n_dns_names, &sc->dns);
 	load_phases(&jc, root, sc);
 	sc->expect = load_expect(&jc, root, "/");
 	load_rule_list(&jc, sc, root, NULL, &sc->rules, &sc->n_rules);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenario/dns.h"
 #include "scenario/expect.h"
 
 void scenario_headers_free(struct header *h, size_t n)
@@ -54,6 +55,7 @@ static void free_phase(struct phase *ph)
 	free(ph->rules);
 	free_action(&ph->own_defaults);
 	free_action(&ph->overload.when_full);
+	dns_config_free(ph->dns);
 }
 
 static void scenario_free(struct scenario *sc)
@@ -72,6 +74,7 @@ static void scenario_free(struct scenario *sc)
 	free(sc->name);
 	free(sc->description);
 	free(sc->upstream);
+	dns_config_free(sc->dns);
 	free(sc);
 }
 

@@ -222,6 +222,7 @@ struct match {
 };
 
 struct expect; /* scenario/expect.h: probes and what gateways answer */
+struct dns_config; /* scenario/dns.h: the scripted DNS server */
 
 struct rule {
 	size_t index;           /* position in the file, for streams and stats */
@@ -288,6 +289,8 @@ struct phase {
 	bool has_connection;
 	struct overload_model overload;
 	bool has_overload;
+	struct dns_config *dns; /* names answered instead of the top level's
+				   of the same name; NULL: none */
 };
 
 /* The top-level "forwarding" options: how upsim talks to a real service. */
@@ -324,6 +327,8 @@ struct scenario {
 	bool allow_override;    /* X-Upsim-Fault / X-Upsim-Delay are obeyed */
 	char *upstream;         /* "upstream": the real service; NULL: none */
 	struct forwarding forwarding;
+	struct dns_config *dns; /* the DNS server; NULL: none */
+	size_t n_dns_names;     /* names of the top level and every phase */
 };
 
 /* Load and validate the scenario file at path. Returns a new scenario with

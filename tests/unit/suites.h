@@ -30,5 +30,7 @@ Suite *hostile_suite(void);
 Suite *threads_suite(void);
 Suite *gateways_suite(void);
 Suite *forward_suite(void);
+Suite *dns_suite(void);
+Suite *dns_decide_suite(void);
 
 #endif
