@@ -102,7 +102,7 @@ asan:
 VALGRIND := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q
 valgrind: $(UPSIM_BIN) $(RUNNER)
 	@tools/deps.sh valgrind
-	for suite in http process faults admin hostile threads forward; do \
+	for suite in http process faults admin hostile threads forward dns; do \
 	  UPSIM_BIN=./$(UPSIM_BIN) UPSIM_WRAP="$(VALGRIND)" CK_RUN_SUITE=$$suite $(RUNNER) || exit 1; \
 	done
 
