@@ -131,11 +131,17 @@ static int parse_option(int c, const char *arg, struct check_opts *o)
 	case 'g': o->cfg.gateway = arg; return 0;
 	case 'l': o->listen = arg; return 0;
 	case 'v': o->verbose = true; return 0;
-	case OPT_BACKUP: o->cfg.with_backup = true; o->cfg.backup_listen = arg; return 0;
+	case OPT_BACKUP:
+		o->cfg.with_backup = true;
+		o->cfg.backup_listen = arg;
+		return 0;
 	case OPT_GATEWAY_LOG: o->cfg.gateway_log = arg; return 0;
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_JUNIT: o->junit = arg; return 0;
-	case OPT_RECORD: o->record = true; o->cfg.observe = true; return 0;
+	case OPT_RECORD:
+		o->record = true;
+		o->cfg.observe = true;
+		return 0;
 	case OPT_OBSERVE: o->cfg.observe = true; return 0;
 	case OPT_PROBE_TIMEOUT: return parse_ms("probe-timeout", arg, &o->cfg.cap_ms);
 	case OPT_SETTLE: return parse_ms("settle", arg, &o->cfg.settle_ms);
@@ -166,8 +172,10 @@ static int parse(int argc, char **argv, struct check_opts *o)
 		if (c == 'h')
 			return 1;
 		if (c == '?' || c == ':') {
-			fprintf(stderr, "upsim check: unknown or incomplete option: %s (try upsim "
-				"check --help)\n", argv[optind - 1]);
+			fprintf(stderr,
+				"upsim check: unknown or incomplete option: %s (try upsim "
+				"check --help)\n",
+				argv[optind - 1]);
 			return -1;
 		}
 		if (parse_option(c, optarg, o) != 0)
@@ -175,16 +183,19 @@ static int parse(int argc, char **argv, struct check_opts *o)
 	}
 	o->files = argv + optind;
 	o->n_files = argc - optind;
-	const char *missing = !o->cfg.through ? "--through URL (the gateway)"
+	const char *missing = !o->cfg.through	? "--through URL (the gateway)"
 			      : !o->cfg.gateway ? "--gateway NAME (whose expectations)"
-			      : o->n_files == 0 ? "a SCENARIO.json" : NULL;
+			      : o->n_files == 0 ? "a SCENARIO.json"
+						: NULL;
 	if (missing) {
 		fprintf(stderr, "upsim check: missing %s (try upsim check --help)\n", missing);
 		return -1;
 	}
 	if (!load_is_token(o->cfg.gateway)) {
-		fprintf(stderr, "upsim check: --gateway %s: a name is a token such as "
-			"\"edge-nginx\"\n", o->cfg.gateway);
+		fprintf(stderr,
+			"upsim check: --gateway %s: a name is a token such as "
+			"\"edge-nginx\"\n",
+			o->cfg.gateway);
 		return -1;
 	}
 	return 0;
@@ -237,15 +248,20 @@ static int gather(struct check_opts *o, struct check_probe **list, size_t *n)
 			char names[512];
 			names_of(sc, names, sizeof names);
 			if (names[0])
-				fprintf(stderr, "%s: no expect block names gateway \"%s\" (the file "
-					"names %s; --record writes new ones)\n", o->files[i],
-					o->cfg.gateway, names);
+				fprintf(stderr,
+					"%s: no expect block names gateway \"%s\" (the file "
+					"names %s; --record writes new ones)\n",
+					o->files[i], o->cfg.gateway, names);
 			else if (has_blocks(sc))
-				fprintf(stderr, "%s: its expect blocks name no gateway yet (--record "
-					"writes \"%s\")\n", o->files[i], o->cfg.gateway);
+				fprintf(stderr,
+					"%s: its expect blocks name no gateway yet (--record "
+					"writes \"%s\")\n",
+					o->files[i], o->cfg.gateway);
 			else
-				fprintf(stderr, "%s: no expect block: nothing to probe (see "
-					"docs/scenarios.md 9.1)\n", o->files[i]);
+				fprintf(stderr,
+					"%s: no expect block: nothing to probe (see "
+					"docs/scenarios.md 9.1)\n",
+					o->files[i]);
 			rc = -1;
 		}
 		scenario_unref(sc);
@@ -291,8 +307,8 @@ static int report(const struct check_opts *o, const struct check_probe *list, si
 }
 
 /* Serve, probe, judge: the exit code. */
-static int probe_all(struct check_opts *o, const struct curl_lib *lib,
-		     struct check_probe *list, size_t n)
+static int probe_all(struct check_opts *o, const struct curl_lib *lib, struct check_probe *list,
+		     size_t n)
 {
 	struct cli run;
 	struct app *app = serve(o, &run);

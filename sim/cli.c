@@ -79,10 +79,23 @@ const char cli_usage[] =
 	"Scenario reference: docs/scenarios.md; admin API: docs/admin-api.md\n";
 
 enum {
-	OPT_READY_FILE = 256, OPT_MAX_CONNECTIONS, OPT_HANG_CAP, OPT_ADMIN,
-	OPT_ADMIN_TOKEN, OPT_JOURNAL, OPT_JOURNAL_SIZE, OPT_REQUEST_ID_HEADER,
-	OPT_ACCESS_LOG, OPT_LOG_FORMAT, OPT_DURATION, OPT_DRILL_TTL, OPT_START_AT,
-	OPT_UPSTREAM, OPT_FLEET, OPT_THREADS, OPT_CONNECTION_MEMORY,
+	OPT_READY_FILE = 256,
+	OPT_MAX_CONNECTIONS,
+	OPT_HANG_CAP,
+	OPT_ADMIN,
+	OPT_ADMIN_TOKEN,
+	OPT_JOURNAL,
+	OPT_JOURNAL_SIZE,
+	OPT_REQUEST_ID_HEADER,
+	OPT_ACCESS_LOG,
+	OPT_LOG_FORMAT,
+	OPT_DURATION,
+	OPT_DRILL_TTL,
+	OPT_START_AT,
+	OPT_UPSTREAM,
+	OPT_FLEET,
+	OPT_THREADS,
+	OPT_CONNECTION_MEMORY,
 };
 
 static const struct option run_options[] = {
@@ -120,8 +133,8 @@ static int parse_count(const char *s, unsigned min, unsigned max, unsigned *out)
 }
 
 /* A positive duration for option name. */
-static int parse_positive_duration(const char *name, const char *arg, uint64_t *out,
-				   char *errbuf, size_t errlen)
+static int parse_positive_duration(const char *name, const char *arg, uint64_t *out, char *errbuf,
+				   size_t errlen)
 {
 	const char *why = NULL;
 	if (units_parse_duration(arg, out, &why) == 0 && *out > 0)
@@ -143,8 +156,7 @@ static int parse_log_format(const char *arg, struct cli *out, char *errbuf, size
 	return 0;
 }
 
-static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
-			size_t errlen)
+static int parse_option(int c, const char *arg, struct cli *out, char *errbuf, size_t errlen)
 {
 	switch (c) {
 	case 'l': out->listen = arg; return 0;
@@ -174,7 +186,8 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
 	case OPT_DURATION:
 		return parse_positive_duration("duration", arg, &out->duration_us, errbuf, errlen);
 	case OPT_DRILL_TTL:
-		return parse_positive_duration("drill-ttl", arg, &out->drill_ttl_us, errbuf, errlen);
+		return parse_positive_duration("drill-ttl", arg, &out->drill_ttl_us, errbuf,
+					       errlen);
 	case OPT_HANG_CAP:
 		return parse_positive_duration("hang-cap", arg, &out->hang_cap_us, errbuf, errlen);
 	case OPT_MAX_CONNECTIONS:
@@ -185,13 +198,13 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
 	case OPT_CONNECTION_MEMORY: {
 		const char *why = NULL;
 		uint64_t size;
-		if (units_parse_size(arg, &size, &why) == 0 && size >= CLI_MIN_CONNECTION_MEMORY &&
-		    size <= CLI_MAX_CONNECTION_MEMORY) {
+		if (units_parse_size(arg, &size, &why) == 0 && size >= CLI_MIN_CONNECTION_MEMORY
+		    && size <= CLI_MAX_CONNECTION_MEMORY) {
 			out->connection_memory = (size_t)size;
 			return 0;
 		}
-		snprintf(errbuf, errlen, "--connection-memory: %s", why ? why :
-			 "expected 4KiB to 1MiB");
+		snprintf(errbuf, errlen, "--connection-memory: %s",
+			 why ? why : "expected 4KiB to 1MiB");
 		return -1;
 	}
 	case OPT_THREADS:
@@ -208,8 +221,7 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf,
 	return -1;
 }
 
-static int parse_options(int argc, char **argv, struct cli *out, char *errbuf,
-			 size_t errlen)
+static int parse_options(int argc, char **argv, struct cli *out, char *errbuf, size_t errlen)
 {
 	int c;
 	opterr = 0;
@@ -247,8 +259,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 		snprintf(errbuf, errlen, "missing command (try upsim --help)");
 		return -1;
 	}
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
-	    strcmp(cmd, "help") == 0) {
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		out->command = CLI_HELP;
 		return 0;
 	}
@@ -277,8 +288,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 		out->files = argv + 2;
 		out->n_files = argc - 2;
 		return 0;
-	}
-	else {
+	} else {
 		snprintf(errbuf, errlen, "unknown command \"%s\" (try upsim --help)", cmd);
 		return -1;
 	}
@@ -290,7 +300,8 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 		return -1;
 	}
 	if (out->command == CLI_RUN && fleet && out->n_files != 0) {
-		snprintf(errbuf, errlen, "with --upstream or --fleet, scenarios are named "
+		snprintf(errbuf, errlen,
+			 "with --upstream or --fleet, scenarios are named "
 			 "there: no SCENARIO.json argument");
 		return -1;
 	}

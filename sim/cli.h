@@ -31,33 +31,33 @@ enum log_format_opt {
 
 struct cli {
 	enum cli_command command;
-	const char *listen;             /* run: ADDR:PORT */
-	const char *ready_file;         /* run: NULL for none */
-	unsigned max_connections;       /* run */
-	unsigned threads;               /* run: event loops (--threads) */
-	size_t connection_memory;       /* run: bytes of MHD pool per connection */
-	uint64_t hang_cap_us;           /* run */
-	const char *admin;              /* run: ADDR:PORT of the admin API; NULL: none */
-	const char *admin_token;        /* run: NULL: none (from the environment too) */
-	const char *journal_file;       /* run: NULL: none */
-	unsigned journal_size;          /* run: records kept for the admin API */
-	const char *request_id_header;  /* run */
-	const char *access_log;         /* run: NULL: none; "-": stderr */
+	const char *listen;		/* run: ADDR:PORT */
+	const char *ready_file;		/* run: NULL for none */
+	unsigned max_connections;	/* run */
+	unsigned threads;		/* run: event loops (--threads) */
+	size_t connection_memory;	/* run: bytes of MHD pool per connection */
+	uint64_t hang_cap_us;		/* run */
+	const char *admin;		/* run: ADDR:PORT of the admin API; NULL: none */
+	const char *admin_token;	/* run: NULL: none (from the environment too) */
+	const char *journal_file;	/* run: NULL: none */
+	unsigned journal_size;		/* run: records kept for the admin API */
+	const char *request_id_header;	/* run */
+	const char *access_log;		/* run: NULL: none; "-": stderr */
 	enum log_format_opt log_format; /* run */
-	uint64_t duration_us;           /* run: 0: until stopped */
-	uint64_t drill_ttl_us;          /* run: 0: no expiry */
-	const char *upstreams[64];      /* run: --upstream NAME=ADDR:PORT=FILE */
+	uint64_t duration_us;		/* run: 0: until stopped */
+	uint64_t drill_ttl_us;		/* run: 0: no expiry */
+	const char *upstreams[64];	/* run: --upstream NAME=ADDR:PORT=FILE */
 	int n_upstreams;
-	const char *fleet_file;         /* run: --fleet FILE; NULL: none */
-	bool has_start_at;              /* run: --start-at given */
-	int64_t start_at_us;            /* run: Unix µs the timeline counts from */
+	const char *fleet_file; /* run: --fleet FILE; NULL: none */
+	bool has_start_at;	/* run: --start-at given */
+	int64_t start_at_us;	/* run: Unix µs the timeline counts from */
 	bool verbose;
-	bool fleet_schema;              /* schema: --fleet */
-	bool quiet;                     /* run: no ready line (upsim check) */
-	const char *backup_listen;      /* run: a healthy backup there (upsim check) */
-	char **files;                   /* run: one scenario; validate: many;
+	bool fleet_schema;	   /* schema: --fleet */
+	bool quiet;		   /* run: no ready line (upsim check) */
+	const char *backup_listen; /* run: a healthy backup there (upsim check) */
+	char **files;		   /* run: one scenario; validate: many;
 					   ctl: the arguments after "ctl" */
-	int n_files;                    /* borrowed from argv */
+	int n_files;		   /* borrowed from argv */
 };
 
 /* The text `upsim --help` prints. */

@@ -17,24 +17,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	switch (cli.command) {
-	case CLI_HELP:
-		fputs(cli_usage, stdout);
-		return 0;
-	case CLI_VERSION:
-		printf("upsim %s\n", UPSIM_VERSION);
-		return 0;
-	case CLI_VALIDATE:
-		return run_validate(cli.files, cli.n_files);
-	case CLI_FAULTS:
-		return run_faults();
-	case CLI_SCHEMA:
-		return run_schema(cli.fleet_schema);
-	case CLI_RUN:
-		return run_serve(&cli);
-	case CLI_CTL:
-		return ctl_main(cli.n_files, cli.files);
-	case CLI_CHECK:
-		return check_main(cli.n_files + 1, cli.files - 1);
+	case CLI_HELP: fputs(cli_usage, stdout); return 0;
+	case CLI_VERSION: printf("upsim %s\n", UPSIM_VERSION); return 0;
+	case CLI_VALIDATE: return run_validate(cli.files, cli.n_files);
+	case CLI_FAULTS: return run_faults();
+	case CLI_SCHEMA: return run_schema(cli.fleet_schema);
+	case CLI_RUN: return run_serve(&cli);
+	case CLI_CTL: return ctl_main(cli.n_files, cli.files);
+	case CLI_CHECK: return check_main(cli.n_files + 1, cli.files - 1);
 	}
 	return 2;
 }

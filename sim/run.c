@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -22,8 +22,8 @@
 #include "control/upstream.h"
 #include "engine/timeline.h"
 #include "net/accept_stage.h"
-#include "net/forward.h"
 #include "net/dns_server.h"
+#include "net/forward.h"
 #include "net/listener.h"
 #include "net/loop.h"
 #include "net/server.h"
@@ -53,12 +53,12 @@ struct app {
 	const struct cli *cli;
 	struct member members[FLEET_MAX];
 	size_t n_members;
-	struct loop *loop;              /* the control thread's: thread 0 */
-	struct threads *threads;        /* threads 1 .. --threads - 1 */
-	struct fleet fleet;             /* one control per member */
+	struct loop *loop;	 /* the control thread's: thread 0 */
+	struct threads *threads; /* threads 1 .. --threads - 1 */
+	struct fleet fleet;	 /* one control per member */
 	struct upstream controls[FLEET_MAX];
 	struct dns_server *dns[FLEET_MAX]; /* a scenario's "dns"; NULL: none */
-	struct journal *journal;        /* shared by every member */
+	struct journal *journal;	   /* shared by every member */
 	struct attempts *attempts;
 	struct admin *admin;
 	struct loop_io signals;
@@ -81,8 +81,8 @@ int run_validate(char **files, int n)
 			run_print_errors(&err);
 			code = 2;
 		} else {
-			printf("%s: ok (\"%s\", %zu rule%s)\n", files[i], sc->name,
-			       sc->n_rules, sc->n_rules == 1 ? "" : "s");
+			printf("%s: ok (\"%s\", %zu rule%s)\n", files[i], sc->name, sc->n_rules,
+			       sc->n_rules == 1 ? "" : "s");
 		}
 		scenario_unref(sc);
 		err_clear(&err);
@@ -150,9 +150,10 @@ static int open_journal(struct app *app)
 		log_error("cannot open journal %s: %s", cli->journal_file, strerror(errno));
 		return -1;
 	}
-	if (cli->access_log &&
-	    journal_open_access_log(app->journal, cli->access_log,
-				    cli->log_format == CLI_LOG_JSON) != 0) {
+	if (cli->access_log
+	    && journal_open_access_log(app->journal, cli->access_log,
+				       cli->log_format == CLI_LOG_JSON)
+		       != 0) {
 		log_error("cannot open access log %s: %s", cli->access_log, strerror(errno));
 		return -1;
 	}
@@ -196,8 +197,8 @@ static int start_shard(struct app *app, const struct member *m, struct shard *sh
 	sh->accept = accept_stage_new(sh->loop, sh->server, cfg.hang_cap_ns, cap);
 	const struct conn_policy *p = scenario_connection(m->scenario, 0);
 	int backlog = p->backlog ? (int)p->backlog : SOMAXCONN;
-	sh->listener = listener_open(sh->loop, at, at_len, backlog, threads > 1,
-				     accept_stage_take, sh->accept, why, sizeof why);
+	sh->listener = listener_open(sh->loop, at, at_len, backlog, threads > 1, accept_stage_take,
+				     sh->accept, why, sizeof why);
 	if (sh->listener == NULL) {
 		log_error("cannot listen on %s: %s", m->spec.listen, why);
 		return -1;
@@ -211,9 +212,13 @@ static int start_member(struct app *app, size_t i, struct upstream *ctl)
 {
 	const struct member *m = &app->members[i];
 	*ctl = (struct upstream){
-		.name = m->spec.name, .loop = app->loop, .journal = app->journal,
-		.attempts = app->attempts, .scenario_file = m->spec.scenario,
-		.aligned = app->cli->has_start_at, .start_at_us = app->cli->start_at_us,
+		.name = m->spec.name,
+		.loop = app->loop,
+		.journal = app->journal,
+		.attempts = app->attempts,
+		.scenario_file = m->spec.scenario,
+		.aligned = app->cli->has_start_at,
+		.start_at_us = app->cli->start_at_us,
 	};
 	const struct sockaddr *at = (const struct sockaddr *)&m->addr;
 	socklen_t at_len = m->addrlen;
@@ -257,7 +262,10 @@ static int start_dns(struct app *app, size_t i, struct upstream *ctl)
 		return -1;
 	}
 	struct dns_server_config cfg = {
-		.journal = app->journal, .upstream = ctl->name, .source = dns_source, .arg = ctl,
+		.journal = app->journal,
+		.upstream = ctl->name,
+		.source = dns_source,
+		.arg = ctl,
 	};
 	app->dns[i] = dns_server_open(app->loop, (struct sockaddr *)&ss, len, &cfg, err,
 				      sizeof err);
@@ -269,8 +277,8 @@ static int start_dns(struct app *app, size_t i, struct upstream *ctl)
 	return 0;
 }
 
-static int start_admin(struct app *app, const struct sockaddr_storage *addr,
-		       socklen_t addrlen, const char *token)
+static int start_admin(struct app *app, const struct sockaddr_storage *addr, socklen_t addrlen,
+		       const char *token)
 {
 	char why[256];
 	app->admin = admin_start(app->loop, (const struct sockaddr *)addr, addrlen, token,
@@ -287,7 +295,7 @@ static int start_admin(struct app *app, const struct sockaddr_storage *addr,
 struct endpoints {
 	struct sockaddr_storage admin;
 	socklen_t admin_len;
-	const char *token;              /* NULL: none */
+	const char *token; /* NULL: none */
 };
 
 static int start(struct app *app, const struct endpoints *ep)
@@ -309,8 +317,8 @@ static int start(struct app *app, const struct endpoints *ep)
 	app->fleet.members = app->controls;
 	for (size_t i = 0; i < app->n_members; i++) {
 		app->fleet.n = i + 1; /* stop() tears down what was started */
-		if (start_member(app, i, &app->controls[i]) != 0 ||
-		    start_dns(app, i, &app->controls[i]) != 0)
+		if (start_member(app, i, &app->controls[i]) != 0
+		    || start_dns(app, i, &app->controls[i]) != 0)
 			return -1;
 	}
 	if (app->cli->admin && start_admin(app, &ep->admin, ep->admin_len, ep->token) != 0)
@@ -388,8 +396,10 @@ static int parse_admin(const struct cli *cli, struct endpoints *ep)
 		return -1;
 	}
 	if (ep->token == NULL && !addr_is_loopback((struct sockaddr *)&ep->admin)) {
-		fprintf(stderr, "upsim: --admin %s is not a loopback address: set a token "
-			"with --admin-token or UPSIM_ADMIN_TOKEN\n", cli->admin);
+		fprintf(stderr,
+			"upsim: --admin %s is not a loopback address: set a token "
+			"with --admin-token or UPSIM_ADMIN_TOKEN\n",
+			cli->admin);
 		return -1;
 	}
 	return 0;
@@ -427,7 +437,8 @@ static int collect_members(struct app *app)
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; rc == 0 && j < i; j++)
 			if (strcmp(specs[i].name, specs[j].name) == 0) {
-				err_addf(&err, "upsim: two upstreams are called \"%s\"", specs[i].name);
+				err_addf(&err, "upsim: two upstreams are called \"%s\"",
+					 specs[i].name);
 				rc = -1;
 			}
 		app->members[i].spec = specs[i];
@@ -450,7 +461,8 @@ static void warn_unreachable(const struct scenario *sc)
 			continue;
 		if (forward_reachable(urls[i], 1000, why, sizeof why) != 0)
 			log_warn("upstream %s is not reachable now (%s): forwarded requests "
-				 "follow on_upstream_error until it is", urls[i], why);
+				 "follow on_upstream_error until it is",
+				 urls[i], why);
 	}
 }
 
@@ -461,7 +473,8 @@ static int prepare_members(struct app *app)
 		struct member *m = &app->members[i];
 		const char *why;
 		if (addr_parse(m->spec.listen, &m->addr, &m->addrlen, &why) != 0) {
-			fprintf(stderr, "upsim: %s%s%s: %s\n", m->spec.name ? "--upstream " : "--listen ",
+			fprintf(stderr, "upsim: %s%s%s: %s\n",
+				m->spec.name ? "--upstream " : "--listen ",
 				m->spec.name ? m->spec.name : m->spec.listen,
 				m->spec.name ? " address" : "", why);
 			rc = -1;
@@ -497,8 +510,7 @@ struct app *run_app_start(const struct cli *cli, int *code)
 	app->cli = cli;
 	struct endpoints ep;
 	*code = 2;
-	if (parse_admin(cli, &ep) == 0 && collect_members(app) == 0 &&
-	    prepare_members(app) == 0) {
+	if (parse_admin(cli, &ep) == 0 && collect_members(app) == 0 && prepare_members(app) == 0) {
 		*code = 1;
 		if (start(app, &ep) == 0)
 			return app;

@@ -80,7 +80,8 @@ static const char *probe_label(json_t *probe, char *buf, size_t len)
 {
 	int repeat = (int)json_integer_value(json_object_get(probe, "repeat"));
 	snprintf(buf, len, "%s %s%s", json_string_value(json_object_get(probe, "method")),
-		 json_string_value(json_object_get(probe, "request")), repeat > 1 ? " (repeat)" : "");
+		 json_string_value(json_object_get(probe, "request")),
+		 repeat > 1 ? " (repeat)" : "");
 	return buf;
 }
 
@@ -91,18 +92,17 @@ static void print_table(const char *file, json_t *by_gateway)
 	printf("\n### %s\n\n| probe |", file);
 	const char *gw;
 	json_t *res;
-	json_object_foreach(by_gateway, gw, res)
-		printf(" %s |", gw);
+	json_object_foreach(by_gateway, gw, res) printf(" %s |", gw);
 	printf("\n|---|");
-	json_object_foreach(by_gateway, gw, res)
-		printf("---|");
+	json_object_foreach(by_gateway, gw, res) printf("---|");
 	printf("\n");
 	json_t *first = json_object_get(json_object_iter_value(json_object_iter(by_gateway)),
 					"probes");
 	char label[300];
 	for (size_t i = 0; i < json_array_size(first); i++) {
 		printf("| `%s` |", probe_label(json_array_get(first, i), label, sizeof label));
-		json_object_foreach(by_gateway, gw, res) {
+		json_object_foreach(by_gateway, gw, res)
+		{
 			char *c = cell(json_array_get(json_object_get(res, "probes"), i));
 			printf(" %s |", c);
 			free(c);
@@ -126,17 +126,22 @@ static void print_compact(json_t *all)
 	const char *file;
 	json_t *by_gateway;
 	char label[300];
-	json_object_foreach(all, file, by_gateway) {
-		json_t *first = json_object_get(
-			json_object_iter_value(json_object_iter(by_gateway)), "probes");
+	json_object_foreach(all, file, by_gateway)
+	{
+		json_t *first = json_object_get(json_object_iter_value(
+							json_object_iter(by_gateway)),
+						"probes");
 		for (size_t i = 0; i < json_array_size(first); i++) {
 			printf("| %s | `%s` |", strrchr(file, '/') + 1,
 			       probe_label(json_array_get(first, i), label, sizeof label));
 			for (size_t k = 0; k < gateway_count; k++) {
 				if (!gateway_installed(gateway_names[k]))
 					continue;
-				json_t *p = json_array_get(json_object_get(json_object_get(
-					by_gateway, gateway_names[k]), "probes"), i);
+				json_t *p = json_array_get(
+					json_object_get(json_object_get(by_gateway,
+									gateway_names[k]),
+							"probes"),
+					i);
 				json_t *tries = json_object_get(p, "tries");
 				json_t *t = json_array_get(tries, json_array_size(tries) - 1);
 				if (t == NULL)
@@ -176,9 +181,9 @@ static json_t *run_file(const char *file, const struct scenario *sc, const char 
 			json_t *mine = json_object_get(merged, "probes");
 			size_t i;
 			json_t *p;
-			json_array_foreach(json_object_get(c.result, "probes"), i, p)
-				if (json_object_get(p, "skipped") == NULL)
-					json_array_set(mine, i, p);
+			json_array_foreach(json_object_get(c.result, "probes"), i,
+					   p) if (json_object_get(p, "skipped") == NULL)
+				json_array_set(mine, i, p);
 		}
 		gateway_check_free(&c);
 	}
@@ -218,7 +223,9 @@ int main(int argc, char **argv)
 	print_compact(all);
 	int rc = json_dump_file(all, out, JSON_INDENT(2)) == 0 ? 0 : 1;
 	json_decref(all);
-	fprintf(stderr, "gateway-matrix: cells are what upsim check saw (status, attempts, time, "
-		"the gateway's log message); JSON in %s\n", out);
+	fprintf(stderr,
+		"gateway-matrix: cells are what upsim check saw (status, attempts, time, "
+		"the gateway's log message); JSON in %s\n",
+		out);
 	return rc;
 }

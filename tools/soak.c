@@ -37,16 +37,13 @@
 /* The paths the scenarios serve, and what a client sees on each. */
 static const struct kind {
 	const char *path;
-	const char *outcome;    /* the journal's word for it */
-	enum wire_end end;      /* how the connection ends for the client */
-	bool bytes;             /* response bytes arrive first */
+	const char *outcome; /* the journal's word for it */
+	enum wire_end end;   /* how the connection ends for the client */
+	bool bytes;	     /* response bytes arrive first */
 } kinds[] = {
-	{"/ok", "response", WIRE_FIN, true},
-	{"/reset", "rst", WIRE_RST, false},
-	{"/close", "fin", WIRE_FIN, false},
-	{"/truncate", "fin", WIRE_FIN, true},
-	{"/garbage", "fin", WIRE_FIN, true},
-	{"/hang", "fin", WIRE_FIN, false},
+	{"/ok", "response", WIRE_FIN, true},   {"/reset", "rst", WIRE_RST, false},
+	{"/close", "fin", WIRE_FIN, false},    {"/truncate", "fin", WIRE_FIN, true},
+	{"/garbage", "fin", WIRE_FIN, true},   {"/hang", "fin", WIRE_FIN, false},
 	{"/slow", "response", WIRE_FIN, true},
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
@@ -55,17 +52,20 @@ static const struct kind {
  * the soak swaps them back and forth while requests are in flight. */
 static char *scenario_json(const char *name)
 {
-	return xasprintf(
-		"{\"upsim\":1,\"name\":\"%s\",\"seed\":3,"
-		"\"defaults\":{\"body\":\"%s\\n\"},\"rules\":["
-		"{\"match\":{\"path\":\"/reset\"},\"respond\":{\"fault\":\"reset\"}},"
-		"{\"match\":{\"path\":\"/close\"},\"respond\":{\"fault\":\"close\"}},"
-		"{\"match\":{\"path\":\"/truncate\"},\"respond\":{\"body_size\":2000,"
-		" \"fault\":\"truncate\",\"at\":\"body\",\"offset\":100}},"
-		"{\"match\":{\"path\":\"/garbage\"},\"respond\":{\"fault\":\"garbage\",\"size\":300}},"
-		"{\"match\":{\"path\":\"/hang\"},\"respond\":{\"fault\":\"hang\",\"for\":\"20ms\"}},"
-		"{\"match\":{\"path\":\"/slow\"},\"respond\":{\"delay\":{\"uniform\":[\"1ms\",\"30ms\"]}}}"
-		"]}", name, name);
+	return xasprintf("{\"upsim\":1,\"name\":\"%s\",\"seed\":3,"
+			 "\"defaults\":{\"body\":\"%s\\n\"},\"rules\":["
+			 "{\"match\":{\"path\":\"/reset\"},\"respond\":{\"fault\":\"reset\"}},"
+			 "{\"match\":{\"path\":\"/close\"},\"respond\":{\"fault\":\"close\"}},"
+			 "{\"match\":{\"path\":\"/truncate\"},\"respond\":{\"body_size\":2000,"
+			 " \"fault\":\"truncate\",\"at\":\"body\",\"offset\":100}},"
+			 "{\"match\":{\"path\":\"/"
+			 "garbage\"},\"respond\":{\"fault\":\"garbage\",\"size\":300}},"
+			 "{\"match\":{\"path\":\"/"
+			 "hang\"},\"respond\":{\"fault\":\"hang\",\"for\":\"20ms\"}},"
+			 "{\"match\":{\"path\":\"/"
+			 "slow\"},\"respond\":{\"delay\":{\"uniform\":[\"1ms\",\"30ms\"]}}}"
+			 "]}",
+			 name, name);
 }
 
 /* What one client sent and saw, request by request. */
@@ -90,12 +90,14 @@ static bool one_request(struct client *c, size_t kind, const char *id)
 	if (fd < 0)
 		return false;
 	char req[256];
-	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: soak\r\nX-Request-Id: %s\r\n"
-		 "Connection: close\r\n\r\n", kinds[kind].path, id);
+	snprintf(req, sizeof req,
+		 "GET %s HTTP/1.1\r\nHost: soak\r\nX-Request-Id: %s\r\n"
+		 "Connection: close\r\n\r\n",
+		 kinds[kind].path, id);
 	struct wire_result r = {0};
-	bool ok = wire_send_str(fd, req, T_MS) == 0 &&
-		  wire_read_until_end(fd, wire_now_ms(), T_MS, &r) == 0 &&
-		  r.end == kinds[kind].end && (r.len > 0) == kinds[kind].bytes;
+	bool ok = wire_send_str(fd, req, T_MS) == 0
+		  && wire_read_until_end(fd, wire_now_ms(), T_MS, &r) == 0
+		  && r.end == kinds[kind].end && (r.len > 0) == kinds[kind].bytes;
 	wire_result_free(&r);
 	close(fd);
 	return ok;
@@ -157,7 +159,9 @@ static int swap_scenarios(const struct upsim_proc *up, double deadline, int *fai
 		long status = 0;
 		char *text = NULL;
 		if (ctl_request(up->admin, NULL, "PUT", "/v1/scenario", json[swaps % 2],
-				strlen(json[swaps % 2]), &status, &text) != 0 || status != 200)
+				strlen(json[swaps % 2]), &status, &text)
+			    != 0
+		    || status != 200)
 			(*failed)++;
 		free(text);
 		swaps++;
@@ -205,8 +209,8 @@ static int check_journal(const char *path, struct client *clients, size_t sent)
 					kinds[s->kind].path);
 				problems++;
 			} else if (!outcome || strcmp(outcome, kinds[s->kind].outcome) != 0) {
-				fprintf(stderr, "soak: %s (%s): journal says %s, expected %s\n", s->id,
-					kinds[s->kind].path, outcome ? outcome : "nothing",
+				fprintf(stderr, "soak: %s (%s): journal says %s, expected %s\n",
+					s->id, kinds[s->kind].path, outcome ? outcome : "nothing",
 					kinds[s->kind].outcome);
 				problems++;
 			}
@@ -232,8 +236,9 @@ int main(int argc, char **argv)
 	char *scenario = upsim_write_temp(first, ".json");
 	char *journal = upsim_write_temp("", ".jsonl");
 	free(first);
-	const char *args[] = {"run", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-			      "--threads", loops, "--journal", journal, scenario, NULL};
+	const char *args[] = {"run",	     "--listen",  "127.0.0.1:0", "--admin",
+			      "127.0.0.1:0", "--threads", loops,	 "--journal",
+			      journal,	     scenario,	  NULL};
 	struct upsim_proc up;
 	if (upsim_start(&up, args, T_MS) != 0)
 		return 1;
@@ -262,12 +267,13 @@ int main(int argc, char **argv)
 	/* The admin connection of that last status read closes on upsim's
 	 * side a moment later: wait (bounded) for the count to settle. */
 	int fds_after = count_fds(up.pid);
-	for (double until = wire_now_ms() + 2000; fds_after > fds_before &&
-	     wire_now_ms() < until; fds_after = count_fds(up.pid))
+	for (double until = wire_now_ms() + 2000; fds_after > fds_before && wire_now_ms() < until;
+	     fds_after = count_fds(up.pid))
 		usleep(10000);
 	long rss_after = rss_kib(up.pid);
 	if (fds_after != fds_before) {
-		fprintf(stderr, "soak: %d file descriptors before, %d after\n", fds_before, fds_after);
+		fprintf(stderr, "soak: %d file descriptors before, %d after\n", fds_before,
+			fds_after);
 		problems++;
 	}
 	/* Memory: the journal ring and allocator caches grow; 64 MiB is the

@@ -8,8 +8,7 @@
 #include <string.h>
 
 /* Split s into host and port text; IPv6 literals come in brackets. */
-static int split_host_port(const char *s, char *host, size_t hostlen,
-			   const char **port)
+static int split_host_port(const char *s, char *host, size_t hostlen, const char **port)
 {
 	const char *colon;
 	if (s[0] == '[') {
@@ -32,8 +31,7 @@ static int split_host_port(const char *s, char *host, size_t hostlen,
 	return 0;
 }
 
-int addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len,
-	       const char **why)
+int addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len, const char **why)
 {
 	char host[256];
 	const char *port;
@@ -47,7 +45,8 @@ int addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len,
 		*why = "port must be a number 0..65535";
 		return -1;
 	}
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res;
 	if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL) {

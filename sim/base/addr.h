@@ -11,8 +11,7 @@
 /* Parse "127.0.0.1:8080", "[::1]:0" or "localhost:0" (numeric port
  * required, 0 = any free port). Returns 0, or -1 with a static reason in
  * *why. Host names are resolved once, here. */
-int addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len,
-	       const char **why);
+int addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len, const char **why);
 
 /* Write "HOST:PORT" ("[HOST]:PORT" for IPv6) into buf (ADDR_STRLEN). */
 char *addr_format(const struct sockaddr *sa, char *buf);

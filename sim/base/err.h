@@ -15,8 +15,7 @@ struct upsim_err {
 };
 
 /* Append a formatted message. err may be NULL (the message is dropped). */
-void err_addf(struct upsim_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void err_addf(struct upsim_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Number of messages held (0 when err is NULL). */
 size_t err_count(const struct upsim_err *err);
 /* Free the messages and reset err to empty. NULL is accepted. */

@@ -44,8 +44,8 @@ static int parse_offset(const char *p, long *east)
 	}
 	int h, m;
 	char sign = p[0], tail;
-	if ((sign != '+' && sign != '-') || strlen(p) != 6 ||
-	    sscanf(p + 1, "%2d:%2d%c", &h, &m, &tail) != 2 || h > 23 || m > 59)
+	if ((sign != '+' && sign != '-') || strlen(p) != 6
+	    || sscanf(p + 1, "%2d:%2d%c", &h, &m, &tail) != 2 || h > 23 || m > 59)
 		return -1;
 	*east = (sign == '+' ? 1 : -1) * (h * 3600L + m * 60L);
 	return 0;

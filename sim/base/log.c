@@ -2,10 +2,10 @@
 
 #include <jansson.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <stdio.h>
-#include <sys/time.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 static enum log_level min_level = LOG_INFO;
@@ -42,8 +42,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	char when[64];
 	snprintf(when, sizeof when, "%s.%03ldZ", stamp, (long)(tv.tv_usec / 1000));
 	if (json_lines) /* NULL for text that is not UTF-8: printed as text */
-		o = json_pack("{s:s, s:s, s:s%}", "time", when, "level", names[level],
-			      "msg", line, strlen(line));
+		o = json_pack("{s:s, s:s, s:s%}", "time", when, "level", names[level], "msg", line,
+			      strlen(line));
 	if (o == NULL) {
 		fprintf(stderr, "%s upsim %s: %s\n", when, names[level], line);
 		return;

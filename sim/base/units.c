@@ -10,13 +10,11 @@ struct unit {
 };
 
 static const struct unit duration_units[] = {
-	{"us", 1}, {"ms", 1000}, {"s", 1000000},
-	{"m", 60000000}, {"h", 3600000000ULL}, {NULL, 0},
+	{"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000}, {"h", 3600000000ULL}, {NULL, 0},
 };
 
 static const struct unit size_units[] = {
-	{"", 1}, {"B", 1},
-	{"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000},
+	{"", 1},       {"B", 1},	 {"KB", 1000},	      {"MB", 1000000}, {"GB", 1000000000},
 	{"KiB", 1024}, {"MiB", 1048576}, {"GiB", 1073741824}, {NULL, 0},
 };
 
@@ -30,8 +28,7 @@ static const struct unit *find_unit(const struct unit *units, const char *name)
 
 /* Parse "123" or "123.456" at *s; the fraction is kept as digits so the
  * product with the unit stays exact. Returns -1 on no digits or overflow. */
-static int parse_decimal(const char **s, uint64_t *whole, uint64_t *frac,
-			 uint64_t *frac_div)
+static int parse_decimal(const char **s, uint64_t *whole, uint64_t *frac, uint64_t *frac_div)
 {
 	const char *p = *s;
 	*whole = 0;

@@ -22,6 +22,10 @@ char *xmemdup(const void *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Free *pp and set it to NULL (haproxy's ha_free). */
-#define xfree(pp) do { free(*(pp)); *(pp) = NULL; } while (0)
+#define xfree(pp)             \
+	do {                  \
+		free(*(pp));  \
+		*(pp) = NULL; \
+	} while (0)
 
 #endif

@@ -18,7 +18,7 @@ struct transfer {
 	struct probe_answer answer;
 	struct curl_slist *headers;
 	char *url;
-	char *body;             /* a generated body, owned */
+	char *body; /* a generated body, owned */
 	uint64_t start_ns;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -74,8 +74,8 @@ static bool has_header(const struct probe_request *rq, const char *name)
 }
 
 static struct curl_slist *request_headers(const struct curl_lib *lib,
-					  const struct probe_request *rq,
-					  const char *id_header, const char *id)
+					  const struct probe_request *rq, const char *id_header,
+					  const char *id)
 {
 	struct curl_slist *list = NULL;
 	char line[1024];
@@ -147,8 +147,8 @@ static void on_done(void *arg, CURL *easy, CURLcode result)
 	free_transfer(t);
 }
 
-int probe_send(const struct probe_target *target, const struct probe_request *rq,
-	       const char *id, probe_done_fn done, void *arg)
+int probe_send(const struct probe_target *target, const struct probe_request *rq, const char *id,
+	       probe_done_fn done, void *arg)
 {
 	const struct curl_lib *lib = target->lib;
 	CURL *easy = lib->easy_init();

@@ -14,12 +14,12 @@
 
 /* What the client got. */
 struct probe_answer {
-	int status;             /* the final status line's code; 0: no valid response */
-	bool complete;          /* the response ended as its framing said */
-	bool capped;            /* no end within the probe's time cap */
-	uint64_t body_bytes;    /* body bytes received (after any decoding) */
-	uint64_t time_us;       /* from sending to the end (or the cap) */
-	char *error;            /* why it was not complete (libcurl's words), or NULL */
+	int status;		/* the final status line's code; 0: no valid response */
+	bool complete;		/* the response ended as its framing said */
+	bool capped;		/* no end within the probe's time cap */
+	uint64_t body_bytes;	/* body bytes received (after any decoding) */
+	uint64_t time_us;	/* from sending to the end (or the cap) */
+	char *error;		/* why it was not complete (libcurl's words), or NULL */
 	struct header *headers; /* the final response's headers, in order */
 	size_t n_headers;
 };
@@ -31,9 +31,9 @@ typedef void (*probe_done_fn)(void *arg, const struct probe_answer *answer);
 struct probe_target {
 	struct curl_loop *curl;
 	const struct curl_lib *lib;
-	const char *through;    /* the gateway's base URL: "http://127.0.0.1:8081" */
-	uint64_t cap_ms;        /* the longest a probe waits for its answer */
-	const char *id_header;  /* "X-Request-Id" */
+	const char *through;   /* the gateway's base URL: "http://127.0.0.1:8081" */
+	uint64_t cap_ms;       /* the longest a probe waits for its answer */
+	const char *id_header; /* "X-Request-Id" */
 };
 
 /* Send rq with request id id; done(arg, answer) follows from the loop.

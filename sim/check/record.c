@@ -80,8 +80,8 @@ static int write_atomically(json_t *root, const char *path, struct upsim_err *er
 	return rc;
 }
 
-static int record_file(const struct check_config *cfg, const struct check_probe *list,
-		       size_t n, const char *file, struct upsim_err *err)
+static int record_file(const struct check_config *cfg, const struct check_probe *list, size_t n,
+		       const char *file, struct upsim_err *err)
 {
 	json_error_t je;
 	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);

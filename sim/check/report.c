@@ -82,10 +82,9 @@ void report_text(FILE *out, const struct check_config *cfg, const struct check_p
 
 static json_t *try_json(const struct try_result *t)
 {
-	json_t *o = json_pack("{s:i, s:b, s:b, s:I, s:f}", "status", t->answer.status,
-			      "complete", t->answer.complete, "capped", t->answer.capped,
-			      "body_bytes", (json_int_t)t->answer.body_bytes,
-			      "time_ms", t->answer.time_us / 1e3);
+	json_t *o = json_pack("{s:i, s:b, s:b, s:I, s:f}", "status", t->answer.status, "complete",
+			      t->answer.complete, "capped", t->answer.capped, "body_bytes",
+			      (json_int_t)t->answer.body_bytes, "time_ms", t->answer.time_us / 1e3);
 	if (t->attempts >= 0)
 		json_object_set_new(o, "attempts", json_integer(t->attempts));
 	if (t->answer.error)
@@ -108,10 +107,11 @@ static json_t *probe_json(const struct check_probe *p)
 {
 	const struct probe_request *rq = &p->expect->probe;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i}", "file", p->file, "result",
-			      report_result(p), "method", rq->method, "request", rq->path,
-			      "repeat", (int)p->expect->repeat);
-	json_object_set_new(o, "rule", p->rule < 0 ? json_null()
-					      : json_string(p->scenario->rules[p->rule].name));
+			      report_result(p), "method", rq->method, "request", rq->path, "repeat",
+			      (int)p->expect->repeat);
+	json_object_set_new(o, "rule",
+			    p->rule < 0 ? json_null()
+					: json_string(p->scenario->rules[p->rule].name));
 	if (p->skipped)
 		json_object_set_new(o, "skipped", json_string(p->skipped));
 	if (p->verdict.want)
@@ -133,8 +133,8 @@ json_t *report_json(const struct check_config *cfg, const struct check_probe *li
 	json_t *probes = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(probes, probe_json(&list[i]));
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "gateway", cfg->gateway,
-			 "through", cfg->through, "passed", (json_int_t)t.passed, "failed",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "gateway", cfg->gateway, "through",
+			 cfg->through, "passed", (json_int_t)t.passed, "failed",
 			 (json_int_t)t.failed, "skipped", (json_int_t)t.skipped, "recorded",
 			 (json_int_t)t.recorded, "probes", probes);
 }
@@ -233,16 +233,18 @@ static void junit_case(FILE *f, const struct check_config *cfg, const struct che
 	fputs("    </testcase>\n", f);
 }
 
-int report_junit(const char *path, const struct check_config *cfg,
-		 const struct check_probe *list, size_t n)
+int report_junit(const char *path, const struct check_config *cfg, const struct check_probe *list,
+		 size_t n)
 {
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
 		return -1;
 	struct report_totals all = report_count(list, n);
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<testsuites name=\"upsim check\" tests=\"%zu\" failures=\"%zu\" "
-		   "skipped=\"%zu\">\n", n, all.failed, all.skipped);
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<testsuites name=\"upsim check\" tests=\"%zu\" failures=\"%zu\" "
+		"skipped=\"%zu\">\n",
+		n, all.failed, all.skipped);
 	/* One suite per file, in the order files first appear. */
 	for (size_t i = 0; i < n; i++) {
 		bool first = true;
@@ -262,8 +264,10 @@ int report_junit(const char *path, const struct check_config *cfg,
 		}
 		fputs("  <testsuite name=\"", f);
 		xml_text(f, list[i].file);
-		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
-			   "time=\"%.3f\">\n", tests, failures, skipped, seconds);
+		fprintf(f,
+			"\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
+			"time=\"%.3f\">\n",
+			tests, failures, skipped, seconds);
 		for (size_t j = i; j < n; j++)
 			if (strcmp(list[j].file, list[i].file) == 0)
 				junit_case(f, cfg, &list[j]);

@@ -24,7 +24,7 @@ void report_text(FILE *out, const struct check_config *cfg, const struct check_p
 json_t *report_json(const struct check_config *cfg, const struct check_probe *list, size_t n);
 /* JUnit XML: a testsuite per scenario file, a testcase per probe. Returns
  * 0, or -1 with errno set when path cannot be written. */
-int report_junit(const char *path, const struct check_config *cfg,
-		 const struct check_probe *list, size_t n);
+int report_junit(const char *path, const struct check_config *cfg, const struct check_probe *list,
+		 size_t n);
 
 #endif

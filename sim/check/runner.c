@@ -27,20 +27,20 @@ struct check_runner {
 	const struct check_config *cfg;
 	struct loop *loop;
 	struct fleet *fleet;
-	struct upstream *ctl;   /* the scenario's: the fleet's first */
+	struct upstream *ctl; /* the scenario's: the fleet's first */
 	struct probe_target target;
 	struct check_probe *list;
 	size_t n;
-	size_t at;              /* the probe under way */
-	size_t try;             /* its try under way */
-	size_t step;            /* the step under way */
+	size_t at;   /* the probe under way */
+	size_t try;  /* its try under way */
+	size_t step; /* the step under way */
 	struct loop_timer timer;
 	void (*after_shed)(struct check_runner *r);
 	uint64_t deadline_ns;
 	bool forced;
-	uint64_t journal_mark;  /* the last record before the try */
-	long log_mark;          /* the error log's size before the try */
-	char id[96];            /* the try's request id */
+	uint64_t journal_mark; /* the last record before the try */
+	long log_mark;	       /* the error log's size before the try */
+	char id[96];	       /* the try's request id */
 };
 
 static void begin_probe(struct check_runner *r);
@@ -67,7 +67,10 @@ static void add_probe(const struct check_config *cfg, const char *file, struct s
 	*list = xrealloc(*list, (*n + 1) * sizeof **list);
 	struct check_probe *p = &(*list)[(*n)++];
 	*p = (struct check_probe){
-		.file = file, .scenario = scenario_ref(sc), .expect = e, .rule = rule,
+		.file = file,
+		.scenario = scenario_ref(sc),
+		.expect = e,
+		.rule = rule,
 		.want = want,
 	};
 	/* A backup changes what the gateway does: each probe runs in the
@@ -178,7 +181,8 @@ static long count_attempts(struct check_runner *r)
 	long n = 0;
 	size_t i;
 	json_t *rec;
-	json_array_foreach(json_object_get(q, "records"), i, rec) {
+	json_array_foreach(json_object_get(q, "records"), i, rec)
+	{
 		const char *kind = json_string_value(json_object_get(rec, "kind"));
 		const char *id = json_string_value(json_object_get(rec, "request_id"));
 		if (kind && strcmp(kind, "request") == 0 && id && strcmp(id, r->id) == 0)
@@ -220,9 +224,23 @@ static char *read_log(struct check_runner *r)
 static bool error_level(const char *line, size_t len)
 {
 	static const char *const marks[] = {
-		"[error]", "[crit]", "[alert]", "[emerg]", "[warn]", ":error]", ":crit]",
-		":alert]", ":emerg]", ":warn]", "\"level\":\"error\"", "\"level\":\"warn\"",
-		"\"level\":\"fatal\"", "[ALERT]", "[WARNING]", "[NOTICE]", NULL,
+		"[error]",
+		"[crit]",
+		"[alert]",
+		"[emerg]",
+		"[warn]",
+		":error]",
+		":crit]",
+		":alert]",
+		":emerg]",
+		":warn]",
+		"\"level\":\"error\"",
+		"\"level\":\"warn\"",
+		"\"level\":\"fatal\"",
+		"[ALERT]",
+		"[WARNING]",
+		"[NOTICE]",
+		NULL,
 	};
 	for (size_t i = 0; marks[i]; i++) {
 		size_t w = strlen(marks[i]);
@@ -288,8 +306,9 @@ static void look_at_log(struct check_runner *r)
 	/* Wait for the line asked for; for an error answer, for a line at all
 	 * (some gateways write theirs only as the session ends). */
 	bool failed = t->answer.status == 0 || t->answer.status >= 500;
-	bool waiting = r->cfg->gateway_log != NULL &&
-		       ((p->want && p->want->log && !t->log_found) || (failed && t->log == NULL));
+	bool waiting = r->cfg->gateway_log != NULL
+		       && ((p->want && p->want->log && !t->log_found)
+			   || (failed && t->log == NULL));
 	if (waiting && clock_mono_ns() < r->deadline_ns) {
 		loop_timer_at(r->loop, &r->timer, clock_mono_ns() + LOG_POLL_NS);
 		return;
@@ -374,7 +393,8 @@ static void send_steps(struct check_runner *r)
 		if (probe_send(&r->target, &e->steps[r->step], id, on_step_answer, r) != 0)
 			on_step_answer(r, NULL);
 	} else if (e->warm_up_us > 0) {
-		snprintf(id, sizeof id, "%s-%zu-%zu-warm", r->cfg->id_prefix, r->at + 1, r->try + 1);
+		snprintf(id, sizeof id, "%s-%zu-%zu-warm", r->cfg->id_prefix, r->at + 1,
+			 r->try + 1);
 		if (probe_send(&r->target, &e->probe, id, on_warm_answer, r) != 0)
 			on_warm_answer(r, NULL);
 	} else {
@@ -424,10 +444,17 @@ struct check_runner *check_runner_start(const struct check_config *cfg, struct l
 {
 	struct check_runner *r = xcalloc(1, sizeof *r);
 	*r = (struct check_runner){
-		.cfg = cfg, .loop = loop, .fleet = fleet, .ctl = &fleet->members[0],
-		.list = list, .n = n,
-		.target = {.curl = curl, .lib = lib, .through = cfg->through,
-			   .cap_ms = cfg->cap_ms, .id_header = "X-Request-Id"},
+		.cfg = cfg,
+		.loop = loop,
+		.fleet = fleet,
+		.ctl = &fleet->members[0],
+		.list = list,
+		.n = n,
+		.target = {.curl = curl,
+			   .lib = lib,
+			   .through = cfg->through,
+			   .cap_ms = cfg->cap_ms,
+			   .id_header = "X-Request-Id"},
 	};
 	r->timer.on_fire = on_start_timer;
 	loop_timer_at(loop, &r->timer, clock_mono_ns() + cfg->start_delay_ms * 1000000ULL);

@@ -23,33 +23,33 @@
 #include "scenario/expect.h"
 
 struct check_config {
-	const char *gateway;    /* the name in expect blocks */
-	const char *through;    /* the gateway's base URL */
-	const char *gateway_log; /* its error log file, or NULL */
-	uint64_t cap_ms;        /* the longest a try waits for its answer */
-	uint64_t settle_ms;     /* the longest it waits for the gateway to drop
+	const char *gateway;	   /* the name in expect blocks */
+	const char *through;	   /* the gateway's base URL */
+	const char *gateway_log;   /* its error log file, or NULL */
+	uint64_t cap_ms;	   /* the longest a try waits for its answer */
+	uint64_t settle_ms;	   /* the longest it waits for the gateway to drop
 				   the connections upsim ended */
-	uint64_t log_wait_ms;   /* the longest it waits for an expected log line */
-	uint64_t start_delay_ms; /* serve this long before the first probe (a
+	uint64_t log_wait_ms;	   /* the longest it waits for an expected log line */
+	uint64_t start_delay_ms;   /* serve this long before the first probe (a
 				    gateway's health checks see the upstream up) */
-	bool observe;           /* also probe blocks that do not name the gateway
+	bool observe;		   /* also probe blocks that do not name the gateway
 				   (--observe, --record): report, not judge */
-	bool with_backup;       /* the gateway has the backup upstream */
+	bool with_backup;	   /* the gateway has the backup upstream */
 	const char *backup_listen; /* where it is served (--backup) */
-	const char *id_prefix;  /* request ids are PREFIX-N-T */
+	const char *id_prefix;	   /* request ids are PREFIX-N-T */
 };
 
 /* One probe of one scenario file. */
 struct check_probe {
 	const char *file;
-	struct scenario *scenario;     /* a reference */
-	const struct expect *expect;   /* in scenario */
-	int rule;                      /* its rule's index; -1: the top level */
+	struct scenario *scenario;	   /* a reference */
+	const struct expect *expect;	   /* in scenario */
+	int rule;			   /* its rule's index; -1: the top level */
 	const struct gateway_expect *want; /* NULL: recording a new one */
-	const char *skipped;           /* why it was not sent, or NULL */
-	struct try_result *tries;      /* expect->repeat of them */
+	const char *skipped;		   /* why it was not sent, or NULL */
+	struct try_result *tries;	   /* expect->repeat of them */
 	size_t n_tries;
-	struct verdict verdict;        /* set when want and sent */
+	struct verdict verdict; /* set when want and sent */
 };
 
 /* The probes of sc (file) for cfg->gateway, appended to *list (*n);

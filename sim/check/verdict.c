@@ -163,8 +163,9 @@ static bool try_fails(const struct gateway_expect *g, const struct try_result *t
 		    t->attempts == 1 ? "" : "s", g->retried ? "a retry" : "no retry");
 		return true;
 	}
-	if (g->attempts.set &&
-	    ((uint64_t)t->attempts < g->attempts.min || (uint64_t)t->attempts > g->attempts.max)) {
+	if (g->attempts.set
+	    && ((uint64_t)t->attempts < g->attempts.min
+		|| (uint64_t)t->attempts > g->attempts.max)) {
 		add(why, "%s%supsim saw %ld attempt%s, expected ", which, num, t->attempts,
 		    t->attempts == 1 ? "" : "s");
 		if (g->attempts.min == g->attempts.max)
@@ -182,8 +183,9 @@ static bool try_fails(const struct gateway_expect *g, const struct try_result *t
 	}
 	if (g->complete != -1 && a->complete != (g->complete == 1)) {
 		add(why, "%s%sthe response was %s%s%s%s, expected it %s", which, num,
-		    a->complete ? "complete" : "cut", a->error ? " (" : "", a->error ? a->error : "",
-		    a->error ? ")" : "", g->complete ? "complete" : "cut");
+		    a->complete ? "complete" : "cut", a->error ? " (" : "",
+		    a->error ? a->error : "", a->error ? ")" : "",
+		    g->complete ? "complete" : "cut");
 		return true;
 	}
 	if (g->body_bytes >= 0 && a->body_bytes != (uint64_t)g->body_bytes) {
@@ -196,8 +198,9 @@ static bool try_fails(const struct gateway_expect *g, const struct try_result *t
 		const char *got = probe_answer_header(a, g->headers[h].name);
 		if ((want == NULL) != (got == NULL) || (want && strcmp(want, got) != 0)) {
 			add(why, "%s%sheader %s is %s%s%s, expected %s%s%s", which, num,
-			    g->headers[h].name, got ? "\"" : "absent", got ? got : "", got ? "\"" : "",
-			    want ? "\"" : "it absent", want ? want : "", want ? "\"" : "");
+			    g->headers[h].name, got ? "\"" : "absent", got ? got : "",
+			    got ? "\"" : "", want ? "\"" : "it absent", want ? want : "",
+			    want ? "\"" : "");
 			return true;
 		}
 	}
@@ -211,8 +214,8 @@ static bool try_fails(const struct gateway_expect *g, const struct try_result *t
 	return false;
 }
 
-static bool status_fails(const struct gateway_expect *g, const struct try_result *tries,
-			 size_t n, struct line *why)
+static bool status_fails(const struct gateway_expect *g, const struct try_result *tries, size_t n,
+			 struct line *why)
 {
 	size_t k = 0, listed = 0;
 	for (size_t i = 0; i < n; i++) {

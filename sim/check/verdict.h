@@ -18,16 +18,16 @@
 /* One try as observed. */
 struct try_result {
 	struct probe_answer answer; /* owned (verdict_try_clear) */
-	long attempts;          /* the gateway's requests upsim journalled; -1: unknown */
-	char *log;              /* the gateway's error log line of the try, or NULL */
-	bool log_found;         /* the expectation's log (substring or regex) was seen */
+	long attempts;		    /* the gateway's requests upsim journalled; -1: unknown */
+	char *log;		    /* the gateway's error log line of the try, or NULL */
+	bool log_found;		    /* the expectation's log (substring or regex) was seen */
 };
 
 struct verdict {
 	bool pass;
-	char *want;             /* what was expected, one line */
-	char *got;              /* what came, one line */
-	char *why;              /* the first thing that did not hold; NULL: pass */
+	char *want; /* what was expected, one line */
+	char *got;  /* what came, one line */
+	char *why;  /* the first thing that did not hold; NULL: pass */
 };
 
 /* Judge tries[0..n) against g. out's strings are new. */

@@ -1,8 +1,8 @@
 #include "client/ctl.h"
 
 #include <getopt.h>
-#include <stdbool.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +51,8 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
 	return add;
 }
 
-int ctl_request(const char *addr, const char *token, const char *method,
-		const char *path, const char *body, size_t body_len,
-		long *status, char **response)
+int ctl_request(const char *addr, const char *token, const char *method, const char *path,
+		const char *body, size_t body_len, long *status, char **response)
 {
 	const char *why;
 	const struct curl_lib *cl = curl_lib(&why);
@@ -111,8 +110,10 @@ static char *admin_from_ready_file(const char *path)
 	if (o == NULL)
 		fprintf(stderr, "upsim ctl: %s\n", je.text);
 	else if (addr == NULL)
-		fprintf(stderr, "upsim ctl: %s: no admin address (was upsim started "
-			"with --admin?)\n", path);
+		fprintf(stderr,
+			"upsim ctl: %s: no admin address (was upsim started "
+			"with --admin?)\n",
+			path);
 	json_decref(o);
 	return addr;
 }
@@ -139,15 +140,19 @@ static void print_journal(const char *text)
 	json_t *o = json_loads(text, 0, NULL);
 	json_t *records = json_object_get(o, "records"), *r;
 	size_t i;
-	json_array_foreach(records, i, r) {
-		char *line = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_array_foreach(records, i, r)
+	{
+		char *line = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER
+						   | JSON_REAL_PRECISION(10));
 		puts(line);
 		free(line);
 	}
 	json_int_t missed = json_integer_value(json_object_get(o, "missed"));
 	if (missed > 0)
-		fprintf(stderr, "upsim ctl: %lld records fell out of the journal ring "
-			"before they were read\n", (long long)missed);
+		fprintf(stderr,
+			"upsim ctl: %lld records fell out of the journal ring "
+			"before they were read\n",
+			(long long)missed);
 	json_decref(o);
 }
 
@@ -181,10 +186,14 @@ static int simple_get(struct call *c, const char *path)
 static int build_call(const char *cmd, int argc, char **argv, const struct ctl_opts *o,
 		      struct call *c)
 {
-	if (strcmp(cmd, "status") == 0 && argc == 0) return simple_get(c, "/v1/status");
-	if (strcmp(cmd, "stats") == 0 && argc == 0) return simple_get(c, "/v1/stats");
-	if (strcmp(cmd, "metrics") == 0 && argc == 0) return simple_get(c, "/metrics");
-	if (strcmp(cmd, "healthz") == 0 && argc == 0) return simple_get(c, "/healthz");
+	if (strcmp(cmd, "status") == 0 && argc == 0)
+		return simple_get(c, "/v1/status");
+	if (strcmp(cmd, "stats") == 0 && argc == 0)
+		return simple_get(c, "/v1/stats");
+	if (strcmp(cmd, "metrics") == 0 && argc == 0)
+		return simple_get(c, "/metrics");
+	if (strcmp(cmd, "healthz") == 0 && argc == 0)
+		return simple_get(c, "/healthz");
 	c->method = "POST";
 	if (strcmp(cmd, "reset") == 0 && argc == 0) {
 		c->path = xstrdup("/v1/reset");
@@ -284,8 +293,8 @@ static int perform(const char *addr, const char *token, const struct call *c)
 {
 	long status = 0;
 	char *text = NULL;
-	if (ctl_request(addr, token, c->method, c->path, c->body, c->body_len,
-			&status, &text) != 0) {
+	if (ctl_request(addr, token, c->method, c->path, c->body, c->body_len, &status, &text)
+	    != 0) {
 		fprintf(stderr, "upsim ctl: %s\n", text);
 		free(text);
 		return 1;
@@ -318,15 +327,19 @@ int ctl_main(int argc, char **argv)
 	struct call c = {0};
 	rc = build_call(cmd, argc + 1 - optind - 1, args + optind + 1, &o, &c);
 	char *addr = o.ready_file ? admin_from_ready_file(o.ready_file)
-		   : xstrdup(o.admin ? o.admin : getenv("UPSIM_ADMIN") ? getenv("UPSIM_ADMIN") : "");
+				  : xstrdup(o.admin		    ? o.admin
+					    : getenv("UPSIM_ADMIN") ? getenv("UPSIM_ADMIN")
+								    : "");
 	if (rc < 0)
-		fprintf(stderr, "upsim ctl: unknown command or wrong arguments: %s "
-			"(try upsim ctl --help)\n", cmd);
+		fprintf(stderr,
+			"upsim ctl: unknown command or wrong arguments: %s "
+			"(try upsim ctl --help)\n",
+			cmd);
 	else if (rc == 0 && addr == NULL)
 		rc = 1; /* the ready file said why */
 	else if (rc == 0 && addr[0] == '\0') {
 		fprintf(stderr, "upsim ctl: no admin address: give --admin, --ready-file "
-			"or set UPSIM_ADMIN\n");
+				"or set UPSIM_ADMIN\n");
 		rc = -1;
 	} else if (rc == 0) {
 		const char *token = o.token ? o.token : getenv("UPSIM_ADMIN_TOKEN");

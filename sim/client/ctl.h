@@ -17,8 +17,7 @@ int ctl_main(int argc, char **argv);
  * none; body NULL for none. On an answer returns 0 with its status and
  * body (NUL-terminated, free it); -1 with a reason in *response
  * otherwise. */
-int ctl_request(const char *addr, const char *token, const char *method,
-		const char *path, const char *body, size_t body_len,
-		long *status, char **response);
+int ctl_request(const char *addr, const char *token, const char *method, const char *path,
+		const char *body, size_t body_len, long *status, char **response);
 
 #endif

@@ -21,7 +21,7 @@ struct admin {
 	struct MHD_Daemon *mhd;
 	struct mhd_loop driver;
 	struct fleet *fleet;
-	char *token;                    /* NULL: none */
+	char *token; /* NULL: none */
 	char address[ADDR_STRLEN];
 };
 
@@ -30,7 +30,7 @@ struct admin_req {
 	char *body;
 	size_t len;
 	bool too_big;
-	bool done;                      /* a response was queued early */
+	bool done; /* a response was queued early */
 };
 
 bool admin_token_equal(const char *a, const char *b)
@@ -42,11 +42,11 @@ bool admin_token_equal(const char *a, const char *b)
 	return diff == 0;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
-				 const char *type, char *text)
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *type,
+				 char *text)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text,
+								 MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -65,9 +65,9 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 	return send_text(c, status, "application/json", text);
 }
 
-__attribute__((format(printf, 3, 4)))
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status,
-				  const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static enum MHD_Result send_error(struct MHD_Connection *c,
+									unsigned status,
+									const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -91,8 +91,7 @@ static enum MHD_Result send_not_allowed(struct MHD_Connection *c, const char *al
 
 /* The upstream a request is about: ?upstream=NAME, else the first. NULL
  * after answering 404. */
-static struct upstream *member(struct admin *a, struct MHD_Connection *c,
-			      enum MHD_Result *ret)
+static struct upstream *member(struct admin *a, struct MHD_Connection *c, enum MHD_Result *ret)
 {
 	const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "upstream");
 	struct upstream *ctl = fleet_find(a->fleet, name);
@@ -116,7 +115,7 @@ static json_t *status_json(const struct admin *a, struct upstream *ctl)
 }
 
 static enum MHD_Result get_status(struct admin *a, struct MHD_Connection *c,
-                                  const struct admin_req *rq)
+				  const struct admin_req *rq)
 {
 	(void)rq;
 	enum MHD_Result ret = MHD_NO;
@@ -125,7 +124,7 @@ static enum MHD_Result get_status(struct admin *a, struct MHD_Connection *c,
 }
 
 static enum MHD_Result get_stats(struct admin *a, struct MHD_Connection *c,
-                                 const struct admin_req *rq)
+				 const struct admin_req *rq)
 {
 	(void)rq;
 	enum MHD_Result ret = MHD_NO;
@@ -141,16 +140,16 @@ static enum MHD_Result put_scenario(struct admin *a, struct MHD_Connection *c,
 	if (ctl == NULL)
 		return ret;
 	struct upsim_err err = {0};
-	struct scenario *sc = scenario_load_buffer("<admin>", rq->body ? rq->body : "",
-						   rq->len, &err);
+	struct scenario *sc = scenario_load_buffer("<admin>", rq->body ? rq->body : "", rq->len,
+						   &err);
 	if (sc == NULL) {
 		json_t *errors = json_array();
 		for (size_t i = 0; i < err.count; i++)
 			json_array_append_new(errors, json_string(err.msgs[i]));
 		err_clear(&err);
 		return send_json(c, MHD_HTTP_BAD_REQUEST,
-				 json_pack("{s:s, s:o}", "error", "invalid scenario",
-					   "errors", errors));
+				 json_pack("{s:s, s:o}", "error", "invalid scenario", "errors",
+					   errors));
 	}
 	char *how = xasprintf("scenario \"%s\" put through the admin API%s%s", sc->name,
 			      ctl->name ? " for upstream " : "", ctl->name ? ctl->name : "");
@@ -171,8 +170,7 @@ static enum MHD_Result post_phase(struct admin *a, struct MHD_Connection *c,
 	if (admin_parse_phase(rq->body, rq->len, &name, why, sizeof why) != 0)
 		ret = send_error(c, MHD_HTTP_BAD_REQUEST, "%s", why);
 	else if (!upstream_jump_phase(ctl, name))
-		ret = send_error(c, MHD_HTTP_NOT_FOUND,
-				 "scenario \"%s\" has no phase \"%s\"",
+		ret = send_error(c, MHD_HTTP_NOT_FOUND, "scenario \"%s\" has no phase \"%s\"",
 				 upstream_scenario(ctl)->name, name);
 	else
 		ret = send_json(c, MHD_HTTP_OK, status_json(a, ctl));
@@ -197,9 +195,11 @@ static enum MHD_Result post_renew(struct admin *a, struct MHD_Connection *c,
 	if (admin_parse_renew(rq->body, rq->len, &ttl_us, why, sizeof why) != 0)
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "%s", why);
 	if (!renew_all(a, ttl_us * 1000))
-		return send_error(c, MHD_HTTP_CONFLICT, a->fleet->members[0].drill_expired
-				  ? "the drill TTL has already expired; PUT a scenario to start again"
-				  : "no drill TTL is set (start upsim with --drill-ttl)");
+		return send_error(
+			c, MHD_HTTP_CONFLICT,
+			a->fleet->members[0].drill_expired
+				? "the drill TTL has already expired; PUT a scenario to start again"
+				: "no drill TTL is set (start upsim with --drill-ttl)");
 	return send_json(c, MHD_HTTP_OK, status_json(a, &a->fleet->members[0]));
 }
 
@@ -211,12 +211,13 @@ static bool query_uint(struct MHD_Connection *c, const char *key, uint64_t *out)
 }
 
 static enum MHD_Result get_journal(struct admin *a, struct MHD_Connection *c,
-                                   const struct admin_req *rq)
+				   const struct admin_req *rq)
 {
 	(void)rq;
 	uint64_t since = 0, limit = JOURNAL_DEFAULT_LIMIT;
 	if (!query_uint(c, "since", &since))
-		return send_error(c, MHD_HTTP_BAD_REQUEST, "since: expected a record id (0 or more)");
+		return send_error(c, MHD_HTTP_BAD_REQUEST,
+				  "since: expected a record id (0 or more)");
 	if (!query_uint(c, "limit", &limit) || limit < 1 || limit > JOURNAL_MAX_LIMIT)
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "limit: expected 1..%d",
 				  JOURNAL_MAX_LIMIT);
@@ -225,7 +226,7 @@ static enum MHD_Result get_journal(struct admin *a, struct MHD_Connection *c,
 }
 
 static enum MHD_Result get_metrics(struct admin *a, struct MHD_Connection *c,
-                                   const struct admin_req *rq)
+				   const struct admin_req *rq)
 {
 	(void)rq;
 	char *text = metrics_text(a->fleet);
@@ -235,7 +236,7 @@ static enum MHD_Result get_metrics(struct admin *a, struct MHD_Connection *c,
 }
 
 static enum MHD_Result post_reset(struct admin *a, struct MHD_Connection *c,
-                                const struct admin_req *rq)
+				  const struct admin_req *rq)
 {
 	(void)rq;
 	for (size_t i = 0; i < a->fleet->n; i++)
@@ -244,7 +245,7 @@ static enum MHD_Result post_reset(struct admin *a, struct MHD_Connection *c,
 }
 
 static enum MHD_Result get_healthz(struct admin *a, struct MHD_Connection *c,
-				  const struct admin_req *rq)
+				   const struct admin_req *rq)
 {
 	(void)a;
 	(void)rq;
@@ -260,14 +261,10 @@ static const struct route {
 	const char *path, *method;
 	admin_handler handle;
 } routes[] = {
-	{"/healthz", "GET", get_healthz},
-	{"/metrics", "GET", get_metrics},
-	{"/v1/status", "GET", get_status},
-	{"/v1/stats", "GET", get_stats},
-	{"/v1/journal", "GET", get_journal},
-	{"/v1/scenario", "PUT", put_scenario},
-	{"/v1/phase", "POST", post_phase},
-	{"/v1/reset", "POST", post_reset},
+	{"/healthz", "GET", get_healthz},    {"/metrics", "GET", get_metrics},
+	{"/v1/status", "GET", get_status},   {"/v1/stats", "GET", get_stats},
+	{"/v1/journal", "GET", get_journal}, {"/v1/scenario", "PUT", put_scenario},
+	{"/v1/phase", "POST", post_phase},   {"/v1/reset", "POST", post_reset},
 	{"/v1/renew", "POST", post_renew},
 };
 
@@ -281,18 +278,19 @@ static const struct route *find_route(const char *url)
 
 static bool method_is(const char *method, const char *want)
 {
-	return strcmp(method, want) == 0 ||
-	       (strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0);
+	return strcmp(method, want) == 0
+	       || (strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
-static enum MHD_Result dispatch(struct admin *a, struct MHD_Connection *c,
-				const char *url, const char *method,
-				const struct admin_req *rq)
+static enum MHD_Result dispatch(struct admin *a, struct MHD_Connection *c, const char *url,
+				const char *method, const struct admin_req *rq)
 {
 	const struct route *rt = find_route(url);
 	if (rt == NULL)
-		return send_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint: %s "
-				  "(see docs/admin-api.md)", url);
+		return send_error(c, MHD_HTTP_NOT_FOUND,
+				  "no such endpoint: %s "
+				  "(see docs/admin-api.md)",
+				  url);
 	if (!method_is(method, rt->method))
 		return send_not_allowed(c, rt->method);
 	return rt->handle(a, c, rq);
@@ -339,8 +337,8 @@ static enum MHD_Result on_first_call(struct admin *a, struct MHD_Connection *c,
 	}
 	if (declared_too_big(c)) {
 		rq->done = true;
-		return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-				  "request body over %u bytes", ADMIN_MAX_BODY);
+		return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %u bytes",
+				  ADMIN_MAX_BODY);
 	}
 	return MHD_YES;
 }
@@ -358,9 +356,8 @@ static void take_body(struct admin_req *rq, const char *data, size_t n)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size,
-				  void **req_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
 {
 	struct admin *a = cls;
 	struct admin_req *rq = *req_cls;
@@ -401,8 +398,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 static void resolve_address(struct admin *a, const struct sockaddr *addr)
 {
 	struct sockaddr_storage bound;
-	memcpy(&bound, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							  : sizeof(struct sockaddr_in));
+	memcpy(&bound, addr,
+	       addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					   : sizeof(struct sockaddr_in));
 	uint16_t port = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_BIND_PORT)->port;
 	if (bound.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&bound)->sin6_port = htons(port);
@@ -411,9 +409,8 @@ static void resolve_address(struct admin *a, const struct sockaddr *addr)
 	addr_format((struct sockaddr *)&bound, a->address);
 }
 
-struct admin *admin_start(struct loop *loop, const struct sockaddr *addr,
-			  socklen_t addrlen, const char *token,
-			  struct fleet *fleet, char *errbuf, size_t errlen)
+struct admin *admin_start(struct loop *loop, const struct sockaddr *addr, socklen_t addrlen,
+			  const char *token, struct fleet *fleet, char *errbuf, size_t errlen)
 {
 	(void)addrlen;
 	struct admin *a = xcalloc(1, sizeof *a);
@@ -422,13 +419,11 @@ struct admin *admin_start(struct loop *loop, const struct sockaddr *addr,
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (addr->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
-				  MHD_OPTION_SOCK_ADDR, addr,
+	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, addr,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
-				  MHD_OPTION_CONNECTION_LIMIT, 64u,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_loop_log, "admin API: libmicrohttpd",
-				  MHD_OPTION_END);
+				  MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+				  30u, MHD_OPTION_EXTERNAL_LOGGER, mhd_loop_log,
+				  "admin API: libmicrohttpd", MHD_OPTION_END);
 	if (a->mhd == NULL) {
 		snprintf(errbuf, errlen, "cannot serve the admin API: %s", strerror(errno));
 		admin_free(a);

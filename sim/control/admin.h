@@ -22,9 +22,8 @@ struct admin;
 /* Listen on addr and serve the API of fleet's upstreams (?upstream=NAME
  * picks one; the first by default); token NULL or "" for none. Returns
  * NULL with the reason in errbuf. */
-struct admin *admin_start(struct loop *loop, const struct sockaddr *addr,
-			  socklen_t addrlen, const char *token,
-			  struct fleet *fleet, char *errbuf, size_t errlen);
+struct admin *admin_start(struct loop *loop, const struct sockaddr *addr, socklen_t addrlen,
+			  const char *token, struct fleet *fleet, char *errbuf, size_t errlen);
 void admin_free(struct admin *a);
 /* "ADDR:PORT" bound (port resolved when 0 was asked). */
 const char *admin_address(const struct admin *a);

@@ -14,8 +14,8 @@ static json_t *body_object(const char *body, size_t len, char *why, size_t n)
 	json_error_t je;
 	json_t *o = json_loadb(body ? body : "", len, 0, &je);
 	if (o == NULL) {
-		snprintf(why, n, "malformed JSON at line %d, column %d: %s", je.line,
-			 je.column, je.text);
+		snprintf(why, n, "malformed JSON at line %d, column %d: %s", je.line, je.column,
+			 je.text);
 		return NULL;
 	}
 	if (!json_is_object(o)) {
@@ -51,9 +51,10 @@ int admin_parse_renew(const char *body, size_t len, uint64_t *ttl_us, char *why,
 	json_t *v = json_object_get(o, "ttl");
 	const char *reason = NULL;
 	int rc = 0;
-	if (v != NULL && (!json_is_string(v) ||
-			  units_parse_duration(json_string_value(v), ttl_us, &reason) != 0 ||
-			  *ttl_us == 0)) {
+	if (v != NULL
+	    && (!json_is_string(v)
+		|| units_parse_duration(json_string_value(v), ttl_us, &reason) != 0
+		|| *ttl_us == 0)) {
 		snprintf(why, n, "ttl: %s",
 			 reason ? reason : "expected a duration string such as \"10m\"");
 		rc = -1;

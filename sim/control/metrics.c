@@ -64,7 +64,8 @@ static void accepts(FILE *f, const struct tally *t)
 {
 	family(f, "upsim_accept_faults_total", "counter",
 	       "Connections the accept stage reset, closed, hung or queued.");
-	fprintf(f, "upsim_accept_faults_total{action=\"reset\"} %llu\n"
+	fprintf(f,
+		"upsim_accept_faults_total{action=\"reset\"} %llu\n"
 		"upsim_accept_faults_total{action=\"close\"} %llu\n"
 		"upsim_accept_faults_total{action=\"hang\"} %llu\n"
 		"upsim_accept_faults_total{action=\"queue\"} %llu\n",
@@ -125,7 +126,8 @@ static void histogram(FILE *f, const struct tally *t)
 			tally_buckets[i], cumulative);
 	}
 	cumulative += t->duration_buckets[TALLY_BUCKETS];
-	fprintf(f, "upsim_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	fprintf(f,
+		"upsim_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
 		"upsim_request_duration_seconds_sum %.9g\n"
 		"upsim_request_duration_seconds_count %llu\n",
 		cumulative, t->duration_sum_s, cumulative);

@@ -17,9 +17,9 @@ static json_t *upstreams_json(const struct fleet *fleet)
 	json_t *list = json_array();
 	for (size_t i = 0; i < fleet->n; i++) {
 		const struct upstream *m = &fleet->members[i];
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", m->name,
-			"listen", upstream_address(m),
-			"scenario", upstream_scenario(m)->name));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", m->name, "listen",
+						      upstream_address(m), "scenario",
+						      upstream_scenario(m)->name));
 	}
 	return list;
 }
@@ -27,13 +27,9 @@ static json_t *upstreams_json(const struct fleet *fleet)
 static char *ready_line(const struct fleet *fleet, const char *admin)
 {
 	const struct upstream *first = &fleet->members[0];
-	json_t *o = json_pack("{s:s, s:s, s:s?, s:I, s:s, s:s}",
-			      "event", "ready",
-			      "listen", upstream_address(first),
-			      "admin", admin,
-			      "pid", (json_int_t)getpid(),
-			      "scenario", upstream_scenario(first)->name,
-			      "version", UPSIM_VERSION);
+	json_t *o = json_pack("{s:s, s:s, s:s?, s:I, s:s, s:s}", "event", "ready", "listen",
+			      upstream_address(first), "admin", admin, "pid", (json_int_t)getpid(),
+			      "scenario", upstream_scenario(first)->name, "version", UPSIM_VERSION);
 	if (first->name != NULL)
 		json_object_set_new(o, "upstreams", upstreams_json(fleet));
 	if (first->dns_address != NULL)

@@ -135,8 +135,7 @@ void upstream_reload(struct upstream *ctl)
 	if (sc == NULL) {
 		for (size_t i = 0; i < err.count; i++)
 			log_error("reload refused: %s", err.msgs[i]);
-		log_error("reload refused: keeping scenario \"%s\"",
-			  upstream_scenario(ctl)->name);
+		log_error("reload refused: keeping scenario \"%s\"", upstream_scenario(ctl)->name);
 	} else {
 		char *how = xasprintf("reloaded scenario \"%s\" from %s", sc->name, sc->file);
 		upstream_swap(ctl, sc, how);
@@ -206,14 +205,15 @@ static void on_drill_timer(struct loop_timer *t)
 	 * canned 200s: it reverts to the real service, untouched. */
 	struct scenario *sc = scenario_pass_through(upstream_scenario(ctl));
 	if (sc != NULL) {
-		upstream_swap(ctl, sc, "drill TTL ran out: passing every request through "
+		upstream_swap(ctl, sc,
+			      "drill TTL ran out: passing every request through "
 			      "to the real service untouched");
 		journal_event(ctl, RECORD_DRILL, xstrdup("drill TTL expired"));
 		scenario_unref(sc);
 		return;
 	}
-	sc = scenario_load_buffer("<drill expiry>", healthy_scenario,
-				  sizeof healthy_scenario - 1, &err);
+	sc = scenario_load_buffer("<drill expiry>", healthy_scenario, sizeof healthy_scenario - 1,
+				  &err);
 	if (sc == NULL) { /* a bug in the text above: say so, keep serving */
 		log_error("drill expiry: %s", err.count ? err.msgs[0] : "cannot load");
 		err_clear(&err);
@@ -259,9 +259,10 @@ static json_t *drill_json(const struct upstream *ctl)
 		return json_null();
 	uint64_t now = clock_mono_ns();
 	double left = ctl->drill_expired || now >= ctl->drill_deadline
-		? 0 : (double)(ctl->drill_deadline - now) / 1e9;
-	return json_pack("{s:f, s:f, s:b}", "ttl_s", (double)ctl->drill_ttl_ns / 1e9,
-			 "remaining_s", left, "expired", ctl->drill_expired);
+			      ? 0
+			      : (double)(ctl->drill_deadline - now) / 1e9;
+	return json_pack("{s:f, s:f, s:b}", "ttl_s", (double)ctl->drill_ttl_ns / 1e9, "remaining_s",
+			 left, "expired", ctl->drill_expired);
 }
 
 static json_t *overload_json(struct behave *b, size_t phase)
@@ -269,16 +270,13 @@ static json_t *overload_json(struct behave *b, size_t phase)
 	const struct overload *o = behave_overload(b, phase);
 	if (o->workers == 0)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "workers", (json_int_t)o->workers,
-			 "queue", (json_int_t)o->queue,
-			 "busy", (json_int_t)o->busy,
-			 "waiting", (json_int_t)o->waiting,
-			 "served_at_once", (json_int_t)o->served_at_once,
-			 "served_after_wait", (json_int_t)o->served_after_wait,
-			 "rejected", (json_int_t)o->rejected,
-			 "peak_busy", (json_int_t)o->peak_busy,
-			 "peak_waiting", (json_int_t)o->peak_waiting);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "workers",
+			 (json_int_t)o->workers, "queue", (json_int_t)o->queue, "busy",
+			 (json_int_t)o->busy, "waiting", (json_int_t)o->waiting, "served_at_once",
+			 (json_int_t)o->served_at_once, "served_after_wait",
+			 (json_int_t)o->served_after_wait, "rejected", (json_int_t)o->rejected,
+			 "peak_busy", (json_int_t)o->peak_busy, "peak_waiting",
+			 (json_int_t)o->peak_waiting);
 }
 
 /* Runs on the shard's thread: the control thread waits meanwhile, so
@@ -318,10 +316,9 @@ static json_t *by_thread_json(const struct upstream *ctl, const struct upstream_
 json_t *upstream_brief_json(const struct upstream *ctl)
 {
 	const struct scenario *sc = upstream_scenario(ctl);
-	return json_pack("{s:s?, s:s, s:s, s:s, s:b}", "name", ctl->name,
-			 "listen", upstream_address(ctl), "scenario", sc->name,
-			 "phase", upstream_phase_name(ctl),
-			 "listening", timeline_listens(sc, ctl->phase));
+	return json_pack("{s:s?, s:s, s:s, s:s, s:b}", "name", ctl->name, "listen",
+			 upstream_address(ctl), "scenario", sc->name, "phase",
+			 upstream_phase_name(ctl), "listening", timeline_listens(sc, ctl->phase));
 }
 
 json_t *upstream_status_json(struct upstream *ctl)
@@ -329,32 +326,22 @@ json_t *upstream_status_json(struct upstream *ctl)
 	const struct scenario *sc = upstream_scenario(ctl);
 	struct upstream_sample sv;
 	upstream_sample(ctl, &sv);
-	json_t *o = json_pack(
-		"{s:s, s:s, s:s?, s:s, s:I, s:I, s:b, s:f, s:s, s:s?, s:I, s:s, s:I,"
-		" s:{s:I, s:I, s:I, s:I, s:o}, s:o, s:I, s:I, s:o}",
-		"scenario", sc->name,
-		"file", sc->file,
-		"description", sc->description,
-		"phase", upstream_phase_name(ctl),
-		"phase_index", (json_int_t)ctl->phase,
-		"phases", (json_int_t)sc->n_phases,
-		"listening", timeline_listens(sc, ctl->phase),
-		"uptime_s", (double)(clock_mono_ns() - ctl->started_ns) / 1e9,
-		"listen", upstream_address(ctl),
-		"admin", ctl->admin_address,
-		"pid", (json_int_t)getpid(),
-		"version", UPSIM_VERSION,
-		"threads", (json_int_t)ctl->n_shards,
-		"connections",
-		"accepted", (json_int_t)sv.accepted,
-		"open", (json_int_t)sv.open,
-		"suspended", (json_int_t)sv.suspended,
-		"held_at_accept", (json_int_t)sv.held,
-		"accepted_by_thread", by_thread_json(ctl, &sv),
-		"overload", overload_json(sv.behave, ctl->phase),
-		"requests", (json_int_t)journal_tally(ctl->journal).requests,
-		"journal_last_id", (json_int_t)journal_last_id(ctl->journal),
-		"drill", drill_json(ctl));
+	json_t *o = json_pack("{s:s, s:s, s:s?, s:s, s:I, s:I, s:b, s:f, s:s, s:s?, s:I, s:s, s:I,"
+			      " s:{s:I, s:I, s:I, s:I, s:o}, s:o, s:I, s:I, s:o}",
+			      "scenario", sc->name, "file", sc->file, "description",
+			      sc->description, "phase", upstream_phase_name(ctl), "phase_index",
+			      (json_int_t)ctl->phase, "phases", (json_int_t)sc->n_phases,
+			      "listening", timeline_listens(sc, ctl->phase), "uptime_s",
+			      (double)(clock_mono_ns() - ctl->started_ns) / 1e9, "listen",
+			      upstream_address(ctl), "admin", ctl->admin_address, "pid",
+			      (json_int_t)getpid(), "version", UPSIM_VERSION, "threads",
+			      (json_int_t)ctl->n_shards, "connections", "accepted",
+			      (json_int_t)sv.accepted, "open", (json_int_t)sv.open, "suspended",
+			      (json_int_t)sv.suspended, "held_at_accept", (json_int_t)sv.held,
+			      "accepted_by_thread", by_thread_json(ctl, &sv), "overload",
+			      overload_json(sv.behave, ctl->phase), "requests",
+			      (json_int_t)journal_tally(ctl->journal).requests, "journal_last_id",
+			      (json_int_t)journal_last_id(ctl->journal), "drill", drill_json(ctl));
 	if (ctl->name != NULL)
 		json_object_set_new(o, "upstream", json_string(ctl->name));
 	upstream_sample_clear(&sv);
@@ -375,10 +362,10 @@ static json_t *rules_json(const struct behave *b)
 	json_t *rules = json_array();
 	for (size_t i = 0; i < sc->n_all_rules; i++) {
 		const struct rule *r = sc->all_rules[i];
-		json_array_append_new(rules, json_pack(
-			"{s:s, s:I, s:o}", "name", r->name,
-			"requests", (json_int_t)b->rules[i].count,
-			"actions", counts_json(b->rules[i].picked, r->n_actions)));
+		json_array_append_new(rules,
+				      json_pack("{s:s, s:I, s:o}", "name", r->name, "requests",
+						(json_int_t)b->rules[i].count, "actions",
+						counts_json(b->rules[i].picked, r->n_actions)));
 	}
 	return rules;
 }
@@ -422,21 +409,15 @@ json_t *upstream_stats_json(struct upstream *ctl)
 	struct upstream_sample sample;
 	upstream_sample(ctl, &sample);
 	const struct behave *b = sample.behave;
-	json_t *o = json_pack(
-		"{s:s, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:I}}",
-		"scenario", b->scenario->name,
-		"requests", (json_int_t)t->requests,
-		"faults_total", (json_int_t)(t->requests - t->by_fault[FAULT_NONE]),
-		"faults", faults_json(t),
-		"outcomes", outcomes_json(t),
-		"status_classes", status_classes_json(t),
-		"accept",
-		"reset", (json_int_t)t->accept_reset,
-		"close", (json_int_t)t->accept_close,
-		"hang", (json_int_t)t->accept_hang,
-		"queue", (json_int_t)t->accept_queue,
-		"rules", rules_json(b),
-		"defaults", "requests", (json_int_t)b->rules[b->scenario->n_all_rules].count);
+	json_t *o =
+		json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:I}}",
+			  "scenario", b->scenario->name, "requests", (json_int_t)t->requests,
+			  "faults_total", (json_int_t)(t->requests - t->by_fault[FAULT_NONE]),
+			  "faults", faults_json(t), "outcomes", outcomes_json(t), "status_classes",
+			  status_classes_json(t), "accept", "reset", (json_int_t)t->accept_reset,
+			  "close", (json_int_t)t->accept_close, "hang", (json_int_t)t->accept_hang,
+			  "queue", (json_int_t)t->accept_queue, "rules", rules_json(b), "defaults",
+			  "requests", (json_int_t)b->rules[b->scenario->n_all_rules].count);
 	if (ctl->name != NULL)
 		json_object_set_new(o, "upstream", json_string(ctl->name));
 	upstream_sample_clear(&sample);

@@ -22,29 +22,29 @@
 #include "net/threads.h"
 
 struct upstream {
-	const char *name;               /* a fleet member's name; NULL: not a fleet */
-	struct loop *loop;              /* the control thread's (shard 0's) */
+	const char *name;		  /* a fleet member's name; NULL: not a fleet */
+	struct loop *loop;		  /* the control thread's (shard 0's) */
 	struct shard shards[THREADS_MAX]; /* one per thread (--threads) */
 	size_t n_shards;
 	struct journal *journal;
 	struct attempts *attempts;
-	const char *scenario_file;      /* SIGHUP reloads it */
-	const char *admin_address;      /* NULL: no admin API */
-	const char *dns_address;        /* the scenario's DNS server; NULL: none */
-	uint64_t started_ns;            /* clock_mono_ns() at start */
+	const char *scenario_file; /* SIGHUP reloads it */
+	const char *admin_address; /* NULL: no admin API */
+	const char *dns_address;   /* the scenario's DNS server; NULL: none */
+	uint64_t started_ns;	   /* clock_mono_ns() at start */
 	/* the timeline */
-	struct loop_timer phase_timer;  /* the next phase change */
-	int64_t timeline_start;         /* clock_mono_ns() the timeline is counted from
+	struct loop_timer phase_timer; /* the next phase change */
+	int64_t timeline_start;	       /* clock_mono_ns() the timeline is counted from
 					   (earlier than the loop's clock, or later,
 					   with --start-at) */
-	size_t timeline_from;           /* the phase it is counted from */
-	bool aligned;                   /* --start-at: timelines start there */
-	int64_t start_at_us;            /* wall clock, Unix µs */
-	size_t phase;                   /* index of the current phase */
-	bool phase_known;               /* phase has been entered */
+	size_t timeline_from;	       /* the phase it is counted from */
+	bool aligned;		       /* --start-at: timelines start there */
+	int64_t start_at_us;	       /* wall clock, Unix µs */
+	size_t phase;		       /* index of the current phase */
+	bool phase_known;	       /* phase has been entered */
 	/* drill safety */
-	uint64_t drill_ttl_ns;          /* 0: no expiry */
-	uint64_t drill_deadline;        /* clock_mono_ns() clock */
+	uint64_t drill_ttl_ns;	 /* 0: no expiry */
+	uint64_t drill_deadline; /* clock_mono_ns() clock */
 	struct loop_timer drill_timer;
 	bool drill_expired;
 };
@@ -81,12 +81,12 @@ const char *upstream_address(const struct upstream *ctl);
 
 /* Every shard's figures, added up. */
 struct upstream_sample {
-	uint64_t accepted;              /* connections handed to the HTTP servers */
-	uint64_t open;                  /* open in them now */
-	uint64_t suspended;             /* requests held (delays, hangs, drips) */
-	uint64_t held;                  /* connections held by the accept stage */
+	uint64_t accepted;  /* connections handed to the HTTP servers */
+	uint64_t open;	    /* open in them now */
+	uint64_t suspended; /* requests held (delays, hangs, drips) */
+	uint64_t held;	    /* connections held by the accept stage */
 	uint64_t accepted_by_thread[THREADS_MAX];
-	struct behave *behave;          /* rule counts and overload, summed */
+	struct behave *behave; /* rule counts and overload, summed */
 };
 void upstream_sample(struct upstream *ctl, struct upstream_sample *out);
 void upstream_sample_clear(struct upstream_sample *s);

@@ -11,33 +11,25 @@ static unsigned in_use(const struct accept_counts *n)
 static enum accept_verdict over_limit(enum over_limit o)
 {
 	switch (o) {
-	case OVER_LIMIT_CLOSE:
-		return ACCEPT_VERDICT_OVER_CLOSE;
-	case OVER_LIMIT_QUEUE:
-		return ACCEPT_VERDICT_OVER_QUEUE;
-	case OVER_LIMIT_RESET:
-		break;
+	case OVER_LIMIT_CLOSE: return ACCEPT_VERDICT_OVER_CLOSE;
+	case OVER_LIMIT_QUEUE: return ACCEPT_VERDICT_OVER_QUEUE;
+	case OVER_LIMIT_RESET: break;
 	}
 	return ACCEPT_VERDICT_OVER_RESET;
 }
 
-enum accept_verdict accept_policy_decide(const struct conn_policy *p,
-					 const struct accept_counts *n)
+enum accept_verdict accept_policy_decide(const struct conn_policy *p, const struct accept_counts *n)
 {
 	/* --max-connections protects upsim itself, whatever the scenario:
 	 * a RST frees the descriptor now (a FIN would hold it draining). */
 	if (n->open + n->held >= n->cap)
 		return ACCEPT_VERDICT_CAPACITY;
 	switch (p->accept) {
-	case ACCEPT_RESET:
-		return ACCEPT_VERDICT_RESET;
-	case ACCEPT_CLOSE:
-		return ACCEPT_VERDICT_CLOSE;
-	case ACCEPT_HANG:
-		return ACCEPT_VERDICT_HANG;
-	case ACCEPT_PAUSE:     /* accepted before the pause took effect */
-	case ACCEPT_SERVE:
-		break;
+	case ACCEPT_RESET: return ACCEPT_VERDICT_RESET;
+	case ACCEPT_CLOSE: return ACCEPT_VERDICT_CLOSE;
+	case ACCEPT_HANG: return ACCEPT_VERDICT_HANG;
+	case ACCEPT_PAUSE: /* accepted before the pause took effect */
+	case ACCEPT_SERVE: break;
 	}
 	if (p->max_connections && in_use(n) >= p->max_connections)
 		return over_limit(p->over_limit);
@@ -69,17 +61,12 @@ const char *accept_policy_action_name(enum accept_verdict v)
 	switch (v) {
 	case ACCEPT_VERDICT_CAPACITY:
 	case ACCEPT_VERDICT_RESET:
-	case ACCEPT_VERDICT_OVER_RESET:
-		return "reset";
+	case ACCEPT_VERDICT_OVER_RESET: return "reset";
 	case ACCEPT_VERDICT_CLOSE:
-	case ACCEPT_VERDICT_OVER_CLOSE:
-		return "close";
-	case ACCEPT_VERDICT_HANG:
-		return "hang";
-	case ACCEPT_VERDICT_OVER_QUEUE:
-		return "queue";
-	case ACCEPT_VERDICT_SERVE:
-		break;
+	case ACCEPT_VERDICT_OVER_CLOSE: return "close";
+	case ACCEPT_VERDICT_HANG: return "hang";
+	case ACCEPT_VERDICT_OVER_QUEUE: return "queue";
+	case ACCEPT_VERDICT_SERVE: break;
 	}
 	return NULL;
 }
@@ -87,18 +74,14 @@ const char *accept_policy_action_name(enum accept_verdict v)
 const char *accept_policy_reason(enum accept_verdict v)
 {
 	switch (v) {
-	case ACCEPT_VERDICT_CAPACITY:
-		return "max_connections";
+	case ACCEPT_VERDICT_CAPACITY: return "max_connections";
 	case ACCEPT_VERDICT_RESET:
 	case ACCEPT_VERDICT_CLOSE:
-	case ACCEPT_VERDICT_HANG:
-		return "accept";
+	case ACCEPT_VERDICT_HANG: return "accept";
 	case ACCEPT_VERDICT_OVER_RESET:
 	case ACCEPT_VERDICT_OVER_CLOSE:
-	case ACCEPT_VERDICT_OVER_QUEUE:
-		return "over_limit";
-	case ACCEPT_VERDICT_SERVE:
-		break;
+	case ACCEPT_VERDICT_OVER_QUEUE: return "over_limit";
+	case ACCEPT_VERDICT_SERVE: break;
 	}
 	return NULL;
 }

@@ -16,23 +16,23 @@
  * rules are tried: the --max-connections cap, the accept fault, then the
  * scenario's max_connections. */
 enum accept_verdict {
-	ACCEPT_VERDICT_SERVE = 1,       /* hand it to the HTTP server */
-	ACCEPT_VERDICT_CAPACITY,        /* --max-connections reached: RST */
-	ACCEPT_VERDICT_RESET,           /* accept fault reset: RST */
-	ACCEPT_VERDICT_CLOSE,           /* accept fault close: FIN, nothing read */
-	ACCEPT_VERDICT_HANG,            /* accept fault hang: held unread */
-	ACCEPT_VERDICT_OVER_RESET,      /* over max_connections: RST */
-	ACCEPT_VERDICT_OVER_CLOSE,      /* over max_connections: FIN */
-	ACCEPT_VERDICT_OVER_QUEUE,      /* over max_connections: held until a slot frees */
+	ACCEPT_VERDICT_SERVE = 1,  /* hand it to the HTTP server */
+	ACCEPT_VERDICT_CAPACITY,   /* --max-connections reached: RST */
+	ACCEPT_VERDICT_RESET,	   /* accept fault reset: RST */
+	ACCEPT_VERDICT_CLOSE,	   /* accept fault close: FIN, nothing read */
+	ACCEPT_VERDICT_HANG,	   /* accept fault hang: held unread */
+	ACCEPT_VERDICT_OVER_RESET, /* over max_connections: RST */
+	ACCEPT_VERDICT_OVER_CLOSE, /* over max_connections: FIN */
+	ACCEPT_VERDICT_OVER_QUEUE, /* over max_connections: held until a slot frees */
 };
 
 /* What the accept stage counts when a connection arrives. */
 struct accept_counts {
-	unsigned open;          /* connections the HTTP server has open */
-	unsigned hanging;       /* held by an accept hang: they count as
+	unsigned open;	  /* connections the HTTP server has open */
+	unsigned hanging; /* held by an accept hang: they count as
 				   connections against max_connections */
-	unsigned held;          /* held, queued or draining (hanging included) */
-	unsigned cap;           /* --max-connections: open and held together */
+	unsigned held;	  /* held, queued or draining (hanging included) */
+	unsigned cap;	  /* --max-connections: open and held together */
 };
 
 /* The verdict for one new connection under policy p (not NULL) and

@@ -9,9 +9,9 @@
 /* jansson's object is the hash table; a ring of the ids in first-seen
  * order says which to forget when full. */
 struct attempts {
-	pthread_mutex_t lock;   /* --threads: every loop counts here */
-	json_t *seen;           /* id -> count */
-	char **order;           /* ring of ids, oldest at head */
+	pthread_mutex_t lock; /* --threads: every loop counts here */
+	json_t *seen;	      /* id -> count */
+	char **order;	      /* ring of ids, oldest at head */
 	size_t capacity, head, n;
 };
 

@@ -60,8 +60,8 @@ void behave_reset(struct behave *b)
 		rng_seed(&b->rules[i].rng, sc->seed, stream(b, i));
 		b->rules[i].count = 0;
 		if (i < sc->n_all_rules)
-			memset(b->rules[i].picked, 0, sc->all_rules[i]->n_actions *
-			       sizeof *b->rules[i].picked);
+			memset(b->rules[i].picked, 0,
+			       sc->all_rules[i]->n_actions * sizeof *b->rules[i].picked);
 	}
 	rng_seed(&b->overload_rng, sc->seed, stream(b, sc->n_all_rules + 1));
 	overload_reset_counters(&b->overload);
@@ -141,12 +141,9 @@ static size_t pick_sequence(uint64_t nth, const struct rule *r)
 static size_t pick_index(struct behave_rule *st, const struct rule *r, uint64_t nth)
 {
 	switch (r->behaviour) {
-	case BEHAVE_CHOOSE:
-		return pick_weighted(st, r);
-	case BEHAVE_SEQUENCE:
-		return pick_sequence(nth, r);
-	case BEHAVE_RESPOND:
-		break;
+	case BEHAVE_CHOOSE: return pick_weighted(st, r);
+	case BEHAVE_SEQUENCE: return pick_sequence(nth, r);
+	case BEHAVE_RESPOND: break;
 	}
 	return 0;
 }
@@ -168,18 +165,15 @@ uint64_t behave_draw_us(struct rng *r, const struct dist *d)
 {
 	double us;
 	switch (d->kind) {
-	case DIST_UNIFORM:
-		return d->a_us + rng_below(r, d->b_us - d->a_us + 1);
+	case DIST_UNIFORM: return d->a_us + rng_below(r, d->b_us - d->a_us + 1);
 	case DIST_LOGNORMAL: {
 		/* Box-Muller: one standard normal from two uniforms. */
 		double u1 = 1.0 - rng_unit(r), u2 = rng_unit(r);
 		double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 		us = (double)d->a_us * exp(d->sigma * z);
-		return us >= (double)UNITS_MAX_DURATION_US ? UNITS_MAX_DURATION_US
-							   : (uint64_t)us;
+		return us >= (double)UNITS_MAX_DURATION_US ? UNITS_MAX_DURATION_US : (uint64_t)us;
 	}
-	case DIST_FIXED:
-		break;
+	case DIST_FIXED: break;
 	}
 	return d->a_us;
 }

@@ -16,19 +16,19 @@
 
 struct behave_rule {
 	struct rng rng;
-	uint64_t count;         /* requests this rule has taken */
-	uint64_t *picked;       /* per action: times drawn (rules only) */
+	uint64_t count;	  /* requests this rule has taken */
+	uint64_t *picked; /* per action: times drawn (rules only) */
 };
 
 struct behave {
-	unsigned refs;                  /* exchanges in flight hold one each */
-	unsigned thread;                /* --threads: whose streams (0: the first) */
-	struct scenario *scenario;      /* one reference held */
-	struct behave_rule *rules;      /* one per rule (sc->all_rules order),
+	unsigned refs;			 /* exchanges in flight hold one each */
+	unsigned thread;		 /* --threads: whose streams (0: the first) */
+	struct scenario *scenario;	 /* one reference held */
+	struct behave_rule *rules;	 /* one per rule (sc->all_rules order),
 					   then one for the defaults */
-	struct overload overload;       /* the top level's overload model */
+	struct overload overload;	 /* the top level's overload model */
 	struct overload *phase_overload; /* per phase, for phases with their own */
-	struct rng overload_rng;        /* service times */
+	struct rng overload_rng;	 /* service times */
 };
 
 /* New state for sc with one reference, taking a reference to sc. With

@@ -7,8 +7,7 @@
 #include <stdint.h>
 
 /* Generated bodies repeat this 64-byte line, cut at the end. */
-#define BODY_PATTERN \
-	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n"
+#define BODY_PATTERN "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n"
 /* Largest chunk a chunked body is sent in. */
 #define BODY_MAX_CHUNK 4096
 

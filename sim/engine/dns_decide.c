@@ -88,15 +88,14 @@ static void records(const struct dns_answer *a, struct dns_state *st, size_t ind
 		out->srv = a->srv;
 		out->n_srv = a->n_srv;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if (a->rotate && turn != NULL && out->n_addrs > 0)
 		out->first = (size_t)((*turn)++ % out->n_addrs);
 }
 
-void dns_decide(const struct scenario *sc, struct dns_state *st,
-		const struct dns_question *q, struct dns_decision *out)
+void dns_decide(const struct scenario *sc, struct dns_state *st, const struct dns_question *q,
+		struct dns_decision *out)
 {
 	memset(out, 0, sizeof *out);
 	out->choice = -1;
@@ -114,28 +113,18 @@ void dns_decide(const struct scenario *sc, struct dns_state *st,
 	out->ttl = a->ttl;
 	out->rcode = DNS_RCODE_NOERROR;
 	switch (a->fault) {
-	case DNS_FAULT_NXDOMAIN:
-		out->rcode = DNS_RCODE_NXDOMAIN;
-		return;
-	case DNS_FAULT_SERVFAIL:
-		out->rcode = DNS_RCODE_SERVFAIL;
-		return;
-	case DNS_FAULT_REFUSED:
-		out->rcode = DNS_RCODE_REFUSED;
-		return;
-	case DNS_FAULT_TIMEOUT:
-		out->silent = true;
-		return;
-	case DNS_FAULT_EMPTY:
-		return;
+	case DNS_FAULT_NXDOMAIN: out->rcode = DNS_RCODE_NXDOMAIN; return;
+	case DNS_FAULT_SERVFAIL: out->rcode = DNS_RCODE_SERVFAIL; return;
+	case DNS_FAULT_REFUSED: out->rcode = DNS_RCODE_REFUSED; return;
+	case DNS_FAULT_TIMEOUT: out->silent = true; return;
+	case DNS_FAULT_EMPTY: return;
 	case DNS_FAULT_TRUNCATED:
 		if (!q->tcp) {
 			out->tc = true;
 			return;
 		}
 		break;
-	case DNS_FAULT_NONE:
-		break;
+	case DNS_FAULT_NONE: break;
 	}
 	records(a, st, nm->index, q, out);
 }

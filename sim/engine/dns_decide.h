@@ -40,7 +40,7 @@ const char *dns_rcode_name(int rcode);
 struct dns_state {
 	const struct scenario *scenario; /* borrowed: whose state this is */
 	size_t n;
-	uint64_t *turn_a, *turn_aaaa;   /* answers given so far */
+	uint64_t *turn_a, *turn_aaaa; /* answers given so far */
 	struct rng *rng;
 };
 
@@ -51,39 +51,38 @@ void dns_state_init(struct dns_state *st, const struct scenario *sc);
 void dns_state_clear(struct dns_state *st);
 
 struct dns_question {
-	const char *name;       /* lower case, no final dot */
-	uint16_t type;          /* DNS_TYPE_A, ... (any other: no records) */
-	bool tcp;               /* asked over TCP */
-	size_t phase;           /* the timeline's current phase */
-	uint64_t elapsed_us;    /* since the DNS server started (flap) */
+	const char *name;    /* lower case, no final dot */
+	uint16_t type;	     /* DNS_TYPE_A, ... (any other: no records) */
+	bool tcp;	     /* asked over TCP */
+	size_t phase;	     /* the timeline's current phase */
+	uint64_t elapsed_us; /* since the DNS server started (flap) */
 };
 
 struct dns_decision {
 	const struct dns_name *name; /* NULL: not a name of the scenario */
-	int choice;             /* index in the name's choose; -1: none */
-	enum dns_fault fault;   /* the answer's fault (DNS_FAULT_NONE: none) */
-	bool silent;            /* send nothing (timeout) */
+	int choice;		     /* index in the name's choose; -1: none */
+	enum dns_fault fault;	     /* the answer's fault (DNS_FAULT_NONE: none) */
+	bool silent;		     /* send nothing (timeout) */
 	int rcode;
-	bool tc;                /* truncated: TC bit, no records */
-	uint64_t delay_us;      /* send this late */
+	bool tc;	   /* truncated: TC bit, no records */
+	uint64_t delay_us; /* send this late */
 	uint32_t ttl;
 	/* Address records in answer order: addrs[(first + i) % n_addrs]. */
 	const struct dns_addr *addrs; /* borrowed from the scenario */
 	size_t n_addrs;
 	size_t first;
-	const struct dns_srv *srv;    /* borrowed */
+	const struct dns_srv *srv; /* borrowed */
 	size_t n_srv;
 };
 
 /* Decide the answer to q under sc (whose state st is) and advance st.
  * A name not in the scenario (nor the current phase's "dns") is REFUSED:
  * upsim is authoritative for its names only. */
-void dns_decide(const struct scenario *sc, struct dns_state *st,
-		const struct dns_question *q, struct dns_decision *out);
+void dns_decide(const struct scenario *sc, struct dns_state *st, const struct dns_question *q,
+		struct dns_decision *out);
 
 /* The address i (0-based, in answer order) of a decision. */
-static inline const struct dns_addr *dns_decision_addr(const struct dns_decision *d,
-						       size_t i)
+static inline const struct dns_addr *dns_decision_addr(const struct dns_decision *d, size_t i)
 {
 	return &d->addrs[(d->first + i) % d->n_addrs];
 }

@@ -13,13 +13,13 @@
 struct journal {
 	pthread_mutex_t lock;
 	struct record *ring;
-	size_t capacity, head, n;       /* oldest at head */
+	size_t capacity, head, n; /* oldest at head */
 	uint64_t next_id;
 	uint64_t next_conn;
-	uint64_t cleared_upto;          /* ids up to this were cleared on purpose */
+	uint64_t cleared_upto; /* ids up to this were cleared on purpose */
 	struct tally tally;
-	FILE *file;                     /* --journal */
-	FILE *access;                   /* --access-log */
+	FILE *file;   /* --journal */
+	FILE *access; /* --access-log */
 	bool access_json;
 };
 
@@ -114,13 +114,13 @@ static void write_access_text(FILE *f, const struct record *r)
 	record_format_time(r->time_us, when, sizeof when);
 	json_t *p = r->path ? record_text_json(r->path) : NULL;
 	char *path = p ? json_dumps(p, JSON_ENCODE_ANY) : NULL;
-	fprintf(f, "%s conn=%llu req=%u %s %s status=%d fault=%s outcome=%s rule=%s "
+	fprintf(f,
+		"%s conn=%llu req=%u %s %s status=%d fault=%s outcome=%s rule=%s "
 		"ms=%.1f bytes=%llu",
-		when, (unsigned long long)r->conn, r->conn_request,
-		r->method ? r->method : "-", path ? path : "-", r->status,
-		r->fault ? r->fault : "none", outcome_name(r->outcome),
-		r->rule ? r->rule : "defaults", (double)r->duration_us / 1000.0,
-		(unsigned long long)r->bytes);
+		when, (unsigned long long)r->conn, r->conn_request, r->method ? r->method : "-",
+		path ? path : "-", r->status, r->fault ? r->fault : "none",
+		outcome_name(r->outcome), r->rule ? r->rule : "defaults",
+		(double)r->duration_us / 1000.0, (unsigned long long)r->bytes);
 	if (r->request_id != NULL)
 		fprintf(f, " attempt=%u", r->attempt);
 	fputc('\n', f);
@@ -194,8 +194,8 @@ json_t *journal_query(const struct journal *j, uint64_t since, size_t limit)
 		next = r->id;
 	}
 	unlock(j);
-	return json_pack("{s:o, s:I, s:I}", "records", records, "next", (json_int_t)next,
-			 "missed", (json_int_t)missed);
+	return json_pack("{s:o, s:I, s:I}", "records", records, "next", (json_int_t)next, "missed",
+			 (json_int_t)missed);
 }
 
 struct tally journal_tally(const struct journal *j)

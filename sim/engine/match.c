@@ -62,22 +62,20 @@ static bool position_matches(const struct match *m, unsigned nth)
 
 bool match_request(const struct match *m, const struct match_request *req)
 {
-	return method_matches(m, req->method) &&
-	       position_matches(m, req->conn_request) &&
-	       (m->path == NULL || match_glob(m->path, req->path)) &&
-	       pairs_match(m->headers, m->n_headers, req->header, req->ctx) &&
-	       pairs_match(m->query, m->n_query, req->query, req->ctx);
+	return method_matches(m, req->method) && position_matches(m, req->conn_request)
+	       && (m->path == NULL || match_glob(m->path, req->path))
+	       && pairs_match(m->headers, m->n_headers, req->header, req->ctx)
+	       && pairs_match(m->query, m->n_query, req->query, req->ctx);
 }
 
-const struct rule *match_first(const struct scenario *sc,
-			       const struct match_request *req)
+const struct rule *match_first(const struct scenario *sc, const struct match_request *req)
 {
 	size_t n;
 	const struct rule *rules = scenario_rules(sc, req->phase, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct rule *r = &rules[i];
-		bool in_force = r->in_phase == NULL ||
-				(req->phase < sc->n_phases && r->in_phase[req->phase]);
+		bool in_force = r->in_phase == NULL
+				|| (req->phase < sc->n_phases && r->in_phase[req->phase]);
 		if (in_force && match_request(&r->match, req))
 			return r;
 	}

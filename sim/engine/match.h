@@ -11,12 +11,12 @@
  * NULL when absent; ctx is passed back to them. */
 struct match_request {
 	const char *method;
-	const char *path;       /* without the query string */
+	const char *path; /* without the query string */
 	const char *(*header)(void *ctx, const char *name);
 	const char *(*query)(void *ctx, const char *name);
 	void *ctx;
-	unsigned conn_request;  /* 1 for the first request on its connection */
-	size_t phase;           /* index of the current phase */
+	unsigned conn_request; /* 1 for the first request on its connection */
+	size_t phase;	       /* index of the current phase */
 };
 
 /* Does pattern match s? '*' matches any run of characters, '/' included;
@@ -28,7 +28,6 @@ bool match_request(const struct match *m, const struct match_request *req);
 
 /* The first rule of sc in force in the request's phase that the request
  * matches, or NULL (the defaults apply). */
-const struct rule *match_first(const struct scenario *sc,
-			       const struct match_request *req);
+const struct rule *match_first(const struct scenario *sc, const struct match_request *req);
 
 #endif

@@ -76,8 +76,8 @@ void overload_reset_counters(struct overload *o)
 	o->peak_waiting = o->waiting;
 }
 
-enum overload_exit overload_exit_plan(bool queued, bool serving, bool can_hold,
-				      uint64_t now_ns, uint64_t service_end_ns)
+enum overload_exit overload_exit_plan(bool queued, bool serving, bool can_hold, uint64_t now_ns,
+				      uint64_t service_end_ns)
 {
 	if (queued)
 		return OVERLOAD_EXIT_LEAVE;

@@ -21,19 +21,19 @@ struct overload_waiter {
 };
 
 struct overload {
-	unsigned workers, queue;        /* capacity */
-	unsigned busy;                  /* workers serving now */
-	size_t waiting;                 /* requests in the queue now */
-	struct overload_waiter *head, *tail; /* oldest first */
+	unsigned workers, queue;			      /* capacity */
+	unsigned busy;					      /* workers serving now */
+	size_t waiting;					      /* requests in the queue now */
+	struct overload_waiter *head, *tail;		      /* oldest first */
 	uint64_t served_at_once, served_after_wait, rejected; /* since reset */
 	unsigned peak_busy;
 	size_t peak_waiting;
 };
 
 enum overload_admit {
-	OVERLOAD_SERVE = 1,     /* a worker is the request's now */
-	OVERLOAD_WAIT,          /* queued: overload_done will hand it a worker */
-	OVERLOAD_FULL,          /* no worker, no room: answer when_full */
+	OVERLOAD_SERVE = 1, /* a worker is the request's now */
+	OVERLOAD_WAIT,	    /* queued: overload_done will hand it a worker */
+	OVERLOAD_FULL,	    /* no worker, no room: answer when_full */
 };
 
 void overload_init(struct overload *o, unsigned workers, unsigned queue);
@@ -53,10 +53,10 @@ void overload_reset_counters(struct overload *o);
 
 /* What a request gives back when its exchange ends. */
 enum overload_exit {
-	OVERLOAD_EXIT_NONE = 0,         /* it held nothing (no model, served, rejected) */
-	OVERLOAD_EXIT_LEAVE,            /* queued: give up the place (overload_leave) */
-	OVERLOAD_EXIT_DONE,             /* the worker is free now (overload_done) */
-	OVERLOAD_EXIT_HOLD,             /* the client left before its service time was
+	OVERLOAD_EXIT_NONE = 0, /* it held nothing (no model, served, rejected) */
+	OVERLOAD_EXIT_LEAVE,	/* queued: give up the place (overload_leave) */
+	OVERLOAD_EXIT_DONE,	/* the worker is free now (overload_done) */
+	OVERLOAD_EXIT_HOLD,	/* the client left before its service time was
 					   over: the worker stays busy until service_end_ns,
 					   as on a real server whose clients time out */
 };
@@ -64,7 +64,7 @@ enum overload_exit {
 /* The plan for a request that ends at now_ns while queued or serving (a
  * worker held until service_end_ns). can_hold: a worker may outlive its
  * exchange (false while stopping: every worker is freed at once). */
-enum overload_exit overload_exit_plan(bool queued, bool serving, bool can_hold,
-				      uint64_t now_ns, uint64_t service_end_ns);
+enum overload_exit overload_exit_plan(bool queued, bool serving, bool can_hold, uint64_t now_ns,
+				      uint64_t service_end_ns);
 
 #endif

@@ -21,8 +21,7 @@ static void add_pause(struct pacer *p, size_t at, uint64_t ns)
 	p->pause_ns[i] = ns;
 }
 
-void pace_init(struct pacer *p, const struct pace *pace, const struct render *r,
-	       uint64_t now_ns)
+void pace_init(struct pacer *p, const struct pace *pace, const struct render *r, uint64_t now_ns)
 {
 	memset(p, 0, sizeof *p);
 	p->len = r->len;

@@ -16,20 +16,19 @@
 #define PACE_MAX_PAUSES 2
 
 struct pacer {
-	size_t pos;             /* bytes already written */
-	size_t len;             /* bytes to write in all */
-	uint64_t next_ns;       /* earliest time of the next write */
-	uint64_t chunk;         /* bytes per step, 0: all at once */
-	uint64_t step_left;     /* bytes left in the current step */
-	uint64_t step_ns;       /* time between steps */
+	size_t pos;	    /* bytes already written */
+	size_t len;	    /* bytes to write in all */
+	uint64_t next_ns;   /* earliest time of the next write */
+	uint64_t chunk;	    /* bytes per step, 0: all at once */
+	uint64_t step_left; /* bytes left in the current step */
+	uint64_t step_ns;   /* time between steps */
 	size_t pause_at[PACE_MAX_PAUSES];
 	uint64_t pause_ns[PACE_MAX_PAUSES];
 	int n_pauses;
 };
 
 /* Set p up for rendered response r paced by pace, starting at now_ns. */
-void pace_init(struct pacer *p, const struct pace *pace, const struct render *r,
-	       uint64_t now_ns);
+void pace_init(struct pacer *p, const struct pace *pace, const struct render *r, uint64_t now_ns);
 
 /* What to do at now_ns: returns the number of bytes to write now (> 0), or
  * 0 with *wake_ns set when the next write must wait, or 0 with *wake_ns 0

@@ -10,14 +10,10 @@
 const char *outcome_name(enum outcome o)
 {
 	static const char *const names[OUTCOME_COUNT] = {
-		[OUTCOME_NONE] = "none",
-		[OUTCOME_RESPONSE] = "response",
-		[OUTCOME_FIN] = "fin",
-		[OUTCOME_RST] = "rst",
-		[OUTCOME_HUNG] = "hung",
-		[OUTCOME_CLIENT_CLOSED] = "client_closed",
-		[OUTCOME_QUEUED] = "queued",
-		[OUTCOME_SHUTDOWN] = "shutdown",
+		[OUTCOME_NONE] = "none",     [OUTCOME_RESPONSE] = "response",
+		[OUTCOME_FIN] = "fin",	     [OUTCOME_RST] = "rst",
+		[OUTCOME_HUNG] = "hung",     [OUTCOME_CLIENT_CLOSED] = "client_closed",
+		[OUTCOME_QUEUED] = "queued", [OUTCOME_SHUTDOWN] = "shutdown",
 	};
 	return (unsigned)o < OUTCOME_COUNT ? names[o] : "none";
 }

@@ -30,8 +30,7 @@ static void put(struct buf *b, const void *p, size_t n)
 }
 
 /* A short formatted line: anything past 511 bytes is cut. */
-__attribute__((format(printf, 2, 3)))
-static void putf(struct buf *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void putf(struct buf *b, const char *fmt, ...)
 {
 	char tmp[512];
 	va_list ap;
@@ -81,17 +80,12 @@ static void put_status_line(struct buf *b, const struct action *a, const char *r
 	enum malformed_kind m = a->fault.kind == FAULT_MALFORMED ? a->fault.malformed : 0;
 	int st = a->status;
 	switch (m) {
-	case MALFORMED_STATUS_LINE:
-		putf(b, "HTTP/1.1 %d%s%s", st, reason, eol);
-		break;
-	case MALFORMED_VERSION:
-		putf(b, "HTTP/1.x %d %s%s", st, reason, eol);
-		break;
+	case MALFORMED_STATUS_LINE: putf(b, "HTTP/1.1 %d%s%s", st, reason, eol); break;
+	case MALFORMED_VERSION: putf(b, "HTTP/1.x %d %s%s", st, reason, eol); break;
 	case MALFORMED_STATUS_CODE:
 		putf(b, "HTTP/1.1 %dx%d %s%s", st / 100, st % 10, reason, eol);
 		break;
-	default:
-		putf(b, "HTTP/1.1 %d %s%s", st, reason, eol);
+	default: putf(b, "HTTP/1.1 %d %s%s", st, reason, eol);
 	}
 }
 
@@ -105,14 +99,11 @@ static void put_defect_header(struct buf *b, enum malformed_kind m)
 	case MALFORMED_SPACE_BEFORE_COLON:
 		putf(b, "X-Upsim-Malformed : space before the colon\r\n");
 		break;
-	case MALFORMED_NUL:
-		put(b, "X-Upsim-Malformed: nul\0byte\r\n", 29);
-		break;
+	case MALFORMED_NUL: put(b, "X-Upsim-Malformed: nul\0byte\r\n", 29); break;
 	case MALFORMED_FOLDED:
 		putf(b, "X-Upsim-Malformed: folded\r\n onto a continuation line\r\n");
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -148,8 +139,8 @@ static void put_padding(struct buf *b, size_t head_start, uint64_t size)
 
 /* Content-Length / Transfer-Encoding lines, per fault. Returns how many
  * body bytes follow and whether they are chunked. */
-static void put_framing(struct buf *b, const struct action *a, const char *eol,
-			uint64_t *body_n, bool *chunked)
+static void put_framing(struct buf *b, const struct action *a, const char *eol, uint64_t *body_n,
+			bool *chunked)
 {
 	*chunked = a->chunked;
 	*body_n = a->body_len;
@@ -162,19 +153,16 @@ static void put_framing(struct buf *b, const struct action *a, const char *eol,
 	case FAULT_DUPLICATE_LENGTH:
 		*chunked = false;
 		putf(b, "Content-Length: %llu%sContent-Length: %llu%s",
-		     (unsigned long long)a->body_len, eol,
-		     (unsigned long long)a->body_len + 1, eol);
+		     (unsigned long long)a->body_len, eol, (unsigned long long)a->body_len + 1,
+		     eol);
 		return;
 	case FAULT_CL_AND_TE:
 		*chunked = true;
 		putf(b, "Content-Length: %llu%sTransfer-Encoding: chunked%s",
 		     (unsigned long long)a->body_len, eol, eol);
 		return;
-	case FAULT_BAD_CHUNKED:
-		*chunked = true;
-		break;
-	default:
-		break;
+	case FAULT_BAD_CHUNKED: *chunked = true; break;
+	default: break;
 	}
 	if (a->status < 200 || a->status == 204) {
 		/* RFC 9110 forbids framing headers here; a framing fault above
@@ -208,30 +196,28 @@ static void put_broken_mid_body(struct buf *b, const struct action *a)
 	free(body.data);
 }
 
-static void put_body_part(struct buf *b, const struct action *a, uint64_t n,
-			  bool chunked)
+static void put_body_part(struct buf *b, const struct action *a, uint64_t n, bool chunked)
 {
-	if (a->fault.kind == FAULT_BAD_CHUNKED &&
-	    a->fault.chunked == CHUNKED_INVALID_SIZE) {
+	if (a->fault.kind == FAULT_BAD_CHUNKED && a->fault.chunked == CHUNKED_INVALID_SIZE) {
 		put(b, "zz\r\n", 4);
 		put_body(b, a, a->body_len);
 		put(b, "\r\n0\r\n\r\n", 7);
-	} else if (a->fault.kind == FAULT_BAD_CHUNKED &&
-		   a->fault.chunked == CHUNKED_INVALID_SIZE_MID_BODY) {
+	} else if (a->fault.kind == FAULT_BAD_CHUNKED
+		   && a->fault.chunked == CHUNKED_INVALID_SIZE_MID_BODY) {
 		put_broken_mid_body(b, a);
 	} else if (chunked) {
-		put_chunked_body(b, a, !(a->fault.kind == FAULT_BAD_CHUNKED &&
-					 a->fault.chunked == CHUNKED_MISSING_LAST_CHUNK));
+		put_chunked_body(b, a,
+				 !(a->fault.kind == FAULT_BAD_CHUNKED
+				   && a->fault.chunked == CHUNKED_MISSING_LAST_CHUNK));
 	} else {
 		put_body(b, a, n);
 	}
 }
 
-static void render_http(const struct action *a, const struct render_opts *opts,
-			struct buf *b, struct render *out)
+static void render_http(const struct action *a, const struct render_opts *opts, struct buf *b,
+			struct render *out)
 {
-	bool bare_lf = a->fault.kind == FAULT_MALFORMED &&
-		       a->fault.malformed == MALFORMED_BARE_LF;
+	bool bare_lf = a->fault.kind == FAULT_MALFORMED && a->fault.malformed == MALFORMED_BARE_LF;
 	const char *eol = bare_lf ? "\n" : "\r\n";
 	put_status_line(b, a, opts->reason, eol);
 	out->status_end = b->len;
@@ -273,8 +259,7 @@ static void render_garbage(uint64_t size, uint64_t seed, struct buf *b)
 	}
 }
 
-void render_response(const struct action *a, const struct render_opts *opts,
-		     struct render *out)
+void render_response(const struct action *a, const struct render_opts *opts, struct render *out)
 {
 	struct buf b = {0};
 	memset(out, 0, sizeof *out);
@@ -304,8 +289,9 @@ size_t render_part_start(const struct render *r, enum part part)
 
 size_t render_part_end(const struct render *r, enum part part)
 {
-	return part == PART_STATUS ? r->status_end
-	       : part == PART_HEADERS ? r->head_end : r->full_len;
+	return part == PART_STATUS    ? r->status_end
+	       : part == PART_HEADERS ? r->head_end
+				      : r->full_len;
 }
 
 void render_free(struct render *r)

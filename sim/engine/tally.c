@@ -40,15 +40,10 @@ void tally_add(struct tally *t, const struct record *r, enum fault_kind fault_ki
 			t->by_status[r->status / 100]++;
 		count_duration(t, r->duration_us);
 		break;
-	case RECORD_CONNECTION:
-		count_accept(t, r->accept);
-		break;
-	case RECORD_PHASE:
-		t->phase_changes++;
-		break;
+	case RECORD_CONNECTION: count_accept(t, r->accept); break;
+	case RECORD_PHASE: t->phase_changes++; break;
 	case RECORD_SCENARIO:
 	case RECORD_DRILL:
-	case RECORD_DNS:
-		break;
+	case RECORD_DNS: break;
 	}
 }

@@ -16,10 +16,10 @@ extern const double tally_buckets[];
 #define TALLY_BUCKETS 14
 
 struct tally {
-	uint64_t requests;                  /* request records */
-	uint64_t by_fault[FAULT_COUNT];     /* request records per fault (0: none) */
+	uint64_t requests;		    /* request records */
+	uint64_t by_fault[FAULT_COUNT];	    /* request records per fault (0: none) */
 	uint64_t by_outcome[OUTCOME_COUNT]; /* request records per outcome */
-	uint64_t by_status[10];             /* request records per status class */
+	uint64_t by_status[10];		    /* request records per status class */
 	uint64_t accept_reset, accept_close, accept_hang, accept_queue;
 	uint64_t duration_buckets[TALLY_BUCKETS + 1]; /* not cumulative */
 	double duration_sum_s;

@@ -10,8 +10,7 @@ static uint64_t total_us(const struct scenario *sc)
 	return t;
 }
 
-size_t timeline_at(const struct scenario *sc, size_t from, uint64_t elapsed_us,
-		   uint64_t *until_us)
+size_t timeline_at(const struct scenario *sc, size_t from, uint64_t elapsed_us, uint64_t *until_us)
 {
 	*until_us = TIMELINE_NEVER;
 	size_t n = sc->n_phases;

@@ -17,8 +17,7 @@
 /* The index of the phase current elapsed_us after phase `from` began,
  * and in *until_us how long it stays current (TIMELINE_NEVER: until
  * switched). A scenario without phases has one endless phase, index 0. */
-size_t timeline_at(const struct scenario *sc, size_t from, uint64_t elapsed_us,
-		   uint64_t *until_us);
+size_t timeline_at(const struct scenario *sc, size_t from, uint64_t elapsed_us, uint64_t *until_us);
 
 /* Does phase index of sc accept connections? */
 bool timeline_listens(const struct scenario *sc, size_t index);

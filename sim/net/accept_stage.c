@@ -19,9 +19,9 @@
 #define DRAIN_LIMIT_NS 10000000000ULL
 
 enum held_kind {
-	HELD_HANG,              /* never read; let go at the cap */
-	HELD_DRAIN,             /* FIN sent; read and discard until EOF */
-	HELD_QUEUE,             /* over the limit; served when a slot frees */
+	HELD_HANG,  /* never read; let go at the cap */
+	HELD_DRAIN, /* FIN sent; read and discard until EOF */
+	HELD_QUEUE, /* over the limit; served when a slot frees */
 };
 
 struct held {
@@ -40,12 +40,12 @@ struct accept_stage {
 	struct server *server;
 	struct listener *listener;
 	uint64_t hang_cap_ns;
-	struct held *held;      /* newest first; the queue is served oldest first */
+	struct held *held; /* newest first; the queue is served oldest first */
 	struct held *oldest;
-	unsigned hanging;       /* HELD_HANG records: they count as connections */
+	unsigned hanging; /* HELD_HANG records: they count as connections */
 	struct loop_hook hook;
-	unsigned n_held;        /* held, queued or draining now */
-	unsigned cap;           /* --max-connections: open and held together */
+	unsigned n_held;	/* held, queued or draining now */
+	unsigned cap;		/* --max-connections: open and held together */
 	uint64_t cap_logged_ns; /* when reaching it was last logged */
 };
 
@@ -169,8 +169,8 @@ static void hold(struct accept_stage *g, int fd, const struct sockaddr *sa, sock
 /* The journal line of verdict v, in accept_policy's words. */
 static void journal(struct accept_stage *g, enum accept_verdict v, enum outcome o)
 {
-	server_journal_connection(g->server, accept_policy_action_name(v),
-				  accept_policy_reason(v), o);
+	server_journal_connection(g->server, accept_policy_action_name(v), accept_policy_reason(v),
+				  o);
 }
 
 /* A RST and nothing else: an abortive close. */
@@ -225,13 +225,9 @@ void accept_stage_take(void *arg, int fd, const struct sockaddr *sa, socklen_t l
 		return;
 	}
 	case ACCEPT_VERDICT_RESET:
-	case ACCEPT_VERDICT_OVER_RESET:
-		reset_now(g, fd, v);
-		return;
+	case ACCEPT_VERDICT_OVER_RESET: reset_now(g, fd, v); return;
 	case ACCEPT_VERDICT_CLOSE:
-	case ACCEPT_VERDICT_OVER_CLOSE:
-		close_now(g, fd, sa, len, v);
-		return;
+	case ACCEPT_VERDICT_OVER_CLOSE: close_now(g, fd, sa, len, v); return;
 	case ACCEPT_VERDICT_HANG:
 		hold(g, fd, sa, len, HELD_HANG);
 		journal(g, v, OUTCOME_HUNG);
@@ -240,8 +236,7 @@ void accept_stage_take(void *arg, int fd, const struct sockaddr *sa, socklen_t l
 		hold(g, fd, sa, len, HELD_QUEUE);
 		journal(g, v, OUTCOME_QUEUED);
 		return;
-	case ACCEPT_VERDICT_SERVE:
-		break;
+	case ACCEPT_VERDICT_SERVE: break;
 	}
 	server_add_connection(g->server, fd, sa, len);
 }
@@ -278,8 +273,8 @@ static void before_wait(struct loop_hook *hook)
 		serve_queue(g, p);
 }
 
-struct accept_stage *accept_stage_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
-		      unsigned cap)
+struct accept_stage *accept_stage_new(struct loop *loop, struct server *server,
+				      uint64_t hang_cap_ns, unsigned cap)
 {
 	struct accept_stage *g = xcalloc(1, sizeof *g);
 	g->loop = loop;

@@ -20,8 +20,8 @@ struct accept_stage;
 
 /* An accept stage in front of server; held sockets are let go after hang_cap_ns;
  * past cap connections (open and held together), new ones are reset. */
-struct accept_stage *accept_stage_new(struct loop *loop, struct server *server, uint64_t hang_cap_ns,
-		      unsigned cap);
+struct accept_stage *accept_stage_new(struct loop *loop, struct server *server,
+				      uint64_t hang_cap_ns, unsigned cap);
 /* Let the stage pause and resume li (call once the listener is open). */
 void accept_stage_attach(struct accept_stage *g, struct listener *li);
 /* Close every held socket and free. NULL accepted. */

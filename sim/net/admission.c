@@ -53,33 +53,27 @@ bool admission_admit(struct conn *c, struct exchange *ex)
 			return true;
 		ex->arrived_ns = clock_mono_ns();
 		switch (overload_arrive(o, &ex->waiter)) {
-		case OVERLOAD_SERVE:
-			begin_service(ex);
-			return false;
+		case OVERLOAD_SERVE: begin_service(ex); return false;
 		case OVERLOAD_WAIT:
 			ex->load = LOAD_WAITING;
 			conn_queue(c);
 			return false;
-		case OVERLOAD_FULL:
-			reject(ex);
-			return true;
+		case OVERLOAD_FULL: reject(ex); return true;
 		}
 		return true;
 	case LOAD_SERVING:
 		end_service(ex); /* resumed: the service time is over */
 		return true;
-	case LOAD_WAITING:
-		return false;
+	case LOAD_WAITING: return false;
 	case LOAD_SERVED:
-	case LOAD_REJECTED:
-		break;
+	case LOAD_REJECTED: break;
 	}
 	return true;
 }
 
 struct worker_hold {
 	struct loop_timer timer;
-	struct behave *behave;          /* one reference: keeps overload alive */
+	struct behave *behave; /* one reference: keeps overload alive */
 	struct overload *overload;
 	struct worker_holds *list;
 	struct worker_hold *prev, *next;
@@ -137,19 +131,11 @@ void admission_holds_clear(struct worker_holds *list)
 void admission_leave(struct exchange *ex, struct worker_holds *holds, bool stopping)
 {
 	bool serving = ex->load == LOAD_SERVING;
-	switch (overload_exit_plan(ex->load == LOAD_WAITING, serving,
-				   !stopping && holds != NULL,
+	switch (overload_exit_plan(ex->load == LOAD_WAITING, serving, !stopping && holds != NULL,
 				   serving ? clock_mono_ns() : 0, ex->service_end_ns)) {
-	case OVERLOAD_EXIT_LEAVE:
-		overload_leave(ex->overload, &ex->waiter);
-		break;
-	case OVERLOAD_EXIT_DONE:
-		end_service(ex);
-		break;
-	case OVERLOAD_EXIT_HOLD:
-		hold_worker(ex, holds);
-		break;
-	case OVERLOAD_EXIT_NONE:
-		break;
+	case OVERLOAD_EXIT_LEAVE: overload_leave(ex->overload, &ex->waiter); break;
+	case OVERLOAD_EXIT_DONE: end_service(ex); break;
+	case OVERLOAD_EXIT_HOLD: hold_worker(ex, holds); break;
+	case OVERLOAD_EXIT_NONE: break;
 	}
 }

@@ -182,8 +182,7 @@ static void flush_then_reset(struct conn *c, enum conn_wait why)
 	int queued = 0;
 	uint64_t now = clock_mono_ns();
 	c->wait = why;
-	if (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0 &&
-	    now < c->flush_deadline) {
+	if (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0 && now < c->flush_deadline) {
 		loop_timer_at(c->env->loop, &c->timer, now + FLUSH_POLL_NS);
 		return;
 	}
@@ -228,11 +227,8 @@ static void end_exchange(struct conn *c, enum ending how)
 		suspend(c, WAIT_FLUSH_RESET);
 		reset_after_flush(c, WAIT_FLUSH_RESET);
 		return;
-	case END_HANG:
-		hold(c);
-		return;
-	case END_CLOSE:
-		break;
+	case END_HANG: hold(c); return;
+	case END_CLOSE: break;
 	}
 	settle(c, OUTCOME_FIN);
 	conn_drop(c); /* MHD closes: shutdown(SHUT_WR), a FIN */
@@ -299,28 +295,22 @@ void conn_idle_close(struct conn *c, uint64_t idle_ns)
 	arm_in(c, idle_ns);
 }
 
-void conn_after_response(struct conn *c, const struct after *after,
-			 uint64_t idle_timeout_ns)
+void conn_after_response(struct conn *c, const struct after *after, uint64_t idle_timeout_ns)
 {
 	switch (after->kind) {
 	case AFTER_KEEP:
 		if (idle_timeout_ns > 0)
 			conn_idle_close(c, idle_timeout_ns);
 		break;
-	case AFTER_RESET:
-		reset_after_flush(c, WAIT_IDLE_RESET);
-		break;
-	case AFTER_CLOSE_AFTER:
-		conn_idle_close(c, after->delay_us * 1000);
-		break;
+	case AFTER_RESET: reset_after_flush(c, WAIT_IDLE_RESET); break;
+	case AFTER_CLOSE_AFTER: conn_idle_close(c, after->delay_us * 1000); break;
 	case AFTER_NEXT_CLOSE:
 	case AFTER_NEXT_RESET:
 		c->on_next = after->kind;
 		if (idle_timeout_ns > 0)
 			conn_idle_close(c, idle_timeout_ns);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -343,26 +333,16 @@ static void on_timer(struct loop_timer *t)
 		resume(c);
 		break;
 	case WAIT_READ:
-	case WAIT_SERVICE:
-		resume(c);
-		break;
+	case WAIT_SERVICE: resume(c); break;
 	case WAIT_QUEUED:
 		settle(c, OUTCOME_HUNG); /* queued past the hang cap */
 		conn_drop(c);
 		break;
-	case WAIT_HANG:
-		end_exchange(c, c->ending);
-		break;
-	case WAIT_HELD:
-		conn_drop(c);
-		break;
-	case WAIT_WRITE:
-		write_some(c);
-		break;
+	case WAIT_HANG: end_exchange(c, c->ending); break;
+	case WAIT_HELD: conn_drop(c); break;
+	case WAIT_WRITE: write_some(c); break;
 	case WAIT_FLUSH_RESET:
-	case WAIT_IDLE_RESET:
-		flush_then_reset(c, c->wait);
-		break;
+	case WAIT_IDLE_RESET: flush_then_reset(c, c->wait); break;
 	case WAIT_IDLE_CLOSE:
 		/* FIN while keep-alive is still advertised; MHD reads the EOF
 		 * and closes its side. */
@@ -370,8 +350,7 @@ static void on_timer(struct loop_timer *t)
 		shutdown(c->fd, SHUT_RDWR);
 		break;
 	case WAIT_UPSTREAM: /* libcurl's timeouts end it, not a timer */
-	case WAIT_NONE:
-		break;
+	case WAIT_NONE: break;
 	}
 }
 

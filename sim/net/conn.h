@@ -22,51 +22,51 @@ struct pace;
 /* What every connection needs of its server. */
 struct conn_env {
 	struct loop *loop;
-	uint64_t hang_cap_ns;   /* no hang lasts longer than this */
+	uint64_t hang_cap_ns; /* no hang lasts longer than this */
 	/* MHD must run soon: in external-select mode a resumed connection
 	 * is only picked up by the next MHD_run, and nothing else wakes it. */
 	void (*wake_mhd)(void *arg);
 	void *wake_arg;
-	bool stopping;          /* upsim is shutting down */
+	bool stopping; /* upsim is shutting down */
 };
 
 /* Why a connection waits on its timer. */
 enum conn_wait {
 	WAIT_NONE = 0,
-	WAIT_DELAY,             /* suspended: delay before answering */
-	WAIT_READ,              /* suspended: reading the body slowly */
-	WAIT_HANG,              /* suspended: a hang fault with an end */
-	WAIT_HELD,              /* suspended: hanging until the cap */
-	WAIT_WRITE,             /* suspended: raw bytes being written */
-	WAIT_FLUSH_RESET,       /* suspended: RST once the send queue drains */
-	WAIT_IDLE_CLOSE,        /* idle in MHD: FIN at the deadline */
-	WAIT_IDLE_RESET,        /* idle in MHD: RST once the send queue drains */
-	WAIT_QUEUED,            /* suspended: waiting for an overload worker */
-	WAIT_SERVICE,           /* suspended: holding a worker */
-	WAIT_UPSTREAM,          /* suspended: the real service is answering */
+	WAIT_DELAY,	  /* suspended: delay before answering */
+	WAIT_READ,	  /* suspended: reading the body slowly */
+	WAIT_HANG,	  /* suspended: a hang fault with an end */
+	WAIT_HELD,	  /* suspended: hanging until the cap */
+	WAIT_WRITE,	  /* suspended: raw bytes being written */
+	WAIT_FLUSH_RESET, /* suspended: RST once the send queue drains */
+	WAIT_IDLE_CLOSE,  /* idle in MHD: FIN at the deadline */
+	WAIT_IDLE_RESET,  /* idle in MHD: RST once the send queue drains */
+	WAIT_QUEUED,	  /* suspended: waiting for an overload worker */
+	WAIT_SERVICE,	  /* suspended: holding a worker */
+	WAIT_UPSTREAM,	  /* suspended: the real service is answering */
 };
 
 struct conn {
 	const struct conn_env *env;
 	struct MHD_Connection *mhd;
 	int fd;
-	uint64_t id;            /* the journal's connection id */
-	unsigned requests;      /* requests begun on this connection */
+	uint64_t id;	   /* the journal's connection id */
+	unsigned requests; /* requests begun on this connection */
 	bool suspended;
-	bool watching;          /* io is in the loop: from the first suspend
+	bool watching;	/* io is in the loop: from the first suspend
 				   to the close, edge-triggered */
-	bool watch_out;         /* ... with EPOLLOUT (a raw write waits) */
-	bool peer_gone;         /* the watch saw the peer close or reset */
+	bool watch_out; /* ... with EPOLLOUT (a raw write waits) */
+	bool peer_gone; /* the watch saw the peer close or reset */
 	enum conn_wait wait;
 	struct loop_io io;
 	struct loop_timer timer;
-	struct loop_timer gone; /* a suspend found the peer already gone */
-	struct exchange *ex;    /* the request in progress, or NULL */
+	struct loop_timer gone;	 /* a suspend found the peer already gone */
+	struct exchange *ex;	 /* the request in progress, or NULL */
 	enum after_kind on_next; /* AFTER_NEXT_* pending, else 0 */
-	enum ending ending;     /* after the raw write */
+	enum ending ending;	 /* after the raw write */
 	uint64_t flush_deadline;
 	struct conn *prev, *next; /* the server's list */
-	char *target;           /* the current request-target as received
+	char *target;		  /* the current request-target as received
 				   (path and query, not unescaped); owned */
 };
 
@@ -102,8 +102,7 @@ void conn_reset_socket(int fd);
 /* The response of an exchange went out through MHD: carry out after;
  * a kept connection closes after idle_timeout_ns without a request (0:
  * never). */
-void conn_after_response(struct conn *c, const struct after *after,
-			 uint64_t idle_timeout_ns);
+void conn_after_response(struct conn *c, const struct after *after, uint64_t idle_timeout_ns);
 /* FIN if no request begins within idle_ns (keep-alive still advertised). */
 void conn_idle_close(struct conn *c, uint64_t idle_ns);
 /* A new request arrived: cancel idle timers. */

@@ -11,11 +11,11 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* dlsym returns void *; POSIX guarantees it converts to a function
  * pointer. */
-#define BIND(field, symbol) \
-	do { \
+#define BIND(field, symbol)                                   \
+	do {                                                  \
 		*(void **)&lib.field = dlsym(handle, symbol); \
-		if (lib.field == NULL) \
-			goto missing; \
+		if (lib.field == NULL)                        \
+			goto missing;                         \
 	} while (0)
 
 static void load(void)

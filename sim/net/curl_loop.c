@@ -75,9 +75,9 @@ static void act(struct curl_loop *cl, curl_socket_t fd, int mask)
 static void on_socket_event(struct loop_io *io, uint32_t events)
 {
 	struct watch *w = container_of(io, struct watch, io);
-	int mask = (events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-		   (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-		   (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+	int mask = (events & EPOLLIN ? CURL_CSELECT_IN : 0)
+		   | (events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
+		   | (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
 	act(w->cl, io->fd, mask); /* may free w */
 }
 
@@ -101,8 +101,8 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 		}
 		return 0;
 	}
-	uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
-			  (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0)
+			  | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
 	if (w == NULL) {
 		w = xcalloc(1, sizeof *w);
 		w->cl = cl;

@@ -1,11 +1,11 @@
 #include "net/dns_server.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -35,7 +35,7 @@ struct dns_tcp;
 struct dns_pending {
 	struct loop_timer timer;
 	struct dns_server *server;
-	struct dns_tcp *conn;           /* NULL: over UDP, to peer */
+	struct dns_tcp *conn; /* NULL: over UDP, to peer */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	uint8_t *bytes;
@@ -51,8 +51,8 @@ struct dns_tcp {
 	size_t in_len;
 	uint8_t *out;
 	size_t out_len;
-	bool want_out;                  /* EPOLLOUT is watched */
-	bool failed;                    /* a write failed: close when safe */
+	bool want_out; /* EPOLLOUT is watched */
+	bool failed;   /* a write failed: close when safe */
 	struct dns_tcp *prev, *next;
 };
 
@@ -65,7 +65,7 @@ struct dns_server {
 	size_t n_conns;
 	struct dns_pending *pending;
 	size_t n_pending;
-	struct scenario *held;          /* the scenario state belongs to (a ref) */
+	struct scenario *held; /* the scenario state belongs to (a ref) */
 	struct dns_state state;
 	uint64_t started_ns;
 	char address[ADDR_STRLEN];
@@ -104,9 +104,9 @@ static char *answer_text(const struct dns_decision *d)
 	return text;
 }
 
-static void record_query(struct dns_server *s, const struct scenario *sc,
-			  const char *phase, const struct dns_wire_query *q,
-			  const struct dns_decision *d, bool tcp, bool tc_sent)
+static void record_query(struct dns_server *s, const struct scenario *sc, const char *phase,
+			 const struct dns_wire_query *q, const struct dns_decision *d, bool tcp,
+			 bool tc_sent)
 {
 	struct record r = {
 		.kind = RECORD_DNS,
@@ -139,8 +139,8 @@ static void record_query(struct dns_server *s, const struct scenario *sc,
 
 /* Read one message and decide: the answer in *out (NULL: send nothing),
  * its delay in *delay_ns. Every query is journalled. */
-static void answer(struct dns_server *s, const uint8_t *buf, size_t len, bool tcp,
-		   uint8_t **out, size_t *out_len, uint64_t *delay_ns)
+static void answer(struct dns_server *s, const uint8_t *buf, size_t len, bool tcp, uint8_t **out,
+		   size_t *out_len, uint64_t *delay_ns)
 {
 	*out = NULL;
 	*delay_ns = 0;
@@ -162,7 +162,10 @@ static void answer(struct dns_server *s, const uint8_t *buf, size_t len, bool tc
 		return;
 	}
 	struct dns_question question = {
-		.name = q.name, .type = q.type, .tcp = tcp, .phase = phase,
+		.name = q.name,
+		.type = q.type,
+		.tcp = tcp,
+		.phase = phase,
 		.elapsed_us = (clock_mono_ns() - s->started_ns) / 1000,
 	};
 	struct dns_decision d;
@@ -444,14 +447,14 @@ static int bind_udp(const struct sockaddr *addr, socklen_t len, char *errbuf, si
 
 /* UDP, then TCP on the port UDP got. With port 0 the TCP port may be
  * taken already: try another few free ports. */
-static int bind_both(struct dns_server *s, const struct sockaddr *addr, socklen_t len,
-		     char *errbuf, size_t errlen)
+static int bind_both(struct dns_server *s, const struct sockaddr *addr, socklen_t len, char *errbuf,
+		     size_t errlen)
 {
 	struct sockaddr_storage at;
 	memcpy(&at, addr, len);
 	bool any_port = addr->sa_family == AF_INET6
-			? ((const struct sockaddr_in6 *)addr)->sin6_port == 0
-			: ((const struct sockaddr_in *)addr)->sin_port == 0;
+				? ((const struct sockaddr_in6 *)addr)->sin6_port == 0
+				: ((const struct sockaddr_in *)addr)->sin_port == 0;
 	for (int tries = 0; tries < (any_port ? 8 : 1); tries++) {
 		s->udp.fd = bind_udp((struct sockaddr *)&at, len, errbuf, errlen);
 		if (s->udp.fd == -1)
@@ -473,9 +476,8 @@ static int bind_both(struct dns_server *s, const struct sockaddr *addr, socklen_
 	return -1;
 }
 
-struct dns_server *dns_server_open(struct loop *loop, const struct sockaddr *addr,
-				   socklen_t len, const struct dns_server_config *cfg,
-				   char *errbuf, size_t errlen)
+struct dns_server *dns_server_open(struct loop *loop, const struct sockaddr *addr, socklen_t len,
+				   const struct dns_server_config *cfg, char *errbuf, size_t errlen)
 {
 	struct dns_server *s = xcalloc(1, sizeof *s);
 	s->loop = loop;

@@ -18,12 +18,11 @@
 
 /* The scenario served now (borrowed: valid for the call) and in *phase its
  * current phase's index, in *phase_name its name (borrowed). */
-typedef struct scenario *(*dns_server_source_fn)(void *arg, size_t *phase,
-						  const char **phase_name);
+typedef struct scenario *(*dns_server_source_fn)(void *arg, size_t *phase, const char **phase_name);
 
 struct dns_server_config {
-	struct journal *journal;        /* where each query is recorded */
-	const char *upstream;           /* a fleet member's name; NULL: none */
+	struct journal *journal; /* where each query is recorded */
+	const char *upstream;	 /* a fleet member's name; NULL: none */
 	dns_server_source_fn source;
 	void *arg;
 };
@@ -31,9 +30,9 @@ struct dns_server_config {
 /* Bind addr over UDP and TCP (port 0: a free port, the same for both)
  * and answer in loop. cfg is copied; its pointers must outlive the
  * server. Returns the server, or NULL with the reason in errbuf. */
-struct dns_server *dns_server_open(struct loop *loop, const struct sockaddr *addr,
-				   socklen_t len, const struct dns_server_config *cfg,
-				   char *errbuf, size_t errlen);
+struct dns_server *dns_server_open(struct loop *loop, const struct sockaddr *addr, socklen_t len,
+				   const struct dns_server_config *cfg, char *errbuf,
+				   size_t errlen);
 /* Close the sockets, drop answers not yet sent and free. NULL accepted. */
 void dns_server_close(struct dns_server *s);
 /* The bound address as "HOST:PORT" (the real port when 0 was asked). */

@@ -24,8 +24,7 @@ static void read_name(const ldns_rdf *owner, struct dns_wire_query *q)
 		*p = (char)tolower((unsigned char)*p);
 }
 
-enum dns_wire_verdict dns_wire_parse(const uint8_t *buf, size_t len,
-				     struct dns_wire_query *q)
+enum dns_wire_verdict dns_wire_parse(const uint8_t *buf, size_t len, struct dns_wire_query *q)
 {
 	memset(q, 0, sizeof *q);
 	/* Answering a response could make two servers talk for ever. */
@@ -45,8 +44,8 @@ enum dns_wire_verdict dns_wire_parse(const uint8_t *buf, size_t len,
 		return DNS_WIRE_ERROR;
 	enum dns_wire_verdict v = DNS_WIRE_ERROR;
 	ldns_rr_list *question = ldns_pkt_question(pkt);
-	if (ldns_pkt_qdcount(pkt) != 1 || question == NULL ||
-	    ldns_rr_list_rr_count(question) != 1 || ldns_pkt_ancount(pkt) != 0)
+	if (ldns_pkt_qdcount(pkt) != 1 || question == NULL || ldns_rr_list_rr_count(question) != 1
+	    || ldns_pkt_ancount(pkt) != 0)
 		goto done;
 	ldns_rr *rr = ldns_rr_list_rr(question, 0);
 	if (ldns_rr_owner(rr) == NULL)
@@ -57,8 +56,9 @@ enum dns_wire_verdict dns_wire_parse(const uint8_t *buf, size_t len,
 	if (ldns_pkt_edns(pkt)) {
 		q->edns = true;
 		size_t want = ldns_pkt_edns_udp_size(pkt);
-		q->udp_max = want < DNS_WIRE_UDP_MIN ? DNS_WIRE_UDP_MIN
-			     : want > DNS_WIRE_UDP_MAX ? DNS_WIRE_UDP_MAX : want;
+		q->udp_max = want < DNS_WIRE_UDP_MIN   ? DNS_WIRE_UDP_MIN
+			     : want > DNS_WIRE_UDP_MAX ? DNS_WIRE_UDP_MAX
+						       : want;
 	}
 	q->rcode = DNS_RCODE_NOERROR;
 	v = DNS_WIRE_QUERY;
@@ -109,8 +109,9 @@ static void add_answers(ldns_pkt *p, const ldns_rdf *owner, const struct dns_wir
 	for (size_t i = 0; i < d->n_addrs; i++) {
 		const struct dns_addr *a = dns_decision_addr(d, i);
 		ldns_rr *rr = record(owner, q->type, d->ttl, false);
-		ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(a->v6 ? LDNS_RDF_TYPE_AAAA
-						 : LDNS_RDF_TYPE_A, a->v6 ? 16 : 4, a->bytes));
+		ldns_rr_push_rdf(rr,
+				 ldns_rdf_new_frm_data(a->v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A,
+						       a->v6 ? 16 : 4, a->bytes));
 		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
 	}
 	for (size_t i = 0; i < d->n_srv; i++) {
@@ -162,8 +163,8 @@ static int to_wire(ldns_pkt *p, uint8_t **out, size_t *len)
 	return 0;
 }
 
-int dns_wire_reply(const struct dns_wire_query *q, const struct dns_decision *d,
-		   size_t max, uint8_t **out, size_t *len)
+int dns_wire_reply(const struct dns_wire_query *q, const struct dns_decision *d, size_t max,
+		   uint8_t **out, size_t *len)
 {
 	if (to_wire(build(q, d, d->tc), out, len) != 0)
 		return -1;

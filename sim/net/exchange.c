@@ -30,9 +30,8 @@ static const char *lookup_query(void *ctx, const char *name)
 }
 
 /* What the journal will need of the request, taken while MHD has it. */
-static void note_request(struct exchange *ex, struct conn *c,
-			 const struct exchange_env *env, struct MHD_Connection *mhd,
-			 const char *url, const char *method)
+static void note_request(struct exchange *ex, struct conn *c, const struct exchange_env *env,
+			 struct MHD_Connection *mhd, const char *url, const char *method)
 {
 	ex->start_ns = clock_mono_ns();
 	ex->start_wall_us = clock_wall_us();
@@ -40,8 +39,9 @@ static void note_request(struct exchange *ex, struct conn *c,
 	ex->method = xstrdup(method);
 	ex->path = xstrdup(url);
 	const char *id = env->request_id_header
-		? MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, env->request_id_header)
-		: NULL;
+				 ? MHD_lookup_connection_value(mhd, MHD_HEADER_KIND,
+							       env->request_id_header)
+				 : NULL;
 	if (id != NULL)
 		ex->request_id = xstrdup(id);
 }
@@ -58,15 +58,15 @@ static void decide_forward(struct exchange *ex, const struct scenario *sc,
 		return;
 	ex->forward_wanted = true;
 	enum fault_kind k = ex->action.fault.kind;
-	if (k != FAULT_NONE &&
-	    (fault_act(k) != FAULT_ACT_WRITE || fault_has(k, FAULT_ON_HEADERS) ||
-	     fault_has(k, FAULT_NOT_HTTP)))
+	if (k != FAULT_NONE
+	    && (fault_act(k) != FAULT_ACT_WRITE || fault_has(k, FAULT_ON_HEADERS)
+		|| fault_has(k, FAULT_NOT_HTTP)))
 		return;
 	ex->forward_url = url;
 	ex->pool = env->forward;
-	ex->req_framed =
-		MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length") != NULL ||
-		MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+	ex->req_framed = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length") != NULL
+			 || MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Transfer-Encoding")
+				    != NULL;
 }
 
 /* Match, pick and draw once the headers are in: every random draw of a
@@ -79,9 +79,13 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 	struct scenario *sc = b->scenario;
 	ex->behave = behave_ref(b);
 	struct match_request req = {
-		.method = method, .path = url,
-		.header = lookup_header, .query = lookup_query, .ctx = mhd,
-		.conn_request = c->requests, .phase = env->phase_index,
+		.method = method,
+		.path = url,
+		.header = lookup_header,
+		.query = lookup_query,
+		.ctx = mhd,
+		.conn_request = c->requests,
+		.phase = env->phase_index,
 	};
 	ex->phase = env->phase_index;
 	ex->rule = match_first(sc, &req);
@@ -92,7 +96,8 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 	else
 		behave_took_defaults(b);
 	ex->action_index = ex->rule && ex->rule->behaviour != BEHAVE_RESPOND
-		? (int)(picked - ex->rule->actions) : -1;
+				   ? (int)(picked - ex->rule->actions)
+				   : -1;
 	scenario_resolve_with(defaults, picked, &ex->action);
 	if (sc->allow_override)
 		override_apply(ex, mhd, defaults);
@@ -104,16 +109,15 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 	ex->overload_model = scenario_overload(sc, ex->phase);
 	ex->overload = behave_overload(b, ex->phase);
 	if (ex->overload_model->workers > 0)
-		ex->service_ns = behave_draw_us(&b->overload_rng,
-						&ex->overload_model->service_time) * 1000;
+		ex->service_ns = behave_draw_us(&b->overload_rng, &ex->overload_model->service_time)
+				 * 1000;
 	ex->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	ex->conn = (struct conn *)c;
 	return ex;
 }
 
 /* A well-formed, unpaced answer: MHD sends it and keep-alive goes on. */
-static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex,
-				   struct MHD_Connection *mhd)
+static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd)
 {
 	struct MHD_Response *r = respond_build(&ex->action);
 	if (r == NULL)
@@ -143,8 +147,9 @@ static enum MHD_Result respond_raw(struct conn *c, struct exchange *ex)
 		.close_header = !faulty,
 	};
 	render_response(a, &opts, &ex->render);
-	enum ending then = faulty ? a->fault.then
-			   : a->after.kind == AFTER_RESET ? END_RESET : END_CLOSE;
+	enum ending then = faulty			  ? a->fault.then
+			   : a->after.kind == AFTER_RESET ? END_RESET
+							  : END_CLOSE;
 	ex->raw = true;
 	return conn_write_raw(c, &a->pace, then) ? MHD_YES : MHD_NO;
 }
@@ -229,11 +234,8 @@ static enum MHD_Result upstream_failed(struct conn *c, struct exchange *ex,
 		ex->outcome = OUTCOME_RST;
 		conn_reset_socket(c->fd);
 		return MHD_NO;
-	case UPSTREAM_ERROR_CLOSE:
-		ex->outcome = OUTCOME_FIN;
-		return MHD_NO;
-	case UPSTREAM_ERROR_STATUS:
-		break;
+	case UPSTREAM_ERROR_CLOSE: ex->outcome = OUTCOME_FIN; return MHD_NO;
+	case UPSTREAM_ERROR_STATUS: break;
 	}
 	static struct header text_plain = {"Content-Type", "text/plain"};
 	ex->composed = true;
@@ -254,8 +256,7 @@ static enum MHD_Result upstream_failed(struct conn *c, struct exchange *ex,
 
 /* Carry out the decision: the request is complete (or, for the faults
  * that act on the headers alone, its headers are). */
-static enum MHD_Result act(struct conn *c, struct exchange *ex,
-			   struct MHD_Connection *mhd)
+static enum MHD_Result act(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd)
 {
 	if (!admission_admit(c, ex))
 		return MHD_YES;
@@ -268,8 +269,8 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex,
 		if (ex->fwd == NULL && !ex->req_over)
 			return forward_begin(c, ex, mhd);
 		const char *why = ex->req_over
-			? "the request body is over forwarding.max_request_body"
-			: forward_result(ex->fwd)->error;
+					  ? "the request body is over forwarding.max_request_body"
+					  : forward_result(ex->fwd)->error;
 		if (why != NULL)
 			return upstream_failed(c, ex, mhd, why);
 		compose(ex);
@@ -284,11 +285,8 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex,
 		ex->outcome = OUTCOME_RST;
 		conn_reset_socket(c->fd);
 		return MHD_NO;
-	case FAULT_ACT_HANG:
-		conn_hang(c, a->fault.for_us * 1000, a->fault.then);
-		return MHD_YES;
-	case FAULT_ACT_WRITE:
-		break;
+	case FAULT_ACT_HANG: conn_hang(c, a->fault.for_us * 1000, a->fault.then); return MHD_YES;
+	case FAULT_ACT_WRITE: break;
 	}
 	return respond_raw(c, ex);
 }
@@ -296,8 +294,7 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex,
 /* read.rate: how many body bytes may be consumed by now_ns, in quanta of
  * a tenth of a second's worth (one byte for rates under 10 B/s), and when
  * the next quantum is due. */
-static uint64_t read_allowance(const struct exchange *ex, uint64_t now_ns,
-			       uint64_t *next_ns)
+static uint64_t read_allowance(const struct exchange *ex, uint64_t now_ns, uint64_t *next_ns)
 {
 	uint64_t rate = ex->action.read_rate;
 	uint64_t quantum = rate >= 10 ? rate / 10 : 1;
@@ -334,8 +331,7 @@ static void keep_body(struct exchange *ex, const char *data, size_t n)
 	ex->req_len += n;
 }
 
-static void consume_body(struct conn *c, struct exchange *ex, const char *data,
-			 size_t *size)
+static void consume_body(struct conn *c, struct exchange *ex, const char *data, size_t *size)
 {
 	if (ex->action.read_rate == 0) {
 		keep_body(ex, data, *size);
@@ -359,15 +355,13 @@ static void consume_body(struct conn *c, struct exchange *ex, const char *data,
 
 /* The previous response left "on the next request: close/reset". */
 static enum MHD_Result close_on_arrival(struct conn *c, const struct exchange_env *env,
-					struct behave *b, const char *url,
-					const char *method)
+					struct behave *b, const char *url, const char *method)
 {
 	bool reset = c->on_next == AFTER_NEXT_RESET;
 	if (reset)
 		conn_reset_socket(c->fd);
 	c->on_next = 0;
-	exchange_refused(c, env, b->scenario, url, method,
-			 reset ? OUTCOME_RST : OUTCOME_FIN,
+	exchange_refused(c, env, b->scenario, url, method, reset ? OUTCOME_RST : OUTCOME_FIN,
 			 "the previous response's after: on_next_request");
 	return MHD_NO;
 }
@@ -381,11 +375,9 @@ static bool acts_on_headers(const struct exchange *ex)
  * then with each piece of body, then once more with nothing left. Answering
  * on that last call keeps keep-alive working (MHD 0.9.75 sends
  * "Connection: close" on every reply queued on the first call). */
-enum MHD_Result exchange_handle(struct conn *c, struct behave *b,
-				const struct exchange_env *env,
-				struct MHD_Connection *mhd, const char *url,
-				const char *method, const char *upload_data,
-				size_t *upload_data_size, void **req_cls)
+enum MHD_Result exchange_handle(struct conn *c, struct behave *b, const struct exchange_env *env,
+				struct MHD_Connection *mhd, const char *url, const char *method,
+				const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
 	struct exchange *ex = *req_cls;
 	if (ex == NULL) {
@@ -432,21 +424,22 @@ static enum outcome final_outcome(const struct exchange *ex, bool stopping,
 static bool sends_status(const struct exchange *ex)
 {
 	enum fault_kind k = ex->action.fault.kind;
-	if (k != FAULT_NONE &&
-	    (fault_act(k) != FAULT_ACT_WRITE || fault_has(k, FAULT_NOT_HTTP)))
+	if (k != FAULT_NONE && (fault_act(k) != FAULT_ACT_WRITE || fault_has(k, FAULT_NOT_HTTP)))
 		return false;
 	return ex->answered || (ex->raw && ex->pacer.pos > 0);
 }
 
-static void journal_exchange(struct conn *c, struct exchange *ex,
-			     const struct exchange_env *env, enum outcome how)
+static void journal_exchange(struct conn *c, struct exchange *ex, const struct exchange_env *env,
+			     enum outcome how)
 {
 	struct record r = {
 		.kind = RECORD_REQUEST,
 		.time_us = ex->start_wall_us,
 		.conn = c ? c->id : 0,
 		.conn_request = ex->conn_request,
-		.method = ex->method, .path = ex->path, .request_id = ex->request_id,
+		.method = ex->method,
+		.path = ex->path,
+		.request_id = ex->request_id,
 		.phase = xstrdup(env->phase),
 		.scenario = xstrdup(ex->behave->scenario->name),
 		.upstream = env->upstream ? xstrdup(env->upstream) : NULL,
@@ -455,8 +448,9 @@ static void journal_exchange(struct conn *c, struct exchange *ex,
 		.overridden = ex->overridden,
 		.outcome = how,
 		.raw = ex->raw,
-		.bytes = ex->raw ? ex->pacer.pos
-		       : ex->answered && !ex->head ? ex->action.body_len : 0,
+		.bytes = ex->raw		     ? ex->pacer.pos
+			 : ex->answered && !ex->head ? ex->action.body_len
+						     : 0,
 		.duration_us = (clock_mono_ns() - ex->start_ns) / 1000,
 	};
 	enum fault_kind fk = ex->action.fault.kind;
@@ -467,8 +461,10 @@ static void journal_exchange(struct conn *c, struct exchange *ex,
 	if (ex->request_id != NULL && env->attempts != NULL)
 		r.attempt = attempts_count(env->attempts, ex->request_id);
 	static const char *const load_names[] = {
-		[LOAD_SERVING] = "served", [LOAD_SERVED] = "served",
-		[LOAD_WAITING] = "waited", [LOAD_REJECTED] = "rejected",
+		[LOAD_SERVING] = "served",
+		[LOAD_SERVED] = "served",
+		[LOAD_WAITING] = "waited",
+		[LOAD_REJECTED] = "rejected",
 	};
 	r.overload = load_names[ex->load];
 	if (ex->waited)
@@ -487,8 +483,7 @@ static void journal_exchange(struct conn *c, struct exchange *ex,
 	journal_add(env->journal, &r, fk);
 }
 
-void exchange_completed(struct conn *c, struct exchange *ex,
-			const struct exchange_env *env,
+void exchange_completed(struct conn *c, struct exchange *ex, const struct exchange_env *env,
 			enum MHD_RequestTerminationCode toe)
 {
 	bool stopping = c != NULL && c->env->stopping;
@@ -498,7 +493,8 @@ void exchange_completed(struct conn *c, struct exchange *ex,
 		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 			conn_after_response(c, &ex->action.after,
 					    scenario_connection(ex->behave->scenario, ex->phase)
-						    ->idle_timeout_us * 1000);
+							    ->idle_timeout_us
+						    * 1000);
 		if (c->ex == ex)
 			c->ex = NULL;
 	}
@@ -512,15 +508,15 @@ void exchange_completed(struct conn *c, struct exchange *ex,
 	free(ex);
 }
 
-void exchange_refused(struct conn *c, const struct exchange_env *env,
-		      struct scenario *sc, const char *url, const char *method,
-		      enum outcome how, const char *why)
+void exchange_refused(struct conn *c, const struct exchange_env *env, struct scenario *sc,
+		      const char *url, const char *method, enum outcome how, const char *why)
 {
 	struct record r = {
 		.kind = RECORD_REQUEST,
 		.conn = c->id,
 		.conn_request = c->requests,
-		.method = xstrdup(method), .path = xstrdup(url),
+		.method = xstrdup(method),
+		.path = xstrdup(url),
 		.phase = xstrdup(env->phase),
 		.scenario = xstrdup(sc->name),
 		.upstream = env->upstream ? xstrdup(env->upstream) : NULL,

@@ -24,33 +24,33 @@
 
 struct forward_pool {
 	struct loop *loop;
-	const struct curl_lib *lib;     /* NULL until the first request */
+	const struct curl_lib *lib; /* NULL until the first request */
 	struct curl_loop *curl;
-	const char *why;                /* libcurl could not be loaded */
+	const char *why; /* libcurl could not be loaded */
 	bool tried;
 };
 
 struct forward {
 	struct forward_pool *pool;
-	CURL *easy;                     /* NULL once ended */
+	CURL *easy; /* NULL once ended */
 	struct curl_slist *headers;
-	char *body;                     /* the request body, sent from here */
+	char *body; /* the request body, sent from here */
 	char *url;
 	uint64_t max_body;
 	uint64_t start_ns;
 	bool over_limit;
 	struct forward_result res;
 	char errbuf[CURL_ERROR_SIZE];
-	char *error;                    /* res.error when built */
-	struct loop_timer now;          /* a request that could not start */
+	char *error;	       /* res.error when built */
+	struct loop_timer now; /* a request that could not start */
 	void (*done)(void *arg);
 	void *arg;
 };
 
 /* RFC 9110 section 7.6.1, and the framing upsim redoes itself. */
 static const char *const hop_by_hop[] = {
-	"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
-	"Transfer-Encoding", "Upgrade", "Content-Length", NULL,
+	"Connection",	     "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+	"Transfer-Encoding", "Upgrade",	   "Content-Length",   NULL,
 };
 
 bool forward_hop_by_hop(const char *name)
@@ -82,8 +82,8 @@ static bool named_in(const char *connection, const char *name)
 
 static bool dropped(const char *name, const char *connection)
 {
-	return forward_hop_by_hop(name) || named_in(connection, name) ||
-	       strcasecmp(name, "X-Upsim-Fault") == 0 || strcasecmp(name, "X-Upsim-Delay") == 0;
+	return forward_hop_by_hop(name) || named_in(connection, name)
+	       || strcasecmp(name, "X-Upsim-Fault") == 0 || strcasecmp(name, "X-Upsim-Delay") == 0;
 }
 
 struct forward_pool *forward_pool_new(struct loop *loop)
@@ -145,8 +145,8 @@ static char *dupn(const char *s, size_t n)
 	return d;
 }
 
-static void add_response_header(struct forward *f, const char *name, size_t nlen,
-				const char *value, size_t vlen)
+static void add_response_header(struct forward *f, const char *name, size_t nlen, const char *value,
+				size_t vlen)
 {
 	struct forward_result *r = &f->res;
 	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
@@ -281,12 +281,12 @@ static void add_header(struct forward *f, const char *name, const char *value)
 struct collect {
 	struct forward *f;
 	const char *connection;
-	bool has[4];    /* Content-Type, Accept, Expect, Host seen */
+	bool has[4]; /* Content-Type, Accept, Expect, Host seen */
 	char *via, *xff;
 };
 
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
-				      const char *name, const char *value)
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *name,
+				      const char *value)
 {
 	struct collect *c = cls;
 	(void)kind;
@@ -313,8 +313,8 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
 static void client_address(struct MHD_Connection *mhd, char *buf, size_t n)
 {
 	snprintf(buf, n, "unknown");
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo
+		*info = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (info == NULL || info->client_addr == NULL)
 		return;
 	const struct sockaddr *sa = info->client_addr;
@@ -390,8 +390,7 @@ struct forward *forward_start(struct forward_pool *p, struct forward_request *re
 	if (!pool_ready(p))
 		return fail_soon(f, xasprintf("libcurl is not available: %s", p->why));
 	if (req->target[0] != '/')
-		return fail_soon(f, xasprintf("request-target \"%s\" is not a path",
-					       req->target));
+		return fail_soon(f, xasprintf("request-target \"%s\" is not a path", req->target));
 	const struct curl_lib *lib = p->lib;
 	f->easy = lib->easy_init();
 	if (f->easy == NULL)

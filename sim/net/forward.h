@@ -30,27 +30,27 @@ void forward_pool_free(struct forward_pool *p);
 
 /* What goes to the real service. Strings are borrowed for the call. */
 struct forward_request {
-	const char *base;               /* scheme://host[:port] */
-	const char *target;             /* the request-target as received */
+	const char *base;   /* scheme://host[:port] */
+	const char *target; /* the request-target as received */
 	const char *method;
-	struct MHD_Connection *mhd;     /* its headers and client address */
-	char *body;                     /* taken (freed by forward_free) */
+	struct MHD_Connection *mhd; /* its headers and client address */
+	char *body;		    /* taken (freed by forward_free) */
 	size_t body_len;
-	bool has_body;                  /* the request framed a body (even empty) */
+	bool has_body; /* the request framed a body (even empty) */
 	const struct forwarding *opts;
-	uint64_t total_timeout_ns;      /* the whole exchange at most */
+	uint64_t total_timeout_ns; /* the whole exchange at most */
 };
 
 /* What came back. Everything is owned by the struct forward. */
 struct forward_result {
-	int status;                     /* the real status; 0: none came */
-	struct header *headers;         /* end-to-end headers, in order; hop-by-
+	int status;		/* the real status; 0: none came */
+	struct header *headers; /* end-to-end headers, in order; hop-by-
 					   hop and framing headers removed */
 	size_t n_headers;
-	char *body;                     /* de-chunked, as the service encoded it */
+	char *body; /* de-chunked, as the service encoded it */
 	size_t body_len;
-	uint64_t time_us;               /* from sending to the last byte */
-	const char *error;              /* NULL: a complete answer; else why not */
+	uint64_t time_us;  /* from sending to the last byte */
+	const char *error; /* NULL: a complete answer; else why not */
 };
 
 /* Start req on p; done(arg) is called from the loop when the answer is in

@@ -12,12 +12,12 @@
 #include "base/xalloc.h"
 
 struct inbox {
-	struct loop_io io;              /* the eventfd; first, for the cast */
+	struct loop_io io; /* the eventfd; first, for the cast */
 	struct loop *loop;
-	pthread_mutex_t callers;        /* one call at a time */
-	pthread_mutex_t lock;           /* guards the fields below */
+	pthread_mutex_t callers; /* one call at a time */
+	pthread_mutex_t lock;	 /* guards the fields below */
 	pthread_cond_t finished;
-	void (*fn)(void *arg);          /* NULL: nothing pending */
+	void (*fn)(void *arg); /* NULL: nothing pending */
 	void *arg;
 };
 

@@ -21,11 +21,11 @@ struct listener {
 	struct loop *loop;
 	listener_accept_fn on_accept;
 	void *arg;
-	int reserve_fd;         /* spare fd, given up to shed load at EMFILE */
-	bool listening;         /* false: bound only, connections refused */
-	bool accepting;         /* false: paused, the kernel queue fills */
-	bool watched;           /* in the loop: listening && accepting */
-	bool share_port;        /* SO_REUSEPORT: one listener per thread */
+	int reserve_fd;	 /* spare fd, given up to shed load at EMFILE */
+	bool listening;	 /* false: bound only, connections refused */
+	bool accepting;	 /* false: paused, the kernel queue fills */
+	bool watched;	 /* in the loop: listening && accepting */
+	bool share_port; /* SO_REUSEPORT: one listener per thread */
 	int backlog;
 	struct sockaddr_storage bound; /* the address, with the real port */
 	socklen_t bound_len;
@@ -63,8 +63,7 @@ static void on_listen_event(struct loop_io *io, uint32_t events)
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE)
 				shed_one(li);
-			else if (errno != EAGAIN && errno != EINTR &&
-				 errno != ECONNABORTED)
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept on %s: %s", li->address, strerror(errno));
 			if (errno != ECONNABORTED && errno != EINTR)
 				return;
@@ -79,8 +78,8 @@ static void on_listen_event(struct loop_io *io, uint32_t events)
  * connection to it with a RST. With share_port, each thread's listener
  * binds the same port and the kernel spreads connections between those
  * that listen. */
-static int bind_socket(const struct sockaddr *addr, socklen_t len, int backlog,
-		       bool share_port, char *errbuf, size_t errlen)
+static int bind_socket(const struct sockaddr *addr, socklen_t len, int backlog, bool share_port,
+		       char *errbuf, size_t errlen)
 {
 	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -117,10 +116,9 @@ static void sync_watch(struct listener *li)
 	li->watched = want;
 }
 
-struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
-			       socklen_t len, int backlog, bool share_port,
-			       listener_accept_fn on_accept, void *arg,
-			       char *errbuf, size_t errlen)
+struct listener *listener_open(struct loop *loop, const struct sockaddr *addr, socklen_t len,
+			       int backlog, bool share_port, listener_accept_fn on_accept,
+			       void *arg, char *errbuf, size_t errlen)
 {
 	int fd = bind_socket(addr, len, backlog, share_port, errbuf, errlen);
 	if (fd == -1)
@@ -173,8 +171,8 @@ static int unlisten(struct listener *li)
 	li->listening = false;
 	sync_watch(li);
 	close(li->io.fd);
-	li->io.fd = bind_socket((struct sockaddr *)&li->bound, li->bound_len, -1,
-				li->share_port, why, sizeof why);
+	li->io.fd = bind_socket((struct sockaddr *)&li->bound, li->bound_len, -1, li->share_port,
+				why, sizeof why);
 	if (li->io.fd == -1) {
 		log_error("cannot hold %s: %s", li->address, why);
 		return -1;
@@ -190,8 +188,8 @@ int listener_set_listening(struct listener *li, bool on)
 		return unlisten(li);
 	if (li->io.fd == -1) { /* the port was lost: try to take it back */
 		char why[128];
-		li->io.fd = bind_socket((struct sockaddr *)&li->bound, li->bound_len,
-					-1, li->share_port, why, sizeof why);
+		li->io.fd = bind_socket((struct sockaddr *)&li->bound, li->bound_len, -1,
+					li->share_port, why, sizeof why);
 	}
 	if (li->io.fd == -1 || listen(li->io.fd, li->backlog) == -1) {
 		log_error("cannot listen again on %s: %s", li->address, strerror(errno));

@@ -15,17 +15,15 @@
 struct listener;
 
 /* Called for each accepted socket; the callee owns fd from then on. */
-typedef void (*listener_accept_fn)(void *arg, int fd,
-				   const struct sockaddr *sa, socklen_t len);
+typedef void (*listener_accept_fn)(void *arg, int fd, const struct sockaddr *sa, socklen_t len);
 
 /* Bind and listen on addr (port 0 = a free port), watching it in loop.
  * share_port (--threads): SO_REUSEPORT, so each thread's listener binds
  * the same port; the kernel spreads connections among them. Returns a
  * listener, or NULL with the reason in errbuf (errlen bytes). */
-struct listener *listener_open(struct loop *loop, const struct sockaddr *addr,
-			       socklen_t len, int backlog, bool share_port,
-			       listener_accept_fn on_accept, void *arg,
-			       char *errbuf, size_t errlen);
+struct listener *listener_open(struct loop *loop, const struct sockaddr *addr, socklen_t len,
+			       int backlog, bool share_port, listener_accept_fn on_accept,
+			       void *arg, char *errbuf, size_t errlen);
 /* Stop (false) or resume (true) accepting. While stopped, the kernel
  * completes handshakes into the backlog, then drops further SYNs. */
 void listener_set_accepting(struct listener *li, bool on);

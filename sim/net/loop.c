@@ -1,8 +1,8 @@
 #include "net/loop.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 struct loop {
 	int epfd;
 	bool stopping;
-	bool no_pwait2;          /* epoll_pwait2 is not available */
+	bool no_pwait2; /* epoll_pwait2 is not available */
 	struct loop_timer **heap;
 	size_t n_timers;
 	size_t cap_timers;
@@ -97,8 +97,8 @@ static void heap_down(struct loop *l, size_t i)
 		size_t child = 2 * i + 1;
 		if (child >= l->n_timers)
 			break;
-		if (child + 1 < l->n_timers &&
-		    l->heap[child + 1]->deadline < l->heap[child]->deadline)
+		if (child + 1 < l->n_timers
+		    && l->heap[child + 1]->deadline < l->heap[child]->deadline)
 			child++;
 		if (t->deadline <= l->heap[child]->deadline)
 			break;
@@ -171,8 +171,7 @@ static int fire_timers(struct loop *l)
 }
 
 /* Until the first timer, at most max_wait ns; NULL: wait for ever. */
-static struct timespec *wait_timeout(struct loop *l, struct timespec *ts,
-				     uint64_t max_wait)
+static struct timespec *wait_timeout(struct loop *l, struct timespec *ts, uint64_t max_wait)
 {
 	if (l->n_timers == 0 && max_wait == UINT64_MAX)
 		return NULL;

@@ -23,8 +23,8 @@ struct loop_io {
 
 /* A one-shot timer; embed it in its owner, zero it before first use. */
 struct loop_timer {
-	uint64_t deadline;      /* CLOCK_MONOTONIC, ns */
-	size_t slot;            /* 1 + heap index; 0 when not armed */
+	uint64_t deadline; /* CLOCK_MONOTONIC, ns */
+	size_t slot;	   /* 1 + heap index; 0 when not armed */
 	void (*on_fire)(struct loop_timer *t);
 };
 

@@ -15,10 +15,10 @@
 struct mhd_loop {
 	struct loop *loop;
 	struct MHD_Daemon *mhd;
-	struct loop_io io;              /* MHD's epoll fd */
-	struct loop_timer timer;        /* MHD's own timeouts */
+	struct loop_io io;	 /* MHD's epoll fd */
+	struct loop_timer timer; /* MHD's own timeouts */
 	struct loop_hook hook;
-	bool run_soon;                  /* a connection was resumed */
+	bool run_soon; /* a connection was resumed */
 };
 
 /* Drive mhd (started with MHD_USE_EPOLL) from loop. Returns 0, or -1
@@ -36,7 +36,6 @@ void mhd_loop_wake(struct mhd_loop *ml);
 
 /* MHD_OPTION_EXTERNAL_LOGGER for every daemon: MHD's messages go to the
  * debug log, each prefixed with the string passed as cls. */
-void mhd_loop_log(void *prefix, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+void mhd_loop_log(void *prefix, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #endif

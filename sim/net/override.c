@@ -15,8 +15,8 @@ static void refuse_override(struct exchange *ex, const struct upsim_err *err)
 {
 	struct action *a = &ex->own;
 	scenario_action_clear(a);
-	a->set = ACTION_STATUS | ACTION_HEADERS | ACTION_BODY | ACTION_CHUNKED |
-		 ACTION_DELAY | ACTION_FAULT | ACTION_PACE | ACTION_AFTER | ACTION_READ;
+	a->set = ACTION_STATUS | ACTION_HEADERS | ACTION_BODY | ACTION_CHUNKED | ACTION_DELAY
+		 | ACTION_FAULT | ACTION_PACE | ACTION_AFTER | ACTION_READ;
 	a->status = 400;
 	a->fault.then = END_CLOSE;
 	a->after.kind = AFTER_KEEP;
@@ -37,14 +37,12 @@ static void refuse_override(struct exchange *ex, const struct upsim_err *err)
 
 /* X-Upsim-Fault (a fault name or a JSON action) replaces the action the
  * rules picked; X-Upsim-Delay sets its delay. */
-void override_apply(struct exchange *ex, struct MHD_Connection *mhd,
-		    const struct action *defaults)
+void override_apply(struct exchange *ex, struct MHD_Connection *mhd, const struct action *defaults)
 {
 	const char *fault = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, OVERRIDE_FAULT);
 	const char *delay = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, OVERRIDE_DELAY);
 	struct upsim_err err = {0};
-	if (fault != NULL &&
-	    scenario_parse_action(OVERRIDE_FAULT, fault, &ex->own, &err) == 0) {
+	if (fault != NULL && scenario_parse_action(OVERRIDE_FAULT, fault, &ex->own, &err) == 0) {
 		scenario_resolve_with(defaults, &ex->own, &ex->action);
 		ex->overridden = true;
 		if (scenario_action_raw(&ex->action) && ex->action.body_len > SCENARIO_MAX_RAW_BODY)

@@ -11,7 +11,6 @@
 
 /* Apply the request's override headers to ex->action (resolving against
  * defaults); the action they give is kept in ex->own. */
-void override_apply(struct exchange *ex, struct MHD_Connection *mhd,
-		    const struct action *defaults);
+void override_apply(struct exchange *ex, struct MHD_Connection *mhd, const struct action *defaults);
 
 #endif

@@ -10,7 +10,7 @@
 
 /* What a streamed body reader needs; freed with the response. */
 struct body_source {
-	const char *body;       /* NULL for a generated body */
+	const char *body; /* NULL for a generated body */
 	uint64_t len;
 	bool chunked;
 };
@@ -43,8 +43,8 @@ static struct MHD_Response *build_body(const struct action *a)
 	src->len = a->body_len;
 	src->chunked = a->chunked;
 	uint64_t size = a->chunked ? MHD_SIZE_UNKNOWN : a->body_len;
-	struct MHD_Response *r = MHD_create_response_from_callback(
-		size, 64 * 1024, read_body, src, free);
+	struct MHD_Response *r = MHD_create_response_from_callback(size, 64 * 1024, read_body, src,
+								   free);
 	if (r == NULL)
 		free(src);
 	return r;
@@ -58,8 +58,8 @@ struct MHD_Response *respond_build(const struct action *a)
 		return NULL;
 	}
 	for (size_t i = 0; i < a->n_headers; i++) {
-		if (MHD_add_response_header(r, a->headers[i].name,
-					    a->headers[i].value) != MHD_YES) {
+		if (MHD_add_response_header(r, a->headers[i].name, a->headers[i].value)
+		    != MHD_YES) {
 			log_error("libmicrohttpd refused header %s", a->headers[i].name);
 			MHD_destroy_response(r);
 			return NULL;

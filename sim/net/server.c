@@ -22,12 +22,12 @@ struct server {
 	struct loop *loop;
 	struct MHD_Daemon *mhd;
 	struct mhd_loop driver;
-	struct behave *behave;          /* decisions for the current scenario */
+	struct behave *behave; /* decisions for the current scenario */
 	struct conn_env env;
-	struct conn *conns;             /* every open connection */
-	struct exchange_env xenv;       /* where exchanges are journalled */
-	struct worker_holds holds;      /* overload workers without a client */
-	char *phase;                    /* the current phase's name */
+	struct conn *conns;	   /* every open connection */
+	struct exchange_env xenv;  /* where exchanges are journalled */
+	struct worker_holds holds; /* overload workers without a client */
+	char *phase;		   /* the current phase's name */
 	struct server_counters counters;
 };
 
@@ -39,8 +39,8 @@ static void wake_mhd(void *arg)
 
 static struct conn *conn_of(struct MHD_Connection *mhd)
 {
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const union MHD_ConnectionInfo
+		*info = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return info ? info->socket_context : NULL;
 }
 
@@ -57,9 +57,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
 	return NULL;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd,
-				  const char *url, const char *method,
-				  const char *version, const char *upload_data,
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const char *url,
+				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
 {
 	struct server *s = cls;
@@ -67,8 +66,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd,
 	(void)version;
 	if (c == NULL)
 		return MHD_NO;
-	return exchange_handle(c, s->behave, &s->xenv, mhd, url, method,
-			       upload_data, upload_data_size, req_cls);
+	return exchange_handle(c, s->behave, &s->xenv, mhd, url, method, upload_data,
+			       upload_data_size, req_cls);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *mhd, void **req_cls,
@@ -108,8 +107,8 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 {
 	struct server *s = cls;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		const union MHD_ConnectionInfo *info =
-			MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo
+			*info = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
 		struct conn *c = conn_new(&s->env, mhd, info->connect_fd);
 		c->id = journal_next_conn(s->xenv.journal);
 		uint64_t idle_us = server_connection_policy(s)->idle_timeout_us;
@@ -129,8 +128,8 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 	s->counters.open--;
 }
 
-struct server *server_new(struct loop *loop, struct scenario *sc,
-			  const struct server_config *cfg, char *errbuf, size_t errlen)
+struct server *server_new(struct loop *loop, struct scenario *sc, const struct server_config *cfg,
+			  char *errbuf, size_t errlen)
 {
 	struct server *s = xcalloc(1, sizeof *s);
 	s->loop = loop;
@@ -150,18 +149,17 @@ struct server *server_new(struct loop *loop, struct scenario *sc,
 		.forward = forward_pool_new(loop),
 	};
 	s->holds.loop = loop;
-	s->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, s,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		cfg->connection_memory ? cfg->connection_memory : SERVER_CONNECTION_MEMORY_DEFAULT,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_loop_log, "libmicrohttpd",
-		MHD_OPTION_END);
+	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET
+					  | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+				  0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED,
+				  on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+				  MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				  cfg->connection_memory ? cfg->connection_memory
+							 : SERVER_CONNECTION_MEMORY_DEFAULT,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_loop_log, "libmicrohttpd",
+				  MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		snprintf(errbuf, errlen, "libmicrohttpd failed to start");
 		forward_pool_free(s->xenv.forward);
@@ -212,8 +210,7 @@ void server_free(struct server *s)
 	free(s);
 }
 
-void server_add_connection(void *server, int fd, const struct sockaddr *sa,
-			   socklen_t len)
+void server_add_connection(void *server, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct server *s = server;
 	/* On failure MHD has already closed fd (it owns it from the call on). */
@@ -281,8 +278,8 @@ void server_shed(struct server *s, bool force)
 	mhd_loop_wake(&s->driver);
 }
 
-void server_journal_connection(struct server *s, const char *accept,
-			       const char *reason, enum outcome how)
+void server_journal_connection(struct server *s, const char *accept, const char *reason,
+			       enum outcome how)
 {
 	struct record r = {
 		.kind = RECORD_CONNECTION,

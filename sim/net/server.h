@@ -17,8 +17,8 @@
 struct server;
 
 struct server_counters {
-	uint64_t connections;   /* accepted and handed to MHD */
-	uint64_t open;          /* connections open now */
+	uint64_t connections; /* accepted and handed to MHD */
+	uint64_t open;	      /* connections open now */
 };
 
 /* libmicrohttpd's memory pool per connection: it holds the request head,
@@ -28,27 +28,26 @@ struct server_counters {
 #define SERVER_CONNECTION_MEMORY_DEFAULT ((size_t)16 * 1024)
 
 struct server_config {
-	unsigned max_connections; /* open at once */
-	uint64_t hang_cap_ns;     /* no hang outlasts this */
-	struct journal *journal;  /* every exchange is recorded here */
-	struct attempts *attempts; /* request ids seen; NULL: not counted */
+	unsigned max_connections;      /* open at once */
+	uint64_t hang_cap_ns;	       /* no hang outlasts this */
+	struct journal *journal;       /* every exchange is recorded here */
+	struct attempts *attempts;     /* request ids seen; NULL: not counted */
 	const char *request_id_header; /* NULL: ids not read */
-	const char *upstream;     /* a fleet member's name for the journal; NULL */
-	unsigned thread;          /* --threads: which thread's loop (0: the first) */
-	size_t connection_memory; /* MHD's pool per connection; 0: the default */
+	const char *upstream;	       /* a fleet member's name for the journal; NULL */
+	unsigned thread;	       /* --threads: which thread's loop (0: the first) */
+	size_t connection_memory;      /* MHD's pool per connection; 0: the default */
 };
 
 /* Start an MHD daemon in loop serving sc (a reference is taken). Returns
  * NULL with the reason in errbuf. */
-struct server *server_new(struct loop *loop, struct scenario *sc,
-			  const struct server_config *cfg, char *errbuf, size_t errlen);
+struct server *server_new(struct loop *loop, struct scenario *sc, const struct server_config *cfg,
+			  char *errbuf, size_t errlen);
 /* Close every connection and stop the daemon. NULL accepted. */
 void server_free(struct server *s);
 
 /* Hand an accepted socket to MHD; matches listener_accept_fn (arg is the
  * server). The server owns fd afterwards. */
-void server_add_connection(void *server, int fd, const struct sockaddr *sa,
-			   socklen_t len);
+void server_add_connection(void *server, int fd, const struct sockaddr *sa, socklen_t len);
 
 /* Serve sc from now on (a reference is taken); exchanges already under way
  * finish under the scenario they started with. */
@@ -76,7 +75,7 @@ const char *server_phase(const struct server *s);
 
 /* Journal a connection the accept stage ended or held (accept: "reset",
  * "close", "hang", "queue"; reason: "accept" or "over_limit"). */
-void server_journal_connection(struct server *s, const char *accept,
-			       const char *reason, enum outcome how);
+void server_journal_connection(struct server *s, const char *accept, const char *reason,
+			       enum outcome how);
 
 #endif

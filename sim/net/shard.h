@@ -15,9 +15,9 @@
 #include "net/server.h"
 
 struct shard {
-	unsigned index;                 /* its thread: 0 .. --threads - 1 */
+	unsigned index; /* its thread: 0 .. --threads - 1 */
 	struct loop *loop;
-	struct inbox *inbox;            /* NULL: the control thread's own loop */
+	struct inbox *inbox; /* NULL: the control thread's own loop */
 	struct server *server;
 	struct accept_stage *accept;
 	struct listener *listener;

@@ -17,8 +17,8 @@ struct worker {
 };
 
 struct threads {
-	size_t n;                       /* threads, counting the caller's */
-	struct worker *w;               /* n entries; w[0] unused */
+	size_t n;	  /* threads, counting the caller's */
+	struct worker *w; /* n entries; w[0] unused */
 };
 
 struct threads *threads_new(size_t n)
@@ -28,8 +28,7 @@ struct threads *threads_new(size_t n)
 	ws->w = xcalloc(n, sizeof *ws->w);
 	for (size_t i = 1; i < n; i++) {
 		ws->w[i].loop = loop_new();
-		if (ws->w[i].loop == NULL ||
-		    (ws->w[i].inbox = inbox_new(ws->w[i].loop)) == NULL) {
+		if (ws->w[i].loop == NULL || (ws->w[i].inbox = inbox_new(ws->w[i].loop)) == NULL) {
 			int e = errno;
 			threads_free(ws);
 			errno = e;

@@ -18,14 +18,14 @@
 
 /* One request of a probe: the probe itself or a step before it. */
 struct probe_request {
-	char *method;           /* "GET" unless given */
+	char *method; /* "GET" unless given */
 	char *path;
 	struct header *headers; /* sent as given, in order */
 	size_t n_headers;
-	char *body;             /* NULL: no body */
+	char *body; /* NULL: no body */
 	uint64_t body_len;
-	bool body_generated;    /* body_size: body_len bytes of the pattern */
-	uint64_t pause_us;      /* a step: wait this long after its answer */
+	bool body_generated; /* body_size: body_len bytes of the pattern */
+	uint64_t pause_us;   /* a step: wait this long after its answer */
 };
 
 /* A bound on a count or a time; unset bounds are 0 and UINT64_MAX. */
@@ -36,21 +36,21 @@ struct expect_range {
 
 /* What one gateway is expected to do with the probe. */
 struct gateway_expect {
-	char *gateway;          /* "nginx", "edge-nginx", "alb-staging": a token */
-	int status;             /* the status the client gets; 0: no valid response */
-	int also[3];            /* a status list's others (the race accepted,
+	char *gateway; /* "nginx", "edge-nginx", "alb-staging": a token */
+	int status;    /* the status the client gets; 0: no valid response */
+	int also[3];   /* a status list's others (the race accepted,
 				   not measured: prefer repeat with at_least) */
 	size_t n_also;
-	unsigned at_least;      /* tries that must give status; 0: every try */
-	int at_most;            /* tries that may give status; -1: no bound */
-	char *log;              /* the gateway's error log must say this, or NULL */
-	bool log_regex;         /* log is a POSIX extended regular expression */
-	int retried;            /* 1: upstream tried again, 0: not, -1: unspecified */
+	unsigned at_least;	      /* tries that must give status; 0: every try */
+	int at_most;		      /* tries that may give status; -1: no bound */
+	char *log;		      /* the gateway's error log must say this, or NULL */
+	bool log_regex;		      /* log is a POSIX extended regular expression */
+	int retried;		      /* 1: upstream tried again, 0: not, -1: unspecified */
 	struct expect_range attempts; /* upstream attempts per try */
 	struct expect_range time_us;  /* the client's time to the end, per try */
-	int complete;           /* 1: complete by its framing, 0: cut, -1: either */
-	int64_t body_bytes;     /* body bytes the client got; -1: any */
-	struct header *headers; /* response headers; a NULL value: absent */
+	int complete;		      /* 1: complete by its framing, 0: cut, -1: either */
+	int64_t body_bytes;	      /* body bytes the client got; -1: any */
+	struct header *headers;	      /* response headers; a NULL value: absent */
 	size_t n_headers;
 };
 
@@ -58,9 +58,9 @@ struct expect {
 	struct probe_request probe;
 	struct probe_request *steps; /* sent before each try, in order */
 	size_t n_steps;
-	unsigned repeat;        /* tries (1 unless given) */
-	bool with_backup;       /* the gateway also has a healthy backup upstream */
-	uint64_t warm_up_us;    /* > 0: send the probe once, wait this long, then
+	unsigned repeat;     /* tries (1 unless given) */
+	bool with_backup;    /* the gateway also has a healthy backup upstream */
+	uint64_t warm_up_us; /* > 0: send the probe once, wait this long, then
 				   the try (a cache goes stale) */
 	struct gateway_expect *gateways;
 	size_t n_gateways;

@@ -19,16 +19,16 @@
 
 /* Where in the exchange a fault acts. */
 enum fault_stage {
-	FAULT_STAGE_REQUEST = 1,   /* instead of any response byte */
-	FAULT_STAGE_RESPOND,       /* in the bytes of the response */
+	FAULT_STAGE_REQUEST = 1, /* instead of any response byte */
+	FAULT_STAGE_RESPOND,	 /* in the bytes of the response */
 };
 
 /* What carrying a fault out takes: the net layer's one switch reads it. */
 enum fault_act {
-	FAULT_ACT_FIN = 1,         /* end with a FIN, no byte sent */
-	FAULT_ACT_RST,             /* end with a RST, no byte sent */
-	FAULT_ACT_HANG,            /* send nothing for a while, then `then` */
-	FAULT_ACT_WRITE,           /* render the bytes, write them raw, then `then` */
+	FAULT_ACT_FIN = 1, /* end with a FIN, no byte sent */
+	FAULT_ACT_RST,	   /* end with a RST, no byte sent */
+	FAULT_ACT_HANG,	   /* send nothing for a while, then `then` */
+	FAULT_ACT_WRITE,   /* render the bytes, write them raw, then `then` */
 };
 
 /* Properties of a fault, as flags of its row. */
@@ -46,9 +46,9 @@ enum {
 /* One parameter of a fault. */
 struct fault_param {
 	const char *key;
-	const char *missing;    /* NULL: optional; else required, and what to
+	const char *missing; /* NULL: optional; else required, and what to
 				   say when it is missing */
-	bool one_of;            /* exactly one of the fault's one_of
+	bool one_of;	     /* exactly one of the fault's one_of
 				   parameters must be given */
 };
 
@@ -57,12 +57,12 @@ struct fault_info {
 	const char *name;
 	enum fault_stage stage;
 	enum fault_act act;
-	unsigned flags;         /* FAULT_ON_HEADERS, ... */
+	unsigned flags;					 /* FAULT_ON_HEADERS, ... */
 	struct fault_param params[FAULT_MAX_PARAMS + 1]; /* key NULL ends */
-	const char *const *kinds; /* the values of its "kind", NULL-ended
+	const char *const *kinds;			 /* the values of its "kind", NULL-ended
 				     (stored 1-based); NULL: takes none */
-	const char *summary;    /* what goes on the wire, one line */
-	const char *example;    /* a JSON action using it */
+	const char *summary;				 /* what goes on the wire, one line */
+	const char *example;				 /* a JSON action using it */
 };
 
 /* Every fault of the catalogue ("none" excluded), in documentation order. */

@@ -56,8 +56,7 @@ static char *beside(const char *fleet_path, const char *path)
 	return out;
 }
 
-static void load_member(struct jcheck *jc, json_t *m, const char *path,
-			struct upstream_spec *s)
+static void load_member(struct jcheck *jc, json_t *m, const char *path, struct upstream_spec *s)
 {
 	static const char *const keys[] = {"name", "listen", "scenario", NULL};
 	if (!json_is_object(m)) {
@@ -66,9 +65,10 @@ static void load_member(struct jcheck *jc, json_t *m, const char *path,
 	}
 	jcheck_keys(jc, m, keys);
 	char *scenario = NULL;
-	if (jcheck_string(jc, m, "name", &s->name, NULL) != 1 ||
-	    !valid_name(s->name, strlen(s->name)))
-		jcheck_fail_key(jc, "name", "expected a name of 1..64 letters, digits, "
+	if (jcheck_string(jc, m, "name", &s->name, NULL) != 1
+	    || !valid_name(s->name, strlen(s->name)))
+		jcheck_fail_key(jc, "name",
+				"expected a name of 1..64 letters, digits, "
 				"'-', '_' or '.'");
 	if (jcheck_string(jc, m, "listen", &s->listen, NULL) != 1)
 		jcheck_fail_key(jc, "listen", "expected \"ADDR:PORT\"");
@@ -79,8 +79,7 @@ static void load_member(struct jcheck *jc, json_t *m, const char *path,
 	free(scenario);
 }
 
-int fleet_load_file(const char *path, struct upstream_spec *specs, size_t *n,
-		    struct upsim_err *err)
+int fleet_load_file(const char *path, struct upstream_spec *specs, size_t *n, struct upsim_err *err)
 {
 	json_error_t je;
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
@@ -107,7 +106,8 @@ int fleet_load_file(const char *path, struct upstream_spec *specs, size_t *n,
 	size_t i;
 	json_t *m;
 	size_t mark = jcheck_push_key(&jc, "upstreams");
-	json_array_foreach(list, i, m) {
+	json_array_foreach(list, i, m)
+	{
 		if (*n >= FLEET_MAX)
 			break;
 		size_t im = jcheck_push_index(&jc, i);

@@ -22,9 +22,9 @@
 #define FLEET_MAX 64
 
 struct upstream_spec {
-	char *name;             /* NULL: the single, unnamed upstream */
-	char *listen;           /* ADDR:PORT */
-	char *scenario;         /* path */
+	char *name;	/* NULL: the single, unnamed upstream */
+	char *listen;	/* ADDR:PORT */
+	char *scenario; /* path */
 };
 
 /* Parse "NAME=ADDR:PORT=FILE" into out (new strings). 0, or -1 with the

@@ -48,13 +48,12 @@ void jcheck_pop(struct jcheck *jc, size_t mark)
 	jc->path[mark] = '\0';
 }
 
-__attribute__((format(printf, 2, 0)))
-static void vfail(struct jcheck *jc, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vfail(struct jcheck *jc, const char *fmt,
+							va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	err_addf(jc->err, "%s: %s: %s", jc->label,
-		 jc->len ? jc->path : "(root)", msg);
+	err_addf(jc->err, "%s: %s: %s", jc->label, jc->len ? jc->path : "(root)", msg);
 }
 
 void jcheck_fail(struct jcheck *jc, const char *fmt, ...)
@@ -144,7 +143,8 @@ size_t jcheck_keys(struct jcheck *jc, json_t *obj, const char *const allowed[])
 	size_t unknown = 0;
 	const char *key;
 	json_t *value;
-	json_object_foreach(obj, key, value) {
+	json_object_foreach(obj, key, value)
+	{
 		(void)value;
 		if (is_allowed(key, allowed))
 			continue;
@@ -158,8 +158,7 @@ size_t jcheck_keys(struct jcheck *jc, json_t *obj, const char *const allowed[])
 	return unknown;
 }
 
-const char *jcheck_did_you_mean(const json_t *v, const char *const names[], char *buf,
-				size_t len)
+const char *jcheck_did_you_mean(const json_t *v, const char *const names[], char *buf, size_t len)
 {
 	const char *near = json_is_string(v) ? jcheck_nearest(json_string_value(v), names) : NULL;
 	if (near == NULL)
@@ -168,8 +167,8 @@ const char *jcheck_did_you_mean(const json_t *v, const char *const names[], char
 	return buf;
 }
 
-int jcheck_enum(struct jcheck *jc, json_t *obj, const char *key,
-		const char *const names[], const char *expected, int *out)
+int jcheck_enum(struct jcheck *jc, json_t *obj, const char *key, const char *const names[],
+		const char *expected, int *out)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL)
@@ -190,7 +189,8 @@ int jcheck_enum(struct jcheck *jc, json_t *obj, const char *key,
 		expected = list;
 	}
 	char hint[96];
-	jcheck_fail_key(jc, key, "%s%s", expected, jcheck_did_you_mean(v, names, hint, sizeof hint));
+	jcheck_fail_key(jc, key, "%s%s", expected,
+			jcheck_did_you_mean(v, names, hint, sizeof hint));
 	return -1;
 }
 
@@ -198,18 +198,18 @@ void jcheck_schema_ref(struct jcheck *jc, json_t *root)
 {
 	json_t *v = json_object_get(root, "$schema");
 	if (v != NULL && !json_is_string(v))
-		jcheck_fail_key(jc, "$schema", "expected a string: the URL or path of the "
+		jcheck_fail_key(jc, "$schema",
+				"expected a string: the URL or path of the "
 				"JSON Schema editors check this file with");
 }
 
-int jcheck_int(struct jcheck *jc, json_t *obj, const char *key,
-	       long long min, long long max, long long *out)
+int jcheck_int(struct jcheck *jc, json_t *obj, const char *key, long long min, long long max,
+	       long long *out)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL)
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max) {
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
 		jcheck_fail_key(jc, key, "expected an integer %lld..%lld", min, max);
 		return -1;
 	}
@@ -223,23 +223,20 @@ int jcheck_bool(struct jcheck *jc, json_t *obj, const char *key, bool *out)
 	if (v == NULL)
 		return 0;
 	if (!json_is_boolean(v)) {
-		jcheck_fail_key(jc, key, "expected true or false, got %s",
-				jcheck_type_name(v));
+		jcheck_fail_key(jc, key, "expected true or false, got %s", jcheck_type_name(v));
 		return -1;
 	}
 	*out = json_is_true(v);
 	return 1;
 }
 
-int jcheck_string(struct jcheck *jc, json_t *obj, const char *key,
-		  char **out, size_t *len)
+int jcheck_string(struct jcheck *jc, json_t *obj, const char *key, char **out, size_t *len)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL)
 		return 0;
 	if (!json_is_string(v)) {
-		jcheck_fail_key(jc, key, "expected a string, got %s",
-				jcheck_type_name(v));
+		jcheck_fail_key(jc, key, "expected a string, got %s", jcheck_type_name(v));
 		return -1;
 	}
 	*out = xmemdup(json_string_value(v), json_string_length(v));
@@ -248,8 +245,7 @@ int jcheck_string(struct jcheck *jc, json_t *obj, const char *key,
 	return 1;
 }
 
-int jcheck_duration(struct jcheck *jc, json_t *obj, const char *key,
-		    uint64_t *out_us)
+int jcheck_duration(struct jcheck *jc, json_t *obj, const char *key, uint64_t *out_us)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL)
@@ -264,15 +260,13 @@ int jcheck_duration(struct jcheck *jc, json_t *obj, const char *key,
 		return 1;
 	}
 	const char *why = "expected a duration such as \"150ms\" or an integer of milliseconds";
-	if (json_is_string(v) &&
-	    units_parse_duration(json_string_value(v), out_us, &why) == 0)
+	if (json_is_string(v) && units_parse_duration(json_string_value(v), out_us, &why) == 0)
 		return 1;
 	jcheck_fail_key(jc, key, "%s", why);
 	return -1;
 }
 
-int jcheck_size(struct jcheck *jc, json_t *obj, const char *key,
-		uint64_t max, uint64_t *out)
+int jcheck_size(struct jcheck *jc, json_t *obj, const char *key, uint64_t max, uint64_t *out)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL)
@@ -299,15 +293,14 @@ int jcheck_size(struct jcheck *jc, json_t *obj, const char *key,
 	return 1;
 }
 
-static json_t *typed(struct jcheck *jc, json_t *obj, const char *key,
-		     json_type type, const char *name)
+static json_t *typed(struct jcheck *jc, json_t *obj, const char *key, json_type type,
+		     const char *name)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL)
 		return NULL;
 	if (json_typeof(v) != type) {
-		jcheck_fail_key(jc, key, "expected %s, got %s", name,
-				jcheck_type_name(v));
+		jcheck_fail_key(jc, key, "expected %s, got %s", name, jcheck_type_name(v));
 		return NULL;
 	}
 	return v;

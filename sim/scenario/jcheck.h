@@ -15,8 +15,8 @@
 #include "base/err.h"
 
 struct jcheck {
-	const char *label;      /* file name or "<admin>", borrowed */
-	struct upsim_err *err;  /* borrowed; messages are appended */
+	const char *label;     /* file name or "<admin>", borrowed */
+	struct upsim_err *err; /* borrowed; messages are appended */
 	char path[1024];
 	size_t len;
 };
@@ -31,8 +31,7 @@ size_t jcheck_push_index(struct jcheck *jc, size_t index);
 void jcheck_pop(struct jcheck *jc, size_t mark);
 
 /* Add "LABEL: PATH: message" (PATH is "(root)" at the top). */
-void jcheck_fail(struct jcheck *jc, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void jcheck_fail(struct jcheck *jc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Same, for the member key of the object at the current path. */
 void jcheck_fail_key(struct jcheck *jc, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -46,29 +45,25 @@ size_t jcheck_keys(struct jcheck *jc, json_t *obj, const char *const allowed[]);
 const char *jcheck_nearest(const char *s, const char *const names[]);
 /* " (did you mean "name"?)" when v is a string near one of names, else
  * "": a suffix for an error message, held in buf. */
-const char *jcheck_did_you_mean(const json_t *v, const char *const names[], char *buf,
-				size_t len);
+const char *jcheck_did_you_mean(const json_t *v, const char *const names[], char *buf, size_t len);
 
 /* Typed member reads. Each returns 1 when key is present and valid (value
  * stored), 0 when absent (out untouched), -1 when present but invalid
  * (error added). */
-int jcheck_int(struct jcheck *jc, json_t *obj, const char *key,
-	       long long min, long long max, long long *out);
+int jcheck_int(struct jcheck *jc, json_t *obj, const char *key, long long min, long long max,
+	       long long *out);
 int jcheck_bool(struct jcheck *jc, json_t *obj, const char *key, bool *out);
 /* *out is a new copy (may contain NUL bytes; length in *len if len). */
-int jcheck_string(struct jcheck *jc, json_t *obj, const char *key,
-		  char **out, size_t *len);
+int jcheck_string(struct jcheck *jc, json_t *obj, const char *key, char **out, size_t *len);
 /* A duration: a string with a unit or an integer of milliseconds. */
-int jcheck_duration(struct jcheck *jc, json_t *obj, const char *key,
-		    uint64_t *out_us);
+int jcheck_duration(struct jcheck *jc, json_t *obj, const char *key, uint64_t *out_us);
 /* A size: an integer of bytes or a string with a unit, at most max. */
-int jcheck_size(struct jcheck *jc, json_t *obj, const char *key,
-		uint64_t max, uint64_t *out);
+int jcheck_size(struct jcheck *jc, json_t *obj, const char *key, uint64_t max, uint64_t *out);
 /* One of names (NULL-ended): *out is its 1-based index. The error says
  * expected (NULL: "expected one of: a, b, c") and, for a string near a
  * name, "(did you mean "name"?)". */
-int jcheck_enum(struct jcheck *jc, json_t *obj, const char *key,
-		const char *const names[], const char *expected, int *out);
+int jcheck_enum(struct jcheck *jc, json_t *obj, const char *key, const char *const names[],
+		const char *expected, int *out);
 /* "$schema": the JSON Schema an editor checks the file with (upsim
  * schema), ignored by upsim; a string when present. */
 void jcheck_schema_ref(struct jcheck *jc, json_t *root);

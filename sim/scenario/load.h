@@ -15,12 +15,10 @@
 /* Is s an RFC 9110 token (a method or header name)? */
 bool load_is_token(const char *s);
 /* Append a copy of name: value to *list. */
-void load_add_header(struct header **list, size_t *n, const char *name,
-		     const char *value);
+void load_add_header(struct header **list, size_t *n, const char *name, const char *value);
 /* Headers at the current path: an object, or for a response also a list of
  * [name, value] pairs. Valid pairs are appended, others reported. */
-void load_headers(struct jcheck *jc, json_t *v, bool response,
-		  struct header **list, size_t *n);
+void load_headers(struct jcheck *jc, json_t *v, bool response, struct header **list, size_t *n);
 /* A duration or distribution at obj[key]: "150ms", {"uniform": [a, b]}
  * or {"lognormal": {"median": m, "sigma": s}}. 0 when absent, 1 when
  * present (errors added to jc). */
@@ -40,8 +38,8 @@ void load_overload(struct jcheck *jc, json_t *obj, const struct scenario *sc,
 /* The "rules" array of obj, if any, into *out and *n. prefix: NULL for
  * the top level's; a phase's name for a phase's own rules (which may not
  * name phases or carry expect). */
-void load_rule_list(struct jcheck *jc, const struct scenario *sc, json_t *obj,
-		    const char *prefix, struct rule **out, size_t *n);
+void load_rule_list(struct jcheck *jc, const struct scenario *sc, json_t *obj, const char *prefix,
+		    struct rule **out, size_t *n);
 
 /* The top-level "phases" and "loop" of root, if any, into sc. */
 void load_phases(struct jcheck *jc, json_t *root, struct scenario *sc);

@@ -16,15 +16,19 @@
 #include "scenario/load.h"
 
 static const char *const response_keys[] = {
-	"status", "headers", "body", "body_size", "chunked", "weight", "delay",
-	"fault", "drip", "rate", "header_delay", "stall", "after", "read",
-	"forward", "on_upstream_error", NULL,
+	"status",  "headers", "body",	      "body_size",
+	"chunked", "weight",  "delay",	      "fault",
+	"drip",	   "rate",    "header_delay", "stall",
+	"after",   "read",    "forward",      "on_upstream_error",
+	NULL,
 };
 
 /* Headers upsim computes itself: writing them by hand would contradict the
  * body it sends. The framing faults produce the broken variants on purpose. */
 static const char *const computed_headers[] = {
-	"Content-Length", "Transfer-Encoding", NULL,
+	"Content-Length",
+	"Transfer-Encoding",
+	NULL,
 };
 
 /* RFC 9110 token characters: what a header name or method may contain. */
@@ -33,9 +37,8 @@ bool load_is_token(const char *s)
 	if (*s == '\0')
 		return false;
 	for (; *s; s++)
-		if (!(strchr("!#$%&'*+-.^_`|~", *s) ||
-		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z')))
+		if (!(strchr("!#$%&'*+-.^_`|~", *s) || (*s >= '0' && *s <= '9')
+		      || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
 			return false;
 	return true;
 }
@@ -50,8 +53,7 @@ static bool is_field_value(const char *s, size_t len)
 	return true;
 }
 
-void load_add_header(struct header **list, size_t *n, const char *name,
-		       const char *value)
+void load_add_header(struct header **list, size_t *n, const char *name, const char *value)
 {
 	*list = xrealloc(*list, (*n + 1) * sizeof **list);
 	(*list)[*n].name = xstrdup(name);
@@ -60,26 +62,26 @@ void load_add_header(struct header **list, size_t *n, const char *name,
 }
 
 /* Check one header pair at the current path and append it when valid. */
-static void load_header_pair(struct jcheck *jc, const char *name, json_t *value,
-			     bool response, struct header **list, size_t *n)
+static void load_header_pair(struct jcheck *jc, const char *name, json_t *value, bool response,
+			     struct header **list, size_t *n)
 {
 	if (!load_is_token(name)) {
 		jcheck_fail(jc, "header name \"%s\" is not a valid token", name);
 		return;
 	}
 	if (!json_is_string(value)) {
-		jcheck_fail(jc, "header value must be a string, got %s",
-			    jcheck_type_name(value));
+		jcheck_fail(jc, "header value must be a string, got %s", jcheck_type_name(value));
 		return;
 	}
 	if (!is_field_value(json_string_value(value), json_string_length(value))) {
 		jcheck_fail(jc, "header value may not contain CR, LF or NUL "
-			    "(use the \"malformed\" or \"raw\" fault for that)");
+				"(use the \"malformed\" or \"raw\" fault for that)");
 		return;
 	}
 	for (size_t i = 0; response && computed_headers[i]; i++) {
 		if (strcasecmp(name, computed_headers[i]) == 0) {
-			jcheck_fail(jc, "%s is computed by upsim from body, body_size "
+			jcheck_fail(jc,
+				    "%s is computed by upsim from body, body_size "
 				    "and chunked (use the length_mismatch, "
 				    "duplicate_length or cl_and_te fault to break it)",
 				    computed_headers[i]);
@@ -91,18 +93,18 @@ static void load_header_pair(struct jcheck *jc, const char *name, json_t *value,
 
 /* Headers as an object {"Name": "value"} or, so duplicates and any casing
  * survive, a list of ["Name", "value"] pairs. */
-void load_headers(struct jcheck *jc, json_t *v, bool response,
-			 struct header **list, size_t *n)
+void load_headers(struct jcheck *jc, json_t *v, bool response, struct header **list, size_t *n)
 {
-	if (json_object_size(v) > SCENARIO_MAX_HEADERS ||
-	    json_array_size(v) > SCENARIO_MAX_HEADERS) {
+	if (json_object_size(v) > SCENARIO_MAX_HEADERS
+	    || json_array_size(v) > SCENARIO_MAX_HEADERS) {
 		jcheck_fail(jc, "more than %d headers", SCENARIO_MAX_HEADERS);
 		return;
 	}
 	if (json_is_object(v)) {
 		const char *name;
 		json_t *value;
-		json_object_foreach(v, name, value) {
+		json_object_foreach(v, name, value)
+		{
 			size_t mark = jcheck_push_key(jc, name);
 			load_header_pair(jc, name, value, response, list, n);
 			jcheck_pop(jc, mark);
@@ -110,17 +112,18 @@ void load_headers(struct jcheck *jc, json_t *v, bool response,
 		return;
 	}
 	if (!json_is_array(v) || !response) {
-		jcheck_fail(jc, response ? "expected an object or a list of [name, value] pairs, got %s"
-				       : "expected an object, got %s",
+		jcheck_fail(jc,
+			    response ? "expected an object or a list of [name, value] pairs, got %s"
+				     : "expected an object, got %s",
 			    jcheck_type_name(v));
 		return;
 	}
 	size_t i;
 	json_t *pair;
-	json_array_foreach(v, i, pair) {
+	json_array_foreach(v, i, pair)
+	{
 		size_t mark = jcheck_push_index(jc, i);
-		if (json_array_size(pair) != 2 ||
-		    !json_is_string(json_array_get(pair, 0)))
+		if (json_array_size(pair) != 2 || !json_is_string(json_array_get(pair, 0)))
 			jcheck_fail(jc, "expected a [name, value] pair of strings");
 		else
 			load_header_pair(jc, json_string_value(json_array_get(pair, 0)),
@@ -164,16 +167,15 @@ int load_dist(struct jcheck *jc, json_t *obj, const char *key, struct dist *d)
 	json_t *u = json_object_get(v, "uniform"), *ln = json_object_get(v, "lognormal");
 	if ((u != NULL) == (ln != NULL)) {
 		jcheck_fail(jc, "expected a duration, {\"uniform\": [a, b]} or "
-			    "{\"lognormal\": {\"median\": m, \"sigma\": s}}");
+				"{\"lognormal\": {\"median\": m, \"sigma\": s}}");
 	} else if (u != NULL) {
 		d->kind = DIST_UNIFORM;
-		json_t *pair = json_pack("{s:O?,s:O?}", "a", json_array_get(u, 0),
-					 "b", json_array_get(u, 1));
+		json_t *pair = json_pack("{s:O?,s:O?}", "a", json_array_get(u, 0), "b",
+					 json_array_get(u, 1));
 		size_t um = jcheck_push_key(jc, "uniform");
-		if (!json_is_array(u) || json_array_size(u) != 2 ||
-		    jcheck_duration(jc, pair, "a", &d->a_us) != 1 ||
-		    jcheck_duration(jc, pair, "b", &d->b_us) != 1 ||
-		    d->a_us > d->b_us)
+		if (!json_is_array(u) || json_array_size(u) != 2
+		    || jcheck_duration(jc, pair, "a", &d->a_us) != 1
+		    || jcheck_duration(jc, pair, "b", &d->b_us) != 1 || d->a_us > d->b_us)
 			jcheck_fail(jc, "expected [low, high]: two durations, low <= high");
 		jcheck_pop(jc, um);
 		json_decref(pair);
@@ -182,10 +184,9 @@ int load_dist(struct jcheck *jc, json_t *obj, const char *key, struct dist *d)
 		size_t lm = jcheck_push_key(jc, "lognormal");
 		static const char *const lkeys[] = {"median", "sigma", NULL};
 		json_t *sigma = json_object_get(ln, "sigma");
-		if (!json_is_object(ln) || jcheck_keys(jc, ln, lkeys) != 0 ||
-		    jcheck_duration(jc, ln, "median", &d->a_us) != 1 ||
-		    !json_is_number(sigma) || json_number_value(sigma) < 0 ||
-		    json_number_value(sigma) > 5)
+		if (!json_is_object(ln) || jcheck_keys(jc, ln, lkeys) != 0
+		    || jcheck_duration(jc, ln, "median", &d->a_us) != 1 || !json_is_number(sigma)
+		    || json_number_value(sigma) < 0 || json_number_value(sigma) > 5)
 			jcheck_fail(jc, "expected {\"median\": duration, \"sigma\": 0..5}");
 		else
 			d->sigma = json_number_value(sigma);
@@ -236,8 +237,8 @@ static void load_drip(struct jcheck *jc, json_t *obj, struct pace *p)
 	size_t mark = jcheck_push_key(jc, "drip");
 	static const char *const keys[] = {"bytes", "every", NULL};
 	jcheck_keys(jc, v, keys);
-	if (jcheck_size(jc, v, "bytes", SCENARIO_MAX_BODY_SIZE, &p->drip_bytes) == 0 ||
-	    p->drip_bytes == 0)
+	if (jcheck_size(jc, v, "bytes", SCENARIO_MAX_BODY_SIZE, &p->drip_bytes) == 0
+	    || p->drip_bytes == 0)
 		jcheck_fail(jc, "\"bytes\": how many bytes each drip sends (at least 1)");
 	if (jcheck_duration(jc, v, "every", &p->drip_every_us) == 0)
 		jcheck_fail(jc, "missing \"every\": the time between drips");
@@ -275,8 +276,8 @@ static void load_after(struct jcheck *jc, json_t *obj, struct action *a)
 		}
 	}
 	json_t *next = json_object_get(v, "on_next_request");
-	if (json_is_object(v) && json_object_size(v) == 1 &&
-	    json_object_get(v, "close_after") != NULL) {
+	if (json_is_object(v) && json_object_size(v) == 1
+	    && json_object_get(v, "close_after") != NULL) {
 		size_t mark = jcheck_push_key(jc, "after");
 		if (jcheck_duration(jc, v, "close_after", &a->after.delay_us) == 1)
 			a->after.kind = AFTER_CLOSE_AFTER;
@@ -291,9 +292,11 @@ static void load_after(struct jcheck *jc, json_t *obj, struct action *a)
 		}
 	}
 	char hint[96];
-	jcheck_fail_key(jc, "after", "expected \"keep\", \"close\", \"reset\", "
-			"{\"close_after\": duration} or {\"on_next_request\": \"close\" | \"reset\"}%s",
-			jcheck_did_you_mean(v, names, hint, sizeof hint));
+	jcheck_fail_key(
+		jc, "after",
+		"expected \"keep\", \"close\", \"reset\", "
+		"{\"close_after\": duration} or {\"on_next_request\": \"close\" | \"reset\"}%s",
+		jcheck_did_you_mean(v, names, hint, sizeof hint));
 }
 
 static void load_read(struct jcheck *jc, json_t *obj, struct action *a)
@@ -401,8 +404,7 @@ static void load_fault_params(struct jcheck *jc, json_t *obj, const struct fault
 
 /* Report parameters that do not belong to the fault written (or appear
  * without any fault). */
-static void check_fault_params(struct jcheck *jc, json_t *obj,
-			       const struct fault_info *info)
+static void check_fault_params(struct jcheck *jc, json_t *obj, const struct fault_info *info)
 {
 	const char *const *keys = fault_param_keys();
 	for (int i = 0; keys[i]; i++) {
@@ -425,8 +427,8 @@ static void report_unknown_fault(struct jcheck *jc, const char *name)
 	names[n] = NULL;
 	const char *hint = jcheck_nearest(name, names);
 	if (hint != NULL)
-		jcheck_fail_key(jc, "fault", "unknown fault (did you mean \"%s\"? see `upsim faults`)",
-				hint);
+		jcheck_fail_key(jc, "fault",
+				"unknown fault (did you mean \"%s\"? see `upsim faults`)", hint);
 	else
 		jcheck_fail_key(jc, "fault", "unknown fault (see `upsim faults`)");
 }
@@ -458,19 +460,22 @@ static void check_action(struct jcheck *jc, json_t *obj, const struct action *a)
 	enum fault_kind k = a->fault.kind;
 	bool no_bytes = k != FAULT_NONE && fault_act(k) != FAULT_ACT_WRITE;
 	if (no_bytes && (a->set & ACTION_PACE))
-		jcheck_fail(jc, "fault \"%s\" sends no byte: drip, rate, stall and "
-			    "header_delay have nothing to pace", fault_by_kind(k)->name);
+		jcheck_fail(jc,
+			    "fault \"%s\" sends no byte: drip, rate, stall and "
+			    "header_delay have nothing to pace",
+			    fault_by_kind(k)->name);
 	if (k != FAULT_NONE && (a->set & ACTION_AFTER))
-		jcheck_fail_key(jc, "after", "a fault ends the exchange itself: use "
+		jcheck_fail_key(jc, "after",
+				"a fault ends the exchange itself: use "
 				"\"then\" instead of \"after\"");
-	if (k == FAULT_LENGTH_MISMATCH && a->fault.declared == a->fault.sent &&
-	    json_object_get(obj, "sent") != NULL)
+	if (k == FAULT_LENGTH_MISMATCH && a->fault.declared == a->fault.sent
+	    && json_object_get(obj, "sent") != NULL)
 		jcheck_fail(jc, "declared and sent are equal: nothing mismatches");
 	if (a->pace.drip_bytes && a->pace.rate)
 		jcheck_fail(jc, "give either drip or rate, not both");
-	if (json_object_get(obj, "then") && k == FAULT_HANG &&
-	    a->fault.then == END_HANG)
-		jcheck_fail_key(jc, "then", "a hang that ends in a hang: use \"for\" "
+	if (json_object_get(obj, "then") && k == FAULT_HANG && a->fault.then == END_HANG)
+		jcheck_fail_key(jc, "then",
+				"a hang that ends in a hang: use \"for\" "
 				"with close or reset, or leave both out");
 }
 
@@ -482,8 +487,7 @@ void load_action(struct jcheck *jc, json_t *obj, bool weighted, struct action *a
 	a->fault.then = END_CLOSE;
 	a->after.kind = AFTER_KEEP;
 	if (!json_is_object(obj)) {
-		jcheck_fail(jc, "expected an action object, got %s",
-			    jcheck_type_name(obj));
+		jcheck_fail(jc, "expected an action object, got %s", jcheck_type_name(obj));
 		return;
 	}
 	/* The keys an action may hold: its own and every fault parameter

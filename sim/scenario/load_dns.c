@@ -22,12 +22,10 @@
 static const char *const dns_keys[] = {"listen", "names", NULL};
 static const char *const phase_dns_keys[] = {"names", NULL};
 static const char *const answer_keys[] = {
-	"fault", "delay", "ttl", "a", "aaaa", "srv", "rotate", "flap", "every", "choose",
-	NULL,
+	"fault", "delay", "ttl", "a", "aaaa", "srv", "rotate", "flap", "every", "choose", NULL,
 };
 static const char *const choice_keys[] = {
-	"weight", "fault", "delay", "ttl", "a", "aaaa", "srv", "rotate", "flap", "every",
-	NULL,
+	"weight", "fault", "delay", "ttl", "a", "aaaa", "srv", "rotate", "flap", "every", NULL,
 };
 static const char *const srv_keys[] = {"priority", "weight", "port", "target", NULL};
 static const char *const fault_names[] = {
@@ -35,8 +33,8 @@ static const char *const fault_names[] = {
 };
 /* Record types people may try to write: named in the error, not guessed at. */
 static const char *const other_types[] = {
-	"cname", "mx", "txt", "ns", "ptr", "soa", "caa", "naptr", "https", "svcb", "ds",
-	"dnskey", "any", NULL,
+	"cname", "mx",	  "txt",  "ns", "ptr",	  "soa", "caa",
+	"naptr", "https", "svcb", "ds", "dnskey", "any", NULL,
 };
 
 #define DEFAULT_TTL 30
@@ -119,8 +117,7 @@ static bool listen_valid(const char *s, const char **why)
 }
 
 /* An address list at key: IPv4 only for a, IPv6 only for aaaa. */
-static void load_addrs(struct jcheck *jc, json_t *list, bool v6, struct dns_addr **out,
-		       size_t *n)
+static void load_addrs(struct jcheck *jc, json_t *list, bool v6, struct dns_addr **out, size_t *n)
 {
 	size_t count = json_array_size(list);
 	if (count > DNS_MAX_ADDRS) {
@@ -130,7 +127,8 @@ static void load_addrs(struct jcheck *jc, json_t *list, bool v6, struct dns_addr
 	*out = xcalloc(count ? count : 1, sizeof **out);
 	size_t i;
 	json_t *v;
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		size_t im = jcheck_push_index(jc, i);
 		struct dns_addr *a = &(*out)[*n];
 		const char *s = json_is_string(v) ? json_string_value(v) : NULL;
@@ -141,7 +139,8 @@ static void load_addrs(struct jcheck *jc, json_t *list, bool v6, struct dns_addr
 			bool wrong = inet_pton(v6 ? AF_INET : AF_INET6, s, other) == 1;
 			jcheck_fail(jc, "\"%s\" is not an %s address%s", s, v6 ? "IPv6" : "IPv4",
 				    wrong ? (v6 ? " (an IPv4 one goes in \"a\")"
-						: " (an IPv6 one goes in \"aaaa\")") : "");
+						: " (an IPv6 one goes in \"aaaa\")")
+					  : "");
 		} else {
 			a->v6 = v6;
 			inet_ntop(v6 ? AF_INET6 : AF_INET, a->bytes, a->text, sizeof a->text);
@@ -177,7 +176,8 @@ static void load_srv(struct jcheck *jc, json_t *obj, struct dns_answer *a)
 	a->srv = xcalloc(count ? count : 1, sizeof *a->srv);
 	size_t i;
 	json_t *v;
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		size_t im = jcheck_push_index(jc, i);
 		struct dns_srv *s = &a->srv[a->n_srv];
 		if (!json_is_object(v)) {
@@ -225,8 +225,10 @@ static void load_flap(struct jcheck *jc, json_t *obj, struct dns_answer *a)
 	size_t mark = jcheck_push_key(jc, "flap");
 	size_t count = json_array_size(list);
 	if (count < 2 || count > DNS_MAX_FLAP)
-		jcheck_fail(jc, "expected 2..%d address sets, e.g. [[\"127.0.0.1\"], "
-			    "[\"127.0.0.2\"]]", DNS_MAX_FLAP);
+		jcheck_fail(jc,
+			    "expected 2..%d address sets, e.g. [[\"127.0.0.1\"], "
+			    "[\"127.0.0.2\"]]",
+			    DNS_MAX_FLAP);
 	else {
 		a->flap = xcalloc(count, sizeof *a->flap);
 		a->n_flap_addrs = xcalloc(count, sizeof *a->n_flap_addrs);
@@ -256,7 +258,8 @@ static void check_keys(struct jcheck *jc, json_t *obj, const char *const allowed
 {
 	const char *key;
 	json_t *value;
-	json_object_foreach(obj, key, value) {
+	json_object_foreach(obj, key, value)
+	{
 		(void)value;
 		bool known = false;
 		for (int i = 0; allowed[i] && !known; i++)
@@ -271,7 +274,8 @@ static void check_keys(struct jcheck *jc, json_t *obj, const char *const allowed
 			if (strcasecmp(key, allowed[i]) == 0)
 				lower = allowed[i];
 		if (type)
-			jcheck_fail_key(jc, key, "unknown record type: upsim answers \"a\", "
+			jcheck_fail_key(jc, key,
+					"unknown record type: upsim answers \"a\", "
 					"\"aaaa\" and \"srv\"");
 		else if (lower)
 			jcheck_fail_key(jc, key, "unknown key (did you mean \"%s\"?)", lower);
@@ -294,7 +298,8 @@ static void load_answer(struct jcheck *jc, json_t *obj, bool weighted, struct dn
 	int f;
 	json_t *fv = json_object_get(obj, "fault");
 	if (json_is_string(fv) && strcmp(json_string_value(fv), "delay") == 0)
-		jcheck_fail_key(jc, "fault", "delay is not a fault here: write \"delay\": "
+		jcheck_fail_key(jc, "fault",
+				"delay is not a fault here: write \"delay\": "
 				"\"2s\" beside the answer (or the fault) it delays");
 	else if (jcheck_enum(jc, obj, "fault", fault_names, NULL, &f) == 1)
 		a->fault = (enum dns_fault)f;
@@ -306,11 +311,13 @@ static void load_answer(struct jcheck *jc, json_t *obj, bool weighted, struct dn
 	load_srv(jc, obj, a);
 	jcheck_bool(jc, obj, "rotate", &a->rotate);
 	load_flap(jc, obj, a);
-	bool records = json_object_get(obj, "a") || json_object_get(obj, "aaaa") ||
-		       json_object_get(obj, "srv") || json_object_get(obj, "flap");
+	bool records = json_object_get(obj, "a") || json_object_get(obj, "aaaa")
+		       || json_object_get(obj, "srv") || json_object_get(obj, "flap");
 	if (a->fault != DNS_FAULT_NONE && a->fault != DNS_FAULT_TRUNCATED && records)
-		jcheck_fail_key(jc, "fault", "%s answers no records: drop \"a\", \"aaaa\", "
-				"\"srv\" and \"flap\", or the fault", dns_fault_name(a->fault));
+		jcheck_fail_key(jc, "fault",
+				"%s answers no records: drop \"a\", \"aaaa\", "
+				"\"srv\" and \"flap\", or the fault",
+				dns_fault_name(a->fault));
 	if (a->fault == DNS_FAULT_TIMEOUT && json_object_get(obj, "delay"))
 		jcheck_fail_key(jc, "delay", "timeout never answers: a delay means nothing");
 	if (a->rotate && json_object_get(obj, "a") == NULL && json_object_get(obj, "aaaa") == NULL)
@@ -351,8 +358,10 @@ static void load_name(struct jcheck *jc, const char *key, json_t *obj, struct dn
 {
 	nm->name = canonical_name(key);
 	if (!dns_name_valid(key)) {
-		jcheck_fail(jc, "\"%s\" is not a valid DNS name (labels of letters, digits, "
-			    "'-' and '_', 1..63 characters each, 253 in all)", key);
+		jcheck_fail(jc,
+			    "\"%s\" is not a valid DNS name (labels of letters, digits, "
+			    "'-' and '_', 1..63 characters each, 253 in all)",
+			    key);
 		return;
 	}
 	if (!json_is_object(obj)) {
@@ -369,13 +378,12 @@ static void load_name(struct jcheck *jc, const char *key, json_t *obj, struct dn
 	if (json_object_size(obj) != 1) {
 		check_keys(jc, obj, answer_keys);
 		jcheck_fail(jc, "\"choose\" stands alone: each of its answers carries its "
-			    "own records and fault");
+				"own records and fault");
 	}
 	load_choose(jc, obj, nm);
 }
 
-static void load_names(struct jcheck *jc, json_t *names, size_t *next_index,
-		       struct dns_config *c)
+static void load_names(struct jcheck *jc, json_t *names, size_t *next_index, struct dns_config *c)
 {
 	size_t n = json_object_size(names);
 	if (n > DNS_MAX_NAMES) {
@@ -385,15 +393,18 @@ static void load_names(struct jcheck *jc, json_t *names, size_t *next_index,
 	c->names = xcalloc(n ? n : 1, sizeof *c->names);
 	const char *key;
 	json_t *v;
-	json_object_foreach(names, key, v) {
+	json_object_foreach(names, key, v)
+	{
 		size_t mark = jcheck_push_key(jc, key);
 		struct dns_name *nm = &c->names[c->n_names++];
 		nm->index = (*next_index)++;
 		load_name(jc, key, v, nm);
 		for (size_t i = 0; i + 1 < c->n_names; i++)
 			if (strcmp(c->names[i].name, nm->name) == 0)
-				jcheck_fail(jc, "the same name as \"%s\" (names are compared "
-					    "without case or final dot)", c->names[i].name);
+				jcheck_fail(jc,
+					    "the same name as \"%s\" (names are compared "
+					    "without case or final dot)",
+					    c->names[i].name);
 		jcheck_pop(jc, mark);
 	}
 }
@@ -409,7 +420,8 @@ void dns_load(struct jcheck *jc, json_t *obj, bool in_phase, size_t *next_index,
 	*out = c;
 	size_t mark = jcheck_push_key(jc, "dns");
 	if (in_phase && json_object_get(d, "listen") != NULL)
-		jcheck_fail_key(jc, "listen", "a phase's \"dns\" has \"names\" only: the "
+		jcheck_fail_key(jc, "listen",
+				"a phase's \"dns\" has \"names\" only: the "
 				"server listens where the top-level \"dns\" says");
 	else
 		jcheck_keys(jc, d, in_phase ? phase_dns_keys : dns_keys);
@@ -418,7 +430,7 @@ void dns_load(struct jcheck *jc, json_t *obj, bool in_phase, size_t *next_index,
 		const char *why;
 		if (got == 0)
 			jcheck_fail(jc, "missing \"listen\": the address the DNS server "
-				    "answers on, e.g. \"127.0.0.1:5353\"");
+					"answers on, e.g. \"127.0.0.1:5353\"");
 		else if (got == 1 && !listen_valid(c->listen, &why))
 			jcheck_fail_key(jc, "listen", "%s", why);
 	}

@@ -18,15 +18,15 @@
 
 /* The keys of an expect block that are not gateway names. */
 static const char *const probe_keys[] = {
-	"request", "method", "headers", "body", "body_size", "steps", "repeat",
-	"with_backup", "warm_up", NULL,
+	"request", "method", "headers",	    "body",    "body_size",
+	"steps",   "repeat", "with_backup", "warm_up", NULL,
 };
 static const char *const step_keys[] = {
 	"request", "method", "headers", "body", "body_size", "pause", NULL,
 };
 static const char *const gateway_keys[] = {
-	"status", "at_least", "at_most", "log", "retried", "attempts", "time",
-	"complete", "body_bytes", "headers", NULL,
+	"status", "at_least", "at_most",    "log",     "retried", "attempts",
+	"time",	  "complete", "body_bytes", "headers", NULL,
 };
 
 #define MAX_REPEAT 1000
@@ -89,8 +89,7 @@ static void load_log(struct jcheck *jc, json_t *obj, struct gateway_expect *g)
 	if (!json_is_object(v))
 		jcheck_fail(jc, "expected a substring or {\"regex\": \"...\"}, got %s",
 			    jcheck_type_name(v));
-	else if (jcheck_keys(jc, v, keys) == 0 &&
-		 jcheck_string(jc, v, "regex", &g->log, NULL) == 0)
+	else if (jcheck_keys(jc, v, keys) == 0 && jcheck_string(jc, v, "regex", &g->log, NULL) == 0)
 		jcheck_fail(jc, "missing \"regex\"");
 	g->log_regex = g->log != NULL;
 	regex_t re;
@@ -168,13 +167,16 @@ static void load_response_headers(struct jcheck *jc, json_t *obj, struct gateway
 	const char *name;
 	json_t *value;
 	g->headers = xcalloc(json_object_size(v) + 1, sizeof *g->headers);
-	json_object_foreach(v, name, value) {
+	json_object_foreach(v, name, value)
+	{
 		size_t km = jcheck_push_key(jc, name);
 		if (!load_is_token(name))
 			jcheck_fail(jc, "header name \"%s\" is not a valid token", name);
 		else if (!json_is_string(value) && !json_is_null(value))
-			jcheck_fail(jc, "expected the value as a string, or null for "
-				    "\"absent\", got %s", jcheck_type_name(value));
+			jcheck_fail(jc,
+				    "expected the value as a string, or null for "
+				    "\"absent\", got %s",
+				    jcheck_type_name(value));
 		else
 			g->headers[g->n_headers++] = (struct header){
 				xstrdup(name),
@@ -185,8 +187,7 @@ static void load_response_headers(struct jcheck *jc, json_t *obj, struct gateway
 	jcheck_pop(jc, mark);
 }
 
-static void load_tries(struct jcheck *jc, json_t *obj, unsigned repeat,
-		       struct gateway_expect *g)
+static void load_tries(struct jcheck *jc, json_t *obj, unsigned repeat, struct gateway_expect *g)
 {
 	long long n;
 	if (jcheck_int(jc, obj, "at_least", 1, MAX_REPEAT, &n) == 1)
@@ -201,7 +202,8 @@ static void load_tries(struct jcheck *jc, json_t *obj, unsigned repeat,
 	else if (g->at_least > repeat)
 		jcheck_fail_key(jc, "at_least", "more than the %u tries of \"repeat\"", repeat);
 	if (counted && g->n_also)
-		jcheck_fail_key(jc, "status", "a list accepts a race; with at_least or "
+		jcheck_fail_key(jc, "status",
+				"a list accepts a race; with at_least or "
 				"at_most give one status and count it");
 	if (g->at_least > 0 && g->at_most >= 0 && g->at_least > (unsigned)g->at_most)
 		jcheck_fail(jc, "at_least is above at_most");
@@ -297,14 +299,15 @@ static void load_steps(struct jcheck *jc, json_t *obj, struct expect *e)
 		json_t *step = json_array_get(list, i);
 		size_t im = jcheck_push_index(jc, i);
 		if (!json_is_object(step)) {
-			jcheck_fail(jc, "expected a request such as {\"request\": \"/warm\"}, got %s",
+			jcheck_fail(jc,
+				    "expected a request such as {\"request\": \"/warm\"}, got %s",
 				    jcheck_type_name(step));
 		} else {
 			jcheck_keys(jc, step, step_keys);
 			struct probe_request *r = &e->steps[e->n_steps++];
 			load_request(jc, step, e->probe.path, r);
-			if (jcheck_duration(jc, step, "pause", &r->pause_us) == 1 &&
-			    r->pause_us > 60000000)
+			if (jcheck_duration(jc, step, "pause", &r->pause_us) == 1
+			    && r->pause_us > 60000000)
 				jcheck_fail_key(jc, "pause", "expected at most 60s");
 		}
 		jcheck_pop(jc, im);
@@ -312,21 +315,20 @@ static void load_steps(struct jcheck *jc, json_t *obj, struct expect *e)
 	jcheck_pop(jc, mark);
 }
 
-static void load_probe(struct jcheck *jc, json_t *obj, const char *default_path,
-		       struct expect *e)
+static void load_probe(struct jcheck *jc, json_t *obj, const char *default_path, struct expect *e)
 {
 	load_request(jc, obj, default_path, &e->probe);
 	if (e->probe.path == NULL)
 		jcheck_fail(jc, "missing \"request\": the rule's path is a pattern, "
-			    "so name the path to probe");
+				"so name the path to probe");
 	load_steps(jc, obj, e);
 	long long n = 1;
 	if (jcheck_int(jc, obj, "repeat", 1, MAX_REPEAT, &n) == -1)
 		n = 0; /* reported: its counts are not judged again */
 	e->repeat = (unsigned)n;
 	jcheck_bool(jc, obj, "with_backup", &e->with_backup);
-	if (jcheck_duration(jc, obj, "warm_up", &e->warm_up_us) == 1 &&
-	    (e->warm_up_us == 0 || e->warm_up_us > 60000000))
+	if (jcheck_duration(jc, obj, "warm_up", &e->warm_up_us) == 1
+	    && (e->warm_up_us == 0 || e->warm_up_us > 60000000))
 		jcheck_fail_key(jc, "warm_up", "expected a pause of 1ms..60s");
 }
 
@@ -341,7 +343,8 @@ struct expect *load_expect(struct jcheck *jc, json_t *parent, const char *defaul
 	e->gateways = xcalloc(json_object_size(obj), sizeof *e->gateways);
 	const char *key;
 	json_t *v;
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		if (is_probe_key(key))
 			continue;
 		const char *near = json_is_object(v) ? NULL : jcheck_nearest(key, probe_keys);

@@ -34,8 +34,8 @@ const char *load_upstream_url_problem(const char *u)
 		p++;
 	} else {
 		for (; *p && strchr(":/?#@", *p) == NULL; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+			      || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
 				return "the host has a character a host name cannot have";
 		if (p == host)
 			return "the URL names no host";
@@ -86,7 +86,8 @@ void load_action_forward(struct jcheck *jc, json_t *obj, struct action *a)
 		else if (json_is_string(v))
 			a->forward = load_url(jc, obj, "forward", &a->forward_url) == 1;
 		else
-			jcheck_fail_key(jc, "forward", "expected true, false or an upstream "
+			jcheck_fail_key(jc, "forward",
+					"expected true, false or an upstream "
 					"URL such as \"http://host:8080\", got %s",
 					jcheck_type_name(v));
 	}
@@ -105,7 +106,8 @@ void load_action_forward(struct jcheck *jc, json_t *obj, struct action *a)
 	static const char *const names[] = {"reset", "close", NULL};
 	int n = 0;
 	if (jcheck_enum(jc, obj, "on_upstream_error", names,
-			"expected \"reset\", \"close\" or a status such as 502", &n) == 1)
+			"expected \"reset\", \"close\" or a status such as 502", &n)
+	    == 1)
 		a->on_error = n == 1 ? UPSTREAM_ERROR_RESET : UPSTREAM_ERROR_CLOSE;
 }
 
@@ -126,16 +128,16 @@ void load_forwarding(struct jcheck *jc, json_t *root, struct scenario *sc)
 		return;
 	size_t mark = jcheck_push_key(jc, "forwarding");
 	static const char *const keys[] = {
-		"connect_timeout", "read_timeout", "max_body", "max_request_body",
-		"via", "x_forwarded_for", NULL,
+		"connect_timeout", "read_timeout", "max_body", "max_request_body", "via",
+		"x_forwarded_for", NULL,
 	};
 	jcheck_keys(jc, v, keys);
-	if (jcheck_duration(jc, v, "connect_timeout", &f->connect_timeout_us) == 1 &&
-	    f->connect_timeout_us < 1000)
+	if (jcheck_duration(jc, v, "connect_timeout", &f->connect_timeout_us) == 1
+	    && f->connect_timeout_us < 1000)
 		jcheck_fail_key(jc, "connect_timeout", "at least 1ms");
 	/* libcurl measures a stalled read in whole seconds */
-	if (jcheck_duration(jc, v, "read_timeout", &f->read_timeout_us) == 1 &&
-	    (f->read_timeout_us < 1000000 || f->read_timeout_us % 1000000 != 0))
+	if (jcheck_duration(jc, v, "read_timeout", &f->read_timeout_us) == 1
+	    && (f->read_timeout_us < 1000000 || f->read_timeout_us % 1000000 != 0))
 		jcheck_fail_key(jc, "read_timeout", "a whole number of seconds, at least 1s");
 	jcheck_size(jc, v, "max_body", SCENARIO_MAX_RAW_BODY, &f->max_body);
 	jcheck_size(jc, v, "max_request_body", SCENARIO_MAX_RAW_BODY, &f->max_request_body);
@@ -144,12 +146,11 @@ void load_forwarding(struct jcheck *jc, json_t *root, struct scenario *sc)
 	jcheck_pop(jc, mark);
 }
 
-void load_check_forward(struct jcheck *jc, const struct scenario *sc,
-			const struct action *resolved)
+void load_check_forward(struct jcheck *jc, const struct scenario *sc, const struct action *resolved)
 {
 	if (resolved->forward && resolved->forward_url == NULL && sc->upstream == NULL)
 		jcheck_fail(jc, "\"forward\": true needs a top-level \"upstream\" "
-			    "(or give the URL: \"forward\": \"http://host:port\")");
+				"(or give the URL: \"forward\": \"http://host:port\")");
 }
 
 const char *scenario_forward_url(const struct scenario *sc, const struct action *a)

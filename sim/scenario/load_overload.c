@@ -60,7 +60,8 @@ static void load_when_full(struct jcheck *jc, json_t *obj, struct action *a)
 	} else {
 		static const char *const names[] = {"503", "reset", "close", "hang", NULL};
 		char hint[96];
-		jcheck_fail_key(jc, "when_full", "expected \"503\", \"reset\", \"close\", "
+		jcheck_fail_key(jc, "when_full",
+				"expected \"503\", \"reset\", \"close\", "
 				"\"hang\" or an action object%s",
 				jcheck_did_you_mean(v, names, hint, sizeof hint));
 		busy_answer(a);

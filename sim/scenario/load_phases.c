@@ -16,19 +16,18 @@
 #include "scenario/load.h"
 
 static const char *const phase_keys[] = {
-	"name", "duration", "listen", "defaults", "connection", "overload", "rules", "dns",
-	NULL,
+	"name", "duration", "listen", "defaults", "connection", "overload", "rules", "dns", NULL,
 };
 
 #define MAX_PHASES 1000
 
 /* What a phase overrides while it is current. */
-static void load_overrides(struct jcheck *jc, json_t *obj, struct scenario *sc,
-			   struct phase *ph)
+static void load_overrides(struct jcheck *jc, json_t *obj, struct scenario *sc, struct phase *ph)
 {
 	dns_load(jc, obj, true, &sc->n_dns_names, &ph->dns);
 	if (ph->dns != NULL && sc->dns == NULL)
-		jcheck_fail_key(jc, "dns", "the scenario has no top-level \"dns\": "
+		jcheck_fail_key(jc, "dns",
+				"the scenario has no top-level \"dns\": "
 				"nothing listens for these names");
 	json_t *d = json_object_get(obj, "defaults");
 	if (d != NULL) {
@@ -53,8 +52,8 @@ static void load_overrides(struct jcheck *jc, json_t *obj, struct scenario *sc,
 	}
 }
 
-static void load_phase(struct jcheck *jc, json_t *obj, struct scenario *sc,
-		       size_t index, struct phase *ph)
+static void load_phase(struct jcheck *jc, json_t *obj, struct scenario *sc, size_t index,
+		       struct phase *ph)
 {
 	ph->listen = true;
 	if (!json_is_object(obj)) {
@@ -64,8 +63,7 @@ static void load_phase(struct jcheck *jc, json_t *obj, struct scenario *sc,
 	jcheck_keys(jc, obj, phase_keys);
 	if (jcheck_string(jc, obj, "name", &ph->name, NULL) != 1)
 		ph->name = xasprintf("phases[%zu]", index);
-	if (jcheck_duration(jc, obj, "duration", &ph->duration_us) == 1 &&
-	    ph->duration_us == 0)
+	if (jcheck_duration(jc, obj, "duration", &ph->duration_us) == 1 && ph->duration_us == 0)
 		jcheck_fail_key(jc, "duration", "must be more than 0");
 	jcheck_bool(jc, obj, "listen", &ph->listen);
 	load_overrides(jc, obj, sc, ph);
@@ -94,7 +92,7 @@ void load_phases(struct jcheck *jc, json_t *root, struct scenario *sc)
 		load_phase(jc, obj, sc, i, &sc->phases[i]);
 		if (json_is_object(obj) && json_object_get(obj, "duration") == NULL && sc->loop)
 			jcheck_fail(jc, "missing \"duration\" (a looping timeline needs one "
-				    "on every phase)");
+					"on every phase)");
 		jcheck_pop(jc, im);
 	}
 	jcheck_pop(jc, mark);

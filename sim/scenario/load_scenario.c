@@ -16,28 +16,26 @@
 #include "scenario/model.h"
 
 static const char *const top_keys[] = {
-	"upsim", "name", "description", "seed", "defaults", "connection", "overload",
-	"rules", "phases", "loop", "expect", "allow_override", "$schema",
-	"upstream", "forwarding", "dns", NULL,
+	"upsim",    "name",	"description", "seed", "defaults", "connection",
+	"overload", "rules",	"phases",      "loop", "expect",   "allow_override",
+	"$schema",  "upstream", "forwarding",  "dns",  NULL,
 };
 static const char *const rule_keys[] = {
-	"name", "match", "respond", "choose", "sequence", "cycle", "expect", "phases",
-	NULL,
+	"name", "match", "respond", "choose", "sequence", "cycle", "expect", "phases", NULL,
 };
 static const char *const match_keys[] = {
 	"method", "path", "headers", "query", "connection_request", "reused", NULL,
 };
 /* Contradictions only visible once defaults are applied. */
-static void check_resolved(struct jcheck *jc, const struct scenario *sc,
-			   const struct action *a)
+static void check_resolved(struct jcheck *jc, const struct scenario *sc, const struct action *a)
 {
 	struct action r;
 	scenario_resolve(sc, a, &r);
 	if (scenario_status_has_no_body(r.status) && r.body_len > 0)
-		jcheck_fail(jc, "status %d has no body, but this action gives one",
-			    r.status);
+		jcheck_fail(jc, "status %d has no body, but this action gives one", r.status);
 	if (scenario_action_raw(&r) && r.body_len > SCENARIO_MAX_RAW_BODY)
-		jcheck_fail(jc, "a faulty or paced response is built in memory: its body may "
+		jcheck_fail(jc,
+			    "a faulty or paced response is built in memory: its body may "
 			    "be at most %u MiB (this one is %llu bytes)",
 			    SCENARIO_MAX_RAW_BODY >> 20, (unsigned long long)r.body_len);
 	load_check_forward(jc, sc, &r);
@@ -56,7 +54,8 @@ static void load_methods(struct jcheck *jc, json_t *v, struct match *m)
 	size_t i;
 	json_t *name;
 	m->methods = xcalloc(json_array_size(v), sizeof *m->methods);
-	json_array_foreach(v, i, name) {
+	json_array_foreach(v, i, name)
+	{
 		if (json_is_string(name) && load_is_token(json_string_value(name))) {
 			m->methods[m->n_methods++] = xstrdup(json_string_value(name));
 			continue;
@@ -78,8 +77,8 @@ static void load_connection_position(struct jcheck *jc, json_t *obj, struct matc
 	bool reused;
 	if (jcheck_bool(jc, obj, "reused", &reused) == 1)
 		m->reused = reused ? REUSE_ONLY : REUSE_FIRST;
-	if (m->connection_request && m->reused != REUSE_ANY &&
-	    (m->connection_request > 1) != (m->reused == REUSE_ONLY))
+	if (m->connection_request && m->reused != REUSE_ANY
+	    && (m->connection_request > 1) != (m->reused == REUSE_ONLY))
 		jcheck_fail(jc, "connection_request %u and reused: %s never match together",
 			    m->connection_request, m->reused == REUSE_ONLY ? "true" : "false");
 }
@@ -94,8 +93,8 @@ static void load_match(struct jcheck *jc, json_t *obj, struct match *m)
 		load_methods(jc, method, m);
 		jcheck_pop(jc, mark);
 	}
-	if (jcheck_string(jc, obj, "path", &m->path, NULL) == 1 &&
-	    m->path[0] != '/' && m->path[0] != '*')
+	if (jcheck_string(jc, obj, "path", &m->path, NULL) == 1 && m->path[0] != '/'
+	    && m->path[0] != '*')
 		jcheck_fail_key(jc, "path", "a path pattern starts with '/' or '*'");
 	json_t *v;
 	if ((v = jcheck_object(jc, obj, "headers")) != NULL) {
@@ -107,11 +106,12 @@ static void load_match(struct jcheck *jc, json_t *obj, struct match *m)
 		size_t mark = jcheck_push_key(jc, "query");
 		const char *name;
 		json_t *value;
-		json_object_foreach(v, name, value) {
+		json_object_foreach(v, name, value)
+		{
 			size_t km = jcheck_push_key(jc, name);
 			if (json_is_string(value))
 				load_add_header(&m->query, &m->n_query, name,
-					   json_string_value(value));
+						json_string_value(value));
 			else
 				jcheck_fail(jc, "expected a string, got %s",
 					    jcheck_type_name(value));
@@ -122,8 +122,8 @@ static void load_match(struct jcheck *jc, json_t *obj, struct match *m)
 }
 
 /* Load the actions of a choose or sequence list at key. */
-static void load_action_list(struct jcheck *jc, const struct scenario *sc,
-			     json_t *list, const char *key, struct rule *r)
+static void load_action_list(struct jcheck *jc, const struct scenario *sc, json_t *list,
+			     const char *key, struct rule *r)
 {
 	size_t mark = jcheck_push_key(jc, key);
 	size_t n = json_array_size(list);
@@ -136,8 +136,8 @@ static void load_action_list(struct jcheck *jc, const struct scenario *sc,
 	r->n_actions = n;
 	for (size_t i = 0; i < n; i++) {
 		size_t im = jcheck_push_index(jc, i);
-		load_action(jc, json_array_get(list, i),
-			    r->behaviour == BEHAVE_CHOOSE, &r->actions[i]);
+		load_action(jc, json_array_get(list, i), r->behaviour == BEHAVE_CHOOSE,
+			    &r->actions[i]);
 		check_resolved(jc, sc, &r->actions[i]);
 		r->total_weight += r->actions[i].weight;
 		jcheck_pop(jc, im);
@@ -147,8 +147,8 @@ static void load_action_list(struct jcheck *jc, const struct scenario *sc,
 	jcheck_pop(jc, mark);
 }
 
-static void load_behaviour(struct jcheck *jc, const struct scenario *sc,
-			   json_t *obj, struct rule *r)
+static void load_behaviour(struct jcheck *jc, const struct scenario *sc, json_t *obj,
+			   struct rule *r)
 {
 	static const char *const kinds[] = {"respond", "choose", "sequence"};
 	int found = 0;
@@ -176,8 +176,7 @@ static void load_behaviour(struct jcheck *jc, const struct scenario *sc,
 		r->behaviour = BEHAVE_SEQUENCE;
 		load_action_list(jc, sc, v, "sequence", r);
 	}
-	if (jcheck_bool(jc, obj, "cycle", &r->cycle) == 1 &&
-	    r->behaviour != BEHAVE_SEQUENCE)
+	if (jcheck_bool(jc, obj, "cycle", &r->cycle) == 1 && r->behaviour != BEHAVE_SEQUENCE)
 		jcheck_fail_key(jc, "cycle", "cycle only applies to a sequence");
 }
 
@@ -191,11 +190,12 @@ static void load_rule_phases(struct jcheck *jc, const struct scenario *sc, json_
 	size_t mark = jcheck_push_key(jc, "phases");
 	if (sc->n_phases == 0 || json_array_size(list) == 0)
 		jcheck_fail(jc, sc->n_phases ? "expected one or more phase names"
-			    : "the scenario has no \"phases\" timeline");
+					     : "the scenario has no \"phases\" timeline");
 	r->in_phase = xcalloc(sc->n_phases ? sc->n_phases : 1, sizeof *r->in_phase);
 	size_t i;
 	json_t *name;
-	json_array_foreach(list, i, name) {
+	json_array_foreach(list, i, name)
+	{
 		size_t found, im = jcheck_push_index(jc, i);
 		if (!json_is_string(name))
 			jcheck_fail(jc, "expected a phase name, got %s", jcheck_type_name(name));
@@ -210,8 +210,7 @@ static void load_rule_phases(struct jcheck *jc, const struct scenario *sc, json_
 
 static char *default_rule_name(const char *prefix, size_t index)
 {
-	return prefix ? xasprintf("%s.rules[%zu]", prefix, index)
-		      : xasprintf("rules[%zu]", index);
+	return prefix ? xasprintf("%s.rules[%zu]", prefix, index) : xasprintf("rules[%zu]", index);
 }
 
 /* A phase's own rules are in force only in it and are not probed. */
@@ -220,13 +219,14 @@ static void refuse_in_phase(struct jcheck *jc, json_t *obj)
 	static const char *const keys[] = {"phases", "expect", NULL};
 	for (int i = 0; keys[i]; i++)
 		if (json_object_get(obj, keys[i]) != NULL)
-			jcheck_fail_key(jc, keys[i], "not allowed in a phase's own rules "
+			jcheck_fail_key(jc, keys[i],
+					"not allowed in a phase's own rules "
 					"(only in the top-level rules)");
 }
 
 /* prefix: NULL for a top-level rule, the phase's name for a phase's. */
-static void load_rule(struct jcheck *jc, const struct scenario *sc, json_t *obj,
-		      const char *prefix, size_t index, struct rule *r)
+static void load_rule(struct jcheck *jc, const struct scenario *sc, json_t *obj, const char *prefix,
+		      size_t index, struct rule *r)
 {
 	r->index = index;
 	if (!json_is_object(obj)) {
@@ -253,8 +253,8 @@ static void load_rule(struct jcheck *jc, const struct scenario *sc, json_t *obj,
 	r->expect = load_expect(jc, obj, path && !strchr(path, '*') ? path : NULL);
 }
 
-void load_rule_list(struct jcheck *jc, const struct scenario *sc, json_t *obj,
-		    const char *prefix, struct rule **out, size_t *n_out)
+void load_rule_list(struct jcheck *jc, const struct scenario *sc, json_t *obj, const char *prefix,
+		    struct rule **out, size_t *n_out)
 {
 	json_t *rules = jcheck_array(jc, obj, "rules");
 	if (rules == NULL)
@@ -334,14 +334,12 @@ static void load_header_fields(struct jcheck *jc, json_t *root, struct scenario 
 		sc->seed = (uint64_t)seed;
 }
 
-static struct scenario *compile(const char *label, json_t *root,
-				struct upsim_err *err)
+static struct scenario *compile(const char *label, json_t *root, struct upsim_err *err)
 {
 	struct jcheck jc;
 	jcheck_init(&jc, label, err);
 	if (!json_is_object(root)) {
-		jcheck_fail(&jc, "a scenario is a JSON object, got %s",
-			    jcheck_type_name(root));
+		jcheck_fail(&jc, "a scenario is a JSON object, got %s", jcheck_type_name(root));
 		return NULL;
 	}
 	struct scenario *sc = xcalloc(1, sizeof *sc);
@@ -366,19 +364,18 @@ static struct scenario *compile(const char *label, json_t *root,
 	return sc;
 }
 
-struct scenario *scenario_load_buffer(const char *label, const char *buf,
-				      size_t len, struct upsim_err *err)
+struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
+				      struct upsim_err *err)
 {
 	if (len > SCENARIO_MAX_FILE_BYTES) {
-		err_addf(err, "%s: file is larger than %u bytes", label,
-			 SCENARIO_MAX_FILE_BYTES);
+		err_addf(err, "%s: file is larger than %u bytes", label, SCENARIO_MAX_FILE_BYTES);
 		return NULL;
 	}
 	json_error_t jerr;
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {
-		err_addf(err, "%s:%d:%d: invalid JSON: %s", label, jerr.line,
-			 jerr.column, jerr.text);
+		err_addf(err, "%s:%d:%d: invalid JSON: %s", label, jerr.line, jerr.column,
+			 jerr.text);
 		return NULL;
 	}
 	struct upsim_err local = {0};
@@ -396,8 +393,8 @@ int scenario_parse_action(const char *label, const char *text, struct action *ou
 				     : json_pack("{s:s}", "fault", text);
 	memset(out, 0, sizeof *out);
 	if (obj == NULL) {
-		err_addf(err, "%s: %s", label, text[0] == '{' ? jerr.text
-			 : "expected a fault name or a JSON action");
+		err_addf(err, "%s: %s", label,
+			 text[0] == '{' ? jerr.text : "expected a fault name or a JSON action");
 		return -1;
 	}
 	struct jcheck jc;

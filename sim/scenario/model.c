@@ -133,18 +133,16 @@ const struct overload_model *scenario_overload(const struct scenario *sc, size_t
 bool scenario_action_raw(const struct action *a)
 {
 	const struct pace *p = &a->pace;
-	return a->fault.kind != FAULT_NONE || p->drip_bytes || p->rate ||
-	       p->header_delay_us || p->stall_at;
+	return a->fault.kind != FAULT_NONE || p->drip_bytes || p->rate || p->header_delay_us
+	       || p->stall_at;
 }
 
-void scenario_resolve(const struct scenario *sc, const struct action *a,
-		      struct action *out)
+void scenario_resolve(const struct scenario *sc, const struct action *a, struct action *out)
 {
 	scenario_resolve_with(&sc->defaults, a, out);
 }
 
-void scenario_resolve_with(const struct action *d, const struct action *a,
-			   struct action *out)
+void scenario_resolve_with(const struct action *d, const struct action *a, struct action *out)
 {
 	*out = *a;
 	if (!(a->set & ACTION_STATUS))

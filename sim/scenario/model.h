@@ -21,8 +21,8 @@
 /* Hard limits that keep a hostile or mistaken file from exhausting memory. */
 #define SCENARIO_MAX_FILE_BYTES (16u << 20)
 #define SCENARIO_MAX_RULES 10000
-#define SCENARIO_MAX_ACTIONS 10000      /* per rule */
-#define SCENARIO_MAX_HEADERS 1000       /* per action or match */
+#define SCENARIO_MAX_ACTIONS 10000 /* per rule */
+#define SCENARIO_MAX_HEADERS 1000  /* per action or match */
 #define SCENARIO_MAX_BODY_SIZE (1ULL << 30)
 /* A response written raw (a fault, pacing) is rendered in memory, once per
  * request in flight: its body is held to this. */
@@ -38,14 +38,14 @@ struct header {
 enum action_field {
 	ACTION_STATUS = 1 << 0,
 	ACTION_HEADERS = 1 << 1,
-	ACTION_BODY = 1 << 2,   /* body or body_size */
+	ACTION_BODY = 1 << 2, /* body or body_size */
 	ACTION_CHUNKED = 1 << 3,
 	ACTION_DELAY = 1 << 4,
-	ACTION_FAULT = 1 << 5,  /* fault and its parameters, as one field */
-	ACTION_PACE = 1 << 6,   /* drip, rate, stall, header_delay */
+	ACTION_FAULT = 1 << 5, /* fault and its parameters, as one field */
+	ACTION_PACE = 1 << 6,  /* drip, rate, stall, header_delay */
 	ACTION_AFTER = 1 << 7,
 	ACTION_READ = 1 << 8,
-	ACTION_FORWARD = 1 << 9,        /* forward */
+	ACTION_FORWARD = 1 << 9,	 /* forward */
 	ACTION_UPSTREAM_ERROR = 1 << 10, /* on_upstream_error */
 };
 
@@ -58,9 +58,9 @@ enum dist_kind {
 
 struct dist {
 	enum dist_kind kind;
-	uint64_t a_us;          /* fixed value, uniform low, lognormal median */
-	uint64_t b_us;          /* uniform high */
-	double sigma;           /* lognormal */
+	uint64_t a_us; /* fixed value, uniform low, lognormal median */
+	uint64_t b_us; /* uniform high */
+	double sigma;  /* lognormal */
 };
 
 enum fault_kind {
@@ -87,16 +87,16 @@ enum fault_kind {
 
 /* How a cut-short exchange ends ("then"). */
 enum ending {
-	END_CLOSE = 1,          /* FIN */
-	END_RESET,              /* RST, after the queued bytes are on the wire */
-	END_HANG,               /* keep the socket, send nothing more */
+	END_CLOSE = 1, /* FIN */
+	END_RESET,     /* RST, after the queued bytes are on the wire */
+	END_HANG,      /* keep the socket, send nothing more */
 };
 
 /* A part of the response; offsets count from its first byte. */
 enum part {
-	PART_STATUS = 1,        /* from the response's first byte */
-	PART_HEADERS,           /* from the first byte after the status line */
-	PART_BODY,              /* from the first body byte */
+	PART_STATUS = 1, /* from the response's first byte */
+	PART_HEADERS,	 /* from the first byte after the status line */
+	PART_BODY,	 /* from the first body byte */
 };
 
 enum malformed_kind {
@@ -111,54 +111,54 @@ enum malformed_kind {
 };
 
 enum chunked_kind {
-	CHUNKED_INVALID_SIZE = 1,       /* the first chunk's size line */
+	CHUNKED_INVALID_SIZE = 1, /* the first chunk's size line */
 	CHUNKED_MISSING_LAST_CHUNK,
-	CHUNKED_INVALID_SIZE_MID_BODY,  /* a valid chunk, then a bad size line */
+	CHUNKED_INVALID_SIZE_MID_BODY, /* a valid chunk, then a bad size line */
 };
 
 enum oversized_kind {
-	OVERSIZED_MANY_LINES = 1,       /* padding headers of up to 1 KiB each
+	OVERSIZED_MANY_LINES = 1, /* padding headers of up to 1 KiB each
 					   (also when no kind is given: 0) */
-	OVERSIZED_ONE_LINE,             /* one header line of the whole size */
+	OVERSIZED_ONE_LINE,	  /* one header line of the whole size */
 };
 
 struct fault {
 	enum fault_kind kind;
 	enum ending then;
-	uint64_t for_us;        /* hang: how long before then (0: the hang cap) */
-	enum part at;           /* truncate */
-	uint64_t offset;        /* truncate */
-	union {                 /* the fault's "kind", by fault: */
-		int variant;    /* as loaded (1-based in its row's kinds) */
+	uint64_t for_us;     /* hang: how long before then (0: the hang cap) */
+	enum part at;	     /* truncate */
+	uint64_t offset;     /* truncate */
+	union {		     /* the fault's "kind", by fault: */
+		int variant; /* as loaded (1-based in its row's kinds) */
 		enum malformed_kind malformed;
 		enum chunked_kind chunked;
 		enum oversized_kind oversized;
 	};
-	uint64_t size;          /* oversized_headers, garbage */
-	char *bytes;            /* raw, banner: exact bytes (may hold NUL) */
+	uint64_t size; /* oversized_headers, garbage */
+	char *bytes;   /* raw, banner: exact bytes (may hold NUL) */
 	size_t bytes_len;
-	uint64_t declared;      /* length_mismatch: Content-Length */
-	uint64_t sent;          /* length_mismatch: body bytes sent */
+	uint64_t declared; /* length_mismatch: Content-Length */
+	uint64_t sent;	   /* length_mismatch: body bytes sent */
 };
 
 /* Pacing of the response bytes; any of it makes upsim write raw. */
 struct pace {
-	uint64_t drip_bytes;    /* 0: no drip */
+	uint64_t drip_bytes; /* 0: no drip */
 	uint64_t drip_every_us;
-	uint64_t rate;          /* bytes per second, 0: unlimited */
+	uint64_t rate;		  /* bytes per second, 0: unlimited */
 	uint64_t header_delay_us; /* pause between header block and body */
-	enum part stall_at;     /* 0: no stall */
+	enum part stall_at;	  /* 0: no stall */
 	uint64_t stall_offset;
 	uint64_t stall_for_us;
 };
 
 enum after_kind {
 	AFTER_KEEP = 1,
-	AFTER_CLOSE,            /* "Connection: close", then FIN */
-	AFTER_RESET,            /* RST once the response is on the wire */
-	AFTER_CLOSE_AFTER,      /* keep-alive advertised, FIN after delay_us idle */
-	AFTER_NEXT_CLOSE,       /* FIN the moment the next request arrives */
-	AFTER_NEXT_RESET,       /* RST the moment the next request arrives */
+	AFTER_CLOSE,	   /* "Connection: close", then FIN */
+	AFTER_RESET,	   /* RST once the response is on the wire */
+	AFTER_CLOSE_AFTER, /* keep-alive advertised, FIN after delay_us idle */
+	AFTER_NEXT_CLOSE,  /* FIN the moment the next request arrives */
+	AFTER_NEXT_RESET,  /* RST the moment the next request arrives */
 };
 
 struct after {
@@ -169,31 +169,31 @@ struct after {
 /* on_upstream_error: what the gateway sees when the real service fails
  * (refused, timed out, reset, an answer over the size limit). */
 enum upstream_error {
-	UPSTREAM_ERROR_RESET = 0,       /* RST, as if upsim were the service */
-	UPSTREAM_ERROR_CLOSE,           /* FIN, no byte */
-	UPSTREAM_ERROR_STATUS,          /* a response with on_error_status */
+	UPSTREAM_ERROR_RESET = 0, /* RST, as if upsim were the service */
+	UPSTREAM_ERROR_CLOSE,	  /* FIN, no byte */
+	UPSTREAM_ERROR_STATUS,	  /* a response with on_error_status */
 };
 
 struct action {
-	unsigned set;           /* enum action_field bits */
-	unsigned weight;        /* choose only; 1 elsewhere */
+	unsigned set;	 /* enum action_field bits */
+	unsigned weight; /* choose only; 1 elsewhere */
 	int status;
 	struct header *headers; /* in file order, duplicates and casing kept */
 	size_t n_headers;
-	char *body;             /* may hold NUL bytes: use body_len */
+	char *body; /* may hold NUL bytes: use body_len */
 	size_t body_len;
-	bool body_generated;    /* body_size given: body_len bytes of pattern */
+	bool body_generated; /* body_size given: body_len bytes of pattern */
 	bool chunked;
-	struct dist delay;      /* before the first byte */
+	struct dist delay; /* before the first byte */
 	struct fault fault;
 	struct pace pace;
 	struct after after;
-	uint64_t read_rate;     /* request body bytes per second, 0: unlimited */
+	uint64_t read_rate; /* request body bytes per second, 0: unlimited */
 	/* forwarding (docs/forwarding.md) */
-	bool forward;           /* the real service answers; faults apply to it */
-	char *forward_url;      /* "forward": URL; NULL: the scenario's upstream */
+	bool forward;	   /* the real service answers; faults apply to it */
+	char *forward_url; /* "forward": URL; NULL: the scenario's upstream */
 	enum upstream_error on_error;
-	int on_error_status;    /* UPSTREAM_ERROR_STATUS */
+	int on_error_status; /* UPSTREAM_ERROR_STATUS */
 };
 
 enum behaviour {
@@ -205,61 +205,61 @@ enum behaviour {
 /* match.reused: where a request must sit on its connection. */
 enum match_reuse {
 	REUSE_ANY = 0,
-	REUSE_ONLY,             /* "reused": true: not the connection's first */
-	REUSE_FIRST,            /* "reused": false: the connection's first */
+	REUSE_ONLY,  /* "reused": true: not the connection's first */
+	REUSE_FIRST, /* "reused": false: the connection's first */
 };
 
 struct match {
-	char **methods;         /* NULL: any method */
+	char **methods; /* NULL: any method */
 	size_t n_methods;
-	char *path;             /* glob with '*'; NULL: any path */
+	char *path;		/* glob with '*'; NULL: any path */
 	struct header *headers; /* name compared without case, value exactly */
 	size_t n_headers;
-	struct header *query;   /* query argument equality */
+	struct header *query; /* query argument equality */
 	size_t n_query;
 	unsigned connection_request; /* nth request on its connection; 0: any */
 	enum match_reuse reused;
 };
 
-struct expect; /* scenario/expect.h: probes and what gateways answer */
+struct expect;	   /* scenario/expect.h: probes and what gateways answer */
 struct dns_config; /* scenario/dns.h: the scripted DNS server */
 
 struct rule {
-	size_t index;           /* position in the file, for streams and stats */
-	char *name;             /* "rules[3]" unless the file names it */
+	size_t index; /* position in the file, for streams and stats */
+	char *name;   /* "rules[3]" unless the file names it */
 	struct match match;
 	enum behaviour behaviour;
 	struct action *actions; /* 1 for respond */
 	size_t n_actions;
-	uint64_t total_weight;  /* choose: sum of weights */
-	bool cycle;             /* sequence: start over after the last */
-	struct expect *expect;  /* NULL: none */
-	bool *in_phase;         /* per phase of the timeline: does the rule
+	uint64_t total_weight; /* choose: sum of weights */
+	bool cycle;	       /* sequence: start over after the last */
+	struct expect *expect; /* NULL: none */
+	bool *in_phase;	       /* per phase of the timeline: does the rule
 				   apply? NULL: in every phase */
 };
 
 /* The accept stage: what happens to a connection before any request. */
 enum accept_fault {
-	ACCEPT_SERVE = 0,       /* hand it to the HTTP server */
-	ACCEPT_RESET,           /* RST at once */
-	ACCEPT_CLOSE,           /* FIN at once, nothing read */
-	ACCEPT_HANG,            /* accepted, never read or answered */
-	ACCEPT_PAUSE,           /* not accepted: the kernel queue fills */
+	ACCEPT_SERVE = 0, /* hand it to the HTTP server */
+	ACCEPT_RESET,	  /* RST at once */
+	ACCEPT_CLOSE,	  /* FIN at once, nothing read */
+	ACCEPT_HANG,	  /* accepted, never read or answered */
+	ACCEPT_PAUSE,	  /* not accepted: the kernel queue fills */
 };
 
 enum over_limit {
-	OVER_LIMIT_RESET = 1,   /* the excess connection gets a RST */
-	OVER_LIMIT_CLOSE,       /* the excess connection gets a FIN */
-	OVER_LIMIT_QUEUE,       /* not accepted until a slot frees */
+	OVER_LIMIT_RESET = 1, /* the excess connection gets a RST */
+	OVER_LIMIT_CLOSE,     /* the excess connection gets a FIN */
+	OVER_LIMIT_QUEUE,     /* not accepted until a slot frees */
 };
 
 struct conn_policy {
 	enum accept_fault accept;
-	unsigned backlog;       /* listen() backlog; 0: the system's */
+	unsigned backlog;	  /* listen() backlog; 0: the system's */
 	unsigned max_connections; /* 0: only the --max-connections cap */
 	enum over_limit over_limit;
 	uint64_t idle_timeout_us; /* keep-alive idle close; 0: none */
-	unsigned max_requests;  /* per connection; 0: unlimited */
+	unsigned max_requests;	  /* per connection; 0: unlimited */
 };
 
 /* "overload": a server with `workers` workers. Each request holds one
@@ -276,14 +276,14 @@ struct overload_model {
  * the scenario's rules (replaced), defaults (field by field), connection
  * policy and overload model (replaced). */
 struct phase {
-	char *name;             /* "phases[2]" unless the file names it */
-	uint64_t duration_us;   /* 0: lasts until switched (or for ever) */
-	bool listen;            /* false: the port refuses connections */
-	struct rule *rules;     /* has_rules: these instead of the top level's */
+	char *name;	      /* "phases[2]" unless the file names it */
+	uint64_t duration_us; /* 0: lasts until switched (or for ever) */
+	bool listen;	      /* false: the port refuses connections */
+	struct rule *rules;   /* has_rules: these instead of the top level's */
 	size_t n_rules;
 	bool has_rules;
 	struct action own_defaults; /* as written (owned) */
-	struct action defaults; /* has_defaults: own_defaults over the top level's */
+	struct action defaults;	    /* has_defaults: own_defaults over the top level's */
 	bool has_defaults;
 	struct conn_policy connection;
 	bool has_connection;
@@ -296,11 +296,11 @@ struct phase {
 /* The top-level "forwarding" options: how upsim talks to a real service. */
 struct forwarding {
 	uint64_t connect_timeout_us;
-	uint64_t read_timeout_us;       /* no byte from the service for this long */
-	uint64_t max_body;              /* a response body is buffered up to this */
-	uint64_t max_request_body;      /* a request body is buffered up to this */
-	bool via;                       /* add "Via: 1.1 upsim" */
-	bool x_forwarded_for;           /* append the client to X-Forwarded-For */
+	uint64_t read_timeout_us;  /* no byte from the service for this long */
+	uint64_t max_body;	   /* a response body is buffered up to this */
+	uint64_t max_request_body; /* a request body is buffered up to this */
+	bool via;		   /* add "Via: 1.1 upsim" */
+	bool x_forwarded_for;	   /* append the client to X-Forwarded-For */
 };
 #define FORWARD_CONNECT_TIMEOUT_US 5000000ULL
 #define FORWARD_READ_TIMEOUT_US 30000000ULL
@@ -308,8 +308,8 @@ struct forwarding {
 #define FORWARD_MAX_REQUEST_BODY (8ULL << 20)
 
 struct scenario {
-	unsigned refs;          /* atomic; see scenario_ref */
-	char *file;             /* path it was loaded from, or "<admin>" */
+	unsigned refs; /* atomic; see scenario_ref */
+	char *file;    /* path it was loaded from, or "<admin>" */
 	char *name;
 	char *description;
 	uint64_t seed;
@@ -319,16 +319,16 @@ struct scenario {
 	struct rule *rules;
 	size_t n_rules;
 	const struct rule **all_rules; /* the top level's, then each phase's */
-	size_t n_all_rules;     /* rule->index counts in this order */
-	struct expect *expect;  /* for requests the defaults answer; NULL: none */
-	struct phase *phases;   /* none: one endless phase that listens */
+	size_t n_all_rules;	       /* rule->index counts in this order */
+	struct expect *expect;	       /* for requests the defaults answer; NULL: none */
+	struct phase *phases;	       /* none: one endless phase that listens */
 	size_t n_phases;
-	bool loop;              /* the timeline starts over after its end */
-	bool allow_override;    /* X-Upsim-Fault / X-Upsim-Delay are obeyed */
-	char *upstream;         /* "upstream": the real service; NULL: none */
+	bool loop;	     /* the timeline starts over after its end */
+	bool allow_override; /* X-Upsim-Fault / X-Upsim-Delay are obeyed */
+	char *upstream;	     /* "upstream": the real service; NULL: none */
 	struct forwarding forwarding;
 	struct dns_config *dns; /* the DNS server; NULL: none */
-	size_t n_dns_names;     /* names of the top level and every phase */
+	size_t n_dns_names;	/* names of the top level and every phase */
 };
 
 /* Load and validate the scenario file at path. Returns a new scenario with
@@ -337,8 +337,8 @@ struct scenario {
 struct scenario *scenario_load_file(const char *path, struct upsim_err *err);
 
 /* Same from an in-memory buffer; label names it in messages. */
-struct scenario *scenario_load_buffer(const char *label, const char *buf,
-				      size_t len, struct upsim_err *err);
+struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
+				      struct upsim_err *err);
 
 /* One action from text, as a request header may carry it: a JSON action
  * object, or a fault name ("reset"). 0, or -1 with every problem in err
@@ -376,8 +376,7 @@ void scenario_resolve_with(const struct action *defaults, const struct action *a
 /* Fill out with the action a resolved against the scenario defaults: every
  * field not set in a comes from sc->defaults. Pointers are borrowed from the
  * scenario and live as long as a reference to it. */
-void scenario_resolve(const struct scenario *sc, const struct action *a,
-		      struct action *out);
+void scenario_resolve(const struct scenario *sc, const struct action *a, struct action *out);
 
 /* The URL a resolved action forwards to, or NULL when it does not. */
 const char *scenario_forward_url(const struct scenario *sc, const struct action *a);

@@ -28,8 +28,10 @@ static const char scenario_json[] =
 	" \"gone.test\": {\"fault\": \"nxdomain\"}, \"sf.test\": {\"fault\": \"servfail\"},"
 	" \"hole.test\": {\"fault\": \"timeout\"}, \"empty.test\": {\"fault\": \"empty\"},"
 	" \"tc.test\": {\"fault\": \"truncated\", \"a\": [\"127.0.0.9\"]},"
-	" \"many.test\": {\"aaaa\": [\"::1\",\"::2\",\"::3\",\"::4\",\"::5\",\"::6\",\"::7\",\"::8\","
-	"   \"::9\",\"::10\",\"::11\",\"::12\",\"::13\",\"::14\",\"::15\",\"::16\",\"::17\",\"::18\","
+	" \"many.test\": {\"aaaa\": "
+	"[\"::1\",\"::2\",\"::3\",\"::4\",\"::5\",\"::6\",\"::7\",\"::8\","
+	"   "
+	"\"::9\",\"::10\",\"::11\",\"::12\",\"::13\",\"::14\",\"::15\",\"::16\",\"::17\",\"::18\","
 	"   \"::19\",\"::20\",\"::21\",\"::22\",\"::23\",\"::24\",\"::25\",\"::26\",\"::27\"]},"
 	" \"pick.test\": {\"choose\": [{\"fault\": \"refused\"}, {\"a\": [\"10.0.0.1\"]}]}}},"
 	" \"phases\": [{\"name\": \"up\"}, {\"name\": \"down\", \"dns\": {\"names\": {"
@@ -57,8 +59,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* The reply must read back as a response to q. */
-static void check_reply(const struct dns_wire_query *q, const uint8_t *out, size_t len,
-			size_t max, bool header_only)
+static void check_reply(const struct dns_wire_query *q, const uint8_t *out, size_t len, size_t max,
+			bool header_only)
 {
 	if (len > max)
 		fail("reply bigger than the client's limit");
@@ -71,8 +73,8 @@ static void check_reply(const struct dns_wire_query *q, const uint8_t *out, size
 		fail("error reply is not a bare header with the rcode");
 	if (!header_only) {
 		ldns_rr_list *qs = ldns_pkt_question(p);
-		if (ldns_rr_list_rr_count(qs) != 1 ||
-		    ldns_rr_get_type(ldns_rr_list_rr(qs, 0)) != q->type)
+		if (ldns_rr_list_rr_count(qs) != 1
+		    || ldns_rr_get_type(ldns_rr_list_rr(qs, 0)) != q->type)
 			fail("reply does not repeat the question");
 	}
 	ldns_pkt_free(p);
@@ -94,7 +96,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fail("UDP limit out of range");
 		for (int tcp = 0; tcp < 2; tcp++) {
 			struct dns_question question = {
-				.name = q.name, .type = q.type, .tcp = tcp, .phase = q.id % 3,
+				.name = q.name,
+				.type = q.type,
+				.tcp = tcp,
+				.phase = q.id % 3,
 				.elapsed_us = (uint64_t)q.id * 100000,
 			};
 			struct dns_decision d;

@@ -52,73 +52,108 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * input costs milliseconds. */
 static const char scenario_text[] =
 	"{\"upsim\": 1, \"name\": \"fuzz-request\", \"seed\": 7,\n"
-	" \"defaults\": {\"status\": 200, \"headers\": {\"Content-Type\": \"text/plain\"}, \"body\": \"default\\n\"},\n"
+	" \"defaults\": {\"status\": 200, \"headers\": {\"Content-Type\": \"text/plain\"}, "
+	"\"body\": \"default\\n\"},\n"
 	" \"connection\": {\"keepalive\": {\"max_requests\": 8}},\n"
 	" \"rules\": [\n"
 	"  {\"match\": {\"method\": [\"GET\", \"HEAD\"], \"path\": \"/ok\"},\n"
-	"   \"respond\": {\"body\": \"hello\\n\", \"headers\": [[\"X-A\", \"1\"], [\"x-a\", \"2\"]]}},\n"
-	"  {\"match\": {\"path\": \"/missing\"}, \"respond\": {\"status\": 404, \"body\": \"no\\n\"}},\n"
+	"   \"respond\": {\"body\": \"hello\\n\", \"headers\": [[\"X-A\", \"1\"], [\"x-a\", "
+	"\"2\"]]}},\n"
+	"  {\"match\": {\"path\": \"/missing\"}, \"respond\": {\"status\": 404, \"body\": "
+	"\"no\\n\"}},\n"
 	"  {\"match\": {\"path\": \"/zero\"}, \"respond\": {\"delay\": 0}},\n"
-	"  {\"match\": {\"path\": \"/delay/*\"}, \"respond\": {\"delay\": \"1ms\", \"body\": \"late\\n\"}},\n"
-	"  {\"match\": {\"path\": \"/uniform\"}, \"respond\": {\"delay\": {\"uniform\": [\"0ms\", \"1ms\"]}}},\n"
-	"  {\"match\": {\"path\": \"/chunked\"}, \"respond\": {\"chunked\": true, \"body_size\": 9000}},\n"
+	"  {\"match\": {\"path\": \"/delay/*\"}, \"respond\": {\"delay\": \"1ms\", \"body\": "
+	"\"late\\n\"}},\n"
+	"  {\"match\": {\"path\": \"/uniform\"}, \"respond\": {\"delay\": {\"uniform\": [\"0ms\", "
+	"\"1ms\"]}}},\n"
+	"  {\"match\": {\"path\": \"/chunked\"}, \"respond\": {\"chunked\": true, \"body_size\": "
+	"9000}},\n"
 	"  {\"match\": {\"path\": \"/gen\"}, \"respond\": {\"body_size\": \"8KiB\"}},\n"
 	"  {\"match\": {\"path\": \"/status/204\"}, \"respond\": {\"status\": 204}},\n"
 	"  {\"match\": {\"path\": \"/status/101\"}, \"respond\": {\"status\": 101}},\n"
 	"  {\"match\": {\"path\": \"/status/999\"}, \"respond\": {\"status\": 999}},\n"
-	"  {\"match\": {\"path\": \"/truncate/status\"}, \"respond\": {\"fault\": \"truncate\", \"at\": \"status\", \"offset\": 4}},\n"
+	"  {\"match\": {\"path\": \"/truncate/status\"}, \"respond\": {\"fault\": \"truncate\", "
+	"\"at\": \"status\", \"offset\": 4}},\n"
 	"  {\"match\": {\"path\": \"/truncate/headers\"},\n"
-	"   \"respond\": {\"fault\": \"truncate\", \"at\": \"headers\", \"offset\": 10, \"then\": \"reset\"}},\n"
+	"   \"respond\": {\"fault\": \"truncate\", \"at\": \"headers\", \"offset\": 10, \"then\": "
+	"\"reset\"}},\n"
 	"  {\"match\": {\"path\": \"/truncate/body\"},\n"
-	"   \"respond\": {\"fault\": \"truncate\", \"at\": \"body\", \"offset\": 2, \"then\": \"hang\"}},\n"
-	"  {\"match\": {\"path\": \"/truncate/stall\"}, \"respond\": {\"fault\": \"truncate\", \"at\": \"headers\",\n"
+	"   \"respond\": {\"fault\": \"truncate\", \"at\": \"body\", \"offset\": 2, \"then\": "
+	"\"hang\"}},\n"
+	"  {\"match\": {\"path\": \"/truncate/stall\"}, \"respond\": {\"fault\": \"truncate\", "
+	"\"at\": \"headers\",\n"
 	"   \"offset\": 3, \"stall\": {\"at\": \"body\", \"offset\": 1, \"for\": \"1ms\"}}},\n"
-	"  {\"match\": {\"path\": \"/garbage\"}, \"respond\": {\"fault\": \"garbage\", \"size\": 64, \"then\": \"reset\"}},\n"
-	"  {\"match\": {\"path\": \"/malformed/status_line\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"status_line\"}},\n"
-	"  {\"match\": {\"path\": \"/malformed/version\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"version\"}},\n"
-	"  {\"match\": {\"path\": \"/malformed/status_code\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"status_code\"}},\n"
-	"  {\"match\": {\"path\": \"/malformed/no_colon\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"no_colon\"}},\n"
-	"  {\"match\": {\"path\": \"/malformed/space\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"space_before_colon\"}},\n"
-	"  {\"match\": {\"path\": \"/malformed/bare_lf\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"bare_lf\"}},\n"
-	"  {\"match\": {\"path\": \"/malformed/nul\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"nul\"}},\n"
-	"  {\"match\": {\"path\": \"/malformed/folded\"}, \"respond\": {\"fault\": \"malformed\", \"kind\": \"folded\"}},\n"
-	"  {\"match\": {\"path\": \"/framing/length\"}, \"respond\": {\"fault\": \"length_mismatch\", \"declared\": 10, \"sent\": 3}},\n"
-	"  {\"match\": {\"path\": \"/framing/size\"}, \"respond\": {\"fault\": \"bad_chunked\", \"kind\": \"invalid_size\"}},\n"
-	"  {\"match\": {\"path\": \"/framing/last\"}, \"respond\": {\"fault\": \"bad_chunked\", \"kind\": \"missing_last_chunk\"}},\n"
-	"  {\"match\": {\"path\": \"/framing/dup\"}, \"respond\": {\"fault\": \"duplicate_length\"}},\n"
+	"  {\"match\": {\"path\": \"/garbage\"}, \"respond\": {\"fault\": \"garbage\", \"size\": "
+	"64, \"then\": \"reset\"}},\n"
+	"  {\"match\": {\"path\": \"/malformed/status_line\"}, \"respond\": {\"fault\": "
+	"\"malformed\", \"kind\": \"status_line\"}},\n"
+	"  {\"match\": {\"path\": \"/malformed/version\"}, \"respond\": {\"fault\": \"malformed\", "
+	"\"kind\": \"version\"}},\n"
+	"  {\"match\": {\"path\": \"/malformed/status_code\"}, \"respond\": {\"fault\": "
+	"\"malformed\", \"kind\": \"status_code\"}},\n"
+	"  {\"match\": {\"path\": \"/malformed/no_colon\"}, \"respond\": {\"fault\": "
+	"\"malformed\", \"kind\": \"no_colon\"}},\n"
+	"  {\"match\": {\"path\": \"/malformed/space\"}, \"respond\": {\"fault\": \"malformed\", "
+	"\"kind\": \"space_before_colon\"}},\n"
+	"  {\"match\": {\"path\": \"/malformed/bare_lf\"}, \"respond\": {\"fault\": \"malformed\", "
+	"\"kind\": \"bare_lf\"}},\n"
+	"  {\"match\": {\"path\": \"/malformed/nul\"}, \"respond\": {\"fault\": \"malformed\", "
+	"\"kind\": \"nul\"}},\n"
+	"  {\"match\": {\"path\": \"/malformed/folded\"}, \"respond\": {\"fault\": \"malformed\", "
+	"\"kind\": \"folded\"}},\n"
+	"  {\"match\": {\"path\": \"/framing/length\"}, \"respond\": {\"fault\": "
+	"\"length_mismatch\", \"declared\": 10, \"sent\": 3}},\n"
+	"  {\"match\": {\"path\": \"/framing/size\"}, \"respond\": {\"fault\": \"bad_chunked\", "
+	"\"kind\": \"invalid_size\"}},\n"
+	"  {\"match\": {\"path\": \"/framing/last\"}, \"respond\": {\"fault\": \"bad_chunked\", "
+	"\"kind\": \"missing_last_chunk\"}},\n"
+	"  {\"match\": {\"path\": \"/framing/dup\"}, \"respond\": {\"fault\": "
+	"\"duplicate_length\"}},\n"
 	"  {\"match\": {\"path\": \"/framing/clte\"}, \"respond\": {\"fault\": \"cl_and_te\"}},\n"
 	"  {\"match\": {\"path\": \"/raw\"}, \"respond\": {\"fault\": \"raw\",\n"
 	"   \"bytes\": \"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nhel\"}},\n"
-	"  {\"match\": {\"path\": \"/banner\"}, \"respond\": {\"fault\": \"banner\", \"text\": \"SSH-2.0-x\\r\\n\"}},\n"
-	"  {\"match\": {\"path\": \"/oversized\"}, \"respond\": {\"fault\": \"oversized_headers\", \"size\": \"4KiB\"}},\n"
+	"  {\"match\": {\"path\": \"/banner\"}, \"respond\": {\"fault\": \"banner\", \"text\": "
+	"\"SSH-2.0-x\\r\\n\"}},\n"
+	"  {\"match\": {\"path\": \"/oversized\"}, \"respond\": {\"fault\": \"oversized_headers\", "
+	"\"size\": \"4KiB\"}},\n"
 	"  {\"match\": {\"method\": \"POST\", \"path\": \"/early\"},\n"
 	"   \"respond\": {\"fault\": \"early_response\", \"status\": 413}},\n"
 	"  {\"match\": {\"path\": \"/no-continue\"},\n"
 	"   \"respond\": {\"fault\": \"no_continue\", \"for\": \"1ms\", \"then\": \"reset\"}},\n"
-	"  {\"match\": {\"path\": \"/hang\"}, \"respond\": {\"fault\": \"hang\", \"for\": \"1ms\", \"then\": \"close\"}},\n"
+	"  {\"match\": {\"path\": \"/hang\"}, \"respond\": {\"fault\": \"hang\", \"for\": \"1ms\", "
+	"\"then\": \"close\"}},\n"
 	"  {\"match\": {\"path\": \"/hang-cap\"}, \"respond\": {\"fault\": \"hang\"}},\n"
 	"  {\"match\": {\"path\": \"/close\"}, \"respond\": {\"fault\": \"close\"}},\n"
 	"  {\"match\": {\"path\": \"/reset\"}, \"respond\": {\"fault\": \"reset\"}},\n"
-	"  {\"match\": {\"path\": \"/drip\"}, \"respond\": {\"drip\": {\"bytes\": 40, \"every\": \"1ms\"}}},\n"
-	"  {\"match\": {\"path\": \"/rate\"}, \"respond\": {\"body_size\": 300, \"rate\": 100000, \"header_delay\": \"1ms\"}},\n"
+	"  {\"match\": {\"path\": \"/drip\"}, \"respond\": {\"drip\": {\"bytes\": 40, \"every\": "
+	"\"1ms\"}}},\n"
+	"  {\"match\": {\"path\": \"/rate\"}, \"respond\": {\"body_size\": 300, \"rate\": 100000, "
+	"\"header_delay\": \"1ms\"}},\n"
 	"  {\"match\": {\"path\": \"/stall\"}, \"respond\": {\"after\": \"reset\",\n"
 	"   \"stall\": {\"at\": \"headers\", \"offset\": 3, \"for\": \"1ms\"}}},\n"
 	"  {\"match\": {\"path\": \"/after/close\"}, \"respond\": {\"after\": \"close\"}},\n"
 	"  {\"match\": {\"path\": \"/after/reset\"}, \"respond\": {\"after\": \"reset\"}},\n"
-	"  {\"match\": {\"path\": \"/after/idle\"}, \"respond\": {\"after\": {\"close_after\": \"1ms\"}}},\n"
-	"  {\"match\": {\"path\": \"/after/next-close\"}, \"respond\": {\"after\": {\"on_next_request\": \"close\"}}},\n"
-	"  {\"match\": {\"path\": \"/after/next-reset\"}, \"respond\": {\"after\": {\"on_next_request\": \"reset\"}}},\n"
-	"  {\"match\": {\"method\": [\"POST\", \"PUT\"], \"path\": \"/upload\", \"headers\": {\"X-Mode\": \"slow\"}},\n"
+	"  {\"match\": {\"path\": \"/after/idle\"}, \"respond\": {\"after\": {\"close_after\": "
+	"\"1ms\"}}},\n"
+	"  {\"match\": {\"path\": \"/after/next-close\"}, \"respond\": {\"after\": "
+	"{\"on_next_request\": \"close\"}}},\n"
+	"  {\"match\": {\"path\": \"/after/next-reset\"}, \"respond\": {\"after\": "
+	"{\"on_next_request\": \"reset\"}}},\n"
+	"  {\"match\": {\"method\": [\"POST\", \"PUT\"], \"path\": \"/upload\", \"headers\": "
+	"{\"X-Mode\": \"slow\"}},\n"
 	"   \"respond\": {\"read\": {\"rate\": 10000}}},\n"
-	"  {\"match\": {\"path\": \"/q\", \"query\": {\"a\": \"1\"}}, \"respond\": {\"body\": \"query\\n\"}},\n"
+	"  {\"match\": {\"path\": \"/q\", \"query\": {\"a\": \"1\"}}, \"respond\": {\"body\": "
+	"\"query\\n\"}},\n"
 	"  {\"match\": {\"path\": \"/choose\"}, \"choose\": [\n"
 	"    {\"weight\": 3}, {\"weight\": 1, \"fault\": \"reset\"},\n"
 	"    {\"weight\": 1, \"delay\": {\"lognormal\": {\"median\": \"1ms\", \"sigma\": 0.5}}},\n"
 	"    {\"weight\": 0, \"status\": 500}]},\n"
 	"  {\"match\": {\"path\": \"/sequence\"}, \"cycle\": true, \"sequence\": [\n"
-	"    {\"status\": 201}, {\"status\": 503, \"headers\": {\"Retry-After\": \"1\"}}, {\"delay\": \"1ms\"}]},\n"
+	"    {\"status\": 201}, {\"status\": 503, \"headers\": {\"Retry-After\": \"1\"}}, "
+	"{\"delay\": \"1ms\"}]},\n"
 	"  {\"match\": {\"path\": \"*.json\"},\n"
-	"   \"respond\": {\"headers\": {\"Content-Type\": \"application/json\"}, \"body\": \"{}\"}}\n"
+	"   \"respond\": {\"headers\": {\"Content-Type\": \"application/json\"}, \"body\": "
+	"\"{}\"}}\n"
 	" ]}\n";
 
 static struct {
@@ -127,7 +162,7 @@ static struct {
 	int listen_fd;
 	struct sockaddr_in addr;
 	unsigned char fds[FD_SET_MAX / 8]; /* open at start up */
-	bool verbose;           /* $UPSIM_FUZZ_VERBOSE: a line per input */
+	bool verbose;			   /* $UPSIM_FUZZ_VERBOSE: a line per input */
 	unsigned long inputs, deadlines;
 	struct journal *journal; /* every exchange is recorded; a few are kept */
 } fz;
@@ -136,11 +171,11 @@ struct client {
 	struct loop_io io;
 	const uint8_t *data;
 	size_t len, off;
-	bool half_closed;       /* our write side is shut */
-	bool eof;               /* the server closed or reset its end */
-	bool watched;           /* io is in the loop */
-	size_t got;             /* response bytes read */
-	char head[64];          /* the first of them, for UPSIM_FUZZ_VERBOSE */
+	bool half_closed; /* our write side is shut */
+	bool eof;	  /* the server closed or reset its end */
+	bool watched;	  /* io is in the loop */
+	size_t got;	  /* response bytes read */
+	char head[64];	  /* the first of them, for UPSIM_FUZZ_VERBOSE */
 };
 
 static void die(const char *what)
@@ -183,8 +218,8 @@ static void check_fds(void)
 		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 		ssize_t n = readlink(link, target, sizeof target - 1);
 		fprintf(stderr, "fuzz_request: fd %d %s after input %lu%s%.*s\n", fd,
-			is ? "leaked" : "closed", fz.inputs, n > 0 ? ": " : "",
-			n > 0 ? (int)n : 0, target);
+			is ? "leaked" : "closed", fz.inputs, n > 0 ? ": " : "", n > 0 ? (int)n : 0,
+			target);
 	}
 	abort();
 }
@@ -199,7 +234,8 @@ static void on_client(struct loop_io *io, uint32_t events)
 			if (n > 0) {
 				if (c->got < sizeof c->head - 1) {
 					size_t k = sizeof c->head - 1 - c->got;
-					memcpy(c->head + c->got, buf, (size_t)n < k ? (size_t)n : k);
+					memcpy(c->head + c->got, buf,
+					       (size_t)n < k ? (size_t)n : k);
 				}
 				c->got += (size_t)n;
 				continue;
@@ -238,8 +274,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 * shutdown, MHD refusing a connection); info would be noise. */
 	log_set_level(fz.verbose ? LOG_DEBUG : LOG_WARN);
 	struct upsim_err err = {0};
-	fz.sc = scenario_load_buffer("fuzz_request", scenario_text,
-				     sizeof scenario_text - 1, &err);
+	fz.sc = scenario_load_buffer("fuzz_request", scenario_text, sizeof scenario_text - 1, &err);
 	if (fz.sc == NULL) {
 		for (size_t i = 0; i < err.count; i++)
 			fprintf(stderr, "%s\n", err.msgs[i]);
@@ -253,10 +288,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.addr.sin_family = AF_INET;
 	fz.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	socklen_t len = sizeof fz.addr;
-	if (fz.listen_fd == -1 ||
-	    bind(fz.listen_fd, (struct sockaddr *)&fz.addr, sizeof fz.addr) == -1 ||
-	    listen(fz.listen_fd, 16) == -1 ||
-	    getsockname(fz.listen_fd, (struct sockaddr *)&fz.addr, &len) == -1)
+	if (fz.listen_fd == -1
+	    || bind(fz.listen_fd, (struct sockaddr *)&fz.addr, sizeof fz.addr) == -1
+	    || listen(fz.listen_fd, 16) == -1
+	    || getsockname(fz.listen_fd, (struct sockaddr *)&fz.addr, &len) == -1)
 		die("loopback listener");
 	if (open_fds(fz.fds) != 0)
 		die("/proc/self/fd");
@@ -266,13 +301,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* A connected pair: our client end and the server's, both nonblocking.
  * libFuzzer's timeout alarm interrupts blocking calls: the connect does
  * not block (the accept below completes it), the accept is retried. */
-static void connect_pair(int *client, int *server, struct sockaddr_in *peer,
-			 socklen_t *peer_len)
+static void connect_pair(int *client, int *server, struct sockaddr_in *peer, socklen_t *peer_len)
 {
 	*client = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (*client == -1 ||
-	    (connect(*client, (struct sockaddr *)&fz.addr, sizeof fz.addr) == -1 &&
-	     errno != EINPROGRESS && errno != EINTR))
+	if (*client == -1
+	    || (connect(*client, (struct sockaddr *)&fz.addr, sizeof fz.addr) == -1
+		&& errno != EINPROGRESS && errno != EINTR))
 		die("connect");
 	do {
 		*peer_len = sizeof *peer;
@@ -295,14 +329,15 @@ static void drive(struct server *s, struct client *c)
 		uint64_t now = clock_mono_ns();
 		if (now >= deadline) {
 			if (fz.deadlines++ < 10)
-				fprintf(stderr, "fuzz_request: input %lu reached the deadline "
-					"(sent %zu of %zu, eof %d, open %llu)\n", fz.inputs,
-					c->off, c->len, c->eof,
+				fprintf(stderr,
+					"fuzz_request: input %lu reached the deadline "
+					"(sent %zu of %zu, eof %d, open %llu)\n",
+					fz.inputs, c->off, c->len, c->eof,
 					(unsigned long long)server_counters(s)->open);
 			return;
 		}
-		if (last == 0 && !c->half_closed && c->off == c->len &&
-		    loop_timer_count(fz.loop) == 0) {
+		if (last == 0 && !c->half_closed && c->off == c->len
+		    && loop_timer_count(fz.loop) == 0) {
 			shutdown(c->io.fd, SHUT_WR);
 			c->half_closed = true;
 		}
@@ -316,7 +351,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fz.inputs++;
 	char why[256];
-	struct server_config cfg = {.max_connections = 16, .hang_cap_ns = HANG_CAP_NS,
+	struct server_config cfg = {.max_connections = 16,
+				    .hang_cap_ns = HANG_CAP_NS,
 				    .journal = fz.journal};
 	struct server *s = server_new(fz.loop, fz.sc, &cfg, why, sizeof why);
 	if (s == NULL) {
@@ -339,9 +375,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (char *p = c.head; *p; p++)
 			if (*p < ' ' || *p > '~')
 				*p = '.';
-		fprintf(stderr, "fuzz_request: sent %zu of %zu, got %zu \"%s\", %s, "
-			"%llu requests in all, %.1f ms\n", c.off, c.len, c.got, c.head,
-			c.eof ? "closed" : "still open",
+		fprintf(stderr,
+			"fuzz_request: sent %zu of %zu, got %zu \"%s\", %s, "
+			"%llu requests in all, %.1f ms\n",
+			c.off, c.len, c.got, c.head, c.eof ? "closed" : "still open",
 			(unsigned long long)journal_tally(fz.journal).requests,
 			(double)(clock_mono_ns() - start) / 1e6);
 	}

@@ -78,23 +78,21 @@ static void pace_through(const struct action *a, const struct render *r)
 static int small(const struct action *a)
 {
 	const struct fault *f = &a->fault;
-	return a->body_len <= RENDER_LIMIT && f->size <= RENDER_LIMIT &&
-	       f->sent <= RENDER_LIMIT;
+	return a->body_len <= RENDER_LIMIT && f->size <= RENDER_LIMIT && f->sent <= RENDER_LIMIT;
 }
 
 /* A response without a fault is well-formed HTTP/1.1: a status line, each
  * header of the action as its own line and in order, an empty line, then
  * the body with the length given. */
-static void check_healthy(const struct action *a, const struct render *out,
-			  int head)
+static void check_healthy(const struct action *a, const struct render *out, int head)
 {
 	const char *h = out->buf;
-	check(out->status_end >= 15 && memcmp(h, "HTTP/1.1 ", 9) == 0 &&
-	      memcmp(h + out->status_end - 2, "\r\n", 2) == 0, "status line not ended");
-	check(out->head_end >= out->status_end + 2 &&
-	      memcmp(h + out->head_end - 2, "\r\n", 2) == 0 &&
-	      (out->head_end == out->status_end + 2 ||
-	       memcmp(h + out->head_end - 4, "\r\n\r\n", 4) == 0),
+	check(out->status_end >= 15 && memcmp(h, "HTTP/1.1 ", 9) == 0
+		      && memcmp(h + out->status_end - 2, "\r\n", 2) == 0,
+	      "status line not ended");
+	check(out->head_end >= out->status_end + 2 && memcmp(h + out->head_end - 2, "\r\n", 2) == 0
+		      && (out->head_end == out->status_end + 2
+			  || memcmp(h + out->head_end - 4, "\r\n\r\n", 4) == 0),
 	      "header block not ended by an empty line");
 	size_t pos = out->status_end;
 	for (size_t i = 0; i < a->n_headers; i++) {
@@ -114,26 +112,28 @@ static void check_healthy(const struct action *a, const struct render *out,
 		      "body length differs from the action's");
 }
 
-static void render_action(const struct scenario *sc, const struct action *a,
-			  uint64_t seed)
+static void render_action(const struct scenario *sc, const struct action *a, uint64_t seed)
 {
 	struct action r;
 	scenario_resolve(sc, a, &r);
 	check(r.status >= 100 && r.status <= 999, "resolved status out of range");
-	check(!scenario_status_has_no_body(r.status) || r.body_len == 0 ||
-	      (a->set & ACTION_BODY), "an inherited body on a status without one");
+	check(!scenario_status_has_no_body(r.status) || r.body_len == 0 || (a->set & ACTION_BODY),
+	      "an inherited body on a status without one");
 	if (!small(&r))
 		return;
 	for (int head = 0; head <= 1; head++) {
 		struct render out;
 		struct render_opts opts = {
-			.seed = seed, .reason = "Reason", .head_request = head,
+			.seed = seed,
+			.reason = "Reason",
+			.head_request = head,
 			.close_header = seed & 1,
 		};
 		render_response(&r, &opts, &out);
 		check(out.buf != NULL, "render gave no buffer");
-		check(out.status_end <= out.head_end && out.head_end <= out.full_len &&
-		      out.len <= out.full_len, "render parts out of order");
+		check(out.status_end <= out.head_end && out.head_end <= out.full_len
+			      && out.len <= out.full_len,
+		      "render parts out of order");
 		if (r.fault.kind == FAULT_TRUNCATE)
 			check(out.len <= render_part_end(&out, r.fault.at),
 			      "truncate sent past the end of its part");
@@ -205,8 +205,7 @@ static void check_rule(const struct scenario *sc, const struct rule *r, size_t i
 	for (size_t k = 0; k < r->n_actions; k++)
 		total += r->actions[k].weight;
 	check(total == r->total_weight && total > 0, "weights do not add up");
-	check(r->match.methods == NULL || r->match.n_methods > 0,
-	      "a method list with no method");
+	check(r->match.methods == NULL || r->match.n_methods > 0, "a method list with no method");
 	(void)sc;
 }
 

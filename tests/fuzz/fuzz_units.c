@@ -19,12 +19,11 @@ struct unit {
 };
 
 static const struct unit durations[] = {
-	{"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000},
-	{"h", 3600000000ULL}, {NULL, 0},
+	{"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000}, {"h", 3600000000ULL}, {NULL, 0},
 };
 
 static const struct unit sizes[] = {
-	{"", 1}, {"B", 1}, {"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000},
+	{"", 1},       {"B", 1},	 {"KB", 1000},	      {"MB", 1000000}, {"GB", 1000000000},
 	{"KiB", 1024}, {"MiB", 1048576}, {"GiB", 1073741824}, {NULL, 0},
 };
 
@@ -40,7 +39,7 @@ static void fail(const char *what, const char *input)
  * the unit's scale. */
 struct reading {
 	unsigned __int128 whole;
-	int whole_big;          /* 2^90 or more: too big for any unit */
+	int whole_big; /* 2^90 or more: too big for any unit */
 	int has_fraction;
 	int fraction_nonzero;
 	uint64_t scale;
@@ -89,9 +88,9 @@ static void check_duration(const char *s)
 			fail("duration refused without a reason", s);
 		/* Below 24h for sure: a whole number of units up to it, or
 		 * one with a fraction that stays under the next unit. */
-		if (grammatical && !r.whole_big &&
-		    (r.has_fraction ? (r.whole + 1) * r.scale
-				    : r.whole * r.scale) <= UNITS_MAX_DURATION_US)
+		if (grammatical && !r.whole_big
+		    && (r.has_fraction ? (r.whole + 1) * r.scale : r.whole * r.scale)
+			       <= UNITS_MAX_DURATION_US)
 			fail("duration in range refused", s);
 		return;
 	}
@@ -102,8 +101,7 @@ static void check_duration(const char *s)
 	/* The value lies in [whole, whole + 1) units, exactly whole without a
 	 * fraction. */
 	unsigned __int128 low = r.whole * r.scale;
-	if (r.whole_big || us < low || us >= low + r.scale ||
-	    (!r.fraction_nonzero && us != low))
+	if (r.whole_big || us < low || us >= low + r.scale || (!r.fraction_nonzero && us != low))
 		fail("duration parsed to the wrong value", s);
 
 	/* What the formatter writes reads back as the same value. */

@@ -124,7 +124,8 @@ int main(int argc, char **argv)
 		if (n < 0)
 			status = 1;
 		else
-			printf("%s: %ld input%s from %s\n", progname, n, n == 1 ? "" : "s", argv[i]);
+			printf("%s: %ld input%s from %s\n", progname, n, n == 1 ? "" : "s",
+			       argv[i]);
 		fflush(stdout); /* in order with a later finding's stderr */
 	}
 	return status;

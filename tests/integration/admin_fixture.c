@@ -46,12 +46,12 @@ void fixture_finish(struct admin_fixture *f)
 
 /* An admin request; returns the status, the body in *out (free it). */
 long fixture_call(const struct admin_fixture *f, const char *token, const char *method,
-		 const char *path, const char *body, char **out)
+		  const char *path, const char *body, char **out)
 {
 	long status = 0;
 	char *text = NULL;
-	int rc = ctl_request(f->admin, token, method, path, body,
-			     body ? strlen(body) : 0, &status, &text);
+	int rc = ctl_request(f->admin, token, method, path, body, body ? strlen(body) : 0, &status,
+			     &text);
 	ck_assert_msg(rc == 0, "admin request failed: %s", text);
 	if (out)
 		*out = text;
@@ -60,8 +60,8 @@ long fixture_call(const struct admin_fixture *f, const char *token, const char *
 	return status;
 }
 
-json_t *fixture_call_json(const struct admin_fixture *f, const char *method,
-			 const char *path, const char *body, long want_status)
+json_t *fixture_call_json(const struct admin_fixture *f, const char *method, const char *path,
+			  const char *body, long want_status)
 {
 	char *text;
 	long status = fixture_call(f, NULL, method, path, body, &text);
@@ -76,8 +76,8 @@ json_t *fixture_call_json(const struct admin_fixture *f, const char *method,
 
 /* One request on a new connection to the gateway port; returns how the
  * connection ended and, for a response, its status in *status. */
-enum wire_end fixture_get(const struct admin_fixture *f, const char *path,
-			 const char *request_id, int *status)
+enum wire_end fixture_get(const struct admin_fixture *f, const char *path, const char *request_id,
+			  int *status)
 {
 	int fd = wire_connect(f->p.host, f->p.port, T_MS);
 	ck_assert_int_ge(fd, 0);
@@ -111,8 +111,7 @@ const char *json_str_at(json_t *o, const char *key)
 	return s;
 }
 
-json_int_t fixture_status_int(const struct admin_fixture *f, const char *object,
-			      const char *key)
+json_int_t fixture_status_int(const struct admin_fixture *f, const char *object, const char *key)
 {
 	json_t *st = fixture_call_json(f, "GET", "/v1/status", NULL, 200);
 	json_int_t n = json_int_at(json_object_get(st, object), key);
@@ -128,11 +127,11 @@ json_t *fixture_request_records(const struct admin_fixture *f, json_int_t since)
 	json_t *o = fixture_call_json(f, "GET", path, NULL, 200);
 	json_t *out = json_array(), *r;
 	size_t i;
-	json_array_foreach(json_object_get(o, "records"), i, r) {
+	json_array_foreach(json_object_get(o, "records"), i, r)
+	{
 		if (strcmp(json_str_at(r, "kind"), "request") == 0)
 			json_array_append(out, r);
 	}
 	json_decref(o);
 	return out;
 }
-

@@ -25,18 +25,17 @@ void fixture_finish(struct admin_fixture *f);
 /* An admin request; returns the HTTP status, the body in *out (free it;
  * out may be NULL). */
 long fixture_call(const struct admin_fixture *f, const char *token, const char *method,
-		const char *path, const char *body, char **out);
+		  const char *path, const char *body, char **out);
 /* An admin request that must answer want_status with JSON; the JSON. */
-json_t *fixture_call_json(const struct admin_fixture *f, const char *method,
-			const char *path, const char *body, long want_status);
+json_t *fixture_call_json(const struct admin_fixture *f, const char *method, const char *path,
+			  const char *body, long want_status);
 /* One request on a new connection to the gateway port; how the
  * connection ended and, for a response, its status in *status. */
-enum wire_end fixture_get(const struct admin_fixture *f, const char *path,
-			const char *request_id, int *status);
+enum wire_end fixture_get(const struct admin_fixture *f, const char *path, const char *request_id,
+			  int *status);
 /* GET /v1/status: the integer at object.key (e.g. "connections",
  * "suspended"). */
-json_int_t fixture_status_int(const struct admin_fixture *f, const char *object,
-			      const char *key);
+json_int_t fixture_status_int(const struct admin_fixture *f, const char *object, const char *key);
 /* The request records of the journal after since. */
 json_t *fixture_request_records(const struct admin_fixture *f, json_int_t since);
 

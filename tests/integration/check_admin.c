@@ -58,12 +58,18 @@ START_TEST(test_journal_has_every_request_once)
 {
 	struct admin_fixture f;
 	fixture_start(&f, scenario_json, NULL);
-	static const struct { const char *path; enum wire_end end; const char *outcome; } kinds[] = {
+	static const struct {
+		const char *path;
+		enum wire_end end;
+		const char *outcome;
+	} kinds[] = {
 		{"/", WIRE_FIN, "response"},
 		{"/reset", WIRE_RST, "rst"},
 		{"/close", WIRE_FIN, "fin"},
 	};
-	enum { N = 30 };
+	enum {
+		N = 30
+	};
 	for (int i = 0; i < N; i++) {
 		char id[32];
 		snprintf(id, sizeof id, "req-%d", i);
@@ -101,7 +107,8 @@ START_TEST(test_journal_has_every_request_once)
 	char path[64];
 	snprintf(path, sizeof path, "/v1/journal?since=%lld", (long long)next);
 	page = fixture_call_json(&f, "GET", path, NULL, 200);
-	ck_assert_int_eq(json_int_at(json_array_get(json_object_get(page, "records"), 0), "id"), next + 1);
+	ck_assert_int_eq(json_int_at(json_array_get(json_object_get(page, "records"), 0), "id"),
+			 next + 1);
 	json_decref(page);
 	fixture_finish(&f);
 }
@@ -127,7 +134,8 @@ START_TEST(test_stats_and_metrics_count_what_happened)
 	json_t *steps = json_array_get(json_object_get(s, "rules"), 2);
 	ck_assert_str_eq(json_str_at(steps, "name"), "steps");
 	ck_assert_int_eq(json_int_at(steps, "requests"), 2);
-	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(steps, "actions"), 1)), 1);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(steps, "actions"), 1)),
+			 1);
 	ck_assert_int_eq(json_int_at(json_object_get(s, "defaults"), "requests"), 1);
 	json_decref(s);
 	char *text;
@@ -162,22 +170,25 @@ START_TEST(test_put_scenario_validates_then_swaps)
 	struct admin_fixture f;
 	fixture_start(&f, scenario_json, NULL);
 	json_t *e = fixture_call_json(&f, "PUT", "/v1/scenario",
-			      "{\"upsim\":1,\"rules\":[{\"respond\":{\"staus\":200}}]}", 400);
+				      "{\"upsim\":1,\"rules\":[{\"respond\":{\"staus\":200}}]}",
+				      400);
 	ck_assert_str_eq(json_str_at(e, "error"), "invalid scenario");
 	const char *first = json_string_value(json_array_get(json_object_get(e, "errors"), 0));
 	ck_assert_ptr_nonnull(first);
 	ck_assert_ptr_nonnull(strstr(first, "<admin>: rules[0].respond.staus: unknown key"));
 	json_decref(e);
 	e = fixture_call_json(&f, "PUT", "/v1/scenario", "{\"upsim\":1,", 400);
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_array_get(
-		json_object_get(e, "errors"), 0)), "<admin>:1:"));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_array_get(json_object_get(e, "errors"), 0)),
+		       "<admin>:1:"));
 	json_decref(e);
 	int status;
 	fixture_get(&f, "/", NULL, &status);
 	ck_assert_int_eq(status, 200); /* the old scenario still serves */
 
-	json_t *s = fixture_call_json(&f, "PUT", "/v1/scenario",
-			      "{\"upsim\":1,\"name\":\"swapped\",\"defaults\":{\"status\":418}}", 200);
+	json_t *s = fixture_call_json(
+		&f, "PUT", "/v1/scenario",
+		"{\"upsim\":1,\"name\":\"swapped\",\"defaults\":{\"status\":418}}", 200);
 	ck_assert_str_eq(json_str_at(s, "scenario"), "swapped");
 	json_decref(s);
 	fixture_get(&f, "/", NULL, &status);
@@ -220,7 +231,8 @@ START_TEST(test_bad_requests_get_clear_errors)
 	 * are unknown, queries naming files are ignored. */
 	json_decref(fixture_call_json(&f, "GET", "/v1/../../etc/passwd", NULL, 404));
 	json_decref(fixture_call_json(&f, "GET", "/v1/scenario?file=/etc/passwd", NULL, 405));
-	json_decref(fixture_call_json(&f, "PUT", "/v1/scenario?file=/etc/passwd", "\"/etc/passwd\"", 400));
+	json_decref(fixture_call_json(&f, "PUT", "/v1/scenario?file=/etc/passwd", "\"/etc/passwd\"",
+				      400));
 	/* A body over the 4 MiB limit is refused, and upsim goes on. */
 	size_t big = (4u << 20) + 1;
 	char *body = malloc(big + 1);
@@ -257,8 +269,9 @@ END_TEST
 START_TEST(test_non_loopback_admin_needs_a_token)
 {
 	char *out, *err;
-	const char *args[] = {"run", "--listen", "127.0.0.1:0", "--admin", "0.0.0.0:0",
-			      "scenarios/healthy.json", NULL};
+	const char *args[] = {"run",	 "--listen",  "127.0.0.1:0",
+			      "--admin", "0.0.0.0:0", "scenarios/healthy.json",
+			      NULL};
 	ck_assert_int_eq(upsim_run_capture(args, T_MS, &out, &err), 2);
 	ck_assert_ptr_nonnull(strstr(err, "not a loopback address"));
 	ck_assert_str_eq(out, "");
@@ -271,9 +284,9 @@ END_TEST
  * hammers upsim while the admin API swaps them back and forth. Every
  * response must be wholly one or the other. */
 static const char swap_a[] = "{\"upsim\":1,\"name\":\"A\",\"defaults\":{"
-	"\"headers\":{\"X-Which\":\"A\"},\"body_size\":2000,\"status\":200}}";
+			     "\"headers\":{\"X-Which\":\"A\"},\"body_size\":2000,\"status\":200}}";
 static const char swap_b[] = "{\"upsim\":1,\"name\":\"B\",\"defaults\":{"
-	"\"headers\":{\"X-Which\":\"B\"},\"body\":\"BBBB\",\"status\":202}}";
+			     "\"headers\":{\"X-Which\":\"B\"},\"body\":\"BBBB\",\"status\":202}}";
 
 struct hammer {
 	const struct admin_fixture *f;
@@ -285,18 +298,18 @@ static void *hammer_run(void *arg)
 	struct hammer *h = arg;
 	struct wire_conn c = {.fd = wire_connect(h->f->p.host, h->f->p.port, T_MS)};
 	double until = wire_now_ms() + 20000;
-	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE) && h->done < 5000 &&
-	       wire_now_ms() < until) {
+	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE) && h->done < 5000
+	       && wire_now_ms() < until) {
 		struct wire_http_response r = {0};
-		if (wire_send_str(c.fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS) != 0 ||
-		    wire_http_read(&c, 0, T_MS, &r) != 0) {
+		if (wire_send_str(c.fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS) != 0
+		    || wire_http_read(&c, 0, T_MS, &r) != 0) {
 			h->bad++;
 			break;
 		}
 		char *which = wire_http_header(&r, "X-Which");
 		bool a = which && strcmp(which, "A") == 0 && r.status == 200 && r.body_len == 2000;
-		bool b = which && strcmp(which, "B") == 0 && r.status == 202 &&
-			 r.body_len == 4 && memcmp(r.body, "BBBB", 4) == 0;
+		bool b = which && strcmp(which, "B") == 0 && r.status == 202 && r.body_len == 4
+			 && memcmp(r.body, "BBBB", 4) == 0;
 		h->seen_a += a;
 		h->seen_b += b;
 		h->bad += !a && !b;
@@ -325,7 +338,8 @@ START_TEST(test_swap_is_atomic_under_load)
 		ck_assert_int_eq(pthread_create(&t[k], NULL, hammer_run, &h[k]), 0);
 	}
 	for (int i = 0; i < 60; i++)
-		json_decref(fixture_call_json(&f, "PUT", "/v1/scenario", i % 2 ? swap_a : swap_b, 200));
+		json_decref(
+			fixture_call_json(&f, "PUT", "/v1/scenario", i % 2 ? swap_a : swap_b, 200));
 	int done = 0, bad = 0, seen_a = 0, seen_b = 0;
 	for (int k = 0; k < 4; k++) {
 		__atomic_store_n(&h[k].stop, 1, __ATOMIC_RELEASE);
@@ -415,8 +429,10 @@ START_TEST(test_journal_file_and_access_log)
 	fixture_finish(&f);
 	ck_assert_uint_eq(count_lines(journal, "\"kind\":\"request\""), 7);
 	ck_assert_uint_eq(count_lines(journal, "\"outcome\":\"rst\""), 3);
-	ck_assert_uint_eq(count_lines(access, " GET \"/reset\" status=0 fault=reset outcome=rst"), 3);
-	ck_assert_uint_eq(count_lines(access, " GET \"/\" status=200 fault=none outcome=response"), 4);
+	ck_assert_uint_eq(count_lines(access, " GET \"/reset\" status=0 fault=reset outcome=rst"),
+			  3);
+	ck_assert_uint_eq(count_lines(access, " GET \"/\" status=200 fault=none outcome=response"),
+			  4);
 	unlink(journal);
 	unlink(access);
 	free(journal);
@@ -495,18 +511,23 @@ END_TEST
 START_TEST(test_rules_by_phase_and_connection_position)
 {
 	struct admin_fixture f;
-	fixture_start(&f, "{\"upsim\":1,\"name\":\"position\","
-		   "\"phases\":[{\"name\":\"calm\",\"duration\":\"1h\"},{\"name\":\"storm\"}],"
-		   "\"rules\":["
-		   "{\"phases\":[\"storm\"],\"respond\":{\"status\":503}},"
-		   "{\"match\":{\"path\":\"/r\",\"reused\":true},\"respond\":{\"fault\":\"reset\"}},"
-		   "{\"match\":{\"path\":\"/n\",\"connection_request\":2},\"respond\":{\"status\":202}}"
-		   "]}", NULL);
+	fixture_start(
+		&f,
+		"{\"upsim\":1,\"name\":\"position\","
+		"\"phases\":[{\"name\":\"calm\",\"duration\":\"1h\"},{\"name\":\"storm\"}],"
+		"\"rules\":["
+		"{\"phases\":[\"storm\"],\"respond\":{\"status\":503}},"
+		"{\"match\":{\"path\":\"/r\",\"reused\":true},\"respond\":{\"fault\":\"reset\"}},"
+		"{\"match\":{\"path\":\"/"
+		"n\",\"connection_request\":2},\"respond\":{\"status\":202}}"
+		"]}",
+		NULL);
 	struct wire_conn c = {.fd = wire_connect(f.p.host, f.p.port, T_MS)};
 	static const int want[] = {200, 202, 200};
 	for (int i = 0; i < 3; i++) {
 		struct wire_http_response r = {0};
-		ck_assert_int_eq(wire_send_str(c.fd, "GET /n HTTP/1.1\r\nHost: t\r\n\r\n", T_MS), 0);
+		ck_assert_int_eq(wire_send_str(c.fd, "GET /n HTTP/1.1\r\nHost: t\r\n\r\n", T_MS),
+				 0);
 		ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
 		ck_assert_int_eq(r.status, want[i]);
 		wire_http_response_free(&r);
@@ -556,17 +577,24 @@ START_TEST(test_overload_serves_queues_and_rejects)
 	struct admin_fixture f;
 	double slack = slack_ms(), svc = slack + 50;
 	char json[256];
-	snprintf(json, sizeof json, "{\"upsim\":1,\"name\":\"overload\",\"overload\":"
-		 "{\"workers\":2,\"service_time\":%d,\"queue\":2}}", (int)svc);
+	snprintf(json, sizeof json,
+		 "{\"upsim\":1,\"name\":\"overload\",\"overload\":"
+		 "{\"workers\":2,\"service_time\":%d,\"queue\":2}}",
+		 (int)svc);
 	fixture_start(&f, json, NULL);
-	enum { N = 6 };
+	enum {
+		N = 6
+	};
 	int fds[N];
 	double start = wire_now_ms();
 	for (int i = 0; i < N; i++) {
 		fds[i] = wire_connect(f.p.host, f.p.port, T_MS);
 		ck_assert_int_ge(fds[i], 0);
-		ck_assert_int_eq(wire_send_str(fds[i], "GET / HTTP/1.1\r\nHost: t\r\n"
-					       "Connection: close\r\n\r\n", T_MS), 0);
+		ck_assert_int_eq(wire_send_str(fds[i],
+					       "GET / HTTP/1.1\r\nHost: t\r\n"
+					       "Connection: close\r\n\r\n",
+					       T_MS),
+				 0);
 	}
 	/* Read all six at once, so each first byte is timed when it comes. */
 	char text[N][512] = {{0}};
@@ -626,7 +654,8 @@ START_TEST(test_overload_serves_queues_and_rejects)
 	int by_kind[3] = {0};
 	size_t i;
 	json_t *r;
-	json_array_foreach(recs, i, r) {
+	json_array_foreach(recs, i, r)
+	{
 		const char *k = json_str_at(r, "overload");
 		by_kind[strcmp(k, "served") == 0 ? 0 : strcmp(k, "waited") == 0 ? 1 : 2]++;
 	}
@@ -643,8 +672,10 @@ END_TEST
 START_TEST(test_overload_worker_outlives_its_client)
 {
 	struct admin_fixture f;
-	fixture_start(&f, "{\"upsim\":1,\"name\":\"busy\","
-		   "\"overload\":{\"workers\":1,\"service_time\":\"600ms\",\"queue\":1}}", NULL);
+	fixture_start(&f,
+		      "{\"upsim\":1,\"name\":\"busy\","
+		      "\"overload\":{\"workers\":1,\"service_time\":\"600ms\",\"queue\":1}}",
+		      NULL);
 	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 	double start = wire_now_ms();
 	int a = wire_connect(f.p.host, f.p.port, T_MS);
@@ -672,8 +703,7 @@ END_TEST
 START_TEST(test_client_leaving_a_delay_is_seen_at_once)
 {
 	struct admin_fixture f;
-	fixture_start(&f, "{\"upsim\":1,\"name\":\"slow\",\"defaults\":{\"delay\":\"10s\"}}",
-		      NULL);
+	fixture_start(&f, "{\"upsim\":1,\"name\":\"slow\",\"defaults\":{\"delay\":\"10s\"}}", NULL);
 	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 	double start = wire_now_ms();
 	int fd = wire_connect(f.p.host, f.p.port, T_MS);
@@ -702,16 +732,18 @@ END_TEST
 START_TEST(test_phase_overrides)
 {
 	struct admin_fixture f;
-	fixture_start(&f, "{\"upsim\":1,\"name\":\"overrides\","
-		   "\"defaults\":{\"status\":200,\"body\":\"top\"},"
-		   "\"rules\":[{\"match\":{\"path\":\"/r\"},\"respond\":{\"status\":201}}],"
-		   "\"phases\":["
-		   "{\"name\":\"calm\"},"
-		   "{\"name\":\"storm\",\"defaults\":{\"status\":503},"
-		   " \"rules\":[{\"name\":\"storm-reset\",\"match\":{\"path\":\"/x\"},"
-		   "  \"respond\":{\"fault\":\"reset\"}}],"
-		   " \"overload\":{\"workers\":1,\"service_time\":\"1ms\"}},"
-		   "{\"name\":\"after\"}]}", NULL);
+	fixture_start(&f,
+		      "{\"upsim\":1,\"name\":\"overrides\","
+		      "\"defaults\":{\"status\":200,\"body\":\"top\"},"
+		      "\"rules\":[{\"match\":{\"path\":\"/r\"},\"respond\":{\"status\":201}}],"
+		      "\"phases\":["
+		      "{\"name\":\"calm\"},"
+		      "{\"name\":\"storm\",\"defaults\":{\"status\":503},"
+		      " \"rules\":[{\"name\":\"storm-reset\",\"match\":{\"path\":\"/x\"},"
+		      "  \"respond\":{\"fault\":\"reset\"}}],"
+		      " \"overload\":{\"workers\":1,\"service_time\":\"1ms\"}},"
+		      "{\"name\":\"after\"}]}",
+		      NULL);
 	int status;
 	ck_assert_int_eq(fixture_get(&f, "/r", NULL, &status), WIRE_FIN);
 	ck_assert_int_eq(status, 201);
@@ -738,8 +770,7 @@ START_TEST(test_phase_overrides)
 END_TEST
 
 /* One request with an extra header line; returns the whole answer. */
-static struct wire_result get_with(const struct admin_fixture *f, const char *header,
-				   double *start)
+static struct wire_result get_with(const struct admin_fixture *f, const char *header, double *start)
 {
 	int fd = wire_connect(f->p.host, f->p.port, T_MS);
 	ck_assert_int_ge(fd, 0);
@@ -802,9 +833,11 @@ START_TEST(test_start_at_aligns_the_timeline)
 	snprintf(at, sizeof at, "%lld", (long long)now.tv_sec - 15);
 	const char *extra[] = {"--start-at", at, NULL};
 	struct admin_fixture f;
-	fixture_start(&f, "{\"upsim\":1,\"name\":\"aligned\",\"phases\":["
-		   "{\"name\":\"a\",\"duration\":\"10s\"},{\"name\":\"b\",\"duration\":\"10s\"},"
-		   "{\"name\":\"c\"}]}", extra);
+	fixture_start(&f,
+		      "{\"upsim\":1,\"name\":\"aligned\",\"phases\":["
+		      "{\"name\":\"a\",\"duration\":\"10s\"},{\"name\":\"b\",\"duration\":\"10s\"},"
+		      "{\"name\":\"c\"}]}",
+		      extra);
 	json_t *s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
 	ck_assert_str_eq(json_str_at(s, "phase"), "b");
 	json_decref(s);
@@ -825,7 +858,8 @@ static int member_port(const struct upsim_proc *p, const char *name)
 	json_t *o = json_loads(p->ready_line, 0, NULL), *m;
 	size_t i;
 	int port = -1;
-	json_array_foreach(json_object_get(o, "upstreams"), i, m) {
+	json_array_foreach(json_object_get(o, "upstreams"), i, m)
+	{
 		if (strcmp(json_str_at(m, "name"), name) == 0)
 			port = atoi(strrchr(json_str_at(m, "listen"), ':') + 1);
 	}
@@ -850,8 +884,12 @@ static enum wire_end get_member(struct admin_fixture *f, const char *name, const
 START_TEST(test_fleet)
 {
 	struct admin_fixture f;
-	const char *args[] = {"run", "--admin", "127.0.0.1:0",
-			      "--fleet", "scenarios/fleets/one-bad-of-three.json", NULL};
+	const char *args[] = {"run",
+			      "--admin",
+			      "127.0.0.1:0",
+			      "--fleet",
+			      "scenarios/fleets/one-bad-of-three.json",
+			      NULL};
 	ck_assert_int_eq(upsim_start(&f.p, args, T_MS), 0);
 	f.scenario = NULL;
 	fixture_read_admin(&f);
@@ -873,7 +911,7 @@ START_TEST(test_fleet)
 	json_decref(s);
 	json_decref(fixture_call_json(&f, "GET", "/v1/status?upstream=zzz", NULL, 404));
 	json_decref(fixture_call_json(&f, "PUT", "/v1/scenario?upstream=bad",
-			      "{\"upsim\":1,\"name\":\"fixed\"}", 200));
+				      "{\"upsim\":1,\"name\":\"fixed\"}", 200));
 	ck_assert_int_eq(get_member(&f, "bad", NULL), WIRE_FIN);
 	s = fixture_call_json(&f, "GET", "/v1/status", NULL, 200);
 	ck_assert_str_eq(json_str_at(s, "upstream"), "a"); /* the first by default */
@@ -885,8 +923,12 @@ START_TEST(test_fleet)
 	fixture_finish(&f);
 
 	char *out, *err;
-	const char *dup[] = {"run", "--upstream", "a=127.0.0.1:0=scenarios/healthy.json",
-			     "--upstream", "a=127.0.0.1:0=scenarios/healthy.json", NULL};
+	const char *dup[] = {"run",
+			     "--upstream",
+			     "a=127.0.0.1:0=scenarios/healthy.json",
+			     "--upstream",
+			     "a=127.0.0.1:0=scenarios/healthy.json",
+			     NULL};
 	ck_assert_int_eq(upsim_run_capture(dup, T_MS, &out, &err), 2);
 	ck_assert_ptr_nonnull(strstr(err, "two upstreams are called \"a\""));
 	free(out);

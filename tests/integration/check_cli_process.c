@@ -34,7 +34,7 @@ START_TEST(test_validate_exit_codes)
 			     "tests/data/invalid/typo_in_action.json", NULL};
 	ck_assert_int_eq(run(bad, &out, &err), 2);
 	ck_assert_ptr_nonnull(strstr(err, "tests/data/invalid/typo_in_action.json: "
-				       "rules[0].respond.staus: unknown key"));
+					  "rules[0].respond.staus: unknown key"));
 	free(out);
 	free(err);
 }
@@ -134,15 +134,17 @@ START_TEST(test_check_bad_input)
 	ck_assert_ptr_nonnull(strstr(err, "missing --through"));
 	free(out);
 	free(err);
-	const char *other[] = {"check", "--through", "http://127.0.0.1:1", "--gateway", "envoy",
-			       "scenarios/resets.json", NULL};
+	const char *other[] = {"check",	    "--through", "http://127.0.0.1:1",
+			       "--gateway", "envoy",	 "scenarios/resets.json",
+			       NULL};
 	ck_assert_int_eq(run(other, &out, &err), 2);
 	ck_assert_ptr_nonnull(strstr(err, "scenarios/resets.json: no expect block names gateway "
-				       "\"envoy\" (the file names \"nginx\""));
+					  "\"envoy\" (the file names \"nginx\""));
 	free(out);
 	free(err);
-	const char *invalid[] = {"check", "--through", "http://127.0.0.1:1", "--gateway", "nginx",
-				 "tests/data/invalid/bad_probe.json", NULL};
+	const char *invalid[] = {"check",     "--through", "http://127.0.0.1:1",
+				 "--gateway", "nginx",	   "tests/data/invalid/bad_probe.json",
+				 NULL};
 	ck_assert_int_eq(run(invalid, &out, &err), 2);
 	ck_assert_ptr_nonnull(strstr(err, "rules[0].expect.reqest: unknown key"));
 	free(out);
@@ -159,15 +161,17 @@ START_TEST(test_check_bad_input)
 	snprintf(closed, sizeof closed, "http://127.0.0.1:%d", gone.port);
 	ck_assert_int_eq(upsim_stop(&gone, SIGTERM, T_MS), 0);
 	upsim_proc_free(&gone);
-	const char *unreachable[] = {"check", "--through", closed, "--gateway", "nginx",
-				     "scenarios/resets.json", NULL};
+	const char *unreachable[] = {"check",	  "--through", closed,
+				     "--gateway", "nginx",     "scenarios/resets.json",
+				     NULL};
 	ck_assert_int_eq(run(unreachable, &out, &err), 1);
 	ck_assert_ptr_nonnull(strstr(err, closed));
 	ck_assert_ptr_nonnull(strstr(err, "cannot be reached"));
 	free(out);
 	free(err);
-	const char *in_use[] = {"check", "--through", through, "--gateway", "nginx",
-				"--listen", taken, "scenarios/resets.json", NULL};
+	const char *in_use[] = {"check", "--through", through, "--gateway",
+				"nginx", "--listen",  taken,   "scenarios/resets.json",
+				NULL};
 	ck_assert_int_eq(run(in_use, &out, &err), 2);
 	ck_assert_ptr_nonnull(strstr(err, "cannot listen on"));
 	free(out);
@@ -246,7 +250,8 @@ START_TEST(test_sighup_reloads_and_keeps_old_on_error)
 
 	write_file(path, "{\"upsim\":1, \"rules\": 5}");
 	kill(p.pid, SIGHUP);
-	ck_assert_int_eq(upsim_wait_stderr(&p, "reload refused: keeping scenario \"one\"", T_MS), 0);
+	ck_assert_int_eq(upsim_wait_stderr(&p, "reload refused: keeping scenario \"one\"", T_MS),
+			 0);
 	ck_assert_ptr_nonnull(strstr(p.err_text, "rules: expected an array"));
 	ck_assert(body_is(&p, "one"));
 

@@ -76,24 +76,24 @@ static void teardown(void)
 }
 
 struct dig {
-	int exit;               /* dig's exit status (9: no answer) */
-	double ms;              /* how long it took */
-	char status[16];        /* "NOERROR", ... ("" when none came) */
-	char flags[64];         /* " qr aa tc rd" */
-	int n;                  /* answer records */
+	int exit;	 /* dig's exit status (9: no answer) */
+	double ms;	 /* how long it took */
+	char status[16]; /* "NOERROR", ... ("" when none came) */
+	char flags[64];	 /* " qr aa tc rd" */
+	int n;		 /* answer records */
 	char name[8][128], type[8][8], data[8][128];
 	long ttl[8];
 };
 
 /* dig @127.0.0.1 -p PORT opts name type; the parts of its output. */
-static void dig(int port, const char *opts, const char *name, const char *type,
-		struct dig *d)
+static void dig(int port, const char *opts, const char *name, const char *type, struct dig *d)
 {
 	memset(d, 0, sizeof *d);
 	char cmd[512];
 	snprintf(cmd, sizeof cmd,
 		 "dig @127.0.0.1 -p %d +norec +tries=1 +time=2 +noall +comments +answer "
-		 "%s %s %s 2>&1", port, opts, name, type);
+		 "%s %s %s 2>&1",
+		 port, opts, name, type);
 	double start = wire_now_ms();
 	FILE *f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
@@ -182,8 +182,8 @@ START_TEST(test_rcode_faults)
 	static const struct {
 		const char *name, *status;
 	} cases[] = {
-		{"gone.test", "NXDOMAIN"}, {"broken.test", "SERVFAIL"},
-		{"refused.test", "REFUSED"}, {"empty.test", "NOERROR"},
+		{"gone.test", "NXDOMAIN"},    {"broken.test", "SERVFAIL"},
+		{"refused.test", "REFUSED"},  {"empty.test", "NOERROR"},
 		{"unlisted.test", "REFUSED"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -194,7 +194,8 @@ START_TEST(test_rcode_faults)
 				      cases[i].name, tcp ? "TCP" : "UDP", d.status);
 			ck_assert_int_eq(d.n, 0);
 			/* Authoritative for its names only. */
-			ck_assert(has_flag(&d, "aa") == (strcmp(cases[i].name, "unlisted.test") != 0));
+			ck_assert(has_flag(&d, "aa")
+				  == (strcmp(cases[i].name, "unlisted.test") != 0));
 		}
 	}
 }
@@ -225,8 +226,7 @@ START_TEST(test_delay_and_timeout)
 	for (int tcp = 0; tcp < 2; tcp++) {
 		dig(dns_port, tcp ? "+tcp" : "", "slow.test", "A", &d);
 		ck_assert_int_eq(d.n, 1);
-		ck_assert_msg(d.ms >= 400.0 && d.ms < 400.0 + SLACK_MS, "delay took %.0f ms",
-			      d.ms);
+		ck_assert_msg(d.ms >= 400.0 && d.ms < 400.0 + SLACK_MS, "delay took %.0f ms", d.ms);
 	}
 	dig(dns_port, "", "orders.test", "A", &d);
 	ck_assert_msg(d.ms < SLACK_MS, "an undelayed answer took %.0f ms", d.ms);
@@ -282,9 +282,9 @@ static json_t *dns_records(void)
 	json_t *j = fixture_call_json(&fx, "GET", "/v1/journal", NULL, 200);
 	json_t *out = json_array(), *r;
 	size_t i;
-	json_array_foreach(json_object_get(j, "records"), i, r)
-		if (strcmp(json_str_at(r, "kind"), "dns") == 0)
-			json_array_append(out, r);
+	json_array_foreach(json_object_get(j, "records"), i,
+			   r) if (strcmp(json_str_at(r, "kind"), "dns") == 0)
+		json_array_append(out, r);
 	json_decref(j);
 	return out;
 }
@@ -334,8 +334,7 @@ static ssize_t raw_query(const void *msg, size_t len, uint8_t *buf, size_t cap, 
 	ck_assert_int_ne(fd, -1);
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)dns_port)};
 	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof to),
-			 (ssize_t)len);
+	ck_assert_int_eq(sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof to), (ssize_t)len);
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	ssize_t n = -1;
 	if (poll(&pfd, 1, wait_ms) == 1)
@@ -356,8 +355,8 @@ START_TEST(test_malformed)
 	ck_assert_int_eq(buf[2] & 0x80, 0x80); /* QR */
 	ck_assert_int_eq(buf[3] & 0x0f, 1);    /* FORMERR */
 	/* A question cut short: FORMERR. */
-	static const uint8_t cut[17] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-					5, 'o', 'r', 'd', 'e'};
+	static const uint8_t cut[17] = {0x12, 0x34, 0x01, 0x00, 0,   1,	  0,   0,  0,
+					0,    0,    0,	  5,	'o', 'r', 'd', 'e'};
 	n = raw_query(cut, sizeof cut, buf, sizeof buf, T_MS);
 	ck_assert_int_eq(n, 12);
 	ck_assert_int_eq(buf[3] & 0x0f, 1);
@@ -433,7 +432,8 @@ START_TEST(test_phases_fail_and_recover)
 	size_t i;
 	int seen = 0;
 	static const char *const phase[] = {"healthy", "failing", "healthy"};
-	json_array_foreach(json_object_get(j, "records"), i, r) {
+	json_array_foreach(json_object_get(j, "records"), i, r)
+	{
 		if (strcmp(json_str_at(r, "kind"), "dns") != 0)
 			continue;
 		ck_assert_int_lt(seen, 3);

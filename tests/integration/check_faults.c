@@ -31,8 +31,7 @@ static double slack_ms(void)
 
 static void start_faults(void)
 {
-	ck_assert_int_eq(upsim_start_scenario(&proc, "tests/data/wire/faults.json",
-					      NULL, T_MS), 0);
+	ck_assert_int_eq(upsim_start_scenario(&proc, "tests/data/wire/faults.json", NULL, T_MS), 0);
 }
 
 static void stop_faults(void)
@@ -72,15 +71,15 @@ static void assert_bytes(const struct wire_result *w, const void *want, size_t l
 
 static void assert_end(const struct wire_result *w, enum wire_end want)
 {
-	ck_assert_msg(w->end == want, "connection ended %s, expected %s",
-		      wire_end_name(w->end), wire_end_name(want));
+	ck_assert_msg(w->end == want, "connection ended %s, expected %s", wire_end_name(w->end),
+		      wire_end_name(want));
 }
 
 static void assert_near(double got_ms, double want_ms, const char *what)
 {
 	ck_assert_msg(got_ms >= want_ms - 2 && got_ms <= want_ms + slack_ms(),
-		      "%s at %.1f ms, expected %.0f ms (+%.0f ms slack)", what,
-		      got_ms, want_ms, slack_ms());
+		      "%s at %.1f ms, expected %.0f ms (+%.0f ms slack)", what, got_ms, want_ms,
+		      slack_ms());
 }
 
 static int connect_proc(const struct upsim_proc *p)
@@ -235,7 +234,8 @@ START_TEST(test_no_continue_never_answers_expect)
 {
 	struct wire_result w = {0};
 	fetch_raw("POST /no-continue HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
-		  "Content-Length: 10\r\n\r\n", T_MS, &w);
+		  "Content-Length: 10\r\n\r\n",
+		  T_MS, &w);
 	ck_assert_uint_eq(w.len, 0); /* no "100 Continue", nothing at all */
 	assert_end(&w, WIRE_FIN);
 	assert_near(w.end_ms, 200, "FIN");
@@ -248,8 +248,10 @@ START_TEST(test_expect_is_answered_without_the_fault)
 	/* The contrast that makes the test above mean something. */
 	struct wire_result w = {0};
 	int fd = connect_proc(&proc);
-	wire_send_str(fd, "POST /plain HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
-		      "Content-Length: 10\r\n\r\n", T_MS);
+	wire_send_str(fd,
+		      "POST /plain HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+		      "Content-Length: 10\r\n\r\n",
+		      T_MS);
 	ck_assert_int_eq(wire_read_bytes(fd, 25, wire_now_ms(), T_MS, &w), 0);
 	ck_assert_int_eq(memcmp(w.bytes, "HTTP/1.1 100 Continue\r\n\r\n", 25), 0);
 	close(fd);
@@ -261,7 +263,8 @@ START_TEST(test_read_rate_reads_the_body_slowly)
 {
 	/* 2000 body bytes at 4000 B/s: 400 B every 100 ms, the first at once. */
 	static char req[2200];
-	int n = snprintf(req, sizeof req, "POST /read-rate HTTP/1.1\r\nHost: t\r\n"
+	int n = snprintf(req, sizeof req,
+			 "POST /read-rate HTTP/1.1\r\nHost: t\r\n"
 			 "Content-Length: 2000\r\n\r\n");
 	memset(req + n, 'b', 2000);
 	req[n + 2000] = '\0';
@@ -281,6 +284,7 @@ END_TEST
 /* Responses whose every byte is known: each path of faults.json, the bytes
  * the client must receive, and how the connection must end. wait_ms bounds
  * the read where the connection stays open (then: hang). */
+/* clang-format off */
 static const struct {
 	const char *path;
 	const char *bytes;
@@ -332,6 +336,7 @@ static const struct {
 	X("/raw64", "\x00\x01\x02\x03\xff", WIRE_RST, T_MS),
 #undef X
 };
+/* clang-format on */
 
 START_TEST(test_exact_bytes_and_ending)
 {
@@ -354,8 +359,11 @@ START_TEST(test_oversized_headers)
 	ck_assert_uint_ge(head, 8192);
 	ck_assert_uint_lt(head, 8192 + 1100);
 	ck_assert_str_eq((char *)w.bytes + head, "hello\n");
-	ck_assert_int_eq(memcmp(w.bytes, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
-				"X-Upsim-Pad-0000: ", 54), 0);
+	ck_assert_int_eq(memcmp(w.bytes,
+				"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
+				"X-Upsim-Pad-0000: ",
+				54),
+			 0);
 	wire_result_free(&w);
 }
 END_TEST
@@ -402,9 +410,10 @@ START_TEST(test_early_response_before_the_body)
 	/* 100000 body bytes announced, 10 sent: the answer comes anyway. */
 	struct wire_result w = {0};
 	fetch_raw("POST /early HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n"
-		  "0123456789", T_MS, &w);
+		  "0123456789",
+		  T_MS, &w);
 	ASSERT_BYTES(&w, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 8\r\n\r\n"
-		     "too big\n");
+			 "too big\n");
 	assert_end(&w, WIRE_FIN);
 	wire_result_free(&w);
 }
@@ -449,8 +458,8 @@ END_TEST
 
 /* Read the first `split` bytes, which come at once, then the rest, which
  * must start `pause_ms` after the request. */
-static void assert_pause_at(const char *path, size_t split, double pause_ms,
-			    const void *all, size_t all_len, enum wire_end end)
+static void assert_pause_at(const char *path, size_t split, double pause_ms, const void *all,
+			    size_t all_len, enum wire_end end)
 {
 	struct wire_result first = {0}, rest = {0};
 	char req[128];
@@ -488,8 +497,8 @@ END_TEST
 
 START_TEST(test_stall_inside_the_body)
 {
-	assert_pause_at("/stall-body", sizeof PACED_HELLO - 1 - 6 + 3, 150,
-			PACED_HELLO, sizeof PACED_HELLO - 1, WIRE_FIN);
+	assert_pause_at("/stall-body", sizeof PACED_HELLO - 1 - 6 + 3, 150, PACED_HELLO,
+			sizeof PACED_HELLO - 1, WIRE_FIN);
 }
 END_TEST
 
@@ -513,16 +522,15 @@ END_TEST
 
 START_TEST(test_header_delay)
 {
-	assert_pause_at("/header-delay", sizeof PACED_HELLO - 1 - 6, 200,
-			PACED_HELLO, sizeof PACED_HELLO - 1, WIRE_FIN);
+	assert_pause_at("/header-delay", sizeof PACED_HELLO - 1 - 6, 200, PACED_HELLO,
+			sizeof PACED_HELLO - 1, WIRE_FIN);
 }
 END_TEST
 
 START_TEST(test_stall_inside_headers_then_reset)
 {
 	/* Stalls 4 bytes into the header block, goes on, ends with after: reset. */
-	assert_pause_at("/stall", 17 + 4, 200, PACED_HELLO, sizeof PACED_HELLO - 1,
-			WIRE_RST);
+	assert_pause_at("/stall", 17 + 4, 200, PACED_HELLO, sizeof PACED_HELLO - 1, WIRE_RST);
 }
 END_TEST
 
@@ -663,8 +671,8 @@ static void start_own(const char *connection_json, const char *const *extra)
 	snprintf(json, sizeof json,
 		 "{\"upsim\":1,\"name\":\"conn\",\"defaults\":{\"body\":\"hello\\n\"},"
 		 "\"rules\":[{\"match\":{\"path\":\"/hang\"},\"respond\":{\"fault\":\"hang\"}}]"
-		 "%s%s}", connection_json ? ",\"connection\":" : "",
-		 connection_json ? connection_json : "");
+		 "%s%s}",
+		 connection_json ? ",\"connection\":" : "", connection_json ? connection_json : "");
 	own_path = upsim_write_temp(json, ".json");
 	ck_assert_int_eq(upsim_start_scenario(&own, own_path, extra, T_MS), 0);
 }
@@ -688,8 +696,8 @@ static void own_fetch(int wait_ms, struct wire_result *w)
 		return;
 	}
 	ck_assert_msg(fd >= 0, "connect: %s", strerror(errno));
-	if (wire_send_str(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS) == -1 &&
-	    errno == ECONNRESET) {
+	if (wire_send_str(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", T_MS) == -1
+	    && errno == ECONNRESET) {
 		/* The RST came first and send() consumed its error; a recv()
 		 * after that would only see EOF. */
 		w->end = WIRE_RST;
@@ -766,7 +774,10 @@ START_TEST(test_shutdown_releases_hung_connections)
 {
 	/* 50 hanging requests, one answered request after them on a 51st
 	 * connection (the limit), and 3 more connections queued beyond it. */
-	enum { HUNG = 50, QUEUED = 3 };
+	enum {
+		HUNG = 50,
+		QUEUED = 3
+	};
 	start_own("{\"max_connections\":51,\"over_limit\":\"queue\"}", NULL);
 	int fds[HUNG + QUEUED];
 	for (int i = 0; i < HUNG; i++) {
@@ -804,7 +815,8 @@ static void start_phases(const char *phases_json)
 	char json[1024];
 	snprintf(json, sizeof json,
 		 "{\"upsim\":1,\"name\":\"phases\",\"defaults\":{\"body\":\"hello\\n\"},"
-		 "\"phases\":%s}", phases_json);
+		 "\"phases\":%s}",
+		 phases_json);
 	own_path = upsim_write_temp(json, ".json");
 	ck_assert_int_eq(upsim_start_scenario(&own, own_path, NULL, T_MS), 0);
 }
@@ -817,18 +829,18 @@ static void start_phases(const char *phases_json)
  * refusals, and connections held open to fill a limit. */
 
 enum step_kind {
-	STEP_END = 0,           /* the end of a row's steps */
-	STEP_HOLD_SERVED,       /* a new connection gets 200 for GET /, and is held open */
-	STEP_FETCH,             /* a new connection sends GET /: no byte, then `end`
+	STEP_END = 0,	  /* the end of a row's steps */
+	STEP_HOLD_SERVED, /* a new connection gets 200 for GET /, and is held open */
+	STEP_FETCH,	  /* a new connection sends GET /: no byte, then `end`
 				   within wait_ms (near near_ms if > 0, from before connect) */
-	STEP_FETCH_KEPT,        /* the same, but the connection is kept for STEP_ANSWERED */
-	STEP_RELEASE,           /* close the connection STEP_HOLD_SERVED held */
-	STEP_ANSWERED,          /* the kept connection now gets its answer, "hello\n" */
-	STEP_BACKLOG,           /* 4 connects of 300 ms: 1 or 2 complete, the rest time
+	STEP_FETCH_KEPT,  /* the same, but the connection is kept for STEP_ANSWERED */
+	STEP_RELEASE,	  /* close the connection STEP_HOLD_SERVED held */
+	STEP_ANSWERED,	  /* the kept connection now gets its answer, "hello\n" */
+	STEP_BACKLOG,	  /* 4 connects of 300 ms: 1 or 2 complete, the rest time
 				   out; the first gets no byte within wait_ms */
-	STEP_PHASE,             /* upsim logs that it entered phase `phase` */
-	STEP_REFUSED,           /* connect() is refused */
-	STEP_SERVED,            /* a new connection gets 200 for GET / */
+	STEP_PHASE,	  /* upsim logs that it entered phase `phase` */
+	STEP_REFUSED,	  /* connect() is refused */
+	STEP_SERVED,	  /* a new connection gets 200 for GET / */
 };
 
 struct step {
@@ -843,44 +855,71 @@ static const char *const hang_cap_300ms[] = {"--hang-cap", "300ms", NULL};
 
 static const struct {
 	const char *name;
-	const char *connection;         /* the scenario's "connection", or NULL */
-	const char *phases;             /* else its "phases" */
-	const char *const *extra;       /* more upsim arguments */
+	const char *connection;	  /* the scenario's "connection", or NULL */
+	const char *phases;	  /* else its "phases" */
+	const char *const *extra; /* more upsim arguments */
 	struct step steps[6];
 } accept_cases[] = {
-	{"accept reset", "{\"accept\":{\"fault\":\"reset\"}}", NULL, NULL,
+	{"accept reset",
+	 "{\"accept\":{\"fault\":\"reset\"}}",
+	 NULL,
+	 NULL,
 	 {{STEP_FETCH, WIRE_RST, T_MS, 0, NULL}}},
 	/* A FIN even with the request unread (close(2) would send a RST). */
-	{"accept close", "{\"accept\":{\"fault\":\"close\"}}", NULL, NULL,
+	{"accept close",
+	 "{\"accept\":{\"fault\":\"close\"}}",
+	 NULL,
+	 NULL,
 	 {{STEP_FETCH, WIRE_FIN, T_MS, 0, NULL}}},
 	/* Held unread until the cap, then a FIN, not a RST. */
-	{"accept hang until the cap", "{\"accept\":{\"fault\":\"hang\"}}", NULL, hang_cap_300ms,
+	{"accept hang until the cap",
+	 "{\"accept\":{\"fault\":\"hang\"}}",
+	 NULL,
+	 hang_cap_300ms,
 	 {{STEP_FETCH, WIRE_FIN, T_MS, 300, NULL}}},
 	/* Not accepting, the kernel completes at most backlog + 1 handshakes
 	 * (Linux); later SYNs are dropped and connect() times out. */
-	{"accept pause fills the backlog", "{\"accept\":{\"fault\":\"pause\"},\"backlog\":1}", NULL,
-	 NULL, {{STEP_BACKLOG, WIRE_OPEN, 300, 0, NULL}}},
-	{"max_connections reset", "{\"max_connections\":1,\"over_limit\":\"reset\"}", NULL, NULL,
+	{"accept pause fills the backlog",
+	 "{\"accept\":{\"fault\":\"pause\"},\"backlog\":1}",
+	 NULL,
+	 NULL,
+	 {{STEP_BACKLOG, WIRE_OPEN, 300, 0, NULL}}},
+	{"max_connections reset",
+	 "{\"max_connections\":1,\"over_limit\":\"reset\"}",
+	 NULL,
+	 NULL,
 	 {{STEP_HOLD_SERVED, 0, 0, 0, NULL}, {STEP_FETCH, WIRE_RST, T_MS, 0, NULL}}},
-	{"max_connections close", "{\"max_connections\":1,\"over_limit\":\"close\"}", NULL, NULL,
+	{"max_connections close",
+	 "{\"max_connections\":1,\"over_limit\":\"close\"}",
+	 NULL,
+	 NULL,
 	 {{STEP_HOLD_SERVED, 0, 0, 0, NULL}, {STEP_FETCH, WIRE_FIN, T_MS, 0, NULL}}},
 	/* Queued: accepted, unanswered; served when the slot frees. */
 	{"max_connections queue serves when a slot frees",
-	 "{\"max_connections\":1,\"over_limit\":\"queue\"}", NULL, NULL,
-	 {{STEP_HOLD_SERVED, 0, 0, 0, NULL}, {STEP_FETCH_KEPT, WIRE_OPEN, 300, 0, NULL},
-	  {STEP_RELEASE, 0, 0, 0, NULL}, {STEP_ANSWERED, 0, 0, 0, NULL}}},
+	 "{\"max_connections\":1,\"over_limit\":\"queue\"}",
+	 NULL,
+	 NULL,
+	 {{STEP_HOLD_SERVED, 0, 0, 0, NULL},
+	  {STEP_FETCH_KEPT, WIRE_OPEN, 300, 0, NULL},
+	  {STEP_RELEASE, 0, 0, 0, NULL},
+	  {STEP_ANSWERED, 0, 0, 0, NULL}}},
 	/* upsim logs a phase change once the listener has changed, so a step
 	 * after STEP_PHASE can rely on the new state. */
-	{"listen false refuses, then the same port reopens", NULL,
+	{"listen false refuses, then the same port reopens",
+	 NULL,
 	 "[{\"name\":\"up\",\"duration\":\"500ms\"},"
-	 "{\"name\":\"down\",\"duration\":\"500ms\",\"listen\":false},{\"name\":\"again\"}]", NULL,
-	 {{STEP_SERVED, 0, 0, 0, NULL}, {STEP_PHASE, 0, 0, 0, "down"},
-	  {STEP_REFUSED, 0, 0, 0, NULL}, {STEP_PHASE, 0, 0, 0, "again"},
+	 "{\"name\":\"down\",\"duration\":\"500ms\",\"listen\":false},{\"name\":\"again\"}]",
+	 NULL,
+	 {{STEP_SERVED, 0, 0, 0, NULL},
+	  {STEP_PHASE, 0, 0, 0, "down"},
+	  {STEP_REFUSED, 0, 0, 0, NULL},
+	  {STEP_PHASE, 0, 0, 0, "again"},
 	  {STEP_SERVED, 0, 0, 0, NULL}}},
-	{"a first phase down refuses from the ready line", NULL,
-	 "[{\"name\":\"down\",\"duration\":\"200ms\",\"listen\":false},{\"name\":\"up\"}]", NULL,
-	 {{STEP_REFUSED, 0, 0, 0, NULL}, {STEP_PHASE, 0, 0, 0, "up"},
-	  {STEP_SERVED, 0, 0, 0, NULL}}},
+	{"a first phase down refuses from the ready line",
+	 NULL,
+	 "[{\"name\":\"down\",\"duration\":\"200ms\",\"listen\":false},{\"name\":\"up\"}]",
+	 NULL,
+	 {{STEP_REFUSED, 0, 0, 0, NULL}, {STEP_PHASE, 0, 0, 0, "up"}, {STEP_SERVED, 0, 0, 0, NULL}}},
 };
 
 static void assert_refused(void)
@@ -964,23 +1003,16 @@ START_TEST(test_accept_stage_on_the_wire)
 			ck_assert_int_eq(wire_http_read(&kept, 0, T_MS, &r), 0);
 			ck_assert_str_eq((char *)r.body, "hello\n");
 			break;
-		case STEP_BACKLOG:
-			assert_backlog(st);
-			break;
+		case STEP_BACKLOG: assert_backlog(st); break;
 		case STEP_PHASE: {
 			char line[64];
 			snprintf(line, sizeof line, "phase \"%s\"", st->phase);
 			ck_assert_int_eq(upsim_wait_stderr(&own, line, T_MS), 0);
 			break;
 		}
-		case STEP_REFUSED:
-			assert_refused();
-			break;
-		case STEP_SERVED:
-			assert_served();
-			break;
-		case STEP_END:
-			break;
+		case STEP_REFUSED: assert_refused(); break;
+		case STEP_SERVED: assert_served(); break;
+		case STEP_END: break;
 		}
 		wire_http_response_free(&r);
 		wire_result_free(&w);
@@ -1005,11 +1037,15 @@ static const struct {
 	{"scenarios/resets.json", "/accepted-then-reset", "", WIRE_RST, T_MS},
 	{"scenarios/resets.json", "/mid-headers", "HTTP/1.1 200 OK\r\nContent-T", WIRE_RST, T_MS},
 	{"scenarios/truncation.json", "/status", "HTTP/1.1", WIRE_FIN, T_MS},
-	{"scenarios/truncation.json", "/headers-hang", "HTTP/1.1 200 OK\r\nContent-Type: text/", WIRE_OPEN, 300},
-	{"scenarios/malformed-headers.json", "/bare_lf", "HTTP/1.1 200 OK\nContent-Type: text/plain\n", WIRE_FIN, T_MS},
+	{"scenarios/truncation.json", "/headers-hang", "HTTP/1.1 200 OK\r\nContent-Type: text/",
+	 WIRE_OPEN, 300},
+	{"scenarios/malformed-headers.json", "/bare_lf",
+	 "HTTP/1.1 200 OK\nContent-Type: text/plain\n", WIRE_FIN, T_MS},
 	{"scenarios/slow-replies.json", "/hang", "", WIRE_OPEN, 300},
 	{"scenarios/framing-errors.json", "/duplicate-length",
-	 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\nContent-Length: 101\r\n", WIRE_FIN, T_MS},
+	 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\nContent-Length: "
+	 "101\r\n",
+	 WIRE_FIN, T_MS},
 	{"scenarios/wrong-protocol.json", "/ssh", "SSH-2.0-OpenSSH_9.6\r\n", WIRE_FIN, T_MS},
 	{"scenarios/wrong-protocol.json", "/tls", "\x15\x03\x03\x00\x02\x02\x32", WIRE_FIN, T_MS},
 };

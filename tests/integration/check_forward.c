@@ -163,8 +163,7 @@ static void start_upsim(const char *text, const char *upstream, const char *extr
 	free(sc);
 	ck_assert_ptr_nonnull(scenario_path);
 	snprintf(journal_path, sizeof journal_path, "%s.journal", scenario_path);
-	const char *args[] = {"--admin", "127.0.0.1:0", "--journal", journal_path,
-			      extra, NULL};
+	const char *args[] = {"--admin", "127.0.0.1:0", "--journal", journal_path, extra, NULL};
 	ck_assert_int_eq(upsim_start_scenario(&proc, scenario_path, args, T_MS), 0);
 }
 
@@ -239,11 +238,12 @@ START_TEST(pass_through_identical)
 {
 	expect_same("/small.txt");
 	expect_same("/big.bin");
-	expect_same("/no-such-file");  /* nginx's own 404 page, passed on */
+	expect_same("/no-such-file"); /* nginx's own 404 page, passed on */
 	struct wire_http_response r;
 	ck_assert_int_eq(get(proc.port, "GET /big.bin HTTP/1.1\r\nHost: b\r\n\r\n", &r), 0);
 	ck_assert_uint_eq(r.body_len, BIG_LEN);
-	ck_assert_int_eq(r.body[BIG_LEN - 1], (unsigned char)((BIG_LEN - 1) * 7 + (BIG_LEN - 1) / 251));
+	ck_assert_int_eq(r.body[BIG_LEN - 1],
+			 (unsigned char)((BIG_LEN - 1) * 7 + (BIG_LEN - 1) / 251));
 	wire_http_response_free(&r);
 }
 END_TEST
@@ -256,20 +256,23 @@ START_TEST(request_passed_on)
 	struct wire_conn c = {0};
 	c.fd = wire_connect("127.0.0.1", proc.port, T_MS);
 	ck_assert_int_ge(c.fd, 0);
-	ck_assert_int_eq(wire_send_str(c.fd,
-		"POST /echo?a=1%20+b&c HTTP/1.1\r\nHost: b\r\nContent-Length: 5\r\n"
-		"Connection: keep-alive, X-Hop\r\nX-Hop: 1\r\nVia: 1.0 gw\r\n\r\nhello"
-		"DELETE /echo HTTP/1.1\r\nHost: b\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n",
-		T_MS), 0);
+	ck_assert_int_eq(
+		wire_send_str(
+			c.fd,
+			"POST /echo?a=1%20+b&c HTTP/1.1\r\nHost: b\r\nContent-Length: 5\r\n"
+			"Connection: keep-alive, X-Hop\r\nX-Hop: 1\r\nVia: 1.0 gw\r\n\r\nhello"
+			"DELETE /echo HTTP/1.1\r\nHost: b\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n",
+			T_MS),
+		0);
 	struct wire_http_response r;
 	ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq((char *)r.body, "POST /echo?a=1%20+b&c via=1.0 gw, 1.1 upsim "
-			 "xff=127.0.0.1 len=5 conn=\n");
+					 "xff=127.0.0.1 len=5 conn=\n");
 	wire_http_response_free(&r);
 	ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
 	ck_assert_str_eq((char *)r.body, "DELETE /echo via=1.1 upsim "
-			 "xff=10.0.0.1, 127.0.0.1 len= conn=\n");
+					 "xff=10.0.0.1, 127.0.0.1 len= conn=\n");
 	wire_http_response_free(&r);
 	close(c.fd);
 	free(c.buf);
@@ -281,7 +284,8 @@ START_TEST(truncate_real_body)
 	int fd = wire_connect("127.0.0.1", proc.port, T_MS);
 	ck_assert_int_ge(fd, 0);
 	double t0 = wire_now_ms();
-	ck_assert_int_eq(wire_send_str(fd, "GET /cut/big.bin HTTP/1.1\r\nHost: b\r\n\r\n", T_MS), 0);
+	ck_assert_int_eq(wire_send_str(fd, "GET /cut/big.bin HTTP/1.1\r\nHost: b\r\n\r\n", T_MS),
+			 0);
 	struct wire_result w = {0};
 	wire_read_until_end(fd, t0, T_MS, &w);
 	ck_assert_str_eq(wire_end_name(w.end), "fin");
@@ -304,7 +308,8 @@ START_TEST(drip_then_reset)
 	int fd = wire_connect("127.0.0.1", proc.port, T_MS);
 	ck_assert_int_ge(fd, 0);
 	double t0 = wire_now_ms();
-	ck_assert_int_eq(wire_send_str(fd, "GET /drip/small.txt HTTP/1.1\r\nHost: b\r\n\r\n", T_MS), 0);
+	ck_assert_int_eq(wire_send_str(fd, "GET /drip/small.txt HTTP/1.1\r\nHost: b\r\n\r\n", T_MS),
+			 0);
 	struct wire_result w = {0};
 	wire_read_until_end(fd, t0, T_MS, &w);
 	ck_assert_str_eq(wire_end_name(w.end), "rst");
@@ -321,7 +326,8 @@ END_TEST
 START_TEST(status_replaced)
 {
 	struct wire_http_response r;
-	ck_assert_int_eq(get(proc.port, "GET /status/small.txt HTTP/1.1\r\nHost: b\r\n\r\n", &r), 0);
+	ck_assert_int_eq(get(proc.port, "GET /status/small.txt HTTP/1.1\r\nHost: b\r\n\r\n", &r),
+			 0);
 	ck_assert_int_eq(r.status, 503);
 	ck_assert_str_eq((char *)r.body, "hello from nginx\n");
 	char *h = wire_http_header(&r, "X-Upsim");
@@ -349,7 +355,9 @@ START_TEST(reset_never_forwarded)
 	int fd = wire_connect("127.0.0.1", proc.port, T_MS);
 	ck_assert_int_ge(fd, 0);
 	double t0 = wire_now_ms();
-	ck_assert_int_eq(wire_send_str(fd, "GET /reset/small.txt HTTP/1.1\r\nHost: b\r\n\r\n", T_MS), 0);
+	ck_assert_int_eq(wire_send_str(fd, "GET /reset/small.txt HTTP/1.1\r\nHost: b\r\n\r\n",
+				       T_MS),
+			 0);
 	struct wire_result w = {0};
 	wire_read_until_end(fd, t0, T_MS, &w);
 	ck_assert_str_eq(wire_end_name(w.end), "rst");
@@ -368,12 +376,15 @@ START_TEST(reset_never_forwarded)
 	ck_assert_int_eq(count(log, "/reset/"), 0);
 	free(log);
 	char *journal = read_text(journal_path);
-	ck_assert_ptr_nonnull(strstr(journal, "\"path\": \"/reset/small.txt\"") ? journal :
-			      strstr(journal, "\"path\":\"/reset/small.txt\""));
-	ck_assert_int_eq(count(journal, "\"forwarded\": false") +
-			 count(journal, "\"forwarded\":false"), 1);
-	ck_assert_int_ge(count(journal, "\"real_status\": 200") +
-			 count(journal, "\"real_status\":200"), 1);
+	ck_assert_ptr_nonnull(strstr(journal, "\"path\": \"/reset/small.txt\"")
+				      ? journal
+				      : strstr(journal, "\"path\":\"/reset/small.txt\""));
+	ck_assert_int_eq(count(journal, "\"forwarded\": false")
+				 + count(journal, "\"forwarded\":false"),
+			 1);
+	ck_assert_int_ge(count(journal, "\"real_status\": 200")
+				 + count(journal, "\"real_status\":200"),
+			 1);
 	free(journal);
 }
 END_TEST
@@ -470,9 +481,8 @@ END_TEST
 
 /* --- drill safety ------------------------------------------------------- */
 
-static const char drill_rules[] =
-	"{\"upsim\": 1, \"upstream\": \"@UPSTREAM@\",\n"
-	" \"defaults\": {\"forward\": true, \"status\": 503}}\n";
+static const char drill_rules[] = "{\"upsim\": 1, \"upstream\": \"@UPSTREAM@\",\n"
+				  " \"defaults\": {\"forward\": true, \"status\": 503}}\n";
 
 static void setup_drill(void)
 {

@@ -77,7 +77,8 @@ static char *failures(json_t *result)
 	char *report = xstrdup("");
 	size_t i;
 	json_t *p;
-	json_array_foreach(json_object_get(result, "probes"), i, p) {
+	json_array_foreach(json_object_get(result, "probes"), i, p)
+	{
 		if (strcmp(json_string_value(json_object_get(p, "result")), "fail") != 0)
 			continue;
 		char *next = xasprintf("%s\n  %s %s: %s\n    want %s\n    got  %s", report,
@@ -99,7 +100,8 @@ START_TEST(test_gateway_meets_expectations)
 	gateway_check_run(p->file, p->gateway, p->with_backup, NULL, &c);
 	ck_assert_msg(c.why == NULL, "%s", c.why);
 	ck_assert_msg(c.result != NULL && (c.code == 0 || c.code == 1),
-		      "upsim check exited %d for %s on %s:\n%s", c.code, p->file, p->gateway, c.err);
+		      "upsim check exited %d for %s on %s:\n%s", c.code, p->file, p->gateway,
+		      c.err);
 	json_int_t failed = json_integer_value(json_object_get(c.result, "failed"));
 	json_int_t passed = json_integer_value(json_object_get(c.result, "passed"));
 	char *report = failures(c.result);
@@ -118,13 +120,17 @@ static json_t *outcomes(json_t *result, char *order, size_t len)
 	size_t i, k;
 	json_t *p, *t;
 	order[0] = '\0';
-	json_array_foreach(json_object_get(result, "probes"), i, p) {
+	json_array_foreach(json_object_get(result, "probes"), i, p)
+	{
 		char key[512], val[512] = "";
-		snprintf(key, sizeof key, "%s %s %s", json_string_value(json_object_get(p, "method")),
+		snprintf(key, sizeof key, "%s %s %s",
+			 json_string_value(json_object_get(p, "method")),
 			 json_string_value(json_object_get(p, "request")),
 			 json_is_string(json_object_get(p, "rule"))
-				 ? json_string_value(json_object_get(p, "rule")) : "(top)");
-		json_array_foreach(json_object_get(p, "tries"), k, t) {
+				 ? json_string_value(json_object_get(p, "rule"))
+				 : "(top)");
+		json_array_foreach(json_object_get(p, "tries"), k, t)
+		{
 			size_t used = strlen(val);
 			snprintf(val + used, sizeof val - used, "%lld/%lld ",
 				 json_integer_value(json_object_get(t, "status")),
@@ -197,8 +203,10 @@ static void collect(void)
 	}
 	globfree(&files);
 	if (skipped[0])
-		fprintf(stderr, "SKIPPED gateway conformance for:%s (not installed; "
-			"tools/deps.sh installs them as root)\n", skipped);
+		fprintf(stderr,
+			"SKIPPED gateway conformance for:%s (not installed; "
+			"tools/deps.sh installs them as root)\n",
+			skipped);
 }
 
 Suite *gateways_suite(void)

@@ -45,8 +45,8 @@ static struct wire_result exchange(const void *bytes, size_t len, int half_close
 
 static void assert_status(const struct wire_result *r, const char *status_line)
 {
-	ck_assert_msg(r->len >= strlen(status_line) &&
-		      memcmp(r->bytes, status_line, strlen(status_line)) == 0,
+	ck_assert_msg(r->len >= strlen(status_line)
+			      && memcmp(r->bytes, status_line, strlen(status_line)) == 0,
 		      "expected \"%s\", got \"%.60s\"", status_line, r->bytes);
 }
 
@@ -152,8 +152,10 @@ START_TEST(test_enormous_body_is_read_and_discarded)
 {
 	size_t n = 8u << 20;
 	char *req = malloc(n + 128);
-	int len = sprintf(req, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
-			  "Connection: close\r\n\r\n", n);
+	int len = sprintf(req,
+			  "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
+			  "Connection: close\r\n\r\n",
+			  n);
 	memset(req + len, 'x', n);
 	int fd = wire_connect(proc.host, proc.port, T_MS);
 	ck_assert_int_eq(wire_send_all(fd, req, (size_t)len + n, 3 * T_MS), 0);

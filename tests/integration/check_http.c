@@ -15,12 +15,15 @@
 
 static const char scenario_json[] =
 	"{\"upsim\":1,\"name\":\"http-test\",\"seed\":9,"
-	"\"defaults\":{\"headers\":[[\"Content-Type\",\"text/plain\"],[\"X-Dup\",\"1\"],[\"x-dup\",\"2\"]],"
+	"\"defaults\":{\"headers\":[[\"Content-Type\",\"text/"
+	"plain\"],[\"X-Dup\",\"1\"],[\"x-dup\",\"2\"]],"
 	"\"body\":\"default body\\n\"},"
 	"\"rules\":["
-	"{\"match\":{\"method\":\"GET\",\"path\":\"/api/*\",\"headers\":{\"X-Tenant\":\"blue\"},\"query\":{\"v\":\"2\"}},"
+	"{\"match\":{\"method\":\"GET\",\"path\":\"/api/"
+	"*\",\"headers\":{\"X-Tenant\":\"blue\"},\"query\":{\"v\":\"2\"}},"
 	" \"respond\":{\"status\":503,\"headers\":{\"Retry-After\":\"5\"},\"body\":\"busy\"}},"
-	"{\"match\":{\"path\":\"/seq\"},\"sequence\":[{\"status\":201},{\"status\":202},{\"status\":203}],\"cycle\":true},"
+	"{\"match\":{\"path\":\"/"
+	"seq\"},\"sequence\":[{\"status\":201},{\"status\":202},{\"status\":203}],\"cycle\":true},"
 	"{\"match\":{\"path\":\"/gen\"},\"respond\":{\"body_size\":100000}},"
 	"{\"match\":{\"path\":\"/chunked\"},\"respond\":{\"chunked\":true,\"body_size\":10000}},"
 	"{\"match\":{\"path\":\"/empty-chunked\"},\"respond\":{\"chunked\":true,\"body\":\"\"}},"
@@ -134,7 +137,8 @@ START_TEST(test_request_bodies)
 	char *body = malloc(n);
 	memset(body, 'b', n);
 	char head[128];
-	snprintf(head, sizeof head, "POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", n);
+	snprintf(head, sizeof head, "POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n",
+		 n);
 	ck_assert_int_eq(wire_send_str(c.fd, head, T_MS), 0);
 	ck_assert_int_eq(wire_send_all(c.fd, body, n, T_MS), 0);
 	struct wire_http_response r = {0};
@@ -142,8 +146,10 @@ START_TEST(test_request_bodies)
 	ck_assert_int_eq(r.status, 200);
 	wire_http_response_free(&r);
 	/* Chunked request body, then a plain GET on the same connection. */
-	exchange(&c, "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-		     "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n", 0, &r);
+	exchange(&c,
+		 "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n",
+		 0, &r);
 	ck_assert_int_eq(r.status, 200);
 	wire_http_response_free(&r);
 	get(&c, "/x", &r);
@@ -188,7 +194,10 @@ START_TEST(test_rule_matching_on_the_wire)
 	exchange(&c, "GET /api/users?v=3 HTTP/1.1\r\nHost: t\r\nX-Tenant: blue\r\n\r\n", 0, &r);
 	ck_assert_int_eq(r.status, 200);
 	wire_http_response_free(&r);
-	exchange(&c, "POST /api/users?v=2 HTTP/1.1\r\nHost: t\r\nX-Tenant: blue\r\nContent-Length: 0\r\n\r\n", 0, &r);
+	exchange(&c,
+		 "POST /api/users?v=2 HTTP/1.1\r\nHost: t\r\nX-Tenant: blue\r\nContent-Length: "
+		 "0\r\n\r\n",
+		 0, &r);
 	ck_assert_int_eq(r.status, 200);
 	wire_http_response_free(&r);
 	exchange(&c, "GET /api/users?v=2 HTTP/1.1\r\nHost: t\r\n\r\n", 0, &r);

@@ -16,11 +16,10 @@
 
 #define T_MS 5000
 
-static const char counting_json[] =
-	"{\"upsim\":1,\"name\":\"counting\",\"seed\":5,"
-	"\"defaults\":{\"body\":\"ok\\n\"},"
-	"\"rules\":[{\"name\":\"steps\",\"match\":{\"path\":\"/seq\"},"
-	" \"sequence\":[{\"status\":201},{\"status\":202}]}]}";
+static const char counting_json[] = "{\"upsim\":1,\"name\":\"counting\",\"seed\":5,"
+				    "\"defaults\":{\"body\":\"ok\\n\"},"
+				    "\"rules\":[{\"name\":\"steps\",\"match\":{\"path\":\"/seq\"},"
+				    " \"sequence\":[{\"status\":201},{\"status\":202}]}]}";
 
 /* Threads of process pid, from /proc. */
 static int count_threads(pid_t pid)
@@ -110,7 +109,8 @@ START_TEST(test_threads_share_the_port_and_add_up)
 	json_t *conns = json_object();
 	size_t i;
 	json_t *r;
-	json_array_foreach(recs, i, r) {
+	json_array_foreach(recs, i, r)
+	{
 		ck_assert_int_gt(json_int_at(r, "id"), last_id);
 		last_id = json_int_at(r, "id");
 		char key[32];

@@ -48,7 +48,7 @@ static pid_t spawn(char *const argv[], const char *out_path)
 static const char *program_of(const char *name)
 {
 	static const char *const programs[][2] = {
-		{"nginx", "nginx"}, {"haproxy", "haproxy"}, {"caddy", "caddy"},
+		{"nginx", "nginx"},	 {"haproxy", "haproxy"}, {"caddy", "caddy"},
 		{"varnish", "varnishd"}, {"apache", "apache2"},
 	};
 	for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++)
@@ -94,8 +94,7 @@ static char *read_file(const char *path, size_t offset)
 /* Replace every @KEY@ of the template with its value. A line that starts
  * with @IF_BACKUP@ is kept (without the marker) only when there is a
  * backup upstream. */
-static char *render(const char *tmpl, const char *const subst[][2], size_t n,
-		    int backup)
+static char *render(const char *tmpl, const char *const subst[][2], size_t n, int backup)
 {
 	size_t cap = strlen(tmpl) * 2 + 1024, len = 0;
 	char *out = xmalloc(cap);
@@ -135,8 +134,8 @@ int gateway_free_port(void)
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof sa;
 	int port = -1;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0
+	    && getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
 		port = ntohs(sa.sin_port);
 	if (fd >= 0)
 		close(fd);
@@ -155,8 +154,11 @@ static int write_config(struct gateway *g, const char *upstream, const char *ups
 	}
 	snprintf(port, sizeof port, "%d", g->port);
 	const char *const subst[][2] = {
-		{"@PORT@", port}, {"@UPSTREAM2@", upstream2 ? upstream2 : upstream},
-		{"@UPSTREAM@", upstream}, {"@DIR@", g->dir}, {"@ERROR_LOG@", g->error_log},
+		{"@PORT@", port},
+		{"@UPSTREAM2@", upstream2 ? upstream2 : upstream},
+		{"@UPSTREAM@", upstream},
+		{"@DIR@", g->dir},
+		{"@ERROR_LOG@", g->error_log},
 	};
 	char *conf = render(tmpl, subst, sizeof subst / sizeof subst[0], upstream2 != NULL);
 	snprintf(path, sizeof path, "%s/gateway.conf", g->dir);
@@ -200,8 +202,8 @@ static void remove_dir(const char *dir)
 		waitpid(pid, NULL, 0);
 }
 
-int gateway_start(struct gateway *g, const char *name, const char *upstream,
-		  const char *upstream2, int timeout_ms)
+int gateway_start(struct gateway *g, const char *name, const char *upstream, const char *upstream2,
+		  int timeout_ms)
 {
 	memset(g, 0, sizeof *g);
 	snprintf(g->name, sizeof g->name, "%s", name);

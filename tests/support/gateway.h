@@ -19,10 +19,10 @@ extern const size_t gateway_count;
 
 struct gateway {
 	char name[32];
-	pid_t pid;              /* 0 when not running */
-	int port;               /* where it listens on 127.0.0.1 */
-	char dir[128];          /* its private folder */
-	char error_log[192];    /* the error log it writes */
+	pid_t pid;	     /* 0 when not running */
+	int port;	     /* where it listens on 127.0.0.1 */
+	char dir[128];	     /* its private folder */
+	char error_log[192]; /* the error log it writes */
 };
 
 /* How long NAME needs, started before its upstream listens, to see the
@@ -40,8 +40,8 @@ int gateway_installed(const char *name);
  * not NULL, a backup upstream (@UPSTREAM2@ is upstream otherwise), start it and wait up to timeout_ms until
  * its port accepts connections. Returns 0, or -1 with the reason and its
  * output on stderr (g is then stopped and cleaned up). */
-int gateway_start(struct gateway *g, const char *name, const char *upstream,
-		  const char *upstream2, int timeout_ms);
+int gateway_start(struct gateway *g, const char *name, const char *upstream, const char *upstream2,
+		  int timeout_ms);
 
 /* SIGTERM (SIGKILL after timeout_ms), reap, remove its folder. */
 void gateway_stop(struct gateway *g, int timeout_ms);

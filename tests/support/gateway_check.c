@@ -8,8 +8,8 @@
 #include "gateway.h"
 #include "proc.h"
 
-void gateway_check_run(const char *file, const char *gateway, bool with_backup,
-		       const char *extra, struct gateway_check *out)
+void gateway_check_run(const char *file, const char *gateway, bool with_backup, const char *extra,
+		       struct gateway_check *out)
 {
 	*out = (struct gateway_check){.code = -1};
 	char upstream[64], backup[64], through[64], warm[32];
@@ -23,9 +23,9 @@ void gateway_check_run(const char *file, const char *gateway, bool with_backup,
 	}
 	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port);
 	snprintf(warm, sizeof warm, "%dms", gateway_warm_ms(gateway) + 1);
-	const char *args[20] = {"check", "--through", through, "--gateway", gateway,
-				"--listen", upstream, "--gateway-log", g.error_log, "--json",
-				"--start-delay", warm};
+	const char *args[20] = {"check",     "--through", through,	   "--gateway",
+				gateway,     "--listen",  upstream,	   "--gateway-log",
+				g.error_log, "--json",	  "--start-delay", warm};
 	size_t n = 12;
 	if (with_backup) {
 		args[n++] = "--backup";

@@ -15,16 +15,16 @@
 #define GATEWAY_CHECK_MS 240000
 
 struct gateway_check {
-	int code;               /* upsim check's exit status; -1: killed at the cap */
-	json_t *result;         /* its --json output; NULL if none */
-	char *err;              /* its standard error (the text report) */
-	char *why;              /* set when the gateway itself did not start */
+	int code;	/* upsim check's exit status; -1: killed at the cap */
+	json_t *result; /* its --json output; NULL if none */
+	char *err;	/* its standard error (the text report) */
+	char *why;	/* set when the gateway itself did not start */
 };
 
 /* Run `upsim check --json` for file through gateway, with --backup when
  * with_backup, and extra (NULL or one more option, e.g. "--observe"). */
-void gateway_check_run(const char *file, const char *gateway, bool with_backup,
-		       const char *extra, struct gateway_check *out);
+void gateway_check_run(const char *file, const char *gateway, bool with_backup, const char *extra,
+		       struct gateway_check *out);
 void gateway_check_free(struct gateway_check *c);
 
 #endif

@@ -12,9 +12,9 @@ static json_t *get_json(const struct upsim_proc *p, const char *path)
 {
 	long status = 0;
 	char *text = NULL;
-	if (p->admin[0] == '\0' ||
-	    ctl_request(p->admin, NULL, "GET", path, NULL, 0, &status, &text) != 0 ||
-	    status != 200) {
+	if (p->admin[0] == '\0'
+	    || ctl_request(p->admin, NULL, "GET", path, NULL, 0, &status, &text) != 0
+	    || status != 200) {
 		free(text);
 		return NULL;
 	}
@@ -27,8 +27,8 @@ static int idle(const struct upsim_proc *p)
 {
 	json_t *s = get_json(p, "/v1/status");
 	json_t *c = json_object_get(s, "connections");
-	int yes = c && json_integer_value(json_object_get(c, "open")) == 0 &&
-		  json_integer_value(json_object_get(c, "held_at_accept")) == 0;
+	int yes = c && json_integer_value(json_object_get(c, "open")) == 0
+		  && json_integer_value(json_object_get(c, "held_at_accept")) == 0;
 	json_decref(s);
 	return s == NULL ? -1 : yes;
 }

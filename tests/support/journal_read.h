@@ -9,5 +9,4 @@
  * then all journalled). 0 when idle, -1 on timeout or no admin API. */
 int upsim_wait_idle(const struct upsim_proc *p, int timeout_ms);
 
-
 #endif

@@ -118,8 +118,8 @@ static void child_exec(const char **argv, pid_t parent, int in, int out, int err
 	 * between fork() and prctl(), we were reparented: give up now. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 		_exit(127);
-	if (dup2(in, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||
-	    dup2(err, STDERR_FILENO) == -1)
+	if (dup2(in, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1
+	    || dup2(err, STDERR_FILENO) == -1)
 		_exit(127);
 	/* A runner started from a script may ignore or block these; upsim
 	 * must see the signals the tests send it. */
@@ -155,8 +155,8 @@ static int spawn(const char *const *args, pid_t *pid, int *out_fd, int *err_fd)
 	*pid = fork();
 	if (*pid == 0)
 		child_exec(argv, parent, in, out[1], err[1]);
-	if (*pid == -1 || fcntl(out[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(err[0], F_SETFL, O_NONBLOCK) == -1)
+	if (*pid == -1 || fcntl(out[0], F_SETFL, O_NONBLOCK) == -1
+	    || fcntl(err[0], F_SETFL, O_NONBLOCK) == -1)
 		goto done;
 	*out_fd = out[0];
 	*err_fd = err[0];
@@ -344,8 +344,7 @@ done:
 	return why;
 }
 
-static void report_start_failure(const struct upsim_proc *p, const char *why,
-				 const char *line)
+static void report_start_failure(const struct upsim_proc *p, const char *why, const char *line)
 {
 	fprintf(stderr, "upsim_start: %s (binary %s)\n", why, upsim_bin());
 	if (line != NULL)
@@ -457,8 +456,8 @@ int upsim_run_capture(const char *const *args, int timeout_ms, char **out, char 
 			p.pid = 0;
 		} else {
 			kill_and_reap(&p);
-			fprintf(stderr, "upsim_run_capture: %s killed after %d ms\n",
-				upsim_bin(), timeout_ms);
+			fprintf(stderr, "upsim_run_capture: %s killed after %d ms\n", upsim_bin(),
+				timeout_ms);
 		}
 	}
 	/* What it wrote just before exiting is still in the pipes. */

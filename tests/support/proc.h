@@ -14,13 +14,13 @@
 
 /* A running upsim. Filled by upsim_start(); released by upsim_proc_free(). */
 struct upsim_proc {
-	pid_t pid;		/* 0 once reaped */
-	int out_fd, err_fd;	/* nonblocking read ends of its stdout and stderr, -1 when closed */
-	char host[64];		/* from the ready line's "listen", without IPv6 brackets */
+	pid_t pid;	    /* 0 once reaped */
+	int out_fd, err_fd; /* nonblocking read ends of its stdout and stderr, -1 when closed */
+	char host[64];	    /* from the ready line's "listen", without IPv6 brackets */
 	int port;
-	char admin[96];		/* the ready line's "admin" (HOST:PORT), or "" */
-	char *ready_line;	/* the ready line, without its newline */
-	char *err_text;		/* its stderr as collected so far; NUL-terminated, grows */
+	char admin[96];	  /* the ready line's "admin" (HOST:PORT), or "" */
+	char *ready_line; /* the ready line, without its newline */
+	char *err_text;	  /* its stderr as collected so far; NUL-terminated, grows */
 };
 
 /* Return $UPSIM_BIN if set and non-empty, else "./upsim". Borrowed. */

@@ -4,8 +4,8 @@
  * plain send() in a test are fine), and every call here uses MSG_DONTWAIT
  * plus poll() against a monotonic deadline, so nothing waits past its
  * timeout however the peer misbehaves. */
-#include "base/xalloc.h"
 #include "wire.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,14 +85,10 @@ static int wait_for(int fd, short events, double deadline)
 const char *wire_end_name(enum wire_end e)
 {
 	switch (e) {
-	case WIRE_OPEN:
-		return "open";
-	case WIRE_FIN:
-		return "fin";
-	case WIRE_RST:
-		return "rst";
-	case WIRE_ERROR:
-		return "error";
+	case WIRE_OPEN: return "open";
+	case WIRE_FIN: return "fin";
+	case WIRE_RST: return "rst";
+	case WIRE_ERROR: return "error";
 	}
 	return "?";
 }
@@ -110,8 +106,7 @@ static int connect_one(const struct addrinfo *ai, double deadline)
 	int fd, err = 0, one = 1;
 	socklen_t len = sizeof err;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    ai->ai_protocol);
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd == -1)
 		return -1;
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
@@ -130,8 +125,8 @@ static int connect_one(const struct addrinfo *ai, double deadline)
 		}
 	}
 	/* Small requests go out at once; Nagle would blur the timings. */
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1 ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1
+	    || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
 		goto fail;
 	return fd;
 fail:
@@ -141,7 +136,8 @@ fail:
 
 int wire_connect(const char *host, int port, int timeout_ms)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *list, *ai;
 	double deadline = deadline_in(timeout_ms);
@@ -196,8 +192,7 @@ int wire_send_str(int fd, const char *s, int timeout_ms)
 	return wire_send_all(fd, s, strlen(s), timeout_ms);
 }
 
-static void result_append(struct wire_result *r, const unsigned char *p, size_t n,
-			  double start_ms)
+static void result_append(struct wire_result *r, const unsigned char *p, size_t n, double start_ms)
 {
 	double now = wire_now_ms() - start_ms;
 
@@ -267,8 +262,7 @@ int wire_read_until_end(int fd, double start_ms, int timeout_ms, struct wire_res
 	return 0;
 }
 
-int wire_read_bytes(int fd, size_t want, double start_ms, int timeout_ms,
-		    struct wire_result *out)
+int wire_read_bytes(int fd, size_t want, double start_ms, int timeout_ms, struct wire_result *out)
 {
 	if (fd < 0 || out == NULL) {
 		errno = EINVAL;
@@ -328,8 +322,8 @@ int wire_rst_follows(int fd, int timeout_ms)
 static int conn_fill(struct wire_conn *c, double deadline)
 {
 	if (c->cap - c->len < READ_CHUNK + 1) {
-		size_t cap = c->cap * 2 > c->len + READ_CHUNK + 1 ? c->cap * 2 :
-				c->len + READ_CHUNK + 1;
+		size_t cap = c->cap * 2 > c->len + READ_CHUNK + 1 ? c->cap * 2
+								  : c->len + READ_CHUNK + 1;
 		c->buf = xrealloc(c->buf, cap);
 		c->cap = cap;
 	}
@@ -409,8 +403,10 @@ static int header_next(const char **at, struct header *h)
 			v++;
 		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
 			ve--;
-		*h = (struct header){.name = line, .name_len = (size_t)(colon - line),
-				     .value = v, .value_len = (size_t)(ve - v)};
+		*h = (struct header){.name = line,
+				     .name_len = (size_t)(colon - line),
+				     .value = v,
+				     .value_len = (size_t)(ve - v)};
 		return 1;
 	}
 }
@@ -525,8 +521,8 @@ static int chunk_size(const unsigned char *p, size_t from, size_t lf, size_t *si
 /* Walk the chunked body p[0..n), copying the data to body when not NULL.
  * Returns 1 when complete (*used: the bytes of framing, trailers included;
  * *total: the data bytes), 0 when more must arrive, -1 on bad framing. */
-static int chunked_walk(const unsigned char *p, size_t n, unsigned char *body,
-			size_t *used, size_t *total)
+static int chunked_walk(const unsigned char *p, size_t n, unsigned char *body, size_t *used,
+			size_t *total)
 {
 	size_t i = 0, lf, size;
 
@@ -540,7 +536,7 @@ static int chunked_walk(const unsigned char *p, size_t n, unsigned char *body,
 		i = lf + 1;
 		if (size == 0)
 			break;
-		if (n - i <= size)	/* the data and at least its LF */
+		if (n - i <= size) /* the data and at least its LF */
 			return 0;
 		if (body != NULL)
 			memcpy(body + *total, p + i, size);
@@ -567,8 +563,8 @@ static int chunked_walk(const unsigned char *p, size_t n, unsigned char *body,
 
 static int has_no_body(const struct wire_http_response *r, int head_request)
 {
-	return head_request || (r->status >= 100 && r->status < 200) ||
-	       r->status == 204 || r->status == 304;
+	return head_request || (r->status >= 100 && r->status < 200) || r->status == 204
+	       || r->status == 304;
 }
 
 /* Decide whether c->buf holds the whole body after a head of hlen bytes.

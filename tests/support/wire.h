@@ -12,18 +12,18 @@
 #include <stddef.h>
 
 enum wire_end {
-	WIRE_OPEN = 1,	/* the timeout expired; the connection is still open */
-	WIRE_FIN,	/* recv() returned 0: the peer sent FIN */
-	WIRE_RST,	/* recv() failed with ECONNRESET: the peer sent RST */
-	WIRE_ERROR,	/* any other socket error; see err */
+	WIRE_OPEN = 1, /* the timeout expired; the connection is still open */
+	WIRE_FIN,      /* recv() returned 0: the peer sent FIN */
+	WIRE_RST,      /* recv() failed with ECONNRESET: the peer sent RST */
+	WIRE_ERROR,    /* any other socket error; see err */
 };
 
 /* What one or more reads saw. Start from {0}; the read calls append. */
 struct wire_result {
-	unsigned char *bytes;	/* everything received, malloc'd; a NUL follows bytes[len] */
+	unsigned char *bytes; /* everything received, malloc'd; a NUL follows bytes[len] */
 	size_t len;
-	enum wire_end end;	/* how the last read call ended */
-	int err;		/* errno for WIRE_RST (ECONNRESET) and WIRE_ERROR, else 0 */
+	enum wire_end end; /* how the last read call ended */
+	int err;	   /* errno for WIRE_RST (ECONNRESET) and WIRE_ERROR, else 0 */
 	/* Milliseconds after the start_ms given to the read call that saw
 	 * them: the first byte, the last byte, and the FIN/RST/error. -1 when
 	 * there was none (no bytes yet; end_ms stays -1 for WIRE_OPEN). */
@@ -58,8 +58,7 @@ int wire_read_until_end(int fd, double start_ms, int timeout_ms, struct wire_res
  * consuming no byte beyond that, so later reads see the rest. Returns 0 when
  * want was reached (end = WIRE_OPEN), -1 when the connection ended first or
  * timeout_ms expired (end says which). */
-int wire_read_bytes(int fd, size_t want, double start_ms, int timeout_ms,
-		    struct wire_result *out);
+int wire_read_bytes(int fd, size_t want, double start_ms, int timeout_ms, struct wire_result *out);
 
 /* Free r's bytes and reset r to {0}. NULL is accepted. */
 void wire_result_free(struct wire_result *r);
@@ -90,13 +89,13 @@ struct wire_conn {
 
 struct wire_http_response {
 	int status;
-	char *head;		/* status line, headers and the blank line, exactly as received */
+	char *head; /* status line, headers and the blank line, exactly as received */
 	size_t head_len;
-	unsigned char *body;	/* the body, de-chunked; never NULL after success */
+	unsigned char *body; /* the body, de-chunked; never NULL after success */
 	size_t body_len;
-	int chunked;		/* Transfer-Encoding: chunked framed the body */
+	int chunked;		  /* Transfer-Encoding: chunked framed the body */
 	long long content_length; /* the Content-Length header, -1 if absent */
-	int close_delimited;	/* the body ended with the connection (FIN) */
+	int close_delimited;	  /* the body ended with the connection (FIN) */
 };
 
 /* Read exactly one response from c, reading more as needed within

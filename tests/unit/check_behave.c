@@ -163,9 +163,10 @@ END_TEST
  * gives the same sequence, and phase rules do not shift it. */
 START_TEST(test_service_times_are_seeded)
 {
-	struct scenario *sc = load("{\"upsim\":1,\"seed\":5,\"overload\":{\"workers\":2,"
-				   "\"service_time\":{\"lognormal\":{\"median\":\"100ms\",\"sigma\":1}}},"
-				   "\"phases\":[{\"name\":\"p\",\"rules\":[{\"respond\":{}}]}]}");
+	struct scenario *sc = load(
+		"{\"upsim\":1,\"seed\":5,\"overload\":{\"workers\":2,"
+		"\"service_time\":{\"lognormal\":{\"median\":\"100ms\",\"sigma\":1}}},"
+		"\"phases\":[{\"name\":\"p\",\"rules\":[{\"respond\":{}}]}]}");
 	struct behave *b1 = behave_new(sc, 0), *b2 = behave_new(sc, 0);
 	uint64_t x[50], y[50];
 	for (int i = 0; i < 50; i++) {

@@ -11,9 +11,21 @@ static int parse(int argc, char **argv, struct cli *c)
 
 START_TEST(test_run_options)
 {
-	char *argv[] = {"upsim", "run", "--listen", "127.0.0.1:0", "--ready-file",
-			"/tmp/r", "--max-connections", "500", "-v", "--threads", "4",
-			"--connection-memory", "8KiB", "s.json", NULL};
+	char *argv[] = {"upsim",
+			"run",
+			"--listen",
+			"127.0.0.1:0",
+			"--ready-file",
+			"/tmp/r",
+			"--max-connections",
+			"500",
+			"-v",
+			"--threads",
+			"4",
+			"--connection-memory",
+			"8KiB",
+			"s.json",
+			NULL};
 	struct cli c;
 	ck_assert_int_eq(parse(14, argv, &c), 0);
 	ck_assert_uint_eq(c.connection_memory, 8192);

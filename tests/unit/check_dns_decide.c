@@ -136,7 +136,7 @@ START_TEST(test_flap_by_time)
 		size_t n;
 		const char *first;
 	} cases[] = {
-		{0, 1, "10.0.1.1"}, {999999, 1, "10.0.1.1"}, {1000000, 2, "10.0.1.2"},
+		{0, 1, "10.0.1.1"},	  {999999, 1, "10.0.1.1"},  {1000000, 2, "10.0.1.2"},
 		{1999999, 2, "10.0.1.2"}, {2000000, 1, "10.0.1.1"}, {5500000, 2, "10.0.1.2"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -184,8 +184,8 @@ START_TEST(test_choose_seeded)
 			ask("pick.test", DNS_TYPE_A, false, 0, 0, &d);
 			draws[run][i] = d.choice;
 			ck_assert(d.choice == 0 || d.choice == 1);
-			ck_assert_int_eq(d.rcode, d.choice == 0 ? DNS_RCODE_NXDOMAIN
-							       : DNS_RCODE_NOERROR);
+			ck_assert_int_eq(d.rcode,
+					 d.choice == 0 ? DNS_RCODE_NXDOMAIN : DNS_RCODE_NOERROR);
 			if (run == 0)
 				counts[d.choice]++;
 		}
@@ -198,10 +198,14 @@ END_TEST
 
 START_TEST(test_name_validity)
 {
-	static const char *const good[] = {"a", "orders.test", "Orders.Test.", "_http._tcp.x",
-					   "a-b.c", "1.2.3.4.in-addr.arpa"};
-	static const char *const bad[] = {"", ".", "a..b", "-a.b", "a-.b", "a b", "a/b",
-					  "ex*mple.test", "\xc3\xa9.test"};
+	static const char *const good[] = {"a",
+					   "orders.test",
+					   "Orders.Test.",
+					   "_http._tcp.x",
+					   "a-b.c",
+					   "1.2.3.4.in-addr.arpa"};
+	static const char *const bad[] = {"",	 ".",	"a..b",		"-a.b",		"a-.b",
+					  "a b", "a/b", "ex*mple.test", "\xc3\xa9.test"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		ck_assert_msg(dns_name_valid(good[i]), "%s", good[i]);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -38,8 +38,10 @@ START_TEST(test_rows_agree_with_themselves)
 		ck_assert_msg((f->stage == FAULT_STAGE_REQUEST) == (f->act != FAULT_ACT_WRITE),
 			      "%s: stage and act disagree", f->name);
 		if (f->flags & FAULT_NOT_HTTP)
-			ck_assert_msg(f->act == FAULT_ACT_WRITE && !(f->flags & FAULT_TOUCHES_HEADERS),
-				      "%s: bytes not HTTP, yet no write or a header defect", f->name);
+			ck_assert_msg(f->act == FAULT_ACT_WRITE
+					      && !(f->flags & FAULT_TOUCHES_HEADERS),
+				      "%s: bytes not HTTP, yet no write or a header defect",
+				      f->name);
 		/* render.c generates the bytes of a seeded fault, and copies
 		 * the bytes of every other not-HTTP one. */
 		if (f->flags & FAULT_SEEDED)
@@ -111,7 +113,8 @@ static void collect_faults(json_t *v, char *seen, size_t cap)
 	if (json_is_object(v)) {
 		const char *key;
 		json_t *m;
-		json_object_foreach(v, key, m) {
+		json_object_foreach(v, key, m)
+		{
 			if (strcmp(key, "fault") == 0 && json_is_string(m)) {
 				strncat(seen, " ", cap - strlen(seen) - 1);
 				strncat(seen, json_string_value(m), cap - strlen(seen) - 1);
@@ -123,8 +126,7 @@ static void collect_faults(json_t *v, char *seen, size_t cap)
 	} else if (json_is_array(v)) {
 		size_t i;
 		json_t *m;
-		json_array_foreach(v, i, m)
-			collect_faults(m, seen, cap);
+		json_array_foreach(v, i, m) collect_faults(m, seen, cap);
 	}
 }
 

@@ -21,11 +21,12 @@ static void setup(void)
 	memset(&err, 0, sizeof err);
 	jcheck_init(&jc, "f.json", &err);
 	json_error_t jerr;
-	doc = json_loads("{\"i\": 7, \"neg\": -3, \"s\": \"text\", \"b\": true, \"o\": {}, \"a\": [],"
-			 " \"r\": 1.5, \"n\": null, \"nul\": \"a\\u0000b\","
-			 " \"ms\": 150, \"dur\": \"2.5s\", \"big\": 86400001,"
-			 " \"size\": \"64KiB\", \"bytes\": 512}",
-			 JSON_ALLOW_NUL, &jerr);
+	doc = json_loads(
+		"{\"i\": 7, \"neg\": -3, \"s\": \"text\", \"b\": true, \"o\": {}, \"a\": [],"
+		" \"r\": 1.5, \"n\": null, \"nul\": \"a\\u0000b\","
+		" \"ms\": 150, \"dur\": \"2.5s\", \"big\": 86400001,"
+		" \"size\": \"64KiB\", \"bytes\": 512}",
+		JSON_ALLOW_NUL, &jerr);
 	ck_assert_ptr_nonnull(doc);
 }
 
@@ -195,8 +196,13 @@ START_TEST(test_type_names)
 	static const struct {
 		const char *key, *name;
 	} names[] = {
-		{"o", "an object"}, {"a", "an array"}, {"s", "a string"}, {"i", "an integer"},
-		{"r", "a number with a fraction"}, {"b", "a boolean"}, {"n", "null"},
+		{"o", "an object"},
+		{"a", "an array"},
+		{"s", "a string"},
+		{"i", "an integer"},
+		{"r", "a number with a fraction"},
+		{"b", "a boolean"},
+		{"n", "null"},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		ck_assert_str_eq(jcheck_type_name(json_object_get(doc, names[i].key)),
@@ -207,10 +213,10 @@ END_TEST
 /* ---- durations and sizes ---- */
 
 static const struct {
-	const char *json;       /* the value of "v" */
+	const char *json; /* the value of "v" */
 	int rc;
-	uint64_t us;            /* rc 1 */
-	const char *msg;        /* rc -1: "f.json: v: " + msg */
+	uint64_t us;	 /* rc 1 */
+	const char *msg; /* rc -1: "f.json: v: " + msg */
 } durations[] = {
 	{"150", 1, 150000, NULL},
 	{"0", 1, 0, NULL},
@@ -308,18 +314,18 @@ static void dump(const struct upsim_err *e)
 
 START_TEST(test_loader_reports_every_error_by_path)
 {
-	static const char json[] =
-		"{\"upsim\": 1, \"rules\": ["
-		"{\"respond\": {\"status\": 200}},"
-		"{\"respond\": {\"staus\": 200}},"
-		"{\"choose\": [{\"status\": 200}, {\"delay\": \"soon\"}]}"
-		"]}";
+	static const char json[] = "{\"upsim\": 1, \"rules\": ["
+				   "{\"respond\": {\"status\": 200}},"
+				   "{\"respond\": {\"staus\": 200}},"
+				   "{\"choose\": [{\"status\": 200}, {\"delay\": \"soon\"}]}"
+				   "]}";
 	struct upsim_err e = {0};
 	struct scenario *sc = scenario_load_buffer("t.json", json, sizeof json - 1, &e);
 	ck_assert_ptr_null(sc);
-	bool ok = has_msg(&e, "t.json: rules[1].respond.staus: unknown key (did you mean \"status\"?)") &&
-		  has_msg(&e, "t.json: rules[2].choose[1].delay: "
-			      "expected a duration such as \"150ms\", \"2s\" or \"1m\"");
+	bool ok = has_msg(&e,
+			  "t.json: rules[1].respond.staus: unknown key (did you mean \"status\"?)")
+		  && has_msg(&e, "t.json: rules[2].choose[1].delay: "
+				 "expected a duration such as \"150ms\", \"2s\" or \"1m\"");
 	if (!ok)
 		dump(&e);
 	ck_assert_msg(ok, "messages by path missing (see stderr)");

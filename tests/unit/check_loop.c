@@ -131,7 +131,7 @@ END_TEST
 struct rival {
 	struct loop_io io;
 	struct loop *loop;
-	struct rival *other;    /* removed by this one's handler */
+	struct rival *other; /* removed by this one's handler */
 	int calls;
 };
 

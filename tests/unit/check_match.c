@@ -52,8 +52,10 @@ static const char *fake_query(void *ctx, const char *name)
 
 static struct match_request request(const char *method, const char *path)
 {
-	struct match_request r = {.method = method, .path = path,
-				  .header = fake_header, .query = fake_query};
+	struct match_request r = {.method = method,
+				  .path = path,
+				  .header = fake_header,
+				  .query = fake_query};
 	return r;
 }
 

@@ -87,8 +87,8 @@ START_TEST(test_exit_plan)
 	enum overload_exit got = overload_exit_plan(exits[_i].queued, exits[_i].serving,
 						    exits[_i].can_hold, exits[_i].now,
 						    exits[_i].end);
-	ck_assert_msg(got == exits[_i].want, "%s: %d, expected %d", exits[_i].what,
-		      (int)got, (int)exits[_i].want);
+	ck_assert_msg(got == exits[_i].want, "%s: %d, expected %d", exits[_i].what, (int)got,
+		      (int)exits[_i].want);
 }
 END_TEST
 

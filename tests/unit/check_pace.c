@@ -6,8 +6,8 @@
 #include "engine/pace.h"
 #include "suites.h"
 
-#define MS 1000000ULL           /* ns */
-#define T0 (5000 * MS)          /* an arbitrary start */
+#define MS 1000000ULL  /* ns */
+#define T0 (5000 * MS) /* an arbitrary start */
 
 /* A rendered response as pace sees it: 17 bytes of status line, headers
  * up to 38, body up to 44 (the shape of "HTTP/1.1 200 OK" + "hello\n"). */
@@ -32,8 +32,7 @@ static void expect_wait(struct pacer *p, uint64_t now, uint64_t wake_at)
 	uint64_t wake = 0;
 	ck_assert_uint_eq(pace_next(p, now, &wake), 0);
 	ck_assert_msg(wake == wake_at, "at +%llu ms: wake at +%llu ms, expected +%llu ms",
-		      (unsigned long long)((now - T0) / MS),
-		      (unsigned long long)((wake - T0) / MS),
+		      (unsigned long long)((now - T0) / MS), (unsigned long long)((wake - T0) / MS),
 		      (unsigned long long)((wake_at - T0) / MS));
 }
 
@@ -140,11 +139,8 @@ static const struct {
 	size_t chunk;
 	uint64_t step_ns;
 } rates[] = {
-	{1000, 10, 10 * MS},
-	{50, 1, 20 * MS},
-	{1, 1, 1000 * MS},
-	{150, 1, 1000 * MS / 150},
-	{1000000, 10000, 10 * MS},
+	{1000, 10, 10 * MS},	   {50, 1, 20 * MS},	      {1, 1, 1000 * MS},
+	{150, 1, 1000 * MS / 150}, {1000000, 10000, 10 * MS},
 };
 
 START_TEST(test_rate_steps)
@@ -184,7 +180,7 @@ START_TEST(test_header_delay)
 	pace_init(&p, &pace, &r, T0);
 	expect_write(&p, T0, 38);
 	pace_wrote(&p, 38, T0);
-	expect_wait(&p, T0 + 5 * MS, T0 + 205 * MS); /* from when it is reached */
+	expect_wait(&p, T0 + 5 * MS, T0 + 205 * MS);   /* from when it is reached */
 	expect_wait(&p, T0 + 100 * MS, T0 + 205 * MS); /* taken once */
 	expect_write(&p, T0 + 205 * MS, 6);
 	pace_wrote(&p, 6, T0 + 205 * MS);
@@ -211,8 +207,8 @@ static const struct {
 	const char *what;
 	enum part at;
 	uint64_t offset;
-	size_t len;             /* the rendered length (44: whole) */
-	size_t first;           /* bytes before the stall (== len: none) */
+	size_t len;   /* the rendered length (44: whole) */
+	size_t first; /* bytes before the stall (== len: none) */
 } stalls[] = {
 	{"status at 0", PART_STATUS, 0, 44, 0},
 	{"status at 5", PART_STATUS, 5, 44, 5},
@@ -227,7 +223,8 @@ static const struct {
 
 START_TEST(test_stall_at_offset)
 {
-	struct pace pace = {.stall_at = stalls[_i].at, .stall_offset = stalls[_i].offset,
+	struct pace pace = {.stall_at = stalls[_i].at,
+			    .stall_offset = stalls[_i].offset,
 			    .stall_for_us = 1000000};
 	struct render r = shape(stalls[_i].len);
 	struct pacer p;
@@ -250,8 +247,10 @@ END_TEST
  * same offset they add up. */
 START_TEST(test_two_pauses_in_order)
 {
-	struct pace pace = {.header_delay_us = 100000, .stall_at = PART_STATUS,
-			    .stall_offset = 5, .stall_for_us = 300000};
+	struct pace pace = {.header_delay_us = 100000,
+			    .stall_at = PART_STATUS,
+			    .stall_offset = 5,
+			    .stall_for_us = 300000};
 	struct render r = shape(44);
 	struct pacer p;
 	pace_init(&p, &pace, &r, T0);
@@ -267,8 +266,10 @@ END_TEST
 
 START_TEST(test_two_pauses_at_one_offset_add_up)
 {
-	struct pace pace = {.header_delay_us = 100000, .stall_at = PART_BODY,
-			    .stall_offset = 0, .stall_for_us = 300000};
+	struct pace pace = {.header_delay_us = 100000,
+			    .stall_at = PART_BODY,
+			    .stall_offset = 0,
+			    .stall_for_us = 300000};
 	struct render r = shape(44);
 	struct pacer p;
 	pace_init(&p, &pace, &r, T0);
@@ -304,7 +305,9 @@ END_TEST
 
 START_TEST(test_zero_pauses_are_none)
 {
-	struct pace pace = {.header_delay_us = 0, .stall_at = PART_BODY, .stall_offset = 1,
+	struct pace pace = {.header_delay_us = 0,
+			    .stall_at = PART_BODY,
+			    .stall_offset = 1,
 			    .stall_for_us = 0};
 	struct render r = shape(44);
 	struct pacer p;

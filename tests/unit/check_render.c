@@ -74,17 +74,20 @@ static const struct {
 	size_t status_end, head_end; /* 0: not checked */
 } exact[] = {
 	{"healthy", "{}", "OK", false, false, B(HEALTHY), 17, 38},
-	{"status, reason, headers in file order", "{\"status\":404,\"headers\":{\"X-A\":\"1\",\"x-b\":\"2\"},\"body\":\"nope\"}",
+	{"status, reason, headers in file order",
+	 "{\"status\":404,\"headers\":{\"X-A\":\"1\",\"x-b\":\"2\"},\"body\":\"nope\"}",
 	 "Not Found", false, false,
 	 B("HTTP/1.1 404 Not Found\r\nX-A: 1\r\nx-b: 2\r\nContent-Length: 4\r\n\r\nnope"), 24, 61},
-	{"header pairs keep duplicates and case", "{\"headers\":[[\"A\",\"1\"],[\"a\",\"2\"]]}", "OK",
-	 false, false, B("HTTP/1.1 200 OK\r\nA: 1\r\na: 2\r\nContent-Length: 6\r\n\r\nhello\n"), 17, 50},
+	{"header pairs keep duplicates and case", "{\"headers\":[[\"A\",\"1\"],[\"a\",\"2\"]]}",
+	 "OK", false, false,
+	 B("HTTP/1.1 200 OK\r\nA: 1\r\na: 2\r\nContent-Length: 6\r\n\r\nhello\n"), 17, 50},
 	{"HEAD: framing kept, body left out", "{}", "OK", true, false,
 	 B("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n"), 17, 38},
 	{"close_header before the framing", "{}", "OK", false, true,
 	 B("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 6\r\n\r\nhello\n"), 17, 57},
 	{"chunked", "{\"chunked\":true}", "OK", false, false,
-	 B("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello\n\r\n0\r\n\r\n"), 17, 47},
+	 B("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello\n\r\n0\r\n\r\n"), 17,
+	 47},
 	{"HEAD chunked", "{\"chunked\":true}", "OK", true, false,
 	 B("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), 17, 47},
 	{"204: no framing, no body", "{\"status\":204}", "No Content", false, false,
@@ -95,68 +98,81 @@ static const struct {
 	 B("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), 17, 38},
 
 	/* malformed: one defect each, the rest intact */
-	{"malformed status_line", "{\"fault\":\"malformed\",\"kind\":\"status_line\"}", "OK", false, false,
-	 B("HTTP/1.1 200OK\r\nContent-Length: 6\r\n\r\nhello\n"), 16, 37},
+	{"malformed status_line", "{\"fault\":\"malformed\",\"kind\":\"status_line\"}", "OK", false,
+	 false, B("HTTP/1.1 200OK\r\nContent-Length: 6\r\n\r\nhello\n"), 16, 37},
 	{"malformed version", "{\"fault\":\"malformed\",\"kind\":\"version\"}", "OK", false, false,
 	 B("HTTP/1.x 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"), 17, 38},
-	{"malformed status_code", "{\"fault\":\"malformed\",\"kind\":\"status_code\",\"status\":503}",
-	 "Service Unavailable", false, false,
-	 B("HTTP/1.1 5x3 Service Unavailable\r\nContent-Length: 6\r\n\r\nhello\n"), 34, 55},
-	{"malformed no_colon", "{\"fault\":\"malformed\",\"kind\":\"no_colon\"}", "OK", false, false,
+	{"malformed status_code",
+	 "{\"fault\":\"malformed\",\"kind\":\"status_code\",\"status\":503}", "Service Unavailable",
+	 false, false, B("HTTP/1.1 5x3 Service Unavailable\r\nContent-Length: 6\r\n\r\nhello\n"),
+	 34, 55},
+	{"malformed no_colon", "{\"fault\":\"malformed\",\"kind\":\"no_colon\"}", "OK", false,
+	 false,
 	 B("HTTP/1.1 200 OK\r\nX-Upsim-Malformed header line without a colon\r\n"
-	   "Content-Length: 6\r\n\r\nhello\n"), 17, 85},
-	{"malformed space_before_colon", "{\"fault\":\"malformed\",\"kind\":\"space_before_colon\"}", "OK",
-	 false, false,
+	   "Content-Length: 6\r\n\r\nhello\n"),
+	 17, 85},
+	{"malformed space_before_colon",
+	 "{\"fault\":\"malformed\",\"kind\":\"space_before_colon\"}", "OK", false, false,
 	 B("HTTP/1.1 200 OK\r\nX-Upsim-Malformed : space before the colon\r\n"
-	   "Content-Length: 6\r\n\r\nhello\n"), 17, 82},
-	{"malformed bare_lf: every line", "{\"fault\":\"malformed\",\"kind\":\"bare_lf\",\"headers\":{\"X-A\":\"1\"}}",
-	 "OK", false, true,
-	 B("HTTP/1.1 200 OK\nX-A: 1\nConnection: close\nContent-Length: 6\n\nhello\n"), 16, 60},
+	   "Content-Length: 6\r\n\r\nhello\n"),
+	 17, 82},
+	{"malformed bare_lf: every line",
+	 "{\"fault\":\"malformed\",\"kind\":\"bare_lf\",\"headers\":{\"X-A\":\"1\"}}", "OK", false,
+	 true, B("HTTP/1.1 200 OK\nX-A: 1\nConnection: close\nContent-Length: 6\n\nhello\n"), 16,
+	 60},
 	{"malformed nul", "{\"fault\":\"malformed\",\"kind\":\"nul\"}", "OK", false, false,
-	 B("HTTP/1.1 200 OK\r\nX-Upsim-Malformed: nul\0byte\r\nContent-Length: 6\r\n\r\nhello\n"), 17, 67},
+	 B("HTTP/1.1 200 OK\r\nX-Upsim-Malformed: nul\0byte\r\nContent-Length: 6\r\n\r\nhello\n"),
+	 17, 67},
 	{"malformed folded", "{\"fault\":\"malformed\",\"kind\":\"folded\"}", "OK", false, false,
 	 B("HTTP/1.1 200 OK\r\nX-Upsim-Malformed: folded\r\n onto a continuation line\r\n"
-	   "Content-Length: 6\r\n\r\nhello\n"), 17, 92},
+	   "Content-Length: 6\r\n\r\nhello\n"),
+	 17, 92},
 
 	/* framing faults */
-	{"length_mismatch: fewer sent", "{\"fault\":\"length_mismatch\",\"declared\":1000,\"sent\":3}", "OK",
-	 false, false, B("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nhel"), 17, 41},
+	{"length_mismatch: fewer sent",
+	 "{\"fault\":\"length_mismatch\",\"declared\":1000,\"sent\":3}", "OK", false, false,
+	 B("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nhel"), 17, 41},
 	{"length_mismatch: more sent, the pattern continues the body",
 	 "{\"fault\":\"length_mismatch\",\"declared\":2,\"sent\":10}", "OK", false, false,
 	 B("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhello\n6789"), 17, 38},
 	{"length_mismatch on a chunked action is not chunked",
-	 "{\"fault\":\"length_mismatch\",\"declared\":9,\"sent\":6,\"chunked\":true}", "OK", false, false,
-	 B("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhello\n"), 17, 38},
+	 "{\"fault\":\"length_mismatch\",\"declared\":9,\"sent\":6,\"chunked\":true}", "OK", false,
+	 false, B("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhello\n"), 17, 38},
 	{"duplicate_length", "{\"fault\":\"duplicate_length\"}", "OK", false, false,
 	 B("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Length: 7\r\n\r\nhello\n"), 17, 57},
 	{"cl_and_te", "{\"fault\":\"cl_and_te\"}", "OK", false, false,
 	 B("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
-	   "6\r\nhello\n\r\n0\r\n\r\n"), 17, 66},
+	   "6\r\nhello\n\r\n0\r\n\r\n"),
+	 17, 66},
 	{"bad_chunked invalid_size", "{\"fault\":\"bad_chunked\",\"kind\":\"invalid_size\"}", "OK",
 	 false, false,
-	 B("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\n\r\n0\r\n\r\n"), 17, 47},
-	{"bad_chunked missing_last_chunk", "{\"fault\":\"bad_chunked\",\"kind\":\"missing_last_chunk\"}",
-	 "OK", false, false,
+	 B("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\n\r\n0\r\n\r\n"), 17,
+	 47},
+	{"bad_chunked missing_last_chunk",
+	 "{\"fault\":\"bad_chunked\",\"kind\":\"missing_last_chunk\"}", "OK", false, false,
 	 B("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello\n\r\n"), 17, 47},
 	/* A framing fault writes its headers even where HTTP forbids them
 	 * (a 204 resolves to no body: the lengths count from 0). */
-	{"duplicate_length on a 204", "{\"fault\":\"duplicate_length\",\"status\":204}", "No Content",
-	 false, false,
+	{"duplicate_length on a 204", "{\"fault\":\"duplicate_length\",\"status\":204}",
+	 "No Content", false, false,
 	 B("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nContent-Length: 1\r\n\r\n"), 25, 65},
 
 	/* not HTTP: verbatim, one part */
-	{"banner", "{\"fault\":\"banner\",\"text\":\"SSH-2.0-OpenSSH_9.6\\r\\n\"}", "OK", false, false,
-	 B("SSH-2.0-OpenSSH_9.6\r\n"), 21, 21},
-	{"raw bytes with a NUL (base64)", "{\"fault\":\"raw\",\"base64\":\"YWIAYw0K\"}", "OK", false, false,
-	 B("ab\0c\r\n"), 6, 6},
-	{"raw bytes ignore HEAD and close_header", "{\"fault\":\"raw\",\"bytes\":\"HTTP/1.1 200 OK\\r\\n\"}",
-	 "OK", true, true, B("HTTP/1.1 200 OK\r\n"), 17, 17},
+	{"banner", "{\"fault\":\"banner\",\"text\":\"SSH-2.0-OpenSSH_9.6\\r\\n\"}", "OK", false,
+	 false, B("SSH-2.0-OpenSSH_9.6\r\n"), 21, 21},
+	{"raw bytes with a NUL (base64)", "{\"fault\":\"raw\",\"base64\":\"YWIAYw0K\"}", "OK",
+	 false, false, B("ab\0c\r\n"), 6, 6},
+	{"raw bytes ignore HEAD and close_header",
+	 "{\"fault\":\"raw\",\"bytes\":\"HTTP/1.1 200 OK\\r\\n\"}", "OK", true, true,
+	 B("HTTP/1.1 200 OK\r\n"), 17, 17},
 };
 
 START_TEST(test_exact_bytes)
 {
-	struct render_opts o = {.seed = 1, .reason = exact[_i].reason,
-				.head_request = exact[_i].head, .close_header = exact[_i].close_header};
+	struct render_opts o = {.seed = 1,
+				.reason = exact[_i].reason,
+				.head_request = exact[_i].head,
+				.close_header = exact[_i].close_header};
 	struct render r;
 	render_json(exact[_i].json, &o, &r);
 	assert_bytes(exact[_i].what, &r, exact[_i].want, exact[_i].want_len);
@@ -240,11 +256,11 @@ END_TEST
 static const struct {
 	const char *at;
 	unsigned offset;
-	size_t want_len;        /* into HEALTHY (status 0..17, headers ..38, body ..44) */
+	size_t want_len; /* into HEALTHY (status 0..17, headers ..38, body ..44) */
 } cuts[] = {
-	{"status", 0, 0}, {"status", 4, 4}, {"status", 17, 17}, {"status", 999, 17},
+	{"status", 0, 0},   {"status", 4, 4},	{"status", 17, 17},  {"status", 999, 17},
 	{"headers", 0, 17}, {"headers", 5, 22}, {"headers", 21, 38}, {"headers", 999, 38},
-	{"body", 0, 38}, {"body", 2, 40}, {"body", 6, 44}, {"body", 999, 44},
+	{"body", 0, 38},    {"body", 2, 40},	{"body", 6, 44},     {"body", 999, 44},
 };
 
 START_TEST(test_truncate_offsets_and_clamping)

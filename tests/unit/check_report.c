@@ -35,7 +35,8 @@ static struct check_probe *binary_probe(const struct check_config *cfg)
 	t->answer.status = 200;
 	t->answer.complete = true;
 	t->answer.headers = calloc(2, sizeof *t->answer.headers);
-	t->answer.headers[0] = (struct header){strdup("X-Bin"), strdup("a\xff" "b")};
+	t->answer.headers[0] = (struct header){strdup("X-Bin"), strdup("a\xff"
+								       "b")};
 	t->answer.headers[1] = (struct header){strdup("X-\xfe"), strdup("v")};
 	t->answer.n_headers = 2;
 	t->log = strdup("upstream sent \xff");
@@ -96,7 +97,8 @@ START_TEST(test_junit_is_well_formed_utf8)
 	buf[n] = '\0';
 	ck_assert(valid_utf8((unsigned char *)buf, n));
 	ck_assert_ptr_nonnull(strstr(buf, "classname=\"scenarios.bin\""));
-	ck_assert_ptr_nonnull(strstr(buf, "<failure message=\"header X-Bin is &quot;a\\xffb&quot;"));
+	ck_assert_ptr_nonnull(
+		strstr(buf, "<failure message=\"header X-Bin is &quot;a\\xffb&quot;"));
 	ck_assert_ptr_nonnull(strstr(buf, "tests=\"1\" failures=\"1\""));
 	check_probes_free(p, 1);
 }

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "base/xalloc.h"
-#include "scenario/fault.h"
 #include "scenario/expect.h"
+#include "scenario/fault.h"
 #include "scenario/model.h"
 #include "suites.h"
 
@@ -83,8 +83,7 @@ START_TEST(test_invalid_file)
 	ck_assert_msg(sc == NULL, "%s should be refused", path);
 	char *want = expected_errors(path);
 	char *got = joined(&err);
-	ck_assert_msg(strcmp(want, got) == 0, "%s\n--- expected:\n%s--- got:\n%s",
-		      path, want, got);
+	ck_assert_msg(strcmp(want, got) == 0, "%s\n--- expected:\n%s--- got:\n%s", path, want, got);
 	free(want);
 	free(got);
 	err_clear(&err);
@@ -103,10 +102,11 @@ static struct scenario *load(const char *json)
 
 START_TEST(test_defaults_fill_absent_fields)
 {
-	struct scenario *sc = load(
-		"{\"upsim\":1,\"defaults\":{\"status\":201,\"headers\":{\"A\":\"1\"},\"body\":\"d\"},"
-		"\"rules\":[{\"sequence\":[{},{\"status\":503},{\"headers\":[[\"b\",\"2\"],[\"B\",\"3\"]]},"
-		"{\"body_size\":\"1KiB\",\"chunked\":true}]}]}");
+	struct scenario *sc = load("{\"upsim\":1,\"defaults\":{\"status\":201,\"headers\":{\"A\":"
+				   "\"1\"},\"body\":\"d\"},"
+				   "\"rules\":[{\"sequence\":[{},{\"status\":503},{\"headers\":[["
+				   "\"b\",\"2\"],[\"B\",\"3\"]]},"
+				   "{\"body_size\":\"1KiB\",\"chunked\":true}]}]}");
 	ck_assert_ptr_nonnull(sc);
 	const struct rule *r = &sc->rules[0];
 	struct action a;
@@ -155,17 +155,21 @@ END_TEST
 
 START_TEST(test_when_full_forms)
 {
-	static const struct { const char *form; enum fault_kind fault; int status; } cases[] = {
-		{"\"503\"", FAULT_NONE, 503},
-		{"\"reset\"", FAULT_RESET, 0},
-		{"\"close\"", FAULT_CLOSE, 0},
-		{"\"hang\"", FAULT_HANG, 0},
+	static const struct {
+		const char *form;
+		enum fault_kind fault;
+		int status;
+	} cases[] = {
+		{"\"503\"", FAULT_NONE, 503},		{"\"reset\"", FAULT_RESET, 0},
+		{"\"close\"", FAULT_CLOSE, 0},		{"\"hang\"", FAULT_HANG, 0},
 		{"{\"status\": 429}", FAULT_NONE, 429},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char json[256];
-		snprintf(json, sizeof json, "{\"upsim\":1,\"overload\":{\"workers\":1,"
-			 "\"service_time\":\"1ms\",\"when_full\":%s}}", cases[i].form);
+		snprintf(json, sizeof json,
+			 "{\"upsim\":1,\"overload\":{\"workers\":1,"
+			 "\"service_time\":\"1ms\",\"when_full\":%s}}",
+			 cases[i].form);
 		struct scenario *sc = load(json);
 		ck_assert_ptr_nonnull(sc);
 		const struct action *a = &sc->overload.when_full;
@@ -190,7 +194,8 @@ START_TEST(test_library_documents_every_scenario)
 	ck_assert_int_eq(glob("scenarios/*.json", 0, NULL, &files), 0);
 	for (size_t i = 0; i < files.gl_pathc; i++) {
 		char heading[256];
-		snprintf(heading, sizeof heading, "\n## %s\n", files.gl_pathv[i] + strlen("scenarios/"));
+		snprintf(heading, sizeof heading, "\n## %s\n",
+			 files.gl_pathv[i] + strlen("scenarios/"));
 		ck_assert_msg(strstr(doc, heading) != NULL,
 			      "docs/scenario-library.md has no section for %s", files.gl_pathv[i]);
 	}
@@ -216,8 +221,8 @@ START_TEST(test_doc_examples_load)
 		ck_assert_ptr_nonnull(end);
 		*end = '\0';
 		/* Fleet files ("upstreams") are checked by the fleet tests. */
-		if (start[0] == '{' && strstr(start, "\"upsim\": 1") != NULL &&
-		    strstr(start, "\"upstreams\"") == NULL) {
+		if (start[0] == '{' && strstr(start, "\"upsim\": 1") != NULL
+		    && strstr(start, "\"upstreams\"") == NULL) {
 			struct scenario *sc = load(start);
 			ck_assert_msg(sc != NULL, "docs example does not load:\n%s", start);
 			scenario_unref(sc);

@@ -26,8 +26,7 @@ struct pair {
 
 static int listen_loopback(int *port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof a;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -318,12 +317,13 @@ START_TEST(test_http_pipelined)
 	struct wire_conn c = {.fd = p.cli};
 	struct wire_http_response r;
 
-	srv_send(p.srv, "HTTP/1.1 100 Continue\r\n\r\n"
-			"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
-			"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n"
-			"HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n"
-			"HTTP/1.1 204 No Content\r\n\r\n"
-			"HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nthree");
+	srv_send(p.srv,
+		 "HTTP/1.1 100 Continue\r\n\r\n"
+		 "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
+		 "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n"
+		 "HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n"
+		 "HTTP/1.1 204 No Content\r\n\r\n"
+		 "HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nthree");
 	int want[] = {100, 200, 404, 304, 204, 201};
 	const char *body[] = {"", "one", "two", "", "", "three"};
 	for (int i = 0; i < 6; i++) {

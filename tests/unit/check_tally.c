@@ -8,7 +8,9 @@
 
 static struct record request(int status, enum outcome o, uint64_t duration_us)
 {
-	return (struct record){.kind = RECORD_REQUEST, .status = status, .outcome = o,
+	return (struct record){.kind = RECORD_REQUEST,
+			       .status = status,
+			       .outcome = o,
 			       .duration_us = duration_us};
 }
 
@@ -49,10 +51,10 @@ END_TEST
 /* Status classes 1xx..9xx; anything outside 100..999 has none. */
 static const struct {
 	int status;
-	int class;      /* -1: none */
+	int class; /* -1: none */
 } statuses[] = {
-	{0, -1}, {99, -1}, {100, 1}, {101, 1}, {199, 1}, {204, 2}, {302, 3},
-	{404, 4}, {599, 5}, {999, 9}, {1000, -1}, {-200, -1},
+	{0, -1},  {99, -1}, {100, 1}, {101, 1}, {199, 1},   {204, 2},
+	{302, 3}, {404, 4}, {599, 5}, {999, 9}, {1000, -1}, {-200, -1},
 };
 
 START_TEST(test_status_class)
@@ -86,9 +88,9 @@ static const struct {
 	uint64_t us;
 	int bucket;
 } durations[] = {
-	{0, 0}, {1000, 0}, {1001, 1}, {5000, 1}, {5001, 2}, {100000, 5},
-	{250000, 6}, {999999, 8}, {1000000, 8}, {1000001, 9}, {60000000, 13},
-	{60000001, 14}, {3600000000ULL, 14},
+	{0, 0},		{1000, 0},	{1001, 1},	     {5000, 1},	   {5001, 2},
+	{100000, 5},	{250000, 6},	{999999, 8},	     {1000000, 8}, {1000001, 9},
+	{60000000, 13}, {60000001, 14}, {3600000000ULL, 14},
 };
 
 START_TEST(test_duration_buckets)
@@ -98,8 +100,8 @@ START_TEST(test_duration_buckets)
 	tally_add(&t, &r, FAULT_NONE);
 	for (int b = 0; b <= TALLY_BUCKETS; b++)
 		ck_assert_msg(t.duration_buckets[b] == (b == durations[_i].bucket ? 1u : 0u),
-			      "%llu us counted in bucket %d",
-			      (unsigned long long)durations[_i].us, b);
+			      "%llu us counted in bucket %d", (unsigned long long)durations[_i].us,
+			      b);
 	ck_assert_double_eq_tol(t.duration_sum_s, (double)durations[_i].us / 1e6, 1e-9);
 }
 END_TEST
@@ -121,8 +123,8 @@ START_TEST(test_duration_sum)
 	tally_add(&t, &a, FAULT_NONE);
 	tally_add(&t, &b, FAULT_NONE);
 	ck_assert_double_eq_tol(t.duration_sum_s, 1.75, 1e-9);
-	ck_assert_uint_eq(t.duration_buckets[6], 1);  /* <= 0.25 s */
-	ck_assert_uint_eq(t.duration_buckets[9], 1);  /* <= 2.5 s */
+	ck_assert_uint_eq(t.duration_buckets[6], 1); /* <= 0.25 s */
+	ck_assert_uint_eq(t.duration_buckets[9], 1); /* <= 2.5 s */
 }
 END_TEST
 
@@ -130,11 +132,13 @@ END_TEST
 START_TEST(test_accept_decisions)
 {
 	static const char *const words[] = {"reset", "close", "close", "hang", "queue",
-					    "queue", "queue", NULL, "other"};
+					    "queue", "queue", NULL,    "other"};
 	struct tally t = {0};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-		struct record r = {.kind = RECORD_CONNECTION, .accept = words[i],
-				   .reason = "accept", .outcome = OUTCOME_RST};
+		struct record r = {.kind = RECORD_CONNECTION,
+				   .accept = words[i],
+				   .reason = "accept",
+				   .outcome = OUTCOME_RST};
 		tally_add(&t, &r, FAULT_NONE);
 	}
 	ck_assert_uint_eq(t.accept_reset, 1);

@@ -68,7 +68,7 @@ START_TEST(test_phase_without_duration_waits_to_be_switched)
 {
 	struct phase held[] = {
 		{.name = "up", .duration_us = 10},
-		{.name = "drill"},      /* until the admin API switches */
+		{.name = "drill"}, /* until the admin API switches */
 		{.name = "recovered", .duration_us = 10},
 	};
 	struct scenario sc = {.phases = held, .n_phases = 3};
@@ -83,7 +83,8 @@ END_TEST
 
 START_TEST(test_loop_counted_from_a_jump_wraps_around)
 {
-	struct phase three3[] = {{.name = "a", .duration_us = 10}, {.name = "b", .duration_us = 20},
+	struct phase three3[] = {{.name = "a", .duration_us = 10},
+				 {.name = "b", .duration_us = 20},
 				 {.name = "c", .duration_us = 30}};
 	struct scenario sc = {.phases = three3, .n_phases = 3, .loop = true};
 	uint64_t until;

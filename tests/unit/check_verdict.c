@@ -16,7 +16,8 @@ static struct scenario *with_expect(const char *block)
 	char json[2048];
 	snprintf(json, sizeof json,
 		 "{\"upsim\": 1, \"rules\": [{\"match\": {\"path\": \"/p\"}, "
-		 "\"respond\": {\"status\": 200}, \"expect\": %s}]}", block);
+		 "\"respond\": {\"status\": 200}, \"expect\": %s}]}",
+		 block);
 	struct upsim_err err = {0};
 	struct scenario *sc = scenario_load_buffer("t.json", json, strlen(json), &err);
 	ck_assert_msg(sc != NULL, "%s", err.count ? err.msgs[0] : "?");
@@ -140,12 +141,14 @@ START_TEST(test_counted_tries_alone_are_checked)
 	struct try_result tries[3] = {try_of(502, 1, 1, true), try_of(200, 2, 1, true),
 				      try_of(502, 1, 1, true)};
 	struct verdict v = judge("{\"repeat\": 3, \"gw\": {\"status\": 502, \"at_least\": 1, "
-				 "\"retried\": false}}", tries, 3);
+				 "\"retried\": false}}",
+				 tries, 3);
 	ck_assert(v.pass);
 	verdict_clear(&v);
 	tries[2].attempts = 3;
 	v = judge("{\"repeat\": 3, \"gw\": {\"status\": 502, \"at_least\": 1, "
-		  "\"retried\": false}}", tries, 3);
+		  "\"retried\": false}}",
+		  tries, 3);
 	ck_assert(!v.pass);
 	ck_assert_str_eq(v.why, "try 3: upsim saw 3 attempts, expected no retry");
 	verdict_clear(&v);
@@ -160,7 +163,8 @@ START_TEST(test_headers_and_body_bytes)
 	t.answer.headers = h;
 	t.answer.n_headers = 1;
 	struct verdict v = judge("{\"gw\": {\"status\": 200, \"body_bytes\": 3, \"headers\": "
-				 "{\"content-type\": \"text/plain\", \"X-Gone\": null}}}", &t, 1);
+				 "{\"content-type\": \"text/plain\", \"X-Gone\": null}}}",
+				 &t, 1);
 	ck_assert_msg(v.pass, "%s", v.why);
 	verdict_clear(&v);
 	v = judge("{\"gw\": {\"status\": 200, \"headers\": {\"X-Gone\": \"here\"}}}", &t, 1);
@@ -175,12 +179,14 @@ END_TEST
 
 START_TEST(test_log_substring_and_regex)
 {
-	struct scenario *sc = with_expect("{\"gw\": {\"status\": 502, \"log\": \"reset by peer\"}}");
+	struct scenario *sc = with_expect(
+		"{\"gw\": {\"status\": 502, \"log\": \"reset by peer\"}}");
 	ck_assert(verdict_log_says(gw(sc), "recv() failed (104: Connection reset by peer)"));
 	ck_assert(!verdict_log_says(gw(sc), "upstream prematurely closed"));
 	ck_assert(!verdict_log_says(gw(sc), NULL));
 	scenario_unref(sc);
-	sc = with_expect("{\"gw\": {\"status\": 502, \"log\": {\"regex\": \"^[0-9]+ (reset|closed)\"}}}");
+	sc = with_expect(
+		"{\"gw\": {\"status\": 502, \"log\": {\"regex\": \"^[0-9]+ (reset|closed)\"}}}");
 	ck_assert(verdict_log_says(gw(sc), "104 reset"));
 	ck_assert(!verdict_log_says(gw(sc), "x 104 reset"));
 	scenario_unref(sc);

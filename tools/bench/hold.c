@@ -105,12 +105,11 @@ static void usage(void)
 
 static int free_port(void)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof a;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&a, sizeof a) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) == -1) {
+	if (fd == -1 || bind(fd, (struct sockaddr *)&a, sizeof a) == -1
+	    || getsockname(fd, (struct sockaddr *)&a, &len) == -1) {
 		perror("hold: free port");
 		return 2;
 	}
@@ -159,8 +158,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		if (*end != '\0' || end == v)
 			return -1;
 	}
-	if (i != argc - 1 || o->n < 1 || o->n > MAX_CONNS || o->inflight < 1 ||
-	    o->hold_s < 0 || o->open_s <= 0 || o->path[0] != '/')
+	if (i != argc - 1 || o->n < 1 || o->n > MAX_CONNS || o->inflight < 1 || o->hold_s < 0
+	    || o->open_s <= 0 || o->path[0] != '/')
 		return -1;
 	return parse_addr(argv[i], &o->dst);
 }
@@ -195,13 +194,14 @@ static int open_one(int ep, const struct opts *o, struct conn *c, long i)
 	if ((dst >> 24) == 127) {
 		int one = 1;
 		struct sockaddr_in src = {.sin_family = AF_INET,
-					  .sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)(i / PER_SOURCE))};
-		if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) == -1 ||
-		    bind(fd, (struct sockaddr *)&src, sizeof src) == -1)
+					  .sin_addr.s_addr = htonl(0x7f000001u
+								   + (uint32_t)(i / PER_SOURCE))};
+		if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) == -1
+		    || bind(fd, (struct sockaddr *)&src, sizeof src) == -1)
 			goto fail;
 	}
-	if (connect(fd, (const struct sockaddr *)&o->dst, sizeof o->dst) == -1 &&
-	    errno != EINPROGRESS)
+	if (connect(fd, (const struct sockaddr *)&o->dst, sizeof o->dst) == -1
+	    && errno != EINPROGRESS)
 		goto fail;
 	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = (uint64_t)i};
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
@@ -216,8 +216,7 @@ fail:
 
 /* The connect finished: send the request and wait for the server to speak.
  * Returns 0 when the connection is now held. */
-static int on_connected(int ep, struct conn *c, uint64_t i, const char *req,
-			size_t reqlen)
+static int on_connected(int ep, struct conn *c, uint64_t i, const char *req, size_t reqlen)
 {
 	int err = 0;
 	socklen_t len = sizeof err;
@@ -312,7 +311,8 @@ int main(int argc, char **argv)
 			struct conn *c = &conns[evs[e].data.u64];
 			if (c->state == ST_CONNECTING) {
 				pending--;
-				if (on_connected(ep, c, evs[e].data.u64, req, (size_t)reqlen) == 0) {
+				if (on_connected(ep, c, evs[e].data.u64, req, (size_t)reqlen)
+				    == 0) {
 					c->state = ST_HELD;
 					t.held++;
 				} else {
@@ -329,7 +329,8 @@ int main(int argc, char **argv)
 		printf("held %ld %ld\n", t.held, o.n);
 	/* Connections still pending at the opening deadline count as failed. */
 	t.connect_failed += pending;
-	printf("hold: n=%ld held=%ld connect_failed=%ld answered=%ld closed=%ld reset=%ld open_ms=%.0f\n",
+	printf("hold: n=%ld held=%ld connect_failed=%ld answered=%ld closed=%ld reset=%ld "
+	       "open_ms=%.0f\n",
 	       o.n, t.held, t.connect_failed, t.answered, t.closed, t.reset, open_ms);
 	fflush(stdout);
 	for (long i = 0; i < o.n; i++)
