@@ -168,6 +168,7 @@ static void reset_behave(struct shard *sh, void *arg)
 static void shed_shard(struct shard *sh, void *arg)
 {
 	server_shed(sh->server, *(const bool *)arg);
+	listener_flush(sh->listener);
 }
 
 void upstream_shed(struct upstream *ctl, bool force)

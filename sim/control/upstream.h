@@ -91,8 +91,9 @@ struct upstream_sample {
 void upstream_sample(struct upstream *ctl, struct upstream_sample *out);
 void upstream_sample_clear(struct upstream_sample *s);
 
-/* End every connection the upstream holds (net/conn.h conn_shed), on
- * every thread: `upsim check` empties the gateway's pool before a probe. */
+/* End every connection the upstream holds (net/conn.h conn_shed) and
+ * those waiting in its listen queue (a paused accept), on every thread:
+ * `upsim check` empties the gateway's pool before a probe. */
 void upstream_shed(struct upstream *ctl, bool force);
 /* Connections open or held at the accept stage now, over every thread. */
 uint64_t upstream_connections(struct upstream *ctl);

@@ -353,15 +353,46 @@ static void consume_body(struct conn *c, struct exchange *ex, const char *data, 
 		conn_pause_read(c, next);
 }
 
+/* Journal a request that got no exchange: the previous response left a
+ * close or reset for it (why says which). Its request id is counted: the
+ * gateway's attempt reached upsim. */
+static void exchange_refused(struct conn *c, const struct exchange_env *env, struct scenario *sc,
+			     struct MHD_Connection *mhd, const char *url, const char *method,
+			     enum outcome how, const char *why)
+{
+	const char *id = env->request_id_header
+				 ? MHD_lookup_connection_value(mhd, MHD_HEADER_KIND,
+							       env->request_id_header)
+				 : NULL;
+	struct record r = {
+		.kind = RECORD_REQUEST,
+		.conn = c->id,
+		.conn_request = c->requests,
+		.method = xstrdup(method),
+		.path = xstrdup(url),
+		.phase = xstrdup(env->phase),
+		.scenario = xstrdup(sc->name),
+		.upstream = env->upstream ? xstrdup(env->upstream) : NULL,
+		.action = -1,
+		.outcome = how,
+		.message = xstrdup(why),
+		.request_id = id ? xstrdup(id) : NULL,
+	};
+	if (id != NULL && env->attempts != NULL)
+		r.attempt = attempts_count(env->attempts, id);
+	journal_add(env->journal, &r, FAULT_NONE);
+}
+
 /* The previous response left "on the next request: close/reset". */
 static enum MHD_Result close_on_arrival(struct conn *c, const struct exchange_env *env,
-					struct behave *b, const char *url, const char *method)
+					struct behave *b, struct MHD_Connection *mhd,
+					const char *url, const char *method)
 {
 	bool reset = c->on_next == AFTER_NEXT_RESET;
 	if (reset)
 		conn_reset_socket(c->fd);
 	c->on_next = 0;
-	exchange_refused(c, env, b->scenario, url, method, reset ? OUTCOME_RST : OUTCOME_FIN,
+	exchange_refused(c, env, b->scenario, mhd, url, method, reset ? OUTCOME_RST : OUTCOME_FIN,
 			 "the previous response's after: on_next_request");
 	return MHD_NO;
 }
@@ -386,12 +417,12 @@ enum MHD_Result exchange_handle(struct conn *c, struct behave *b, const struct e
 		if (c->wait == WAIT_IDLE_RESET) {
 			/* after: reset still flushing: the RST wins the race. */
 			conn_reset_socket(c->fd);
-			exchange_refused(c, env, b->scenario, url, method, OUTCOME_RST,
+			exchange_refused(c, env, b->scenario, mhd, url, method, OUTCOME_RST,
 					 "the previous response's after: reset");
 			return MHD_NO;
 		}
 		if (c->on_next)
-			return close_on_arrival(c, env, b, url, method);
+			return close_on_arrival(c, env, b, mhd, url, method);
 		ex = decide(b, c, env, mhd, url, method);
 		note_request(ex, c, env, mhd, url, method);
 		*req_cls = c->ex = ex;
@@ -506,23 +537,4 @@ void exchange_completed(struct conn *c, struct exchange *ex, const struct exchan
 	scenario_action_clear(&ex->own);
 	behave_unref(ex->behave);
 	free(ex);
-}
-
-void exchange_refused(struct conn *c, const struct exchange_env *env, struct scenario *sc,
-		      const char *url, const char *method, enum outcome how, const char *why)
-{
-	struct record r = {
-		.kind = RECORD_REQUEST,
-		.conn = c->id,
-		.conn_request = c->requests,
-		.method = xstrdup(method),
-		.path = xstrdup(url),
-		.phase = xstrdup(env->phase),
-		.scenario = xstrdup(sc->name),
-		.upstream = env->upstream ? xstrdup(env->upstream) : NULL,
-		.action = -1,
-		.outcome = how,
-		.message = xstrdup(why),
-	};
-	journal_add(env->journal, &r, FAULT_NONE);
 }

@@ -109,9 +109,4 @@ enum MHD_Result exchange_handle(struct conn *c, struct behave *b, const struct e
 void exchange_completed(struct conn *c, struct exchange *ex, const struct exchange_env *env,
 			enum MHD_RequestTerminationCode toe);
 
-/* Journal a request that got no exchange: the previous response left a
- * close or reset for it (why says which). */
-void exchange_refused(struct conn *c, const struct exchange_env *env, struct scenario *sc,
-		      const char *url, const char *method, enum outcome how, const char *why);
-
 #endif

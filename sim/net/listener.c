@@ -51,6 +51,22 @@ static void shed_one(struct listener *li)
 	log_warn("out of file descriptors: shed a connection on %s", li->address);
 }
 
+unsigned listener_flush(struct listener *li)
+{
+	unsigned n = 0;
+	int fd;
+	/* Accepting, the loop takes the queue itself: nothing stays in it. */
+	while (li != NULL && !li->accepting && li->listening
+	       && (fd = accept4(li->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+		/* Disconnecting makes Linux send a RST and nothing else. */
+		struct sockaddr sa = {.sa_family = AF_UNSPEC};
+		connect(fd, &sa, sizeof sa);
+		close(fd);
+		n++;
+	}
+	return n;
+}
+
 static void on_listen_event(struct loop_io *io, uint32_t events)
 {
 	struct listener *li = (struct listener *)io;

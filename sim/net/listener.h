@@ -34,6 +34,11 @@ int listener_set_listening(struct listener *li, bool on);
 void listener_set_backlog(struct listener *li, int backlog);
 /* Close the socket (new connections are refused) and free. NULL accepted. */
 void listener_close(struct listener *li);
+/* While accepting is paused, take every connection waiting in the
+ * kernel's queue and end it with a RST, unjournalled: upsim check empties
+ * the queue between probes, which a pause leaves full. Returns how many.
+ * NULL accepted. */
+unsigned listener_flush(struct listener *li);
 /* The bound address as "HOST:PORT" (the real port when 0 was asked). */
 const char *listener_address(const struct listener *li);
 /* The bound address itself (the real port), for the next thread's. */

@@ -165,6 +165,47 @@ START_TEST(test_stats_and_metrics_count_what_happened)
 }
 END_TEST
 
+/* A request that meets the previous response's after: on_next_request
+ * reached upsim: its record carries its request id, so upsim check counts
+ * it among the gateway's attempts. */
+START_TEST(test_refused_request_keeps_its_id)
+{
+	struct admin_fixture f;
+	fixture_start(&f, "{\"upsim\":1,\"defaults\":{\"after\":{\"on_next_request\":\"reset\"}}}",
+		      NULL);
+	int fd = wire_connect(f.p.host, f.p.port, T_MS);
+	ck_assert_int_ge(fd, 0);
+	struct wire_conn c = {.fd = fd};
+	struct wire_http_response r;
+	ck_assert_int_eq(wire_send_str(fd,
+				       "GET /a HTTP/1.1\r\nHost: t\r\nX-Request-Id: first\r\n\r\n",
+				       T_MS),
+			 0);
+	ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	wire_http_response_free(&r);
+	ck_assert_int_eq(wire_send_str(fd,
+				       "GET /b HTTP/1.1\r\nHost: t\r\nX-Request-Id: second\r\n\r\n",
+				       T_MS),
+			 0);
+	struct wire_result end = {0};
+	wire_read_until_end(fd, wire_now_ms(), T_MS, &end);
+	ck_assert_int_eq(end.end, WIRE_RST);
+	wire_result_free(&end);
+	close(fd);
+	free(c.buf);
+	json_t *recs = fixture_request_records(&f, 0);
+	ck_assert_int_eq(json_array_size(recs), 2);
+	json_t *second = json_array_get(recs, 1);
+	ck_assert_str_eq(json_str_at(second, "path"), "/b");
+	ck_assert_str_eq(json_str_at(second, "outcome"), "rst");
+	ck_assert_str_eq(json_str_at(second, "request_id"), "second");
+	ck_assert_int_eq(json_int_at(second, "attempt"), 1);
+	json_decref(recs);
+	fixture_finish(&f);
+}
+END_TEST
+
 START_TEST(test_put_scenario_validates_then_swaps)
 {
 	struct admin_fixture f;
@@ -949,6 +990,7 @@ Suite *admin_suite(void)
 	tcase_add_test(tc, test_status_and_ready_line);
 	tcase_add_test(tc, test_journal_has_every_request_once);
 	tcase_add_test(tc, test_stats_and_metrics_count_what_happened);
+	tcase_add_test(tc, test_refused_request_keeps_its_id);
 	tcase_add_test(tc, test_put_scenario_validates_then_swaps);
 	tcase_add_test(tc, test_phase_jump);
 	tcase_add_test(tc, test_bad_requests_get_clear_errors);
