@@ -29,7 +29,7 @@ for o in $opts; do
 	grep -qF -- "$o" <<<"$page1" || complain "$man1 does not document $o (from --help)"
 done
 
-faults=$("$upsim" faults | awk 'NR == 1 { next } /^[^ \t]/ { if ($0 ~ /:$/) exit; print $1 }')
+faults=$("$upsim" faults | awk 'NR == 1 || done { next } /^[^ \t]/ { if ($0 ~ /:$/) done = 1; else print $1 }')
 [ "$(wc -w <<<"$faults")" -ge 15 ] || complain "cannot read the fault names of upsim faults"
 for f in $faults; do
 	grep -qx "\.It Cm $f" "$man5" || complain "$man5 has no catalogue entry for the fault $f"

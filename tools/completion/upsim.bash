@@ -11,12 +11,13 @@
 
 # The fault names in `upsim faults` output: the first word of each
 # unindented line of its first section (the header line is skipped; the
-# next line ending in ':' starts another section).
+# next line ending in ':' starts another section; read to the end, so
+# upsim never writes into a closed pipe).
 _upsim_faults() {
 	local bin=$1
 	command -v -- "$bin" >/dev/null 2>&1 || bin=upsim
 	"$bin" faults 2>/dev/null |
-		awk 'NR == 1 { next } /^[^ \t]/ { if ($0 ~ /:$/) exit; print $1 }'
+		awk 'NR == 1 || done { next } /^[^ \t]/ { if ($0 ~ /:$/) done = 1; else print $1 }'
 }
 
 # Scenario (and fleet) files: *.json and directories to descend into.
