@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/units.h"
+#include "base/xalloc.h"
 #include "check/record.h"
 #include "check/report.h"
 #include "check/runner.h"
@@ -18,6 +19,7 @@
 #include "net/curl_loop.h"
 #include "net/server.h"
 #include "run.h"
+#include "scenario/dns.h"
 #include "scenario/expect.h"
 #include "scenario/load.h"
 
@@ -59,6 +61,12 @@ const char check_usage[] =
 	"      --start-delay DURATION serve this long before the first probe, so a\n"
 	"                             gateway's health checks see the upstream up (0)\n"
 	"      --shuffle SEED         run the probes in a seeded random order\n"
+	"      --dns ADDR:PORT        answer the scenarios' DNS there, where the\n"
+	"                             gateway's resolver asks (default: the\n"
+	"                             first file's dns.listen)\n"
+	"      --dns-settle DURATION  with DNS, wait this long after switching a\n"
+	"                             probe's phase, so the gateway's cached\n"
+	"                             answers have expired (2s)\n"
 	"  -v, --verbose              log what upsim does\n"
 	"\n"
 	"Probes, steps, repeat and every expectation: docs/scenarios.md (9.1);\n"
@@ -67,6 +75,8 @@ const char check_usage[] =
 struct check_opts {
 	struct check_config cfg;
 	const char *listen;
+	const char *dns;  /* --dns, or NULL */
+	char *dns_listen; /* where DNS is served: --dns or the first file's */
 	const char *junit;
 	bool json;
 	bool record;
@@ -89,6 +99,8 @@ enum {
 	OPT_LOG_WAIT,
 	OPT_SHUFFLE,
 	OPT_START_DELAY,
+	OPT_DNS,
+	OPT_DNS_SETTLE,
 };
 
 static const struct option check_options[] = {
@@ -106,6 +118,8 @@ static const struct option check_options[] = {
 	{"log-wait", required_argument, NULL, OPT_LOG_WAIT},
 	{"shuffle", required_argument, NULL, OPT_SHUFFLE},
 	{"start-delay", required_argument, NULL, OPT_START_DELAY},
+	{"dns", required_argument, NULL, OPT_DNS},
+	{"dns-settle", required_argument, NULL, OPT_DNS_SETTLE},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -147,6 +161,8 @@ static int parse_option(int c, const char *arg, struct check_opts *o)
 	case OPT_SETTLE: return parse_ms("settle", arg, &o->cfg.settle_ms);
 	case OPT_LOG_WAIT: return parse_ms("log-wait", arg, &o->cfg.log_wait_ms);
 	case OPT_START_DELAY: return parse_ms("start-delay", arg, &o->cfg.start_delay_ms);
+	case OPT_DNS: o->dns = arg; return 0;
+	case OPT_DNS_SETTLE: return parse_ms("dns-settle", arg, &o->cfg.dns_settle_ms);
 	case OPT_SHUFFLE:
 		o->shuffle = true;
 		o->shuffle_seed = strtoull(arg, &end, 10);
@@ -162,7 +178,10 @@ static int parse_option(int c, const char *arg, struct check_opts *o)
 static int parse(int argc, char **argv, struct check_opts *o)
 {
 	*o = (struct check_opts){
-		.cfg = {.cap_ms = 15000, .settle_ms = 500, .log_wait_ms = 2000},
+		.cfg = {.cap_ms = 15000,
+			.settle_ms = 500,
+			.log_wait_ms = 2000,
+			.dns_settle_ms = 2000},
 		.listen = "127.0.0.1:8080",
 	};
 	int c;
@@ -205,14 +224,10 @@ static int parse(int argc, char **argv, struct check_opts *o)
 static void names_of(const struct scenario *sc, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	const struct expect *blocks[1 + 4096];
-	size_t n = 0;
-	blocks[n++] = sc->expect;
-	for (size_t i = 0; i < sc->n_rules && n < 4097; i++)
-		blocks[n++] = sc->rules[i].expect;
-	for (size_t b = 0; b < n; b++) {
-		for (size_t g = 0; blocks[b] && g < blocks[b]->n_gateways; g++) {
-			const char *name = blocks[b]->gateways[g].gateway;
+	for (size_t b = 0; b < expect_sites(sc); b++) {
+		const struct expect *e = expect_site_at(sc, b).expect;
+		for (size_t g = 0; e && g < e->n_gateways; g++) {
+			const char *name = e->gateways[g].gateway;
 			char quoted[80];
 			snprintf(quoted, sizeof quoted, "\"%s\"", name);
 			if (strstr(buf, quoted) != NULL)
@@ -225,10 +240,10 @@ static void names_of(const struct scenario *sc, char *buf, size_t len)
 
 static bool has_blocks(const struct scenario *sc)
 {
-	for (size_t i = 0; i < sc->n_rules; i++)
-		if (sc->rules[i].expect != NULL)
+	for (size_t i = 0; i < expect_sites(sc); i++)
+		if (expect_site_at(sc, i).expect != NULL)
 			return true;
-	return sc->expect != NULL;
+	return false;
 }
 
 /* Load every file and gather its probes; every problem is reported. */
@@ -244,6 +259,8 @@ static int gather(struct check_opts *o, struct check_probe **list, size_t *n)
 			rc = -1;
 			continue;
 		}
+		if (sc->dns != NULL && o->dns_listen == NULL)
+			o->dns_listen = xstrdup(o->dns ? o->dns : sc->dns->listen);
 		if (check_collect(&o->cfg, o->files[i], sc, list, n) == 0) {
 			char names[512];
 			names_of(sc, names, sizeof names);
@@ -278,6 +295,7 @@ static struct app *serve(const struct check_opts *o, struct cli *run)
 	run->listen = o->listen;
 	run->quiet = true;
 	run->backup_listen = o->cfg.backup_listen;
+	run->dns_listen = o->dns_listen;
 	run->files = o->files;
 	int code;
 	return run_app_start(run, &code);
@@ -371,5 +389,6 @@ int check_main(int argc, char **argv)
 	lib->global_cleanup();
 out:
 	check_probes_free(list, n);
+	free(o.dns_listen);
 	return code;
 }

@@ -55,6 +55,9 @@ struct cli {
 	bool fleet_schema;	   /* schema: --fleet */
 	bool quiet;		   /* run: no ready line (upsim check) */
 	const char *backup_listen; /* run: a healthy backup there (upsim check) */
+	const char *dns_listen;	   /* run: serve the first scenario's DNS here,
+				      instead of its dns.listen, with or
+				      without one (upsim check) */
 	char **files;		   /* run: one scenario; validate: many;
 					   ctl: the arguments after "ctl" */
 	int n_files;		   /* borrowed from argv */

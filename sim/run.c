@@ -247,18 +247,23 @@ static struct scenario *dns_source(void *arg, size_t *phase, const char **phase_
 }
 
 /* The scenario's DNS server, on the control thread's loop. A scenario
- * swapped in later answers through it; its own "listen" is not reopened. */
+ * swapped in later answers through it; its own "listen" is not reopened.
+ * upsim check serves every file's DNS on one address (cli->dns_listen),
+ * whether the first file has a "dns" block or not. */
 static int start_dns(struct app *app, size_t i, struct upstream *ctl)
 {
 	const struct dns_config *dns = app->members[i].scenario->dns;
-	if (dns == NULL)
+	const char *listen = dns ? dns->listen : NULL;
+	if (i == 0 && app->cli->dns_listen != NULL)
+		listen = app->cli->dns_listen;
+	if (listen == NULL)
 		return 0;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *why;
 	char err[256];
-	if (addr_parse(dns->listen, &ss, &len, &why) != 0) {
-		log_error("dns listen %s: %s", dns->listen, why);
+	if (addr_parse(listen, &ss, &len, &why) != 0) {
+		log_error("dns listen %s: %s", listen, why);
 		return -1;
 	}
 	struct dns_server_config cfg = {
@@ -270,7 +275,7 @@ static int start_dns(struct app *app, size_t i, struct upstream *ctl)
 	app->dns[i] = dns_server_open(app->loop, (struct sockaddr *)&ss, len, &cfg, err,
 				      sizeof err);
 	if (app->dns[i] == NULL) {
-		log_error("cannot serve DNS on %s: %s", dns->listen, err);
+		log_error("cannot serve DNS on %s: %s", listen, err);
 		return -1;
 	}
 	ctl->dns_address = dns_server_address(app->dns[i]);

@@ -79,9 +79,10 @@ static char *cell(json_t *probe)
 static const char *probe_label(json_t *probe, char *buf, size_t len)
 {
 	int repeat = (int)json_integer_value(json_object_get(probe, "repeat"));
-	snprintf(buf, len, "%s %s%s", json_string_value(json_object_get(probe, "method")),
+	const char *phase = json_string_value(json_object_get(probe, "phase"));
+	snprintf(buf, len, "%s %s%s%s%s", json_string_value(json_object_get(probe, "method")),
 		 json_string_value(json_object_get(probe, "request")),
-		 repeat > 1 ? " (repeat)" : "");
+		 repeat > 1 ? " (repeat)" : "", phase ? " in phase " : "", phase ? phase : "");
 	return buf;
 }
 
@@ -160,9 +161,9 @@ static void print_compact(json_t *all)
  * the scenario's blocks say; NULL when the gateway did not start. */
 static json_t *run_file(const char *file, const struct scenario *sc, const char *gw)
 {
-	bool backup = false, plain = sc->expect != NULL && !sc->expect->with_backup;
-	for (size_t i = 0; i < sc->n_rules; i++) {
-		const struct expect *e = sc->rules[i].expect;
+	bool backup = false, plain = false;
+	for (size_t i = 0; i < expect_sites(sc); i++) {
+		const struct expect *e = expect_site_at(sc, i).expect;
 		backup |= e != NULL && e->with_backup;
 		plain |= e != NULL && !e->with_backup;
 	}
@@ -208,7 +209,10 @@ int main(int argc, char **argv)
 			continue;
 		json_t *by_gateway = json_object();
 		for (size_t k = 0; k < gateway_count; k++) {
-			if (!gateway_installed(gateway_names[k]))
+			/* DNS needs a config resolving through upsim's: Varnish
+			 * and Apache resolve once, with the system's resolver. */
+			if (!gateway_installed(gateway_names[k])
+			    || (sc->dns != NULL && !gateway_has_dns_config(gateway_names[k])))
 				continue;
 			json_t *r = run_file(file, sc, gateway_names[k]);
 			if (r != NULL)

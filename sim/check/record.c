@@ -56,10 +56,12 @@ static void observe(json_t *obj, const struct check_probe *p)
 /* The expect block of p in root (borrowed), or NULL. */
 static json_t *block_of(json_t *root, const struct check_probe *p)
 {
-	if (p->rule < 0)
-		return json_object_get(root, "expect");
-	json_t *rule = json_array_get(json_object_get(root, "rules"), (size_t)p->rule);
-	return json_object_get(rule, "expect");
+	json_t *parent = root;
+	if (p->rule >= 0)
+		parent = json_array_get(json_object_get(root, "rules"), (size_t)p->rule);
+	else if (p->phase >= 0)
+		parent = json_array_get(json_object_get(root, "phases"), (size_t)p->phase);
+	return json_object_get(parent, "expect");
 }
 
 static int write_atomically(json_t *root, const char *path, struct upsim_err *err)

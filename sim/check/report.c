@@ -33,14 +33,17 @@ struct report_totals report_count(const struct check_probe *list, size_t n)
 	return t;
 }
 
-/* "GET /path" and, for several tries, " x20". */
+/* "GET /path", for several tries " x20", for a phase's probe " in phase
+ * down". */
 static void probe_name(const struct check_probe *p, char *buf, size_t len)
 {
 	const struct probe_request *rq = &p->expect->probe;
-	if (p->expect->repeat > 1)
-		snprintf(buf, len, "%s %s x%u", rq->method, rq->path, p->expect->repeat);
-	else
-		snprintf(buf, len, "%s %s", rq->method, rq->path);
+	int used = snprintf(buf, len, "%s %s", rq->method, rq->path);
+	if (p->expect->repeat > 1 && used > 0 && (size_t)used < len)
+		used += snprintf(buf + used, len - (size_t)used, " x%u", p->expect->repeat);
+	if (p->phase >= 0 && used > 0 && (size_t)used < len)
+		snprintf(buf + used, len - (size_t)used, " in phase %s",
+			 p->scenario->phases[p->phase].name);
 }
 
 static const char *base_name(const char *path)
@@ -87,6 +90,8 @@ static json_t *try_json(const struct try_result *t)
 			      (json_int_t)t->answer.body_bytes, "time_ms", t->answer.time_us / 1e3);
 	if (t->attempts >= 0)
 		json_object_set_new(o, "attempts", json_integer(t->attempts));
+	if (t->dns_queries >= 0)
+		json_object_set_new(o, "dns_queries", json_integer(t->dns_queries));
 	if (t->answer.error)
 		json_object_set_new(o, "error", record_text_json(t->answer.error));
 	if (t->log)
@@ -112,6 +117,9 @@ static json_t *probe_json(const struct check_probe *p)
 	json_object_set_new(o, "rule",
 			    p->rule < 0 ? json_null()
 					: json_string(p->scenario->rules[p->rule].name));
+	json_object_set_new(o, "phase",
+			    p->phase < 0 ? json_null()
+					 : json_string(p->scenario->phases[p->phase].name));
 	if (p->skipped)
 		json_object_set_new(o, "skipped", json_string(p->skipped));
 	if (p->verdict.want)

@@ -39,6 +39,7 @@ struct check_runner {
 	uint64_t deadline_ns;
 	bool forced;
 	uint64_t journal_mark; /* the last record before the try */
+	uint64_t dns_mark;     /* the last record before the probe began */
 	long log_mark;	       /* the error log's size before the try */
 	char id[96];	       /* the try's request id */
 };
@@ -55,9 +56,9 @@ static struct check_probe *current(struct check_runner *r)
 /* --- collecting ---------------------------------------------------------- */
 
 static void add_probe(const struct check_config *cfg, const char *file, struct scenario *sc,
-		      const struct expect *e, int rule, struct check_probe **list, size_t *n,
-		      size_t *named)
+		      struct expect_site site, struct check_probe **list, size_t *n, size_t *named)
 {
+	const struct expect *e = site.expect;
 	if (e == NULL)
 		return;
 	const struct gateway_expect *want = expect_for(e, cfg->gateway);
@@ -70,7 +71,8 @@ static void add_probe(const struct check_config *cfg, const char *file, struct s
 		.file = file,
 		.scenario = scenario_ref(sc),
 		.expect = e,
-		.rule = rule,
+		.rule = site.rule,
+		.phase = site.phase,
 		.want = want,
 	};
 	/* A backup changes what the gateway does: each probe runs in the
@@ -85,9 +87,8 @@ size_t check_collect(const struct check_config *cfg, const char *file, struct sc
 		     struct check_probe **list, size_t *n)
 {
 	size_t named = 0;
-	add_probe(cfg, file, sc, sc->expect, -1, list, n, &named);
-	for (size_t i = 0; i < sc->n_rules; i++)
-		add_probe(cfg, file, sc, sc->rules[i].expect, (int)i, list, n, &named);
+	for (size_t i = 0; i < expect_sites(sc); i++)
+		add_probe(cfg, file, sc, expect_site_at(sc, i), list, n, &named);
 	return named;
 }
 
@@ -173,6 +174,12 @@ static void shed_then(struct check_runner *r, void (*then)(struct check_runner *
 
 /* --- what the try caused: attempts and the log --------------------------- */
 
+static bool is_kind(json_t *rec, const char *kind)
+{
+	const char *k = json_string_value(json_object_get(rec, "kind"));
+	return k != NULL && strcmp(k, kind) == 0;
+}
+
 /* Requests with the try's id, and accept-stage connections, journalled
  * since the try began: the gateway's attempts. */
 static long count_attempts(struct check_runner *r)
@@ -183,15 +190,35 @@ static long count_attempts(struct check_runner *r)
 	json_t *rec;
 	json_array_foreach(json_object_get(q, "records"), i, rec)
 	{
-		const char *kind = json_string_value(json_object_get(rec, "kind"));
 		const char *id = json_string_value(json_object_get(rec, "request_id"));
-		if (kind && strcmp(kind, "request") == 0 && id && strcmp(id, r->id) == 0)
+		if (is_kind(rec, "request") && id && strcmp(id, r->id) == 0)
 			n++;
-		else if (kind && strcmp(kind, "connection") == 0)
+		else if (is_kind(rec, "connection"))
 			n++;
 	}
 	if (json_integer_value(json_object_get(q, "missed")) > 0)
 		n = -1;
+	json_decref(q);
+	return n;
+}
+
+static bool probe_has_dns(struct check_runner *r)
+{
+	return r->ctl->dns_address != NULL && current(r)->scenario->dns != NULL;
+}
+
+/* DNS queries answered since the probe's scenario began: 0 says the
+ * gateway answered from a cache filled before, so the try did not meet
+ * the phase's DNS. -1 for a scenario without DNS. */
+static long count_dns_queries(struct check_runner *r)
+{
+	if (!probe_has_dns(r))
+		return -1;
+	json_t *q = journal_query(r->ctl->journal, r->dns_mark, 100000);
+	long n = 0;
+	size_t i;
+	json_t *rec;
+	json_array_foreach(json_object_get(q, "records"), i, rec) n += is_kind(rec, "dns");
 	json_decref(q);
 	return n;
 }
@@ -326,6 +353,7 @@ static void after_try(struct check_runner *r)
 {
 	struct try_result *t = &current(r)->tries[r->try];
 	t->attempts = count_attempts(r);
+	t->dns_queries = count_dns_queries(r);
 	r->deadline_ns = clock_mono_ns() + r->cfg->log_wait_ms * 1000000ULL;
 	r->timer.on_fire = on_log_timer;
 	look_at_log(r);
@@ -413,6 +441,11 @@ static void begin_try(struct check_runner *r)
 	shed_then(r, after_first_shed);
 }
 
+static void on_dns_settled(struct loop_timer *t)
+{
+	begin_try(container_of(t, struct check_runner, timer));
+}
+
 static void begin_probe(struct check_runner *r)
 {
 	while (r->at < r->n && current(r)->skipped != NULL)
@@ -426,10 +459,20 @@ static void begin_probe(struct check_runner *r)
 	char *how = xasprintf("check: probe %s of %s", p->expect->probe.path, p->file);
 	upstream_swap(r->ctl, p->scenario, how);
 	free(how);
+	if (p->phase >= 0)
+		upstream_jump_to(r->ctl, (size_t)p->phase);
+	r->dns_mark = journal_last_id(r->ctl->journal);
 	p->n_tries = p->expect->repeat;
 	p->tries = xcalloc(p->n_tries, sizeof *p->tries);
 	r->try = 0;
-	begin_try(r);
+	if (!probe_has_dns(r)) {
+		begin_try(r);
+		return;
+	}
+	/* The gateway may hold an answer an earlier probe's phase gave: wait
+	 * until its cache has let go, so the try meets this phase's DNS. */
+	r->timer.on_fire = on_dns_settled;
+	loop_timer_at(r->loop, &r->timer, clock_mono_ns() + r->cfg->dns_settle_ms * 1000000ULL);
 }
 
 static void on_start_timer(struct loop_timer *t)

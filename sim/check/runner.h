@@ -32,6 +32,10 @@ struct check_config {
 	uint64_t log_wait_ms;	   /* the longest it waits for an expected log line */
 	uint64_t start_delay_ms;   /* serve this long before the first probe (a
 				    gateway's health checks see the upstream up) */
+	uint64_t dns_settle_ms;	   /* a scenario with "dns": wait this long after
+				      it began (and its phase was switched to)
+				      before the first try, so the gateway's
+				      cached answers have expired */
 	bool observe;		   /* also probe blocks that do not name the gateway
 				   (--observe, --record): report, not judge */
 	bool with_backup;	   /* the gateway has the backup upstream */
@@ -44,7 +48,9 @@ struct check_probe {
 	const char *file;
 	struct scenario *scenario;	   /* a reference */
 	const struct expect *expect;	   /* in scenario */
-	int rule;			   /* its rule's index; -1: the top level */
+	int rule;			   /* its rule's index, or -1 */
+	int phase;			   /* its phase's index (the probe runs
+					      while it is current), or -1 */
 	const struct gateway_expect *want; /* NULL: recording a new one */
 	const char *skipped;		   /* why it was not sent, or NULL */
 	struct try_result *tries;	   /* expect->repeat of them */

@@ -135,7 +135,7 @@ static void describe_got(const struct try_result *tries, size_t n, struct line *
 		add(l, ", %ld attempt%s", amin, amin == 1 ? "" : "s");
 	else
 		add(l, ", %ld..%ld attempts", amin, amax);
-	if (tmin / 1000 == tmax / 1000)
+	if ((tmin + 500) / 1000 == (tmax + 500) / 1000) /* the same when rounded */
 		add(l, ", %.0f ms", tmin / 1e3);
 	else
 		add(l, ", %.0f..%.0f ms", tmin / 1e3, tmax / 1e3);
@@ -143,6 +143,24 @@ static void describe_got(const struct try_result *tries, size_t n, struct line *
 		add(l, ", %s within the probe's cap", n > 1 ? "some not answered" : "no answer");
 	else if (cut > 0)
 		add(l, n > 1 ? ", %zu cut" : ", cut", cut);
+	long dns = n > 0 ? tries[n - 1].dns_queries : -1;
+	if (dns >= 0)
+		add(l, ", %ld DNS quer%s", dns, dns == 1 ? "y" : "ies");
+}
+
+/* A probe of a scenario with DNS measures the phase's answers only when
+ * the gateway asked for them: none since the probe began says it answered
+ * from a cache an earlier probe filled. */
+static bool dns_unasked(const struct try_result *tries, size_t n, struct line *why)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tries[i].dns_queries == 0) {
+			add(why, "not measured: the gateway asked upsim's DNS nothing since the "
+				 "probe began, so it answered from a cache filled before (a longer "
+				 "--dns-settle, or a shorter hold in its resolver)");
+			return true;
+		}
+	return false;
 }
 
 /* The first per-try check try t (number i from 1) fails, or false. */
@@ -241,7 +259,7 @@ void verdict_judge(const struct gateway_expect *g, const struct try_result *trie
 	struct line want = {0}, got = {0}, why = {0};
 	describe_want(g, n, &want);
 	describe_got(tries, n, &got);
-	bool fails = status_fails(g, tries, n, &why);
+	bool fails = dns_unasked(tries, n, &why) || status_fails(g, tries, n, &why);
 	for (size_t i = 0; !fails && i < n; i++)
 		if (considered(g, &tries[i]))
 			fails = try_fails(g, &tries[i], i + 1, n, &why);

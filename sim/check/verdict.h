@@ -21,6 +21,9 @@ struct try_result {
 	long attempts;		    /* the gateway's requests upsim journalled; -1: unknown */
 	char *log;		    /* the gateway's error log line of the try, or NULL */
 	bool log_found;		    /* the expectation's log (substring or regex) was seen */
+	long dns_queries;	    /* queries upsim's DNS answered since the probe's
+				       scenario began, up to the try's end; -1: the
+				       scenario has no "dns" */
 };
 
 struct verdict {

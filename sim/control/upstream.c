@@ -151,12 +151,17 @@ bool upstream_jump_phase(struct upstream *ctl, const char *name)
 	size_t i;
 	if (!scenario_find_phase(sc, name, &i))
 		return false;
-	ctl->timeline_start = (int64_t)clock_mono_ns();
-	ctl->timeline_from = i;
-	ctl->phase_known = false; /* journal the jump even to the same phase */
-	log_info("jumping to phase \"%s\"", name);
-	play_timeline(ctl);
+	upstream_jump_to(ctl, i);
 	return true;
+}
+
+void upstream_jump_to(struct upstream *ctl, size_t phase)
+{
+	ctl->timeline_start = (int64_t)clock_mono_ns();
+	ctl->timeline_from = phase;
+	ctl->phase_known = false; /* journal the jump even to the same phase */
+	log_info("jumping to phase \"%s\"", upstream_scenario(ctl)->phases[phase].name);
+	play_timeline(ctl);
 }
 
 static void reset_behave(struct shard *sh, void *arg)

@@ -66,6 +66,8 @@ void upstream_reload(struct upstream *ctl);
 /* Jump to the phase called name: the timeline goes on from its start.
  * Returns false when the scenario has no such phase. */
 bool upstream_jump_phase(struct upstream *ctl, const char *name);
+/* The same by index: phase < the scenario's number of phases. */
+void upstream_jump_to(struct upstream *ctl, size_t phase);
 /* Zero the counters, forget the journal's records and the request ids,
  * start every sequence and random stream over. */
 void upstream_reset(struct upstream *ctl);

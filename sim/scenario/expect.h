@@ -66,6 +66,20 @@ struct expect {
 	size_t n_gateways;
 };
 
+/* Where an expect block sits: at the top level (rule and phase -1), on
+ * rules[rule], or on phases[phase]. expect is NULL where none sits. */
+struct expect_site {
+	const struct expect *expect;
+	int rule;
+	int phase;
+};
+
+/* The places an expect block may sit in sc, in file order: the top
+ * level, each rule, each phase. */
+size_t expect_sites(const struct scenario *sc);
+/* The i-th of them, i < expect_sites(sc). */
+struct expect_site expect_site_at(const struct scenario *sc, size_t i);
+
 /* The expectation for gateway name in e (NULL e accepted), or NULL. */
 const struct gateway_expect *expect_for(const struct expect *e, const char *name);
 

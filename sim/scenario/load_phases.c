@@ -3,7 +3,7 @@
  *   "phases": [{"name": "up", "duration": "30s"},
  *              {"name": "down", "duration": "10s", "listen": false,
  *               "defaults": ACTION, "rules": [...], "connection": {...},
- *               "overload": {...}}],
+ *               "overload": {...}, "dns": {...}, "expect": {...}}],
  *   "loop": true
  *
  * A phase without a duration lasts until the admin API switches phases
@@ -16,7 +16,8 @@
 #include "scenario/load.h"
 
 static const char *const phase_keys[] = {
-	"name", "duration", "listen", "defaults", "connection", "overload", "rules", "dns", NULL,
+	"name",	    "duration", "listen", "defaults", "connection",
+	"overload", "rules",	"dns",	  "expect",   NULL,
 };
 
 #define MAX_PHASES 1000
@@ -67,6 +68,9 @@ static void load_phase(struct jcheck *jc, json_t *obj, struct scenario *sc, size
 		jcheck_fail_key(jc, "duration", "must be more than 0");
 	jcheck_bool(jc, obj, "listen", &ph->listen);
 	load_overrides(jc, obj, sc, ph);
+	/* The probe of a phase: GET / unless it says otherwise, sent while
+	 * the phase is current (upsim check switches to it). */
+	ph->expect = load_expect(jc, obj, "/");
 }
 
 void load_phases(struct jcheck *jc, json_t *root, struct scenario *sc)

@@ -56,6 +56,7 @@ static void free_phase(struct phase *ph)
 	free_action(&ph->own_defaults);
 	free_action(&ph->overload.when_full);
 	dns_config_free(ph->dns);
+	expect_free(ph->expect);
 }
 
 static void scenario_free(struct scenario *sc)

@@ -291,6 +291,8 @@ struct phase {
 	bool has_overload;
 	struct dns_config *dns; /* names answered instead of the top level's
 				   of the same name; NULL: none */
+	struct expect *expect;	/* a probe run while this phase is current
+				   (upsim check), or NULL */
 };
 
 /* The top-level "forwarding" options: how upsim talks to a real service. */

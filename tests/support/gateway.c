@@ -142,10 +142,12 @@ int gateway_free_port(void)
 	return port;
 }
 
-static int write_config(struct gateway *g, const char *upstream, const char *upstream2)
+static int write_config(struct gateway *g, const char *upstream, const char *upstream2,
+			const char *dns)
 {
 	char path[256], port[16];
-	snprintf(path, sizeof path, GATEWAYS_DIR "/%s/gateway.conf.in", g->name);
+	snprintf(path, sizeof path, GATEWAYS_DIR "/%s%s/gateway.conf.in", g->name,
+		 dns ? "-dns" : "");
 	char *tmpl = read_file(path, 0);
 	if (tmpl[0] == '\0') {
 		fprintf(stderr, "gateway %s: no template %s\n", g->name, path);
@@ -153,7 +155,10 @@ static int write_config(struct gateway *g, const char *upstream, const char *ups
 		return -1;
 	}
 	snprintf(port, sizeof port, "%d", g->port);
+	const char *colon = strrchr(upstream, ':');
 	const char *const subst[][2] = {
+		{"@DNS@", dns ? dns : ""},
+		{"@UPSTREAM_PORT@", colon ? colon + 1 : ""},
 		{"@PORT@", port},
 		{"@UPSTREAM2@", upstream2 ? upstream2 : upstream},
 		{"@UPSTREAM@", upstream},
@@ -202,8 +207,20 @@ static void remove_dir(const char *dir)
 		waitpid(pid, NULL, 0);
 }
 
+int gateway_has_dns_config(const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof path, GATEWAYS_DIR "/%s-dns/gateway.conf.in", name);
+	return access(path, R_OK) == 0;
+}
+
+int gateway_dns_settle_ms(const char *name)
+{
+	return strcmp(name, "haproxy") == 0 ? 3000 : 2000;
+}
+
 int gateway_start(struct gateway *g, const char *name, const char *upstream, const char *upstream2,
-		  int timeout_ms)
+		  const char *dns, int timeout_ms)
 {
 	memset(g, 0, sizeof *g);
 	snprintf(g->name, sizeof g->name, "%s", name);
@@ -214,7 +231,7 @@ int gateway_start(struct gateway *g, const char *name, const char *upstream, con
 	}
 	snprintf(g->error_log, sizeof g->error_log, "%s/error.log", g->dir);
 	g->port = gateway_free_port();
-	if (g->port < 0 || write_config(g, upstream, upstream2) != 0) {
+	if (g->port < 0 || write_config(g, upstream, upstream2, dns) != 0) {
 		gateway_stop(g, 0);
 		return -1;
 	}

@@ -3,7 +3,9 @@
  *
  * Each gateway has a folder tests/gateways/NAME with a config template
  * (gateway.conf.in: @PORT@, @UPSTREAM@, @UPSTREAM2@, @DIR@, @ERROR_LOG@;
- * lines starting with @IF_BACKUP@ only when there is a backup upstream)
+ * lines starting with @IF_BACKUP@ only when there is a backup upstream),
+ * and may have tests/gateways/NAME-dns, a template resolving the upstream
+ * by name through upsim's DNS (@DNS@, @UPSTREAM_PORT@)
  * and a `run` script that execs it in the foreground. Every gateway gets a
  * private temporary folder and a port from the kernel, and dies with the
  * test process (PR_SET_PDEATHSIG) even when a test fails. */
@@ -36,12 +38,22 @@ int gateway_free_port(void);
 /* Is NAME's program installed (in /usr/sbin, /usr/bin or /usr/local)? */
 int gateway_installed(const char *name);
 
+/* Has NAME a config that resolves its upstream's name at run time
+ * (tests/gateways/NAME-dns: @DNS@, @UPSTREAM_PORT@)? */
+int gateway_has_dns_config(const char *name);
+
+/* How long after a DNS change NAME's answers follow it, with its -dns
+ * config's resolver holds (upsim check --dns-settle). */
+int gateway_dns_settle_ms(const char *name);
+
 /* Render NAME's config for upstream "127.0.0.1:PORT" and, if upstream2 is
- * not NULL, a backup upstream (@UPSTREAM2@ is upstream otherwise), start it and wait up to timeout_ms until
- * its port accepts connections. Returns 0, or -1 with the reason and its
+ * not NULL, a backup upstream (@UPSTREAM2@ is upstream otherwise); with
+ * dns ("127.0.0.1:PORT", or NULL), its NAME-dns config, which resolves
+ * the upstream's name there. Start it and wait up to timeout_ms until its
+ * port accepts connections. Returns 0, or -1 with the reason and its
  * output on stderr (g is then stopped and cleaned up). */
 int gateway_start(struct gateway *g, const char *name, const char *upstream, const char *upstream2,
-		  int timeout_ms);
+		  const char *dns, int timeout_ms);
 
 /* SIGTERM (SIGKILL after timeout_ms), reap, remove its folder. */
 void gateway_stop(struct gateway *g, int timeout_ms);

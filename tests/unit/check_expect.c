@@ -80,12 +80,34 @@ START_TEST(test_rule_probe_with_steps_and_counts)
 }
 END_TEST
 
+/* A phase's probe is GET / while that phase is current; the sites list
+ * every block in file order: the top level, the rules, the phases. */
+START_TEST(test_phase_probe_and_sites)
+{
+	struct scenario *sc = load_probe_file();
+	ck_assert_ptr_null(sc->phases[0].expect);
+	const struct expect *e = sc->phases[1].expect;
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->probe.path, "/");
+	ck_assert_int_eq(expect_for(e, "nginx")->status, 502);
+	ck_assert_uint_eq(expect_sites(sc), 4);
+	struct expect_site top = expect_site_at(sc, 0), rule = expect_site_at(sc, 1);
+	struct expect_site up = expect_site_at(sc, 2), down = expect_site_at(sc, 3);
+	ck_assert(top.expect == sc->expect && top.rule == -1 && top.phase == -1);
+	ck_assert(rule.expect == sc->rules[0].expect && rule.rule == 0 && rule.phase == -1);
+	ck_assert(up.expect == NULL && up.rule == -1 && up.phase == 0);
+	ck_assert(down.expect == e && down.rule == -1 && down.phase == 1);
+	scenario_unref(sc);
+}
+END_TEST
+
 Suite *expect_suite(void)
 {
 	Suite *s = suite_create("expect");
 	TCase *tc = tcase_create("probe");
 	tcase_add_test(tc, test_top_level_probe_defaults);
 	tcase_add_test(tc, test_rule_probe_with_steps_and_counts);
+	tcase_add_test(tc, test_phase_probe_and_sites);
 	suite_add_tcase(s, tc);
 	return s;
 }

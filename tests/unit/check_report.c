@@ -28,10 +28,12 @@ static struct check_probe *binary_probe(const struct check_config *cfg)
 	p->scenario = sc;
 	p->expect = sc->rules[0].expect;
 	p->want = expect_for(p->expect, cfg->gateway);
+	p->phase = -1;
 	p->n_tries = 1;
 	p->tries = calloc(1, sizeof *p->tries);
 	struct try_result *t = &p->tries[0];
 	t->attempts = 1;
+	t->dns_queries = -1;
 	t->answer.status = 200;
 	t->answer.complete = true;
 	t->answer.headers = calloc(2, sizeof *t->answer.headers);

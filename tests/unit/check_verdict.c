@@ -31,7 +31,7 @@ static const struct gateway_expect *gw(const struct scenario *sc)
 
 static struct try_result try_of(int status, long attempts, uint64_t time_ms, bool complete)
 {
-	struct try_result t = {.attempts = attempts};
+	struct try_result t = {.attempts = attempts, .dns_queries = -1};
 	t.answer.status = status;
 	t.answer.time_us = time_ms * 1000;
 	t.answer.complete = complete;
@@ -85,6 +85,25 @@ START_TEST(test_unknown_attempts_fail_an_attempts_check)
 	struct verdict v = judge("{\"gw\": {\"status\": 502, \"attempts\": 1}}", &t, 1);
 	ck_assert(!v.pass);
 	ck_assert_ptr_nonnull(strstr(v.why, "journal could not be read"));
+	verdict_clear(&v);
+}
+END_TEST
+
+/* With DNS, a try that follows no query since its probe began met a
+ * cached answer, not the phase's: not measured, whatever it got. */
+START_TEST(test_dns_unasked_is_not_measured)
+{
+	struct try_result t[2] = {try_of(502, 0, 1, true), try_of(502, 0, 1, true)};
+	t[0].dns_queries = 0;
+	t[1].dns_queries = 1;
+	struct verdict v = judge("{\"gw\": {\"status\": 502}}", t, 1);
+	ck_assert(!v.pass);
+	ck_assert_ptr_nonnull(strstr(v.why, "not measured"));
+	ck_assert_ptr_nonnull(strstr(v.got, "0 DNS queries"));
+	verdict_clear(&v);
+	v = judge("{\"gw\": {\"status\": 502}}", &t[1], 1);
+	ck_assert(v.pass);
+	ck_assert_str_eq(v.got, "502, 0 attempts, 1 ms, 1 DNS query");
 	verdict_clear(&v);
 }
 END_TEST
@@ -208,6 +227,7 @@ Suite *verdict_suite(void)
 	tcase_add_test(tc, test_wrong_status_says_both);
 	tcase_add_test(tc, test_a_retry_when_none_was_expected);
 	tcase_add_test(tc, test_unknown_attempts_fail_an_attempts_check);
+	tcase_add_test(tc, test_dns_unasked_is_not_measured);
 	tcase_add_test(tc, test_time_and_framing);
 	tcase_add_test(tc, test_headers_and_body_bytes);
 	tcase_add_test(tc, test_log_substring_and_regex);

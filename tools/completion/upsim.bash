@@ -47,7 +47,7 @@ _upsim() {
 	local ctl_opts="-a --admin -r --ready-file -t --token -u --upstream"
 	local check_opts="-t --through -g --gateway -l --listen --backup --gateway-log
 		--json --junit --observe --record --probe-timeout --settle --log-wait
-		--start-delay --shuffle -v --verbose"
+		--start-delay --shuffle --dns --dns-settle -v --verbose"
 	local ctl_commands="status stats load phase reset renew journal metrics healthz"
 
 	# The command: the first word after upsim that is not an option.
@@ -105,7 +105,7 @@ _upsim() {
 		--gateway-log | --junit)
 			_upsim_files "$cur"; return 0 ;;
 		-t | --through | -l | --listen | --backup | --probe-timeout | --settle | \
-		--log-wait | --start-delay | --shuffle)
+		--log-wait | --start-delay | --shuffle | --dns | --dns-settle)
 			return 0 ;; # a value of the user's own
 		esac
 		if [[ $cur == -* ]]; then
