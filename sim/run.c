@@ -238,12 +238,16 @@ static int start_member(struct app *app, size_t i, struct upstream *ctl)
 }
 
 /* What the DNS server of an upstream answers from: its scenario now. */
-static struct scenario *dns_source(void *arg, size_t *phase, const char **phase_name)
+static void dns_source(void *arg, struct dns_now *out)
 {
 	struct upstream *ctl = arg;
-	*phase = ctl->phase;
-	*phase_name = ctl->phase_known ? upstream_phase_name(ctl) : NULL;
-	return upstream_scenario(ctl);
+	*out = (struct dns_now){
+		.scenario = upstream_scenario(ctl),
+		.phase = ctl->phase,
+		.phase_name = ctl->phase_known ? upstream_phase_name(ctl) : NULL,
+		.phase_since_ns = ctl->phase_since_ns,
+		.generation = ctl->generation,
+	};
 }
 
 /* The scenario's DNS server, on the control thread's loop. A scenario

@@ -82,6 +82,7 @@ static void play_timeline(struct upstream *ctl)
 	if (!ctl->phase_known || i != ctl->phase) {
 		ctl->phase = i;
 		ctl->phase_known = true;
+		ctl->phase_since_ns = now;
 		bool listens = timeline_listens(sc, i);
 		struct phase_change pc = {timeline_name(sc, i), i, listens};
 		each_shard(ctl, enter_phase, &pc);
@@ -123,6 +124,7 @@ static void serve_scenario(struct shard *sh, void *sc)
 void upstream_swap(struct upstream *ctl, struct scenario *sc, const char *how)
 {
 	each_shard(ctl, serve_scenario, sc);
+	ctl->generation++;
 	log_info("%s", how);
 	journal_event(ctl, RECORD_SCENARIO, xstrdup(how));
 	start_timeline(ctl);

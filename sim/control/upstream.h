@@ -42,6 +42,8 @@ struct upstream {
 	int64_t start_at_us;	       /* wall clock, Unix µs */
 	size_t phase;		       /* index of the current phase */
 	bool phase_known;	       /* phase has been entered */
+	uint64_t phase_since_ns;       /* clock_mono_ns() when it was entered */
+	uint64_t generation;	       /* bumped when the scenario starts over */
 	/* drill safety */
 	uint64_t drill_ttl_ns;	 /* 0: no expiry */
 	uint64_t drill_deadline; /* clock_mono_ns() clock */

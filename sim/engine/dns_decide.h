@@ -55,7 +55,7 @@ struct dns_question {
 	uint16_t type;	     /* DNS_TYPE_A, ... (any other: no records) */
 	bool tcp;	     /* asked over TCP */
 	size_t phase;	     /* the timeline's current phase */
-	uint64_t elapsed_us; /* since the DNS server started (flap) */
+	uint64_t elapsed_us; /* since the current phase began (flap) */
 };
 
 struct dns_decision {

@@ -66,19 +66,20 @@ struct dns_server {
 	struct dns_pending *pending;
 	size_t n_pending;
 	struct scenario *held; /* the scenario state belongs to (a ref) */
+	uint64_t held_generation;
 	struct dns_state state;
-	uint64_t started_ns;
 	char address[ADDR_STRLEN];
 };
 
-/* The state of the scenario served now, started over when it changed. */
-static struct dns_state *state_for(struct dns_server *s, struct scenario *sc)
+/* The state of the scenario served now, started over when it did. */
+static struct dns_state *state_for(struct dns_server *s, const struct dns_now *now)
 {
-	if (s->held != sc) {
+	if (s->held != now->scenario || s->held_generation != now->generation) {
 		dns_state_clear(&s->state);
 		scenario_unref(s->held);
-		s->held = scenario_ref(sc);
-		dns_state_init(&s->state, sc);
+		s->held = scenario_ref(now->scenario);
+		s->held_generation = now->generation;
+		dns_state_init(&s->state, now->scenario);
 	}
 	return &s->state;
 }
@@ -151,9 +152,10 @@ static void answer(struct dns_server *s, const uint8_t *buf, size_t len, bool tc
 		dns_wire_query_clear(&q);
 		return;
 	}
-	size_t phase = 0;
-	const char *phase_name = NULL;
-	struct scenario *sc = s->cfg.source(s->cfg.arg, &phase, &phase_name);
+	struct dns_now now = {0};
+	s->cfg.source(s->cfg.arg, &now);
+	struct scenario *sc = now.scenario;
+	const char *phase_name = now.phase_name;
 	if (v == DNS_WIRE_ERROR) {
 		if (dns_wire_error(&q, out, out_len) != 0)
 			*out = NULL;
@@ -165,11 +167,11 @@ static void answer(struct dns_server *s, const uint8_t *buf, size_t len, bool tc
 		.name = q.name,
 		.type = q.type,
 		.tcp = tcp,
-		.phase = phase,
-		.elapsed_us = (clock_mono_ns() - s->started_ns) / 1000,
+		.phase = now.phase,
+		.elapsed_us = (clock_mono_ns() - now.phase_since_ns) / 1000,
 	};
 	struct dns_decision d;
-	dns_decide(sc, state_for(s, sc), &question, &d);
+	dns_decide(sc, state_for(s, &now), &question, &d);
 	bool tc = d.tc;
 	if (!d.silent) {
 		if (dns_wire_reply(&q, &d, tcp ? 65535 : q.udp_max, out, out_len) != 0) {
@@ -484,7 +486,6 @@ struct dns_server *dns_server_open(struct loop *loop, const struct sockaddr *add
 	s->cfg = *cfg;
 	s->udp.fd = -1;
 	s->udp.on_event = on_udp;
-	s->started_ns = clock_mono_ns();
 	if (bind_both(s, addr, len, errbuf, errlen) != 0) {
 		free(s);
 		return NULL;

@@ -16,9 +16,18 @@
 #include "net/loop.h"
 #include "scenario/model.h"
 
-/* The scenario served now (borrowed: valid for the call) and in *phase its
- * current phase's index, in *phase_name its name (borrowed). */
-typedef struct scenario *(*dns_server_source_fn)(void *arg, size_t *phase, const char **phase_name);
+/* What the answers follow: the scenario served now and where its timeline
+ * is. Borrowed: valid for the call. */
+struct dns_now {
+	struct scenario *scenario;
+	size_t phase;		 /* the current phase's index */
+	const char *phase_name;	 /* its name; NULL: none */
+	uint64_t phase_since_ns; /* clock_mono_ns() when it began: flaps count
+				      from there */
+	uint64_t generation;	 /* changes when the scenario starts over
+				      (reload, swap): draws and turns restart */
+};
+typedef void (*dns_server_source_fn)(void *arg, struct dns_now *out);
 
 struct dns_server_config {
 	struct journal *journal; /* where each query is recorded */

@@ -253,8 +253,9 @@ END_TEST
 
 START_TEST(test_flap)
 {
-	/* Sets take turns every 300 ms from the server's start: within two
-	 * turns the answer must change to the other set, and back. */
+	/* Sets take turns every 300 ms from the phase's start (here, upsim's
+	 * ready): within two turns the answer must change to the other set,
+	 * and back. */
 	struct dig d;
 	dig(dns_port, "", "flap.test", "A", &d);
 	ck_assert_int_eq(d.n, 1);
@@ -383,7 +384,10 @@ static const char phases_json[] =
 	"          \"names\": {\"orders.test\": {\"a\": [\"127.0.0.1\"], \"ttl\": 1}}},"
 	" \"phases\": [{\"name\": \"healthy\"},"
 	"              {\"name\": \"failing\", \"dns\": {\"names\": {"
-	"                 \"orders.test\": {\"fault\": \"servfail\"}}}}]}";
+	"                 \"orders.test\": {\"fault\": \"servfail\"}}}},"
+	"              {\"name\": \"flapping\", \"dns\": {\"names\": {"
+	"                 \"orders.test\": {\"flap\": [[\"127.0.0.1\"], [\"127.0.0.2\"]],"
+	"                                \"every\": \"1s\", \"ttl\": 0}}}}]}";
 
 /* A port that is free now for both UDP and TCP, from the kernel. */
 static int free_port(void)
@@ -446,6 +450,48 @@ START_TEST(test_phases_fail_and_recover)
 }
 END_TEST
 
+static void jump(struct admin_fixture *f, const char *phase)
+{
+	char body[64];
+	snprintf(body, sizeof body, "{\"phase\": \"%s\"}", phase);
+	json_decref(fixture_call_json(f, "POST", "/v1/phase", body, 200));
+}
+
+static void dig_a(int port, const char *want)
+{
+	struct dig d;
+	dig(port, "", "orders.test", "A", &d);
+	ck_assert_int_eq(d.n, 1);
+	ck_assert_str_eq(d.data[0], want);
+}
+
+/* A flap counts its turns from the start of its phase: right after a jump
+ * the first set answers, even when the turns counted from upsim's start
+ * (or from the previous jump) would be on the second. */
+START_TEST(test_flap_counts_from_the_phase_start)
+{
+	struct admin_fixture f;
+	char json[sizeof phases_json + 16];
+	int port = free_port();
+	snprintf(json, sizeof json, phases_json, port);
+	fixture_start(&f, json, NULL);
+	jump(&f, "flapping");
+	dig_a(port, "127.0.0.1");
+	double until = wire_now_ms() + 1000.0 + SLACK_MS;
+	struct dig d = {0};
+	while (wire_now_ms() < until) {
+		dig(port, "", "orders.test", "A", &d);
+		if (d.n == 1 && strcmp(d.data[0], "127.0.0.2") == 0)
+			break;
+	}
+	ck_assert_msg(d.n == 1 && strcmp(d.data[0], "127.0.0.2") == 0,
+		      "the flap did not turn to its second set");
+	jump(&f, "flapping");
+	dig_a(port, "127.0.0.1");
+	fixture_finish(&f);
+}
+END_TEST
+
 START_TEST(test_port_in_use)
 {
 	int port = free_port();
@@ -492,6 +538,7 @@ Suite *dns_suite(void)
 	tc = tcase_create("drill");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_phases_fail_and_recover);
+	tcase_add_test(tc, test_flap_counts_from_the_phase_start);
 	tcase_add_test(tc, test_port_in_use);
 	suite_add_tcase(s, tc);
 	return s;
