@@ -267,6 +267,7 @@ static bool error_level(const char *line, size_t len)
 		"[ALERT]",
 		"[WARNING]",
 		"[NOTICE]",
+		"FetchError", /* varnishlog's record of a failed backend fetch */
 		NULL,
 	};
 	for (size_t i = 0; marks[i]; i++) {
@@ -279,9 +280,11 @@ static bool error_level(const char *line, size_t len)
 }
 
 /* The line of text that names the problem: the one the expectation asks
- * for, else the first error-level line, else the first line; NULL for an
- * empty log. */
-static char *pick_line(const struct gateway_expect *want, const char *text, bool *found)
+ * for, else the first error-level line, else (failed: a gateway whose
+ * errors carry no level) the first line; NULL when none. A good answer's
+ * debug chatter ("selected upstream") names no problem. */
+static char *pick_line(const struct gateway_expect *want, const char *text, bool failed,
+		       bool *found)
 {
 	const char *first = NULL, *error = NULL, *match = NULL;
 	size_t first_len = 0, error_len = 0, match_len = 0;
@@ -298,6 +301,8 @@ static char *pick_line(const struct gateway_expect *want, const char *text, bool
 		p += len + (p[len] == '\n');
 	}
 	*found = match != NULL;
+	if (!failed)
+		first = NULL;
 	const char *pick = match ? match : error ? error : first;
 	size_t len = match ? match_len : error ? error_len : first_len;
 	if (pick == NULL)
@@ -327,12 +332,12 @@ static void look_at_log(struct check_runner *r)
 	struct check_probe *p = current(r);
 	struct try_result *t = &p->tries[r->try];
 	char *text = read_log(r);
+	bool failed = t->answer.status == 0 || t->answer.status >= 500;
 	free(t->log);
-	t->log = pick_line(p->want, text, &t->log_found);
+	t->log = pick_line(p->want, text, failed, &t->log_found);
 	free(text);
 	/* Wait for the line asked for; for an error answer, for a line at all
 	 * (some gateways write theirs only as the session ends). */
-	bool failed = t->answer.status == 0 || t->answer.status >= 500;
 	bool waiting = r->cfg->gateway_log != NULL
 		       && ((p->want && p->want->log && !t->log_found)
 			   || (failed && t->log == NULL));
