@@ -169,6 +169,17 @@ void conn_upstream_done(struct conn *c)
 		resume(c);
 }
 
+void conn_wait_stream(struct conn *c)
+{
+	suspend(c, WAIT_STREAM);
+}
+
+void conn_stream_more(struct conn *c)
+{
+	if (c->wait == WAIT_STREAM)
+		resume(c);
+}
+
 void conn_pause_read(struct conn *c, uint64_t deadline_ns)
 {
 	suspend(c, WAIT_READ);
@@ -232,6 +243,11 @@ static void end_exchange(struct conn *c, enum ending how)
 	}
 	settle(c, OUTCOME_FIN);
 	conn_drop(c); /* MHD closes: shutdown(SHUT_WR), a FIN */
+}
+
+void conn_end(struct conn *c, enum ending how)
+{
+	end_exchange(c, how);
 }
 
 void conn_hang(struct conn *c, uint64_t for_ns, enum ending then)
@@ -350,6 +366,7 @@ static void on_timer(struct loop_timer *t)
 		shutdown(c->fd, SHUT_RDWR);
 		break;
 	case WAIT_UPSTREAM: /* libcurl's timeouts end it, not a timer */
+	case WAIT_STREAM:
 	case WAIT_NONE: break;
 	}
 }

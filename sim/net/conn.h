@@ -44,6 +44,7 @@ enum conn_wait {
 	WAIT_QUEUED,	  /* suspended: waiting for an overload worker */
 	WAIT_SERVICE,	  /* suspended: holding a worker */
 	WAIT_UPSTREAM,	  /* suspended: the real service is answering */
+	WAIT_STREAM,	  /* suspended: a streamed body waits for bytes */
 };
 
 struct conn {
@@ -87,6 +88,10 @@ void conn_hang(struct conn *c, uint64_t for_ns, enum ending then);
  * false when it has already ended the exchange with a FIN or a RST (the
  * handler then answers MHD_NO so MHD closes the connection at once). */
 bool conn_write_raw(struct conn *c, const struct pace *pace, enum ending then);
+/* End the exchange now as how says: a FIN, or a RST once the bytes
+ * already sent have left the kernel's queue (suspended meanwhile), or a
+ * hang. c->ex->drop is set once it has ended. */
+void conn_end(struct conn *c, enum ending how);
 /* Wait, suspended, for an overload worker (until the hang cap at most). */
 void conn_queue(struct conn *c);
 /* Hold the request suspended for its service time, then let MHD call the
@@ -97,6 +102,10 @@ void conn_serve(struct conn *c, uint64_t service_ns);
  * meanwhile drops the exchange as for any suspend. */
 void conn_wait_upstream(struct conn *c);
 void conn_upstream_done(struct conn *c);
+/* A streamed answer has no byte to send now (called from MHD's content
+ * reader, which then returns 0): suspend until conn_stream_more. */
+void conn_wait_stream(struct conn *c);
+void conn_stream_more(struct conn *c);
 /* Abort the connection with a RST now (no flush). */
 void conn_reset_socket(int fd);
 /* The response of an exchange went out through MHD: carry out after;

@@ -17,6 +17,7 @@
 #include "net/loop.h"
 #include "net/override.h"
 #include "net/respond.h"
+#include "net/stream.h"
 #include "scenario/fault.h"
 
 static const char *lookup_header(void *ctx, const char *name)
@@ -46,6 +47,12 @@ static void note_request(struct exchange *ex, struct conn *c, const struct excha
 		ex->request_id = xstrdup(id);
 }
 
+static bool paced(const struct action *a)
+{
+	const struct pace *p = &a->pace;
+	return p->drip_bytes || p->rate || p->header_delay_us || p->stall_at;
+}
+
 /* Does the request go to the real service? Not for a fault that acts
  * before any answer (close, reset, hang), on the headers alone
  * (no_continue, early_response), or with bytes that are not HTTP: those
@@ -64,6 +71,10 @@ static void decide_forward(struct exchange *ex, const struct scenario *sc,
 		return;
 	ex->forward_url = url;
 	ex->pool = env->forward;
+	/* Only an answer upsim passes on as it is may stream: a fault's
+	 * offsets, pacing and a body of the action's need it whole. */
+	const struct action *a = &ex->action;
+	ex->stream = k == FAULT_NONE && !paced(a) && !(a->set & ACTION_BODY);
 	ex->req_framed = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length") != NULL
 			 || MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Transfer-Encoding")
 				    != NULL;
@@ -116,10 +127,11 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 	return ex;
 }
 
-/* A well-formed, unpaced answer: MHD sends it and keep-alive goes on. */
-static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd)
+/* A well-formed answer through MHD (r, NULL when it could not be built):
+ * keep-alive goes on. */
+static enum MHD_Result queue(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd,
+			     struct MHD_Response *r)
 {
-	struct MHD_Response *r = respond_build(&ex->action);
 	if (r == NULL)
 		return MHD_NO;
 	/* The last request a connection may carry says so, as servers with a
@@ -131,6 +143,12 @@ static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex, struct M
 	MHD_destroy_response(r);
 	ex->answered = ret == MHD_YES;
 	return ret;
+}
+
+/* A well-formed, unpaced answer: MHD sends it. */
+static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd)
+{
+	return queue(c, ex, mhd, respond_build(&ex->action));
 }
 
 /* Bytes MHD would never send, or paced ones: render and write raw. A
@@ -154,21 +172,34 @@ static enum MHD_Result respond_raw(struct conn *c, struct exchange *ex)
 	return conn_write_raw(c, &a->pace, then) ? MHD_YES : MHD_NO;
 }
 
-static bool paced(const struct action *a)
-{
-	const struct pace *p = &a->pace;
-	return p->drip_bytes || p->rate || p->header_delay_us || p->stall_at;
-}
-
 static void on_forwarded(void *arg)
 {
 	struct exchange *ex = arg;
 	ex->fetched = true;
 	conn_upstream_done(ex->conn);
+	conn_stream_more(ex->conn);
 }
 
+static void on_forward_head(void *arg)
+{
+	struct exchange *ex = arg;
+	conn_upstream_done(ex->conn);
+}
+
+static void on_forward_more(void *arg)
+{
+	struct exchange *ex = arg;
+	conn_stream_more(ex->conn);
+}
+
+static const struct forward_events forward_events = {
+	.head = on_forward_head,
+	.more = on_forward_more,
+	.done = on_forwarded,
+};
+
 /* Send the request on to the real service and wait, suspended, for its
- * whole answer. */
+ * answer: its head when it streams, else all of it. */
 static enum MHD_Result forward_begin(struct conn *c, struct exchange *ex,
 				     struct MHD_Connection *mhd)
 {
@@ -183,10 +214,11 @@ static enum MHD_Result forward_begin(struct conn *c, struct exchange *ex,
 		.has_body = ex->req_framed,
 		.opts = &sc->forwarding,
 		.total_timeout_ns = c->env->hang_cap_ns,
+		.stream = ex->stream,
 	};
 	ex->req_body = NULL; /* the forward owns it now */
 	conn_wait_upstream(c);
-	ex->fwd = forward_start(ex->pool, &req, on_forwarded, ex);
+	ex->fwd = forward_start(ex->pool, &req, &forward_events, ex);
 	return MHD_YES;
 }
 
@@ -254,6 +286,18 @@ static enum MHD_Result upstream_failed(struct conn *c, struct exchange *ex,
 	return respond_mhd(c, ex, mhd);
 }
 
+/* Why the service's answer cannot be passed on, or NULL. A streamed one
+ * can as soon as its head is in, whatever happens to its body later. */
+static const char *no_answer(const struct exchange *ex)
+{
+	const struct forward_result *r = forward_result(ex->fwd);
+	if (ex->stream && r->status > 0)
+		return NULL;
+	if (r->error == NULL && r->status == 0)
+		return "the upstream sent no status";
+	return r->error;
+}
+
 /* Carry out the decision: the request is complete (or, for the faults
  * that act on the headers alone, its headers are). */
 static enum MHD_Result act(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd)
@@ -268,12 +312,14 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex, struct MHD_Conne
 	if (ex->forward_url != NULL && !ex->composed) {
 		if (ex->fwd == NULL && !ex->req_over)
 			return forward_begin(c, ex, mhd);
-		const char *why = ex->req_over
-					  ? "the request body is over forwarding.max_request_body"
-					  : forward_result(ex->fwd)->error;
+		const char *why = ex->req_over ? "the request body is over "
+						 "forwarding.max_request_body"
+					       : no_answer(ex);
 		if (why != NULL)
 			return upstream_failed(c, ex, mhd, why);
 		compose(ex);
+		if (ex->stream && !scenario_status_has_no_body(a->status))
+			return queue(c, ex, mhd, stream_response(ex));
 	}
 	if (a->fault.kind == FAULT_NONE)
 		return paced(a) ? respond_raw(c, ex) : respond_mhd(c, ex, mhd);
@@ -480,6 +526,7 @@ static void journal_exchange(struct conn *c, struct exchange *ex, const struct e
 		.outcome = how,
 		.raw = ex->raw,
 		.bytes = ex->raw		     ? ex->pacer.pos
+			 : ex->streaming	     ? ex->streamed
 			 : ex->answered && !ex->head ? ex->action.body_len
 						     : 0,
 		.duration_us = (clock_mono_ns() - ex->start_ns) / 1000,

@@ -73,12 +73,16 @@ struct exchange {
 	bool forward_wanted;	 /* the action forwards (even if a fault
 				   keeps the request from the service) */
 	struct forward_pool *pool;
-	struct forward *fwd; /* the transfer; NULL: not started */
-	bool fetched;	     /* its answer (or failure) is in */
-	bool composed;	     /* action now holds the real answer */
-	bool req_framed;     /* the request framed a body */
-	bool req_over;	     /* the body was over max_request_body */
-	char *req_body;	     /* the request body so far; owned */
+	struct forward *fwd;  /* the transfer; NULL: not started */
+	bool fetched;	      /* its answer (or failure) is in */
+	bool composed;	      /* action now holds the real answer */
+	bool stream;	      /* pass the answer on as it arrives (net/stream) */
+	bool streaming;	      /* ... and its response is queued */
+	uint64_t stream_size; /* its framing: a length or MHD_SIZE_UNKNOWN */
+	uint64_t streamed;    /* body bytes handed to MHD */
+	bool req_framed;      /* the request framed a body */
+	bool req_over;	      /* the body was over max_request_body */
+	char *req_body;	      /* the request body so far; owned */
 	size_t req_len, req_cap;
 	struct header *fwd_headers; /* composed headers (array owned) */
 	char *error_body;	    /* on_upstream_error's body; owned */

@@ -43,8 +43,16 @@ struct forward {
 	char errbuf[CURL_ERROR_SIZE];
 	char *error;	       /* res.error when built */
 	struct loop_timer now; /* a request that could not start */
-	void (*done)(void *arg);
+	const struct forward_events *ev;
 	void *arg;
+	int head_status; /* of the head being read (a 1xx is not the answer) */
+	bool ended;	 /* done was called */
+	/* streaming: the window of body bytes not yet read out */
+	bool stream;
+	bool paused; /* the transfer waits for room in the window */
+	char *win;
+	size_t win_off, win_len, win_cap;
+	struct loop_timer unpause;
 };
 
 /* RFC 9110 section 7.6.1, and the framing upsim redoes itself. */
@@ -162,6 +170,50 @@ static void clear_response_headers(struct forward *f)
 	f->res.n_headers = 0;
 }
 
+/* The service's Content-Length: one field of digits, else -1 (libcurl
+ * has framed the body itself; this only tells a streamed answer's size). */
+static int64_t content_length(const struct forward_result *r)
+{
+	int64_t n = -1;
+	for (size_t i = 0; i < r->n_headers; i++) {
+		const char *v = r->headers[i].value;
+		if (strcasecmp(r->headers[i].name, "Content-Length") != 0)
+			continue;
+		if (n != -1 || *v == '\0' || strspn(v, "0123456789") != strlen(v) || strlen(v) > 18)
+			return -1;
+		n = strtoll(v, NULL, 10);
+	}
+	return n;
+}
+
+/* The final head is in: hop-by-hop fields go (Connection is known now),
+ * and a streamed answer reports it. */
+static void end_of_head(struct forward *f)
+{
+	struct forward_result *r = &f->res;
+	r->content_length = content_length(r);
+	r->status = f->head_status;
+	const char *connection = NULL;
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (strcasecmp(r->headers[i].name, "Connection") == 0)
+			connection = r->headers[i].value;
+	char *keep = connection ? xstrdup(connection) : NULL;
+	size_t out = 0;
+	for (size_t i = 0; i < r->n_headers; i++) {
+		struct header *h = &r->headers[i];
+		if (dropped(h->name, keep)) {
+			free(h->name);
+			free(h->value);
+		} else {
+			r->headers[out++] = *h;
+		}
+	}
+	r->n_headers = out;
+	free(keep);
+	if (f->stream && f->ev->head != NULL)
+		f->ev->head(f->arg);
+}
+
 /* CURLOPT_HEADERFUNCTION: one line of the response head at a time. A
  * status line starts a new head (after a 1xx); hop-by-hop fields are
  * removed once the head is complete, when Connection is known. */
@@ -173,26 +225,14 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 		l--;
 	if (l >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		clear_response_headers(f);
+		const char *sp = memchr(line, ' ', l);
+		f->head_status = sp ? atoi(sp + 1) : 0;
 		return len;
 	}
 	if (l == 0) {
-		const char *connection = NULL;
-		for (size_t i = 0; i < f->res.n_headers; i++)
-			if (strcasecmp(f->res.headers[i].name, "Connection") == 0)
-				connection = f->res.headers[i].value;
-		char *keep = connection ? xstrdup(connection) : NULL;
-		size_t out = 0;
-		for (size_t i = 0; i < f->res.n_headers; i++) {
-			struct header *h = &f->res.headers[i];
-			if (dropped(h->name, keep)) {
-				free(h->name);
-				free(h->value);
-			} else {
-				f->res.headers[out++] = *h;
-			}
-		}
-		f->res.n_headers = out;
-		free(keep);
+		if (f->head_status >= 100 && f->head_status < 200)
+			return len; /* an interim head: the answer comes after it */
+		end_of_head(f);
 		return len;
 	}
 	if ((line[0] == ' ' || line[0] == '\t') && f->res.n_headers > 0) {
@@ -215,11 +255,39 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* A streamed body's bytes join the window; a full window pauses the
+ * transfer (libcurl hands the same bytes again once it resumes). */
+static size_t stream_in(struct forward *f, const char *data, size_t len)
+{
+	if (f->win_len > 0 && f->win_len + len > FORWARD_STREAM_WINDOW) {
+		f->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (f->win_off + f->win_len + len > f->win_cap) {
+		if (f->win_len > 0)
+			memmove(f->win, f->win + f->win_off, f->win_len);
+		f->win_off = 0;
+		if (f->win_len + len > f->win_cap) {
+			f->win_cap = f->win_len + len > FORWARD_STREAM_WINDOW
+					     ? f->win_len + len
+					     : FORWARD_STREAM_WINDOW;
+			f->win = xrealloc(f->win, f->win_cap);
+		}
+	}
+	memcpy(f->win + f->win_off + f->win_len, data, len);
+	f->win_len += len;
+	if (f->ev->more != NULL)
+		f->ev->more(f->arg);
+	return len;
+}
+
 /* CURLOPT_WRITEFUNCTION: body bytes, de-chunked by libcurl. */
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct forward *f = arg;
 	size_t len = size * n;
+	if (f->stream)
+		return stream_in(f, data, len);
 	if (f->res.body_len + len > f->max_body) {
 		f->over_limit = true;
 		return 0; /* CURLE_WRITE_ERROR: the transfer stops */
@@ -233,7 +301,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 static void finish(struct forward *f)
 {
 	f->res.time_us = (clock_mono_ns() - f->start_ns) / 1000;
-	f->done(f->arg);
+	f->ended = true;
+	f->ev->done(f->arg);
 }
 
 static void on_done(void *arg, CURL *easy, CURLcode result)
@@ -246,7 +315,7 @@ static void on_done(void *arg, CURL *easy, CURLcode result)
 	f->easy = NULL;
 	if (f->over_limit) {
 		set_error(f, xasprintf("the response body is over forwarding.max_body "
-				       "(%llu bytes): streaming it is not done yet",
+				       "(%llu bytes), which a faulted or paced answer is held to",
 				       (unsigned long long)f->max_body));
 	} else if (result != CURLE_OK) {
 		set_error(f, xstrdup(f->errbuf[0] ? f->errbuf : lib->easy_strerror(result)));
@@ -260,6 +329,37 @@ static void on_now(struct loop_timer *t)
 {
 	struct forward *f = container_of(t, struct forward, now);
 	finish(f);
+}
+
+/* The window has room again: let libcurl go on (it may call on_body at
+ * once, from here rather than from inside the reader). */
+static void on_unpause(struct loop_timer *t)
+{
+	struct forward *f = container_of(t, struct forward, unpause);
+	if (f->paused && f->easy != NULL) {
+		f->paused = false;
+		f->pool->lib->easy_pause(f->easy, CURLPAUSE_CONT);
+	}
+}
+
+size_t forward_read(struct forward *f, char *buf, size_t max)
+{
+	size_t n = f->win_len < max ? f->win_len : max;
+	if (n == 0)
+		return 0;
+	memcpy(buf, f->win + f->win_off, n);
+	f->win_off += n;
+	f->win_len -= n;
+	if (f->win_len == 0)
+		f->win_off = 0;
+	if (f->paused && f->win_len <= FORWARD_STREAM_WINDOW / 2)
+		loop_timer_at(f->pool->loop, &f->unpause, clock_mono_ns());
+	return n;
+}
+
+bool forward_ended(const struct forward *f)
+{
+	return f->ended;
 }
 
 /* Fail f from the loop, not from inside forward_start. */
@@ -376,12 +476,15 @@ static void set_method(struct forward *f, const struct forward_request *req)
 }
 
 struct forward *forward_start(struct forward_pool *p, struct forward_request *req,
-			      void (*done)(void *arg), void *arg)
+			      const struct forward_events *ev, void *arg)
 {
 	struct forward *f = xcalloc(1, sizeof *f);
 	f->pool = p;
-	f->done = done;
+	f->ev = ev;
 	f->arg = arg;
+	f->stream = req->stream;
+	f->res.content_length = -1;
+	f->unpause.on_fire = on_unpause;
 	f->body = req->body;
 	req->body = NULL;
 	f->max_body = req->opts->max_body;
@@ -433,6 +536,7 @@ void forward_free(struct forward *f)
 	if (f == NULL)
 		return;
 	loop_timer_cancel(f->pool->loop, &f->now);
+	loop_timer_cancel(f->pool->loop, &f->unpause);
 	if (f->easy != NULL) {
 		curl_loop_cancel(f->pool->curl, f->easy);
 		f->pool->lib->easy_cleanup(f->easy);
@@ -441,6 +545,7 @@ void forward_free(struct forward *f)
 		f->pool->lib->slist_free_all(f->headers);
 	clear_response_headers(f);
 	free(f->res.body);
+	free(f->win);
 	free(f->body);
 	free(f->url);
 	free(f->error);

@@ -1,13 +1,18 @@
 /* forward: one request sent on to the real service with libcurl on
- * upsim's loop (net/curl_loop), its answer buffered whole.
+ * upsim's loop (net/curl_loop), its answer buffered whole or streamed.
  *
- * Buffered, not streamed: the request body (up to max_request_body) is
- * read before the request goes out, and the real response is held (up to
- * max_body) until it is complete, then upsim answers the gateway with it
- * like a canned action — through MHD, or rendered raw when a fault or
- * pacing applies — so offsets and framing are upsim's. Each loop has its
- * own pool: one libcurl multi handle, whose connection cache keeps
- * upstream connections alive between requests. */
+ * The request body (up to max_request_body) is read before the request
+ * goes out. The real response is either
+ *  - buffered: held (up to max_body) until it is complete, then answered
+ *    like a canned action — through MHD, or rendered raw when a fault or
+ *    pacing applies — so offsets and framing are upsim's; or
+ *  - streamed: its head is reported as soon as it is in, and its body is
+ *    read out of a small window (FORWARD_STREAM_WINDOW) as it arrives.
+ *    A full window pauses the transfer (CURL_WRITEFUNC_PAUSE), reading it
+ *    half empty resumes it, so memory per exchange stays bounded whatever
+ *    the body's size and the gateway's reading speed.
+ * Each loop has its own pool: one libcurl multi handle, whose connection
+ * cache keeps upstream connections alive between requests. */
 #ifndef UPSIM_NET_FORWARD_H
 #define UPSIM_NET_FORWARD_H
 
@@ -39,7 +44,21 @@ struct forward_request {
 	bool has_body; /* the request framed a body (even empty) */
 	const struct forwarding *opts;
 	uint64_t total_timeout_ns; /* the whole exchange at most */
+	bool stream;		   /* stream the answer's body (above) */
 };
+
+/* What a transfer reports, from the loop. head: a streamed answer's
+ * status and headers are in (not called when it fails first); more: a
+ * streamed body has new bytes; done: the transfer ended (complete or
+ * failed). head and more may be NULL. */
+struct forward_events {
+	void (*head)(void *arg);
+	void (*more)(void *arg);
+	void (*done)(void *arg);
+};
+
+/* How much of a streamed body is held at most (bytes). */
+#define FORWARD_STREAM_WINDOW (256u * 1024u)
 
 /* What came back. Everything is owned by the struct forward. */
 struct forward_result {
@@ -47,19 +66,27 @@ struct forward_result {
 	struct header *headers; /* end-to-end headers, in order; hop-by-
 					   hop and framing headers removed */
 	size_t n_headers;
-	char *body; /* de-chunked, as the service encoded it */
+	char *body; /* de-chunked, as the service encoded it (buffered) */
 	size_t body_len;
-	uint64_t time_us;  /* from sending to the last byte */
-	const char *error; /* NULL: a complete answer; else why not */
+	int64_t content_length; /* the service's Content-Length; -1: none */
+	uint64_t time_us;	/* from sending to the last byte */
+	const char *error;	/* NULL: a complete answer; else why not */
 };
 
-/* Start req on p; done(arg) is called from the loop when the answer is in
- * (or failed): read it with forward_result. Never NULL: a request that
- * cannot start ends at once (done called from a zero timer). */
+/* Start req on p; ev says what is called from the loop (arg passed):
+ * done when the answer is in or failed: read it with forward_result.
+ * Never NULL: a request that cannot start ends at once (done called from
+ * a zero timer). ev must outlive the transfer. */
 struct forward *forward_start(struct forward_pool *p, struct forward_request *req,
-			      void (*done)(void *arg), void *arg);
-/* The answer, once done was called. */
+			      const struct forward_events *ev, void *arg);
+/* The answer: status and headers once head or done was called; the
+ * buffered body and error once done was. */
 const struct forward_result *forward_result(const struct forward *f);
+/* Has the transfer ended (done was called)? */
+bool forward_ended(const struct forward *f);
+/* A streamed body: copy up to max bytes of what has arrived into buf,
+ * returning how many (0: none now; ended or not, see forward_ended). */
+size_t forward_read(struct forward *f, char *buf, size_t max);
 /* Stop it if still running (done is not called) and free. NULL accepted. */
 void forward_free(struct forward *f);
 

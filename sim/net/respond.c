@@ -50,9 +50,9 @@ static struct MHD_Response *build_body(const struct action *a)
 	return r;
 }
 
-struct MHD_Response *respond_build(const struct action *a)
+/* The action's headers on r (freed on failure). */
+static struct MHD_Response *with_headers(struct MHD_Response *r, const struct action *a)
 {
-	struct MHD_Response *r = build_body(a);
 	if (r == NULL) {
 		log_error("libmicrohttpd could not create a response");
 		return NULL;
@@ -66,4 +66,15 @@ struct MHD_Response *respond_build(const struct action *a)
 		}
 	}
 	return r;
+}
+
+struct MHD_Response *respond_build(const struct action *a)
+{
+	return with_headers(build_body(a), a);
+}
+
+struct MHD_Response *respond_build_reader(const struct action *a, uint64_t size,
+					  MHD_ContentReaderCallback read, void *cls)
+{
+	return with_headers(MHD_create_response_from_callback(size, 64 * 1024, read, cls, NULL), a);
 }
