@@ -506,6 +506,8 @@ struct forward *forward_start(struct forward_pool *p, struct forward_request *re
 	lib->easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	lib->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	lib->easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf);
+	if (req->opts->ca_file != NULL) /* else libcurl's default bundle */
+		lib->easy_setopt(e, CURLOPT_CAINFO, req->opts->ca_file);
 	lib->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)(req->opts->connect_timeout_us / 1000));
 	lib->easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);

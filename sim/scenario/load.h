@@ -53,8 +53,10 @@ const char *load_upstream_url_problem(const char *u);
 /* "forward" and "on_upstream_error" of action object obj into a. */
 void load_action_forward(struct jcheck *jc, json_t *obj, struct action *a);
 /* The top-level "upstream" and "forwarding" of root into sc (defaults
- * when absent). Before the defaults and rules are loaded. */
-void load_forwarding(struct jcheck *jc, json_t *root, struct scenario *sc);
+ * when absent). Before the defaults and rules are loaded. dir: the
+ * scenario file's folder, which a relative forwarding.ca_file is read
+ * from; NULL (a scenario from memory): the working directory. */
+void load_forwarding(struct jcheck *jc, json_t *root, const char *dir, struct scenario *sc);
 /* Forwarding contradictions of a resolved action ("forward": true without
  * an upstream). */
 void load_check_forward(struct jcheck *jc, const struct scenario *sc,

@@ -3,12 +3,15 @@
  *   "upstream": "http://orders.staging:8080",       the real service
  *   "forwarding": {"connect_timeout": d, "read_timeout": d,
  *                  "max_body": size, "max_request_body": size,
- *                  "via": bool, "x_forwarded_for": bool},
+ *                  "via": bool, "x_forwarded_for": bool,
+ *                  "ca_file": "path"},
  *   and on any action: "forward": true | false | URL,
  *                      "on_upstream_error": "reset" | "close" | status.
  *
  * A URL is scheme://host[:port] and nothing else: the request's own path
  * and query are forwarded, so a path here would be ambiguous. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,7 +114,61 @@ void load_action_forward(struct jcheck *jc, json_t *obj, struct action *a)
 		a->on_error = n == 1 ? UPSTREAM_ERROR_RESET : UPSTREAM_ERROR_CLOSE;
 }
 
-void load_forwarding(struct jcheck *jc, json_t *root, struct scenario *sc)
+/* Why the file at path cannot serve as a CA bundle, or NULL. Checked at
+ * load time because libcurl would only fail at the first request, as an
+ * upstream error, far from the typo. A PEM certificate is looked for, not
+ * parsed: verifying it is the TLS library's job. */
+static const char *ca_file_problem(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return strerror(errno);
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	const size_t blen = sizeof begin - 1;
+	char buf[8192];
+	size_t keep = 0, got;
+	bool found = false;
+	/* each chunk starts with the last blen - 1 bytes of the one before,
+	 * so a marker cut in two is still seen */
+	while (!found && (got = fread(buf + keep, 1, sizeof buf - keep, f)) > 0) {
+		size_t n = keep + got;
+		found = memmem(buf, n, begin, blen) != NULL;
+		keep = n < blen - 1 ? n : blen - 1;
+		memmove(buf, buf + n - keep, keep);
+	}
+	int e = ferror(f) ? errno : 0; /* EISDIR for a folder */
+	fclose(f);
+	if (e != 0)
+		return strerror(e);
+	return found ? NULL : "no PEM certificate in it (-----BEGIN CERTIFICATE-----)";
+}
+
+/* forwarding.ca_file into *out: relative to dir (the scenario file's
+ * folder; NULL: the working directory), checked now. */
+static void load_ca_file(struct jcheck *jc, json_t *obj, const char *dir, char **out)
+{
+	char *path = NULL;
+	size_t len = 0;
+	if (jcheck_string(jc, obj, "ca_file", &path, &len) != 1)
+		return;
+	if (len == 0 || strlen(path) != len) {
+		jcheck_fail_key(jc, "ca_file", "expected the path of a PEM CA bundle, got %s",
+				len == 0 ? "an empty string" : "a NUL byte in it");
+		free(path);
+		return;
+	}
+	char *full = path[0] == '/' || dir == NULL ? xstrdup(path) : xasprintf("%s/%s", dir, path);
+	free(path);
+	const char *why = ca_file_problem(full);
+	if (why != NULL) {
+		jcheck_fail_key(jc, "ca_file", "cannot use %s: %s", full, why);
+		free(full);
+		return;
+	}
+	*out = full;
+}
+
+void load_forwarding(struct jcheck *jc, json_t *root, const char *dir, struct scenario *sc)
 {
 	struct forwarding *f = &sc->forwarding;
 	*f = (struct forwarding){
@@ -129,7 +186,7 @@ void load_forwarding(struct jcheck *jc, json_t *root, struct scenario *sc)
 	size_t mark = jcheck_push_key(jc, "forwarding");
 	static const char *const keys[] = {
 		"connect_timeout", "read_timeout", "max_body", "max_request_body", "via",
-		"x_forwarded_for", NULL,
+		"x_forwarded_for", "ca_file",	   NULL,
 	};
 	jcheck_keys(jc, v, keys);
 	if (jcheck_duration(jc, v, "connect_timeout", &f->connect_timeout_us) == 1
@@ -143,6 +200,7 @@ void load_forwarding(struct jcheck *jc, json_t *root, struct scenario *sc)
 	jcheck_size(jc, v, "max_request_body", SCENARIO_MAX_RAW_BODY, &f->max_request_body);
 	jcheck_bool(jc, v, "via", &f->via);
 	jcheck_bool(jc, v, "x_forwarded_for", &f->x_forwarded_for);
+	load_ca_file(jc, v, dir, &f->ca_file);
 	jcheck_pop(jc, mark);
 }
 
@@ -179,6 +237,7 @@ struct scenario *scenario_pass_through(const struct scenario *sc)
 				 "every request goes to the real service untouched.");
 	p->upstream = xstrdup(url);
 	p->forwarding = sc->forwarding;
+	p->forwarding.ca_file = sc->forwarding.ca_file ? xstrdup(sc->forwarding.ca_file) : NULL;
 	p->defaults = (struct action){
 		.set = ACTION_FORWARD,
 		.weight = 1,

@@ -334,7 +334,9 @@ static void load_header_fields(struct jcheck *jc, json_t *root, struct scenario 
 		sc->seed = (uint64_t)seed;
 }
 
-static struct scenario *compile(const char *label, json_t *root, struct upsim_err *err)
+/* dir: the scenario file's folder, or NULL (see load_forwarding). */
+static struct scenario *compile(const char *label, const char *dir, json_t *root,
+				struct upsim_err *err)
 {
 	struct jcheck jc;
 	jcheck_init(&jc, label, err);
@@ -348,7 +350,7 @@ static struct scenario *compile(const char *label, json_t *root, struct upsim_er
 	size_t before = err_count(err);
 	jcheck_keys(&jc, root, top_keys);
 	load_header_fields(&jc, root, sc);
-	load_forwarding(&jc, root, sc);
+	load_forwarding(&jc, root, dir, sc);
 	load_defaults(&jc, root, sc);
 	load_connection(&jc, root, &sc->connection);
 	load_overload(&jc, root, sc, &sc->overload);
@@ -364,8 +366,8 @@ static struct scenario *compile(const char *label, json_t *root, struct upsim_er
 	return sc;
 }
 
-struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
-				      struct upsim_err *err)
+static struct scenario *load_buffer(const char *label, const char *dir, const char *buf, size_t len,
+				    struct upsim_err *err)
 {
 	if (len > SCENARIO_MAX_FILE_BYTES) {
 		err_addf(err, "%s: file is larger than %u bytes", label, SCENARIO_MAX_FILE_BYTES);
@@ -379,10 +381,16 @@ struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t
 		return NULL;
 	}
 	struct upsim_err local = {0};
-	struct scenario *sc = compile(label, root, err ? err : &local);
+	struct scenario *sc = compile(label, dir, root, err ? err : &local);
 	err_clear(&local);
 	json_decref(root);
 	return sc;
+}
+
+struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
+				      struct upsim_err *err)
+{
+	return load_buffer(label, NULL, buf, len, err);
 }
 
 int scenario_parse_action(const char *label, const char *text, struct action *out,
@@ -447,7 +455,12 @@ struct scenario *scenario_load_file(const char *path, struct upsim_err *err)
 	char *buf = read_file(path, &len, err);
 	if (buf == NULL)
 		return NULL;
-	struct scenario *sc = scenario_load_buffer(path, buf, len, err);
+	/* its folder: "" for a file at the root; NULL for one named without
+	 * a folder, whose folder is the working directory */
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xasprintf("%.*s", (int)(slash - path), path) : NULL;
+	struct scenario *sc = load_buffer(path, dir, buf, len, err);
+	free(dir);
 	free(buf);
 	return sc;
 }

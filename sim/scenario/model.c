@@ -75,6 +75,7 @@ static void scenario_free(struct scenario *sc)
 	free(sc->name);
 	free(sc->description);
 	free(sc->upstream);
+	free(sc->forwarding.ca_file);
 	dns_config_free(sc->dns);
 	free(sc);
 }

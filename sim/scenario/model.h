@@ -303,6 +303,10 @@ struct forwarding {
 	uint64_t max_request_body; /* a request body is buffered up to this */
 	bool via;		   /* add "Via: 1.1 upsim" */
 	bool x_forwarded_for;	   /* append the client to X-Forwarded-For */
+	char *ca_file;		   /* PEM CA bundle that verifies an https
+				      service (CURLOPT_CAINFO), resolved
+				      against the scenario's folder; NULL:
+				      libcurl's default bundle */
 };
 #define FORWARD_CONNECT_TIMEOUT_US 5000000ULL
 #define FORWARD_READ_TIMEOUT_US 30000000ULL

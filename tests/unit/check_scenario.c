@@ -297,6 +297,47 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* forwarding.ca_file is read from the scenario file's folder, from the
+ * working directory for a scenario from memory, and checked at load;
+ * the drill's pass-through scenario keeps its own copy. */
+START_TEST(test_ca_file_resolved)
+{
+	struct upsim_err err = {0};
+	struct scenario *sc = scenario_load_file("tests/data/valid/forward_https.json", &err);
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_str_eq(sc->forwarding.ca_file, "tests/data/valid/forward-ca.pem");
+	struct scenario *p = scenario_pass_through(sc);
+	ck_assert_str_eq(p->forwarding.ca_file, "tests/data/valid/forward-ca.pem");
+	ck_assert_ptr_ne(p->forwarding.ca_file, sc->forwarding.ca_file);
+	scenario_unref(sc);
+	scenario_unref(p);
+	sc = scenario_load_file("tests/schema/semantic/forward_ca_missing.json", &err);
+	ck_assert_ptr_null(sc);
+	ck_assert_uint_eq(err.count, 1);
+	ck_assert_str_eq(err.msgs[0],
+			 "tests/schema/semantic/forward_ca_missing.json: "
+			 "forwarding.ca_file: cannot use "
+			 "tests/schema/semantic/no-such-ca.pem: No such file or directory");
+	err_clear(&err);
+	static const char mem[] = "{\"upsim\": 1, \"forwarding\": {\"ca_file\": \"%s\"}}";
+	char json[256];
+	snprintf(json, sizeof json, mem, "tests/data/valid/forward-ca.pem");
+	sc = load(json);
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_str_eq(sc->forwarding.ca_file, "tests/data/valid/forward-ca.pem");
+	scenario_unref(sc);
+	snprintf(json, sizeof json, mem, "tests/data/valid/forward_https.json");
+	ck_assert_ptr_null(scenario_load_buffer("t.json", json, strlen(json), &err));
+	ck_assert_str_eq(err.msgs[0], "t.json: forwarding.ca_file: cannot use "
+				      "tests/data/valid/forward_https.json: no PEM certificate "
+				      "in it (-----BEGIN CERTIFICATE-----)");
+	err_clear(&err);
+	sc = load("{\"upsim\": 1}");
+	ck_assert_ptr_null(sc->forwarding.ca_file);
+	scenario_unref(sc);
+}
+END_TEST
+
 Suite *scenario_suite(void)
 {
 	Suite *s = suite_create("scenario");
@@ -318,6 +359,7 @@ Suite *scenario_suite(void)
 	tcase_add_test(tc, test_catalogue_examples_load);
 	tcase_add_test(tc, test_expect_probes_default_to_the_literal_path);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_ca_file_resolved);
 	suite_add_tcase(s, tc);
 	return s;
 }
