@@ -334,10 +334,12 @@ static void load_header_fields(struct jcheck *jc, json_t *root, struct scenario 
 		sc->seed = (uint64_t)seed;
 }
 
-static struct scenario *compile(const char *label, json_t *root, struct upsim_err *err)
+static struct scenario *compile(const char *label, const char *dir, json_t *root,
+				struct upsim_err *err)
 {
 	struct jcheck jc;
 	jcheck_init(&jc, label, err);
+	jc.dir = dir;
 	if (!json_is_object(root)) {
 		jcheck_fail(&jc, "a scenario is a JSON object, got %s", jcheck_type_name(root));
 		return NULL;
@@ -364,8 +366,9 @@ static struct scenario *compile(const char *label, json_t *root, struct upsim_er
 	return sc;
 }
 
-struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
-				      struct upsim_err *err)
+/* dir: the folder body_file paths are relative to; NULL: none may be read. */
+static struct scenario *load_buffer(const char *label, const char *dir, const char *buf, size_t len,
+				    struct upsim_err *err)
 {
 	if (len > SCENARIO_MAX_FILE_BYTES) {
 		err_addf(err, "%s: file is larger than %u bytes", label, SCENARIO_MAX_FILE_BYTES);
@@ -379,10 +382,16 @@ struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t
 		return NULL;
 	}
 	struct upsim_err local = {0};
-	struct scenario *sc = compile(label, root, err ? err : &local);
+	struct scenario *sc = compile(label, dir, root, err ? err : &local);
 	err_clear(&local);
 	json_decref(root);
 	return sc;
+}
+
+struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
+				      struct upsim_err *err)
+{
+	return load_buffer(label, NULL, buf, len, err);
 }
 
 int scenario_parse_action(const char *label, const char *text, struct action *out,
@@ -409,20 +418,16 @@ int scenario_parse_action(const char *label, const char *text, struct action *ou
 	return 0;
 }
 
-static char *read_file(const char *path, size_t *len, struct upsim_err *err)
+char *load_read_file(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		err_addf(err, "%s: %s", path, strerror(errno));
+	if (f == NULL)
 		return NULL;
-	}
-	size_t cap = 4096, n = 0;
+	size_t limit = max + 1, cap = limit < 4096 ? limit : 4096, n = 0;
 	char *buf = xmalloc(cap);
-	for (;;) {
+	while (n < limit) {
 		if (n == cap) {
-			if (cap > SCENARIO_MAX_FILE_BYTES)
-				break;
-			cap *= 2;
+			cap = cap < limit / 2 ? cap * 2 : limit;
 			buf = xrealloc(buf, cap);
 		}
 		size_t got = fread(buf + n, 1, cap - n, f);
@@ -433,8 +438,8 @@ static char *read_file(const char *path, size_t *len, struct upsim_err *err)
 	bool failed = ferror(f);
 	fclose(f);
 	if (failed) {
-		err_addf(err, "%s: read error", path);
 		free(buf);
+		errno = EIO;
 		return NULL;
 	}
 	*len = n;
@@ -444,10 +449,18 @@ static char *read_file(const char *path, size_t *len, struct upsim_err *err)
 struct scenario *scenario_load_file(const char *path, struct upsim_err *err)
 {
 	size_t len;
-	char *buf = read_file(path, &len, err);
-	if (buf == NULL)
+	char *buf = load_read_file(path, SCENARIO_MAX_FILE_BYTES, &len);
+	if (buf == NULL) {
+		err_addf(err, "%s: %s", path, errno == EIO ? "read error" : strerror(errno));
 		return NULL;
-	struct scenario *sc = scenario_load_buffer(path, buf, len, err);
+	}
+	/* body_file paths are relative to the file's own folder. */
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL   ? xstrdup(".")
+		    : slash == path ? xstrdup("/")
+				    : xmemdup(path, (size_t)(slash - path));
+	struct scenario *sc = load_buffer(path, dir, buf, len, err);
+	free(dir);
 	free(buf);
 	return sc;
 }
