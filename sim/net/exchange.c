@@ -519,6 +519,9 @@ void exchange_completed(struct conn *c, struct exchange *ex, const struct exchan
 {
 	bool stopping = c != NULL && c->env->stopping;
 	admission_leave(ex, env->holds, stopping);
+	if (env->capture != NULL && ex->fwd != NULL && ex->fetched
+	    && forward_result(ex->fwd)->error == NULL)
+		env->capture->fn(env->capture->arg, ex->method, ex->path, forward_result(ex->fwd));
 	journal_exchange(c, ex, env, final_outcome(ex, stopping, toe));
 	if (c != NULL) {
 		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
