@@ -22,6 +22,10 @@ const char cli_usage[] =
 	"       upsim check --through URL --gateway NAME [OPTIONS] SCENARIO.json...\n"
 	"                                            test a gateway: probes through it\n"
 	"                                            against expect (check --help)\n"
+	"       upsim record --upstream URL --out FILE [OPTIONS]\n"
+	"                                            pass traffic to a real service and\n"
+	"                                            write a scenario that answers as it\n"
+	"                                            did (record --help)\n"
 	"       upsim ctl [OPTIONS] COMMAND ...      steer a running upsim (ctl --help)\n"
 	"       upsim --help | --version\n"
 	"\n"
@@ -282,9 +286,11 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 			return -1;
 		}
 		return 0;
-	} else if (strcmp(cmd, "ctl") == 0 || strcmp(cmd, "check") == 0) {
-		/* ctl and check parse their own options (ctl.c, check_cmd.c). */
-		out->command = cmd[1] == 't' ? CLI_CTL : CLI_CHECK;
+	} else if (strcmp(cmd, "ctl") == 0 || strcmp(cmd, "check") == 0
+		   || strcmp(cmd, "record") == 0) {
+		/* ctl, check and record parse their own options (ctl.c,
+		 * check_cmd.c, record_cmd.c). */
+		out->command = cmd[0] == 'r' ? CLI_RECORD : cmd[1] == 't' ? CLI_CTL : CLI_CHECK;
 		out->files = argv + 2;
 		out->n_files = argc - 2;
 		return 0;

@@ -14,6 +14,7 @@ enum cli_command {
 	CLI_FAULTS,
 	CLI_CTL,
 	CLI_CHECK,
+	CLI_RECORD,
 	CLI_SCHEMA,
 };
 
@@ -28,6 +29,8 @@ enum log_format_opt {
 /* --connection-memory bounds (the default is the server's). */
 #define CLI_MIN_CONNECTION_MEMORY (4 * 1024)
 #define CLI_MAX_CONNECTION_MEMORY (1024 * 1024)
+
+struct exchange_capture;
 
 struct cli {
 	enum cli_command command;
@@ -52,15 +55,20 @@ struct cli {
 	bool has_start_at;	/* run: --start-at given */
 	int64_t start_at_us;	/* run: Unix µs the timeline counts from */
 	bool verbose;
-	bool fleet_schema;	   /* schema: --fleet */
-	bool quiet;		   /* run: no ready line (upsim check) */
-	const char *backup_listen; /* run: a healthy backup there (upsim check) */
-	const char *dns_listen;	   /* run: serve the first scenario's DNS here,
+	bool fleet_schema;			/* schema: --fleet */
+	bool quiet;				/* run: no ready line (upsim check) */
+	const char *backup_listen;		/* run: a healthy backup there (upsim check) */
+	const char *dns_listen;			/* run: serve the first scenario's DNS here,
 				      instead of its dns.listen, with or
 				      without one (upsim check) */
-	char **files;		   /* run: one scenario; validate: many;
+	const char *scenario_text;		/* run: serve this scenario, labelled
+				      files[0], instead of reading files[0];
+				      SIGHUP reloads nothing (upsim record) */
+	const struct exchange_capture *capture; /* run: each real answer
+						   (upsim record); NULL */
+	char **files;				/* run: one scenario; validate: many;
 					   ctl: the arguments after "ctl" */
-	int n_files;		   /* borrowed from argv */
+	int n_files;				/* borrowed from argv */
 };
 
 /* The text `upsim --help` prints. */

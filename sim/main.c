@@ -6,6 +6,7 @@
 #include "check_cmd.h"
 #include "cli.h"
 #include "client/ctl.h"
+#include "record_cmd.h"
 #include "run.h"
 
 int main(int argc, char **argv)
@@ -25,6 +26,7 @@ int main(int argc, char **argv)
 	case CLI_RUN: return run_serve(&cli);
 	case CLI_CTL: return ctl_main(cli.n_files, cli.files);
 	case CLI_CHECK: return check_main(cli.n_files + 1, cli.files - 1);
+	case CLI_RECORD: return record_main(cli.n_files + 1, cli.files - 1);
 	}
 	return 2;
 }

@@ -97,7 +97,7 @@ static void on_signal(struct loop_io *io, uint32_t events)
 	(void)events;
 	while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			for (size_t i = 0; i < app->fleet.n; i++)
+			for (size_t i = 0; app->cli->scenario_text == NULL && i < app->fleet.n; i++)
 				upstream_reload(&app->fleet.members[i]);
 			continue;
 		}
@@ -188,6 +188,7 @@ static int start_shard(struct app *app, const struct member *m, struct shard *sh
 		.upstream = m->spec.name,
 		.thread = sh->index,
 		.connection_memory = app->cli->connection_memory,
+		.capture = app->cli->capture,
 	};
 	sh->server = server_new(sh->loop, m->scenario, &cfg, why, sizeof why);
 	if (sh->server == NULL) {
@@ -490,7 +491,11 @@ static int prepare_members(struct app *app)
 		}
 		struct upsim_err err = {0};
 		static const char healthy[] = "{\"upsim\": 1, \"name\": \"healthy\"}";
-		if (m->spec.scenario[0] == '\0') /* a backup for upsim check */
+		if (i == 0 && app->cli->scenario_text != NULL) /* upsim record's */
+			m->scenario = scenario_load_buffer(m->spec.scenario,
+							   app->cli->scenario_text,
+							   strlen(app->cli->scenario_text), &err);
+		else if (m->spec.scenario[0] == '\0') /* a backup for upsim check */
 			m->scenario = scenario_load_buffer("<healthy>", healthy, sizeof healthy - 1,
 							   &err);
 		else

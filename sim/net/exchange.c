@@ -72,9 +72,11 @@ static void decide_forward(struct exchange *ex, const struct scenario *sc,
 	ex->forward_url = url;
 	ex->pool = env->forward;
 	/* Only an answer upsim passes on as it is may stream: a fault's
-	 * offsets, pacing and a body of the action's need it whole. */
+	 * offsets, pacing, a body of the action's and upsim record's capture
+	 * need it whole. */
 	const struct action *a = &ex->action;
-	ex->stream = k == FAULT_NONE && !paced(a) && !(a->set & ACTION_BODY);
+	ex->stream = k == FAULT_NONE && !paced(a) && !(a->set & ACTION_BODY)
+		     && env->capture == NULL;
 	ex->req_framed = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length") != NULL
 			 || MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Transfer-Encoding")
 				    != NULL;
@@ -566,6 +568,9 @@ void exchange_completed(struct conn *c, struct exchange *ex, const struct exchan
 {
 	bool stopping = c != NULL && c->env->stopping;
 	admission_leave(ex, env->holds, stopping);
+	if (env->capture != NULL && ex->fwd != NULL && ex->fetched
+	    && forward_result(ex->fwd)->error == NULL)
+		env->capture->fn(env->capture->arg, ex->method, ex->path, forward_result(ex->fwd));
 	journal_exchange(c, ex, env, final_outcome(ex, stopping, toe));
 	if (c != NULL) {
 		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)

@@ -18,6 +18,7 @@ struct attempts;
 struct conn;
 struct forward;
 struct forward_pool;
+struct forward_result;
 struct journal;
 struct worker_holds;
 
@@ -89,6 +90,15 @@ struct exchange {
 	const char *upstream_error; /* why the service gave no answer */
 };
 
+/* A watcher of the real service's answers (upsim record): fn is called
+ * once per forwarded exchange the service answered, when the exchange
+ * completes, on the loop that ran it. method and path (decoded, no query:
+ * what rules match) and r are borrowed for the call. */
+struct exchange_capture {
+	void (*fn)(void *arg, const char *method, const char *path, const struct forward_result *r);
+	void *arg;
+};
+
 /* Where every exchange is recorded. */
 struct exchange_env {
 	struct journal *journal;
@@ -97,8 +107,9 @@ struct exchange_env {
 	const char *phase;	       /* the current phase's name */
 	size_t phase_index;	       /* and its index in the timeline */
 	struct worker_holds *holds;
-	const char *upstream;	      /* a fleet member's name, or NULL */
-	struct forward_pool *forward; /* this loop's upstream client */
+	const char *upstream;			/* a fleet member's name, or NULL */
+	struct forward_pool *forward;		/* this loop's upstream client */
+	const struct exchange_capture *capture; /* NULL: none */
 };
 
 /* Called for every access-handler call of MHD for connection c (its

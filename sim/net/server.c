@@ -147,6 +147,7 @@ struct server *server_new(struct loop *loop, struct scenario *sc, const struct s
 		.holds = &s->holds,
 		.upstream = cfg->upstream,
 		.forward = forward_pool_new(loop),
+		.capture = cfg->capture,
 	};
 	s->holds.loop = loop;
 	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET

@@ -14,6 +14,7 @@
 #include "net/loop.h"
 #include "scenario/model.h"
 
+struct exchange_capture;
 struct server;
 
 struct server_counters {
@@ -28,14 +29,15 @@ struct server_counters {
 #define SERVER_CONNECTION_MEMORY_DEFAULT ((size_t)16 * 1024)
 
 struct server_config {
-	unsigned max_connections;      /* open at once */
-	uint64_t hang_cap_ns;	       /* no hang outlasts this */
-	struct journal *journal;       /* every exchange is recorded here */
-	struct attempts *attempts;     /* request ids seen; NULL: not counted */
-	const char *request_id_header; /* NULL: ids not read */
-	const char *upstream;	       /* a fleet member's name for the journal; NULL */
-	unsigned thread;	       /* --threads: which thread's loop (0: the first) */
-	size_t connection_memory;      /* MHD's pool per connection; 0: the default */
+	unsigned max_connections;		/* open at once */
+	uint64_t hang_cap_ns;			/* no hang outlasts this */
+	struct journal *journal;		/* every exchange is recorded here */
+	struct attempts *attempts;		/* request ids seen; NULL: not counted */
+	const char *request_id_header;		/* NULL: ids not read */
+	const char *upstream;			/* a fleet member's name for the journal; NULL */
+	unsigned thread;			/* --threads: which thread's loop (0: the first) */
+	size_t connection_memory;		/* MHD's pool per connection; 0: the default */
+	const struct exchange_capture *capture; /* the real answers; NULL: none */
 };
 
 /* Start an MHD daemon in loop serving sc (a reference is taken). Returns

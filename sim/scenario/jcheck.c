@@ -11,6 +11,7 @@ void jcheck_init(struct jcheck *jc, const char *label, struct upsim_err *err)
 {
 	jc->label = label;
 	jc->err = err;
+	jc->dir = NULL;
 	jc->path[0] = '\0';
 	jc->len = 0;
 }

@@ -17,11 +17,13 @@
 struct jcheck {
 	const char *label;     /* file name or "<admin>", borrowed */
 	struct upsim_err *err; /* borrowed; messages are appended */
+	const char *dir;       /* the scenario file's folder, for body_file
+				  (borrowed); NULL: no file may be read */
 	char path[1024];
 	size_t len;
 };
 
-/* Start a walk at the document root. */
+/* Start a walk at the document root (dir NULL: see struct jcheck). */
 void jcheck_init(struct jcheck *jc, const char *label, struct upsim_err *err);
 
 /* Descend into a key or an index; returns a mark for jcheck_pop. */

@@ -5,6 +5,7 @@
  * recorded as set or not as a whole. Contradictions inside one action are
  * errors: a parameter its fault does not take, pacing on a fault that sends
  * nothing, after on a fault that ends the connection itself. */
+#include <errno.h>
 #include <gnutls/gnutls.h>
 #include <math.h>
 #include <stdlib.h>
@@ -16,11 +17,11 @@
 #include "scenario/load.h"
 
 static const char *const response_keys[] = {
-	"status",  "headers", "body",	      "body_size",
-	"chunked", "weight",  "delay",	      "fault",
-	"drip",	   "rate",    "header_delay", "stall",
-	"after",   "read",    "forward",      "on_upstream_error",
-	NULL,
+	"status",    "headers", "body",		"body_size",
+	"chunked",   "weight",	"delay",	"fault",
+	"drip",	     "rate",	"header_delay", "stall",
+	"after",     "read",	"forward",	"on_upstream_error",
+	"body_file", NULL,
 };
 
 /* Headers upsim computes itself: writing them by hand would contradict the
@@ -132,19 +133,75 @@ void load_headers(struct jcheck *jc, json_t *v, bool response, struct header **l
 	}
 }
 
+/* body_file: the body is the bytes of a file beside the scenario, read
+ * now (the loaded scenario holds no file open). Only a scenario read from
+ * a file has a folder: in a request header's action or an admin upload
+ * the key is refused, so neither can make upsim read a file. */
+static int load_body_file(struct jcheck *jc, json_t *obj, struct action *a)
+{
+	char *rel = NULL;
+	size_t len = 0;
+	int got = jcheck_string(jc, obj, "body_file", &rel, &len);
+	if (got != 1)
+		return got;
+	int rc = -1;
+	char *path = NULL;
+	size_t mark = jcheck_push_key(jc, "body_file");
+	if (jc->dir == NULL) {
+		jcheck_fail(jc, "body_file is read from a scenario file's folder: not allowed "
+				"here");
+		goto out;
+	}
+	if (rel[0] == '\0' || rel[0] == '/' || strlen(rel) != len) {
+		jcheck_fail(jc,
+			    "expected a path relative to the scenario file's folder, got "
+			    "\"%s\"",
+			    rel);
+		goto out;
+	}
+	path = xasprintf("%s/%s", jc->dir, rel);
+	size_t n = 0;
+	char *buf = load_read_file(path, SCENARIO_MAX_BODY_FILE, &n);
+	if (buf == NULL) {
+		jcheck_fail(jc, "cannot read \"%s\": %s", rel,
+			    errno == EIO ? "read error" : strerror(errno));
+		goto out;
+	}
+	if (n > SCENARIO_MAX_BODY_FILE) {
+		jcheck_fail(jc, "\"%s\" is larger than %u bytes", rel, SCENARIO_MAX_BODY_FILE);
+		free(buf);
+		goto out;
+	}
+	a->body = buf;
+	a->body_len = n;
+	rc = 1;
+out:
+	jcheck_pop(jc, mark);
+	free(path);
+	free(rel);
+	return rc;
+}
+
 static void load_body(struct jcheck *jc, json_t *obj, struct action *a)
 {
 	int has_body = jcheck_string(jc, obj, "body", &a->body, &a->body_len);
 	uint64_t size = 0;
 	int has_size = jcheck_size(jc, obj, "body_size", SCENARIO_MAX_BODY_SIZE, &size);
+	bool has_file = json_object_get(obj, "body_file") != NULL;
 	if (has_body == 1 && has_size == 1) {
 		jcheck_fail(jc, "give either body or body_size, not both");
+		return;
+	}
+	if (has_file && (has_body != 0 || has_size != 0)) {
+		jcheck_fail_key(jc, "body_file", "give one of body, body_size and body_file");
 		return;
 	}
 	if (has_size == 1) {
 		a->body_generated = true;
 		a->body_len = size;
 	}
+	if (has_file && load_body_file(jc, obj, a) == 1)
+		a->set |= ACTION_BODY;
 	if (has_body == 1 || has_size == 1)
 		a->set |= ACTION_BODY;
 }

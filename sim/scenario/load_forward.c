@@ -144,7 +144,7 @@ static const char *ca_file_problem(const char *path)
 }
 
 /* forwarding.ca_file into *out: relative to dir (the scenario file's
- * folder; NULL: the working directory), checked now. */
+ * folder; "." or NULL: the working directory), checked now. */
 static void load_ca_file(struct jcheck *jc, json_t *obj, const char *dir, char **out)
 {
 	char *path = NULL;
@@ -157,7 +157,8 @@ static void load_ca_file(struct jcheck *jc, json_t *obj, const char *dir, char *
 		free(path);
 		return;
 	}
-	char *full = path[0] == '/' || dir == NULL ? xstrdup(path) : xasprintf("%s/%s", dir, path);
+	bool here = dir == NULL || strcmp(dir, ".") == 0;
+	char *full = path[0] == '/' || here ? xstrdup(path) : xasprintf("%s/%s", dir, path);
 	free(path);
 	const char *why = ca_file_problem(full);
 	if (why != NULL) {

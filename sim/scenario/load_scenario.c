@@ -334,12 +334,14 @@ static void load_header_fields(struct jcheck *jc, json_t *root, struct scenario 
 		sc->seed = (uint64_t)seed;
 }
 
-/* dir: the scenario file's folder, or NULL (see load_forwarding). */
+/* dir: the scenario file's folder (".": the working directory), or NULL
+ * for a scenario from memory (see load_forwarding and load_action). */
 static struct scenario *compile(const char *label, const char *dir, json_t *root,
 				struct upsim_err *err)
 {
 	struct jcheck jc;
 	jcheck_init(&jc, label, err);
+	jc.dir = dir;
 	if (!json_is_object(root)) {
 		jcheck_fail(&jc, "a scenario is a JSON object, got %s", jcheck_type_name(root));
 		return NULL;
@@ -417,20 +419,16 @@ int scenario_parse_action(const char *label, const char *text, struct action *ou
 	return 0;
 }
 
-static char *read_file(const char *path, size_t *len, struct upsim_err *err)
+char *load_read_file(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		err_addf(err, "%s: %s", path, strerror(errno));
+	if (f == NULL)
 		return NULL;
-	}
-	size_t cap = 4096, n = 0;
+	size_t limit = max + 1, cap = limit < 4096 ? limit : 4096, n = 0;
 	char *buf = xmalloc(cap);
-	for (;;) {
+	while (n < limit) {
 		if (n == cap) {
-			if (cap > SCENARIO_MAX_FILE_BYTES)
-				break;
-			cap *= 2;
+			cap = cap < limit / 2 ? cap * 2 : limit;
 			buf = xrealloc(buf, cap);
 		}
 		size_t got = fread(buf + n, 1, cap - n, f);
@@ -441,8 +439,8 @@ static char *read_file(const char *path, size_t *len, struct upsim_err *err)
 	bool failed = ferror(f);
 	fclose(f);
 	if (failed) {
-		err_addf(err, "%s: read error", path);
 		free(buf);
+		errno = EIO;
 		return NULL;
 	}
 	*len = n;
@@ -452,13 +450,16 @@ static char *read_file(const char *path, size_t *len, struct upsim_err *err)
 struct scenario *scenario_load_file(const char *path, struct upsim_err *err)
 {
 	size_t len;
-	char *buf = read_file(path, &len, err);
-	if (buf == NULL)
+	char *buf = load_read_file(path, SCENARIO_MAX_FILE_BYTES, &len);
+	if (buf == NULL) {
+		err_addf(err, "%s: %s", path, errno == EIO ? "read error" : strerror(errno));
 		return NULL;
-	/* its folder: "" for a file at the root; NULL for one named without
-	 * a folder, whose folder is the working directory */
+	}
+	/* body_file paths are relative to the file's own folder. */
 	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xasprintf("%.*s", (int)(slash - path), path) : NULL;
+	char *dir = slash == NULL   ? xstrdup(".")
+		    : slash == path ? xstrdup("/")
+				    : xmemdup(path, (size_t)(slash - path));
 	struct scenario *sc = load_buffer(path, dir, buf, len, err);
 	free(dir);
 	free(buf);

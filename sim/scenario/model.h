@@ -27,6 +27,9 @@
 /* A response written raw (a fault, pacing) is rendered in memory, once per
  * request in flight: its body is held to this. */
 #define SCENARIO_MAX_RAW_BODY (64u << 20)
+/* A body_file is read whole into memory: as large as forwarding.max_body
+ * allows, so every body `upsim record` captures loads again. */
+#define SCENARIO_MAX_BODY_FILE (64u << 20)
 
 struct header {
 	char *name;
@@ -38,7 +41,7 @@ struct header {
 enum action_field {
 	ACTION_STATUS = 1 << 0,
 	ACTION_HEADERS = 1 << 1,
-	ACTION_BODY = 1 << 2, /* body or body_size */
+	ACTION_BODY = 1 << 2, /* body, body_size or body_file */
 	ACTION_CHUNKED = 1 << 3,
 	ACTION_DELAY = 1 << 4,
 	ACTION_FAULT = 1 << 5, /* fault and its parameters, as one field */
@@ -342,7 +345,8 @@ struct scenario {
  * prefixed with "path: " and the JSON path (or "path:line:col:"). */
 struct scenario *scenario_load_file(const char *path, struct upsim_err *err);
 
-/* Same from an in-memory buffer; label names it in messages. */
+/* Same from an in-memory buffer; label names it in messages. It has no
+ * folder, so a body_file in it is an error. */
 struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
 				      struct upsim_err *err);
 

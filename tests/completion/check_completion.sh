@@ -42,8 +42,8 @@ complete_is() {
 	fi
 }
 
-complete_is "check ctl faults run schema validate" "$upsim" ""
-complete_is "run" "$upsim" "r"
+complete_is "check ctl faults record run schema validate" "$upsim" ""
+complete_is "record run" "$upsim" "r"
 complete_is "--help --version" "$upsim" "--"
 complete_is "-v" "$upsim" run -v
 complete_is "--verbose" "$upsim" run --verb
@@ -65,6 +65,10 @@ complete_is "haproxy" "$upsim" check --gateway h
 complete_is "" "$upsim" check --through ""
 complete_is "a.json b.json sub" "$upsim" check -t http://127.0.0.1:1 -g nginx ""
 complete_is "--json --junit" "$upsim" check --j
+complete_is "--inline-max" "$upsim" record --in
+complete_is "--keep-secrets" "$upsim" record -u http://127.0.0.1:1 --k
+complete_is "" "$upsim" record --upstream ""
+complete_is "a.json b.json fake-upsim notes.txt sub" "$upsim" record -u http://x:1 --out ""
 complete_is "healthz journal load metrics phase renew reset stats status" "$upsim" ctl ""
 complete_is "renew reset" "$upsim" ctl --ready-file r.json re
 complete_is "--admin --help --ready-file --token --upstream -a -r -t -u" "$upsim" ctl -

@@ -11,7 +11,8 @@
  * nginx-light has the ssl module), serving the same files, with a
  * certificate for IP 127.0.0.1 from a CA made by the openssl CLI in the
  * test's private folder: thrown away with it, nothing to expire in the
- * tree. */
+ * tree. The "record" cases put upsim record in front of the same nginx,
+ * then replay what it wrote and compare the bodies byte for byte. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +163,10 @@ static void start_nginx(bool tls)
 		 "  server {\n"
 		 "    listen 127.0.0.1:%d;\n"
 		 "    root %s/www;\n"
+		 "    location /cookie {\n"
+		 "      add_header Set-Cookie \"sid=secret-session\";\n"
+		 "      return 200 \"cookie set\\n\";\n"
+		 "    }\n"
 		 "    location /echo {\n"
 		 "      return 200 \"$request_method $request_uri via=$http_via "
 		 "xff=$http_x_forwarded_for len=$content_length conn=$http_connection\\n\";\n"
@@ -986,6 +991,182 @@ START_TEST(https_untrusted_fails)
 }
 END_TEST
 
+/* --- upsim record -------------------------------------------------------- */
+
+static char rec_out[160];
+
+static void setup_record(void)
+{
+	start_nginx(false);
+	snprintf(rec_out, sizeof rec_out, "%s/rec.json", dir);
+}
+
+/* Start upsim record in front of nginx, with extra arguments. */
+static void start_record(const char *extra1, const char *extra2)
+{
+	char upstream[64];
+	snprintf(upstream, sizeof upstream, "http://127.0.0.1:%d", nginx_port);
+	const char *args[] = {"record",	     "--upstream",   upstream, "--out", rec_out, "--listen",
+			      "127.0.0.1:0", "--inline-max", "64",     extra1,	extra2,	 NULL};
+	ck_assert_int_eq(upsim_start(&proc, args, T_MS), 0);
+	ck_assert_str_eq(proc.host, "127.0.0.1");
+	ck_assert_ptr_nonnull(strstr(proc.ready_line, "\"scenario\":\"record\""));
+}
+
+static void teardown_record(void)
+{
+	upsim_proc_free(&proc);
+	stop_nginx();
+}
+
+static const char *const rec_paths[] = {"/small.txt", "/big.bin", "/no-such-file", "/cookie"};
+
+/* What nginx itself answers to GET path. */
+static void direct(const char *path, struct wire_http_response *out)
+{
+	char req[256];
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: backend\r\n\r\n", path);
+	ck_assert_int_eq(get(nginx_port, req, out), 0);
+}
+
+/* GET path through the upsim on proc.port: same status and body bytes as
+ * nginx's own answer. */
+static void expect_as_nginx(const char *path)
+{
+	struct wire_http_response want, got;
+	direct(path, &want);
+	char req[256];
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: backend\r\n\r\n", path);
+	ck_assert_int_eq(get(proc.port, req, &got), 0);
+	ck_assert_int_eq(got.status, want.status);
+	ck_assert_msg(got.body_len == want.body_len
+			      && memcmp(got.body, want.body, want.body_len) == 0,
+		      "%s: %zu bytes replayed, nginx has %zu", path, got.body_len, want.body_len);
+	wire_http_response_free(&want);
+	wire_http_response_free(&got);
+}
+
+/* Record through upsim, stop with SIGTERM, validate what was written,
+ * and replay it: the same statuses and body bytes as nginx, a text body
+ * inline, a binary one and a long text in files beside the scenario, no
+ * Set-Cookie, the first answer per path kept. */
+START_TEST(record_then_replay)
+{
+	start_record(NULL, NULL);
+	for (size_t i = 0; i < sizeof rec_paths / sizeof rec_paths[0]; i++)
+		expect_as_nginx(rec_paths[i]); /* passed through while recording */
+	struct wire_http_response r;
+	ck_assert_int_eq(get(proc.port, "GET /small.txt?again=1 HTTP/1.1\r\nHost: b\r\n\r\n", &r),
+			 0); /* a repeat of the method and path: not kept */
+	wire_http_response_free(&r);
+	ck_assert_int_eq(upsim_stop(&proc, SIGTERM, T_MS), 0);
+	ck_assert_ptr_nonnull(strstr(proc.err_text, "4 rules from 5 answers (1 repeats"));
+	upsim_proc_free(&proc);
+
+	char *out = NULL, *err = NULL;
+	const char *validate[] = {"validate", rec_out, NULL};
+	ck_assert_int_eq(upsim_run_capture(validate, T_MS, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "4 rules"));
+	free(out);
+	free(err);
+	char *text = read_text(rec_out);
+	ck_assert_ptr_nonnull(strstr(text, "\"body\": \"hello from nginx\\n\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"body_file\": \"rec.json.bodies/002.bin\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"body_file\": \"rec.json.bodies/003.txt\""));
+	ck_assert_ptr_null(strstr(text, "secret-session"));
+	ck_assert_ptr_null(strstr(text, "Set-Cookie"));
+	free(text);
+
+	ck_assert_int_eq(upsim_start_scenario(&proc, rec_out, NULL, T_MS), 0);
+	kill(nginx_pid, SIGTERM); /* the replay needs no backend */
+	waitpid(nginx_pid, NULL, 0);
+	nginx_pid = 0;
+	/* nginx is gone: compare with the bytes it served, from its folder. */
+	ck_assert_int_eq(get(proc.port, "GET /big.bin HTTP/1.1\r\nHost: b\r\n\r\n", &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.body_len, BIG_LEN);
+	for (size_t i = 0; i < BIG_LEN; i++)
+		if (r.body[i] != (unsigned char)(i * 7 + i / 251))
+			ck_abort_msg("byte %zu of /big.bin differs", i);
+	wire_http_response_free(&r);
+	ck_assert_int_eq(get(proc.port, "GET /small.txt HTTP/1.1\r\nHost: b\r\n\r\n", &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq((char *)r.body, "hello from nginx\n");
+	wire_http_response_free(&r);
+	ck_assert_int_eq(get(proc.port, "GET /cookie HTTP/1.1\r\nHost: b\r\n\r\n", &r), 0);
+	ck_assert_str_eq((char *)r.body, "cookie set\n");
+	ck_assert_int_eq(wire_http_header_count(&r, "Set-Cookie"), 0);
+	wire_http_response_free(&r);
+	ck_assert_int_eq(get(proc.port, "GET /never HTTP/1.1\r\nHost: b\r\n\r\n", &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	wire_http_response_free(&r);
+	ck_assert_int_eq(upsim_stop(&proc, SIGTERM, T_MS), 0);
+}
+END_TEST
+
+/* The replayed 404 page of nginx and every body, byte for byte against
+ * nginx running beside the replay. */
+START_TEST(record_replay_matches_backend)
+{
+	start_record("--keep-secrets", NULL);
+	for (size_t i = 0; i < sizeof rec_paths / sizeof rec_paths[0]; i++)
+		expect_as_nginx(rec_paths[i]);
+	ck_assert_int_eq(upsim_stop(&proc, SIGINT, T_MS), 0);
+	upsim_proc_free(&proc);
+	char *text = read_text(rec_out);
+	ck_assert_ptr_nonnull(strstr(text, "\"Set-Cookie\", \"sid=secret-session\""));
+	free(text);
+	ck_assert_int_eq(upsim_start_scenario(&proc, rec_out, NULL, T_MS), 0);
+	for (size_t i = 0; i < sizeof rec_paths / sizeof rec_paths[0]; i++)
+		expect_as_nginx(rec_paths[i]);
+	struct wire_http_response r;
+	ck_assert_int_eq(get(proc.port, "GET /cookie HTTP/1.1\r\nHost: b\r\n\r\n", &r), 0);
+	ck_assert_int_eq(wire_http_header_count(&r, "Set-Cookie"), 1);
+	wire_http_response_free(&r);
+	ck_assert_int_eq(upsim_stop(&proc, SIGTERM, T_MS), 0);
+}
+END_TEST
+
+/* --count N: record stops by itself after N answers, each one delivered. */
+START_TEST(record_count_stops)
+{
+	start_record("--count", "2");
+	expect_as_nginx("/small.txt");
+	expect_as_nginx("/big.bin");
+	ck_assert_int_eq(upsim_stop(&proc, 0, T_MS), 0); /* signal 0: only wait */
+	ck_assert_ptr_nonnull(strstr(proc.err_text, "stopping after 2 answers"));
+	ck_assert_ptr_nonnull(strstr(proc.err_text, "2 rules from 2 answers"));
+}
+END_TEST
+
+/* A usage error is said and exits 2; an --out that cannot be written is
+ * found at start (exit 1), before any traffic. */
+START_TEST(record_usage_errors)
+{
+	char *out = NULL, *err = NULL;
+	const char *no_out[] = {"record", "--upstream", "http://127.0.0.1:1", NULL};
+	ck_assert_int_eq(upsim_run_capture(no_out, T_MS, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "missing --out FILE"));
+	free(out);
+	free(err);
+	const char *bad_url[] = {"record", "--upstream", "ftp://x", "--out", rec_out, NULL};
+	ck_assert_int_eq(upsim_run_capture(bad_url, T_MS, &out, &err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "--upstream ftp://x"));
+	free(out);
+	free(err);
+	const char *unwritable[] = {"record",
+				    "--upstream",
+				    "http://127.0.0.1:1",
+				    "--out",
+				    "/nonexistent-dir/rec.json",
+				    NULL};
+	ck_assert_int_eq(upsim_run_capture(unwritable, T_MS, &out, &err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot write /nonexistent-dir/rec.json.tmp"));
+	free(out);
+	free(err);
+}
+END_TEST
+
 Suite *forward_suite(void)
 {
 	Suite *s = suite_create("forward");
@@ -1037,6 +1218,14 @@ Suite *forward_suite(void)
 	tcase_add_checked_fixture(tc, setup_untrusted, teardown_backend);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, https_untrusted_fails);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("record");
+	tcase_add_checked_fixture(tc, setup_record, teardown_record);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, record_then_replay);
+	tcase_add_test(tc, record_replay_matches_backend);
+	tcase_add_test(tc, record_count_stops);
+	tcase_add_test(tc, record_usage_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

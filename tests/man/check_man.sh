@@ -2,8 +2,8 @@
 # make check-man: the man pages are clean mdoc and stay true to the binary.
 #
 #   - mandoc -T lint -W warning prints nothing for either page;
-#   - every option of `upsim --help`, `upsim ctl --help` and `upsim check
-#     --help` is in upsim.1;
+#   - every option of `upsim --help`, `upsim ctl --help`, `upsim check
+#     --help` and `upsim record --help` is in upsim.1;
 #   - every fault of `upsim faults` has its entry in upsim-scenario.5;
 #   - the example of upsim-scenario.5, as rendered, is a scenario that
 #     `upsim validate` and the JSON Schema accept.
@@ -23,7 +23,7 @@ render() { mandoc -T ascii "$1" | col -bx; }
 page1=$(render "$man1")
 page5=$(render "$man5")
 
-opts=$( { "$upsim" --help; "$upsim" ctl --help; "$upsim" check --help; } | grep -oE -- '(^|[ ,])--?[a-z][a-z-]*' | sed 's/^[ ,]*//' | sort -u)
+opts=$( { "$upsim" --help; "$upsim" ctl --help; "$upsim" check --help; "$upsim" record --help; } | grep -oE -- '(^|[ ,])--?[a-z][a-z-]*' | sed 's/^[ ,]*//' | sort -u)
 [ "$(wc -l <<<"$opts")" -ge 20 ] || complain "cannot read the options of upsim --help"
 for o in $opts; do
 	grep -qF -- "$o" <<<"$page1" || complain "$man1 does not document $o (from --help)"

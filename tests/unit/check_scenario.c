@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/xalloc.h"
 #include "scenario/expect.h"
@@ -150,6 +152,79 @@ START_TEST(test_body_with_nul_bytes)
 	ck_assert_uint_eq(sc->defaults.body_len, 3);
 	ck_assert_int_eq(sc->defaults.body[1], '\0');
 	scenario_unref(sc);
+}
+END_TEST
+
+/* body_file: the bytes of a file beside the scenario, NUL and all, read
+ * relative to the scenario's folder whatever the working directory. */
+START_TEST(test_body_file_bytes)
+{
+	struct upsim_err err = {0};
+	struct scenario *sc = scenario_load_file("tests/data/valid/body_file.json", &err);
+	ck_assert_ptr_nonnull(sc);
+	static const char blob[] = "GIF89a\x00\x01\xff\xfe\r\n\x00"
+				   "end";
+	const struct action *a = &sc->rules[0].actions[0];
+	ck_assert(a->set & ACTION_BODY);
+	ck_assert(!a->body_generated);
+	ck_assert_uint_eq(a->body_len, sizeof blob - 1);
+	ck_assert_mem_eq(a->body, blob, sizeof blob - 1);
+	struct action r;
+	scenario_resolve(sc, &sc->rules[1].actions[0], &r);
+	ck_assert_str_eq(r.body, "inline\n");
+	ck_assert_uint_eq(sc->defaults.body_len, strlen("hello from a file\n"));
+	ck_assert_mem_eq(sc->defaults.body, "hello from a file\n", sc->defaults.body_len);
+	scenario_unref(sc);
+	err_clear(&err);
+}
+END_TEST
+
+/* Neither a request header's action nor an uploaded scenario has a
+ * folder: body_file there would let a client make upsim read files. */
+START_TEST(test_body_file_needs_a_file)
+{
+	struct upsim_err err = {0};
+	const char *doc = "{\"upsim\":1,\"defaults\":{\"body_file\":\"x.bin\"}}";
+	ck_assert_ptr_null(scenario_load_buffer("<admin>", doc, strlen(doc), &err));
+	ck_assert_uint_eq(err.count, 1);
+	ck_assert_str_eq(err.msgs[0], "<admin>: defaults.body_file: body_file is read from a "
+				      "scenario file's folder: not allowed here");
+	err_clear(&err);
+	struct action a;
+	ck_assert_int_eq(scenario_parse_action("X-Upsim-Fault", "{\"body_file\": \"/etc/hosts\"}",
+					       &a, &err),
+			 -1);
+	ck_assert_uint_eq(err.count, 1);
+	ck_assert_ptr_nonnull(strstr(err.msgs[0], "not allowed here"));
+	err_clear(&err);
+}
+END_TEST
+
+/* A body_file over SCENARIO_MAX_BODY_FILE is refused (a sparse file: no
+ * 64 MiB written). */
+START_TEST(test_body_file_size_cap)
+{
+	char dir[] = "/tmp/upsim-body-file-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char *body = xasprintf("%s/big.bin", dir), *file = xasprintf("%s/s.json", dir);
+	FILE *f = fopen(body, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(ftruncate(fileno(f), (off_t)SCENARIO_MAX_BODY_FILE + 1), 0);
+	fclose(f);
+	f = fopen(file, "wb");
+	fputs("{\"upsim\": 1, \"defaults\": {\"body_file\": \"big.bin\"}}", f);
+	fclose(f);
+	struct upsim_err err = {0};
+	ck_assert_ptr_null(scenario_load_file(file, &err));
+	ck_assert_uint_eq(err.count, 1);
+	ck_assert_ptr_nonnull(strstr(err.msgs[0], "defaults.body_file: \"big.bin\" is larger than "
+						  "67108864 bytes"));
+	err_clear(&err);
+	unlink(body);
+	unlink(file);
+	rmdir(dir);
+	free(body);
+	free(file);
 }
 END_TEST
 
@@ -354,6 +429,9 @@ Suite *scenario_suite(void)
 	tcase_add_test(tc, test_library_documents_every_scenario);
 	tcase_add_test(tc, test_builtin_defaults);
 	tcase_add_test(tc, test_body_with_nul_bytes);
+	tcase_add_test(tc, test_body_file_bytes);
+	tcase_add_test(tc, test_body_file_needs_a_file);
+	tcase_add_test(tc, test_body_file_size_cap);
 	tcase_add_test(tc, test_reference_counting);
 	tcase_add_loop_test(tc, test_doc_examples_load, 0, 2);
 	tcase_add_test(tc, test_catalogue_examples_load);

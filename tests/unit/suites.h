@@ -32,5 +32,6 @@ Suite *gateways_suite(void);
 Suite *forward_suite(void);
 Suite *dns_suite(void);
 Suite *dns_decide_suite(void);
+Suite *baseline_suite(void);
 
 #endif

@@ -4,8 +4,8 @@
 # bash-completion loads it the first time `upsim` is completed; or source
 # it from ~/.bashrc. It needs nothing from bash-completion itself.
 #
-# Options come from `upsim --help`, `upsim ctl --help` and `upsim check
-# --help` as they are
+# Options come from `upsim --help`, `upsim ctl --help`, `upsim check
+# --help` and `upsim record --help` as they are
 # written here; fault names are asked of the upsim being completed
 # (`upsim faults`) each time, so they follow the installed binary.
 
@@ -39,7 +39,7 @@ _upsim() {
 	local bin=${COMP_WORDS[0]}
 	COMPREPLY=()
 
-	local commands="run validate faults check ctl schema"
+	local commands="run validate faults check record ctl schema"
 	local run_opts="-l --listen --upstream --fleet --ready-file --max-connections
 		--connection-memory --threads --hang-cap --admin --admin-token
 		--journal --journal-size --request-id-header --access-log
@@ -48,6 +48,8 @@ _upsim() {
 	local check_opts="-t --through -g --gateway -l --listen --backup --gateway-log
 		--json --junit --observe --record --probe-timeout --settle --log-wait
 		--start-delay --shuffle --dns --dns-settle -v --verbose"
+	local record_opts="-u --upstream -o --out -l --listen --keep-secrets --inline-max
+		--count --ready-file -v --verbose"
 	local ctl_commands="status stats load phase reset renew journal metrics healthz"
 
 	# The command: the first word after upsim that is not an option.
@@ -113,6 +115,15 @@ _upsim() {
 		else
 			_upsim_json "$cur"
 		fi
+		;;
+	record)
+		case $prev in
+		-o | --out | --ready-file)
+			_upsim_files "$cur"; return 0 ;;
+		-u | --upstream | -l | --listen | --inline-max | --count)
+			return 0 ;; # a value of the user's own
+		esac
+		COMPREPLY=($(compgen -W "$record_opts --help" -- "$cur"))
 		;;
 	ctl)
 		case $prev in
