@@ -125,15 +125,20 @@ stop_upsim() {
 	exec {UPSIM_FD}<&-
 }
 
-# Start nginx from tools/bench/nginx.conf.in on a free port; sets
+# start_nginx NAME SERVERS [SED_EXPR...]: start nginx (one worker,
+# tools/bench/nginx.conf.in) with the servers of tools/bench/nginx-SERVERS.in
+# on a free port, @PORT@ filled in, and the other SED_EXPRs applied; sets
 # NGINX_PID and NGINX_PORT. A port taken between the kernel handing it out
 # and nginx binding it makes nginx exit: then try another.
 start_nginx() {
-	local dir=$WORK/nginx attempt i
+	local name=$1 servers=tools/bench/nginx-$2.in attempt i
+	local dir=$WORK/nginx-$name
+	shift 2
 	mkdir -p "$dir"
+	sed -e "s|@DIR@|$dir|g" tools/bench/nginx.conf.in >"$dir/nginx.conf"
 	for ((attempt = 0; attempt < 5; attempt++)); do
 		NGINX_PORT=$("$HOLD" --free-port)
-		sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$NGINX_PORT|g" tools/bench/nginx.conf.in >"$dir/nginx.conf"
+		sed -e "s|@PORT@|$NGINX_PORT|g" "${@/#/-e}" "$servers" >"$dir/servers.conf"
 		nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" 2>>"$dir/stderr" &
 		NGINX_PID=$!
 		pids+=("$NGINX_PID")
@@ -248,7 +253,7 @@ EOF
 
 # --- 1. healthy throughput ------------------------------------------------
 
-start_nginx
+start_nginx ok ok
 start_upsim healthy tools/bench/healthy.json
 declare -A HEALTHY HEALTHY_CPU
 rows=""
