@@ -1,6 +1,7 @@
 # `make bench`: upsim measured against nginx under wrk, plus fault
-# throughput, timer precision, held connections and start-up; one Markdown
-# report on stdout (progress on stderr). A benchmark, never a test: it is
+# throughput, timer precision, held connections, start-up, and forward
+# mode against nginx proxy_pass (with upsim's RSS while it forwards a
+# 1 GiB body); one Markdown report on stdout (progress on stderr). A benchmark, never a test: it is
 # not in CHECK_EXTRA, because its figures depend on the machine and on
 # whatever else runs on it. BENCH_QUICK=1 shortens every run for a smoke
 # test; BENCH_PROFILE=1 adds a perf profile of upsim (see tools/bench.sh).

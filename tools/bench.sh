@@ -2,14 +2,16 @@
 # upsim benchmark: prints one Markdown report on stdout, progress on stderr.
 #
 #   make bench                   (builds upsim and the hold client first)
-#   BENCH_QUICK=1 make bench     3 s load runs instead of 10 s: a smoke test
+#   BENCH_QUICK=1 make bench     3 s load runs instead of 10 s, 256 MiB
+#                                streamed instead of 1 GiB: a smoke test
 #   BENCH_PROFILE=1 make bench   adds perf profiles of upsim (healthy, faults,
 #                                delay runs)
 #
 # Sections: healthy throughput against nginx, throughput with 20 % faults,
 # timer precision (100 ms delays), held connections (RSS and a request
-# still answered meanwhile), start-up time, multi-core. Each prints the
-# figure, its target and PASS or MISS. A benchmark, not a test: it always
+# still answered meanwhile), start-up time, multi-core, forward mode
+# against nginx proxy_pass (and upsim's RSS while it forwards a big file).
+# Each prints the figure, its target and PASS or MISS. A benchmark, not a test: it always
 # exits 0 once the report is out, whatever the figures; it fails only when
 # something could not be measured.
 #
@@ -30,11 +32,17 @@ LUA=tools/bench/report.lua
 # the server under test (nginx with one worker, upsim with its one loop)
 # needs the other. One wrk thread drives far more than either server serves.
 WRK_THREADS=1
+# Section 7 streams one big file through upsim; BENCH_QUICK=1 shrinks it.
 if [ "$QUICK" = 1 ]; then
-	DUR=3 STARTS=5
+	DUR=3 STARTS=5 FWD_ROUNDS=1
+	BIG_SIZE=256M BIG_LABEL="256 MiB" BIG_MAX_TIME=30
+	# shellcheck disable=SC2016 # backquotes for Markdown, not the shell
+	BIG_NOTE=' With `BENCH_QUICK=1` the file is 256 MiB, not 1 GiB: a smoke test.'
 else
-	DUR=10 STARTS=20
+	DUR=10 STARTS=20 FWD_ROUNDS=3
+	BIG_SIZE=1G BIG_LABEL="1 GiB" BIG_MAX_TIME=60 BIG_NOTE=""
 fi
+BIG_BYTES=$(numfmt --from=iec "$BIG_SIZE")
 CONNS=(10 100 1000)
 HOLD_COUNTS=(10000 50000)
 
@@ -125,15 +133,20 @@ stop_upsim() {
 	exec {UPSIM_FD}<&-
 }
 
-# Start nginx from tools/bench/nginx.conf.in on a free port; sets
+# start_nginx NAME SERVERS [SED_EXPR...]: start nginx (one worker,
+# tools/bench/nginx.conf.in) with the servers of tools/bench/nginx-SERVERS.in
+# on a free port, @PORT@ filled in, and the other SED_EXPRs applied; sets
 # NGINX_PID and NGINX_PORT. A port taken between the kernel handing it out
 # and nginx binding it makes nginx exit: then try another.
 start_nginx() {
-	local dir=$WORK/nginx attempt i
+	local name=$1 servers=tools/bench/nginx-$2.in attempt i
+	local dir=$WORK/nginx-$name
+	shift 2
 	mkdir -p "$dir"
+	sed -e "s|@DIR@|$dir|g" tools/bench/nginx.conf.in >"$dir/nginx.conf"
 	for ((attempt = 0; attempt < 5; attempt++)); do
 		NGINX_PORT=$("$HOLD" --free-port)
-		sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$NGINX_PORT|g" tools/bench/nginx.conf.in >"$dir/nginx.conf"
+		sed -e "s|@PORT@|$NGINX_PORT|g" "${@/#/-e}" "$servers" >"$dir/servers.conf"
 		nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" 2>>"$dir/stderr" &
 		NGINX_PID=$!
 		pids+=("$NGINX_PID")
@@ -164,11 +177,16 @@ cpu_ns() {
 	echo "$total"
 }
 
-# run_wrk LABEL PORT CONNECTIONS [SERVER_PID...]: one bounded wrk run; its
-# figures land in the associative array W (see tools/bench/report.lua),
-# plus W[rps], W[sockerr] and, given the server's PIDs, W[cpu_ns]: the
-# CPU time the server used during the run. On a shared machine, CPU per
-# request moves much less than requests per second.
+# Resident memory of a process in KiB; nothing (and status 1) once it is
+# gone.
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# run_wrk LABEL PORT CONNECTIONS [SERVER_PID...]: one bounded wrk run on
+# the path WRK_PATH (default /); its figures land in the associative array
+# W (see tools/bench/report.lua), plus W[rps], W[sockerr] and, given the
+# server's PIDs, W[cpu_ns]: the CPU time the server used during the run.
+# On a shared machine, CPU per request moves much less than requests per
+# second.
 declare -A W
 run_wrk() {
 	local label=$1 port=$2 conns=$3 out line kv c0 c1
@@ -177,7 +195,7 @@ run_wrk() {
 	log "wrk $label: $conns connections, ${DUR}s"
 	c0=$(cpu_ns "$@")
 	timeout -k 5 $((DUR + 30)) wrk -t"$WRK_THREADS" -c"$conns" -d"${DUR}s" --timeout 5s \
-		-s "$LUA" "http://127.0.0.1:$port/" >"$out" 2>&1 ||
+		-s "$LUA" "http://127.0.0.1:$port${WRK_PATH:-/}" >"$out" 2>&1 ||
 		{ cat "$out" >&2; die "wrk $label failed"; }
 	c1=$(cpu_ns "$@")
 	line=$(grep '^WRK ' "$out") || { cat "$out" >&2; die "wrk $label printed no figures"; }
@@ -248,7 +266,7 @@ EOF
 
 # --- 1. healthy throughput ------------------------------------------------
 
-start_nginx
+start_nginx ok ok
 start_upsim healthy tools/bench/healthy.json
 declare -A HEALTHY HEALTHY_CPU
 rows=""
@@ -362,7 +380,6 @@ if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want" ]; then
 fi
 fd_limit=$(ulimit -Hn)
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # Time of one /health request in ms; 2000 when it failed or timed out.
 health_ms() {
 	local t
@@ -524,6 +541,170 @@ spare it scales with them. Reported, no target.
 |---|---:|---:|---:|
 | req/s | ${TH_RPS[1]} | ${TH_RPS[2]} | $ratio |
 | CPU µs/req | ${TH_CPU[1]} | ${TH_CPU[2]} | |
+
+EOF
+# --- 7. forward pass-through ----------------------------------------------
+
+# The backend serves two files: a small one for the load runs, and a
+# sparse one (no disk, reads as zeros) for the streaming figure. Run as
+# root, nginx's workers are nobody: they need a way through $WORK (mode
+# 700 from mktemp) to the files, nothing more.
+FWD_ROOT=$WORK/www
+mkdir -p "$FWD_ROOT"
+head -c 128 /dev/zero | tr '\0' x >"$FWD_ROOT/small.txt"
+truncate -s "$BIG_SIZE" "$FWD_ROOT/big.bin"
+chmod a+x "$WORK"
+chmod a+rx "$FWD_ROOT"
+chmod a+r "$FWD_ROOT"/*
+
+start_nginx backend backend "s|@ROOT@|$FWD_ROOT|g"
+BACKEND_PID=$NGINX_PID BACKEND_PORT=$NGINX_PORT
+mapfile -t backend_pids < <(echo "$BACKEND_PID"; pgrep -P "$BACKEND_PID")
+start_nginx proxy proxy "s|@BACKEND_PORT@|$BACKEND_PORT|g"
+PROXY_PID=$NGINX_PID PROXY_PORT=$NGINX_PORT
+mapfile -t proxy_pids < <(echo "$PROXY_PID"; pgrep -P "$PROXY_PID")
+sed -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" tools/bench/forward.json.in >"$WORK/forward.json"
+start_upsim forward "$WORK/forward.json"
+
+# All three must answer the small file whole before any load: a broken
+# path would otherwise show as a fast run of errors.
+for hop in "backend $BACKEND_PORT" "nginx-proxy $PROXY_PORT" "upsim $UPSIM_PORT"; do
+	got=$(curl -s -o /dev/null --max-time 5 -w '%{http_code} %{size_download}' \
+		"http://127.0.0.1:${hop#* }/small.txt") || true
+	[ "$got" = "200 128" ] || die "GET /small.txt from ${hop% *}: '$got', not '200 128'"
+done
+
+# FWD_ROUNDS rounds of: the backend directly, through nginx, through
+# upsim, back to back as in section 1, at 100 connections and at 1
+# (where no request waits behind another, so p50 is the path's own
+# latency); the figures are the medians over the rounds. F[LABEL.KEY]
+# holds one value a round, space-separated, until the medians replace it.
+declare -A F
+fwd_run() { # LABEL PORT CONNECTIONS SERVER_PID...
+	local label=$1
+	shift
+	WRK_PATH=/small.txt run_wrk "fwd-$label-r$round" "$@"
+	F[$label.rps]+="${W[rps]} " F[$label.p50]+="${W[p50_us]} " F[$label.p99]+="${W[p99_us]} "
+	F[$label.cpu]+="$(per_req "${W[cpu_ns]}" "${W[requests]}") "
+	F[$label.err]=$((${F[$label.err]:-0} + W[sockerr] + W[status]))
+}
+for ((round = 1; round <= FWD_ROUNDS; round++)); do
+	for c in 100 1; do
+		fwd_run "direct$c" "$BACKEND_PORT" "$c" "${backend_pids[@]}"
+		fwd_run "nginx$c" "$PROXY_PORT" "$c" "${proxy_pids[@]}"
+		fwd_run "upsim$c" "$UPSIM_PORT" "$c" "$UPSIM_PID"
+	done
+done
+stop_upsim
+stop_pid "$PROXY_PID"
+
+for label in direct100 nginx100 upsim100 direct1 nginx1 upsim1; do
+	for k in rps p50 p99 cpu; do
+		# shellcheck disable=SC2086 # one word a round
+		F[$label.$k]=$(printf '%s\n' ${F[$label.$k]} | median)
+	done
+done
+ratio=$(calc '%.2f' "${F[upsim100.rps]} / ${F[nginx100.rps]}")
+# added LABEL1 LABEL2: LABEL1's p50 minus LABEL2's, in ms.
+added() { calc '%.2f' "(${F[$1.p50]} - ${F[$2.p50]}) / 1000"; }
+add_direct=$(added upsim100 direct100) add_nginx=$(added upsim100 nginx100)
+# p50 / p99 of LABEL in ms, for a table cell.
+lat() { echo "$(ms "${F[$1.p50]}") / $(ms "${F[$1.p99]}")"; }
+
+# Streaming memory: a fresh upsim (no load behind it), one request to
+# warm its paths, its RSS, then the big file through it with curl while
+# VmRSS is polled every 50 ms. Whatever comes back (a whole file, a short
+# one, a reset) is what is reported; curl's --max-time bounds the wait.
+start_upsim forward-stream "$WORK/forward.json" --journal "$WORK/stream.jsonl"
+curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$UPSIM_PORT/small.txt" || true
+rss0=$(rss_kib "$UPSIM_PID") || die "upsim exited before the streaming run"
+peak=$rss0
+# A fast transfer can peak between two polls: the kernel's high-water
+# mark (VmHWM, reset here to the current RSS; Linux 4.0 and later) does not
+# miss it.
+echo 5 >"/proc/$UPSIM_PID/clear_refs" 2>/dev/null || log "cannot reset upsim's VmHWM"
+log "streaming $BIG_LABEL through upsim (at most ${BIG_MAX_TIME}s)"
+curl -s -o /dev/null --max-time "$BIG_MAX_TIME" -w '%{http_code} %{size_download} %{time_total}' \
+	"http://127.0.0.1:$UPSIM_PORT/big.bin" >"$WORK/stream.out" 2>&1 &
+curl_pid=$!
+pids+=("$curl_pid")
+while kill -0 "$curl_pid" 2>/dev/null; do
+	if rss=$(rss_kib "$UPSIM_PID") && [ "$rss" -gt "$peak" ]; then
+		peak=$rss
+	fi
+	sleep 0.05
+done
+curl_rc=0
+wait "$curl_pid" || curl_rc=$?
+forget_pid "$curl_pid"
+read -r s_code s_bytes s_time <"$WORK/stream.out" || true
+s_code=${s_code:-none} s_bytes=${s_bytes:-0} s_time=${s_time:-0}
+if kill -0 "$UPSIM_PID" 2>/dev/null; then s_alive=yes; else s_alive="no: it exited"; fi
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$UPSIM_PID/status" 2>/dev/null) || hwm=""
+[ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
+# upsim's own word on a failed exchange (say, a body over max_body).
+s_error=$(grep -o '"upstream_error": *"[^"]*"' "$WORK/stream.jsonl" 2>/dev/null | tail -n1 |
+	sed 's/^"upstream_error": *"//; s/"$//') || true
+stop_upsim
+stop_pid "$BACKEND_PID"
+s_growth=$(calc '%.1f' "($peak - $rss0) / 1024")
+s_rate=$(calc '%.0f' "$s_time > 0 ? $s_bytes / 1048576 / $s_time : 0")
+s_time=$(calc '%.2f' "$s_time")
+
+cat <<EOF
+## 7. Forward pass-through: upsim vs nginx \`proxy_pass\`
+
+One backend, nginx (1 worker, \`tools/bench/nginx-backend.in\`), serves a
+128-byte static file. It is loaded directly, through nginx as a
+pass-through proxy (1 worker, \`upstream\` with \`keepalive 32\`,
+\`proxy_http_version 1.1\`, \`proxy_set_header Connection ""\`:
+\`tools/bench/nginx-proxy.in\`) and through upsim in forward mode
+(\`tools/bench/forward.json.in\`: \`"defaults": {"forward": true}\`, no
+fault), back to back, $FWD_ROUNDS round(s); each figure is the median over
+the rounds. CPU is the server's own: the proxy's, not the backend's
+behind it. The targets (issue 14): at 100 connections upsim answers at
+least 0.8 of nginx's req/s with no error, and adds at most 0.2 ms to the
+p50.
+
+| figure (100 connections) | backend directly | nginx proxy | upsim | target | result |
+|---|---:|---:|---:|---|---|
+| req/s | ${F[direct100.rps]} | ${F[nginx100.rps]} | ${F[upsim100.rps]} | | |
+| upsim / nginx proxy | | | $ratio | ≥ 0.80 | $(verdict "$ratio >= 0.8") |
+| p50 / p99 (ms) | $(lat direct100) | $(lat nginx100) | $(lat upsim100) | | |
+| upsim p50 added over the backend directly (ms) | | | $add_direct | ≤ 0.20 | $(verdict "$add_direct <= 0.2") |
+| upsim p50 added over nginx proxy (ms) | | | $add_nginx | ≤ 0.20 | $(verdict "$add_nginx <= 0.2") |
+| CPU µs/req | ${F[direct100.cpu]} | ${F[nginx100.cpu]} | ${F[upsim100.cpu]} | | |
+| errors (socket and non-2xx, all rounds) | ${F[direct100.err]} | ${F[nginx100.err]} | ${F[upsim100.err]} | 0 | $(verdict "${F[upsim100.err]} == 0") |
+
+At 100 connections a request mostly waits behind the others (p50 ≈
+connections ÷ req/s), so the p50 added there restates the throughput gap.
+At 1 connection nothing waits, and the p50 added is what the hop itself
+costs (reported, no target):
+
+| figure (1 connection) | backend directly | nginx proxy | upsim |
+|---|---:|---:|---:|
+| req/s | ${F[direct1.rps]} | ${F[nginx1.rps]} | ${F[upsim1.rps]} |
+| p50 / p99 (ms) | $(lat direct1) | $(lat nginx1) | $(lat upsim1) |
+| p50 added over the backend directly (ms) | | $(added nginx1 direct1) | $(added upsim1 direct1) |
+| upsim p50 added over nginx proxy (ms) | | | $(added upsim1 nginx1) |
+| errors (all rounds) | ${F[direct1.err]} | ${F[nginx1.err]} | ${F[upsim1.err]} |
+
+### Streaming memory: $BIG_LABEL through upsim
+
+The backend serves a sparse $BIG_LABEL file; a fresh upsim forwards it once
+to \`curl --max-time $BIG_MAX_TIME\` while its VmRSS (\`/proc/PID/status\`)
+is read every 50 ms; the peak is the highest of those and of VmHWM (reset
+to the RSS before the transfer), which no short peak escapes.${BIG_NOTE}
+
+| figure | value | target | result |
+|---|---:|---|---|
+| HTTP status | $s_code (curl exit $curl_rc) | 200 | $(verdict "\"$s_code\" == \"200\"") |
+| bytes received | $s_bytes of $BIG_BYTES | all | $(verdict "$s_bytes == $BIG_BYTES") |
+| time (s), MiB/s | $s_time, $s_rate | | |
+| upsim RSS before → peak (MiB) | $(calc '%.1f' "$rss0 / 1024") → $(calc '%.1f' "$peak / 1024") | | |
+| RSS growth (MiB) | $s_growth | < 10 | $(verdict "$s_growth < 10") |
+| upsim still running after | $s_alive | yes | $(verdict "\"$s_alive\" == \"yes\"") |
+| upsim's \`upstream_error\` | ${s_error:-none} | | |
 
 EOF
 log "done"
