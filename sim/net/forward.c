@@ -255,6 +255,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 	return len;
 }
 
+#define STREAM_FIRST_BLOCK (16u * 1024u)
+
 /* A streamed body's bytes join the window; a full window pauses the
  * transfer (libcurl hands the same bytes again once it resumes). */
 static size_t stream_in(struct forward *f, const char *data, size_t len)
@@ -268,9 +270,14 @@ static size_t stream_in(struct forward *f, const char *data, size_t len)
 			memmove(f->win, f->win + f->win_off, f->win_len);
 		f->win_off = 0;
 		if (f->win_len + len > f->win_cap) {
-			f->win_cap = f->win_len + len > FORWARD_STREAM_WINDOW
-					     ? f->win_len + len
-					     : FORWARD_STREAM_WINDOW;
+			/* Grown as bytes come: a small answer costs a small
+			 * block, never a fresh mapping of the whole window. */
+			size_t cap = f->win_cap ? f->win_cap * 2 : STREAM_FIRST_BLOCK;
+			if (cap > FORWARD_STREAM_WINDOW)
+				cap = FORWARD_STREAM_WINDOW;
+			if (cap < f->win_len + len)
+				cap = f->win_len + len;
+			f->win_cap = cap;
 			f->win = xrealloc(f->win, f->win_cap);
 		}
 	}

@@ -76,5 +76,11 @@ struct MHD_Response *respond_build(const struct action *a)
 struct MHD_Response *respond_build_reader(const struct action *a, uint64_t size,
 					  MHD_ContentReaderCallback read, void *cls)
 {
-	return with_headers(MHD_create_response_from_callback(size, 64 * 1024, read, cls, NULL), a);
+	/* MHD allocates and zeroes the block with every response: sized to a
+	 * small body, a pass-through of many small answers costs no 64 KiB
+	 * calloc each (measured: a fifth of upsim's time under wrk). */
+	size_t block = 16 * 1024;
+	if (size != MHD_SIZE_UNKNOWN)
+		block = size < 1024 ? 1024 : size > 64 * 1024 ? 64 * 1024 : (size_t)size;
+	return with_headers(MHD_create_response_from_callback(size, block, read, cls, NULL), a);
 }
