@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -224,8 +225,18 @@ static enum MHD_Result forward_begin(struct conn *c, struct exchange *ex,
 	return MHD_YES;
 }
 
+/* Does the action take the real header name out (remove_headers)? */
+static bool removed(const struct action *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_remove_headers; i++)
+		if (strcasecmp(a->remove_headers[i], name) == 0)
+			return true;
+	return false;
+}
+
 /* The real answer becomes the action's response: its status unless the
- * action (or the defaults) set one, its headers then the action's, its
+ * action (or the defaults) set one, its headers but those remove_headers
+ * names then the action's, its
  * body unless the action gives one. Faults, pacing and after then apply
  * as to a canned response. */
 static void compose(struct exchange *ex)
@@ -236,12 +247,14 @@ static void compose(struct exchange *ex)
 	if (!(a->set & ACTION_STATUS))
 		a->status = r->status;
 	size_t extra = (a->set & ACTION_HEADERS) ? a->n_headers : 0;
-	size_t n = r->n_headers + extra;
-	ex->fwd_headers = xcalloc(n ? n : 1, sizeof *ex->fwd_headers);
-	if (r->n_headers)
-		memcpy(ex->fwd_headers, r->headers, r->n_headers * sizeof *r->headers);
+	size_t n = 0;
+	ex->fwd_headers = xcalloc(r->n_headers + extra + 1, sizeof *ex->fwd_headers);
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (!removed(a, r->headers[i].name))
+			ex->fwd_headers[n++] = r->headers[i];
 	if (extra)
-		memcpy(ex->fwd_headers + r->n_headers, a->headers, extra * sizeof *a->headers);
+		memcpy(ex->fwd_headers + n, a->headers, extra * sizeof *a->headers);
+	n += extra;
 	a->headers = ex->fwd_headers; /* the strings stay the forward's and the scenario's */
 	a->n_headers = n;
 	if (!(a->set & ACTION_BODY)) {

@@ -17,11 +17,11 @@
 #include "scenario/load.h"
 
 static const char *const response_keys[] = {
-	"status",    "headers", "body",		"body_size",
-	"chunked",   "weight",	"delay",	"fault",
-	"drip",	     "rate",	"header_delay", "stall",
-	"after",     "read",	"forward",	"on_upstream_error",
-	"body_file", NULL,
+	"status",    "headers",	       "body",	       "body_size",
+	"chunked",   "weight",	       "delay",	       "fault",
+	"drip",	     "rate",	       "header_delay", "stall",
+	"after",     "read",	       "forward",      "on_upstream_error",
+	"body_file", "remove_headers", NULL,
 };
 
 /* Headers upsim computes itself: writing them by hand would contradict the

@@ -79,8 +79,42 @@ static int load_url(struct jcheck *jc, json_t *obj, const char *key, char **out)
 	return 1;
 }
 
+/* remove_headers: field names taken out of the real answer (a forwarded
+ * one: a canned answer has only the headers its action writes). */
+static void load_remove_headers(struct jcheck *jc, json_t *obj, struct action *a)
+{
+	json_t *v = json_object_get(obj, "remove_headers");
+	if (v == NULL)
+		return;
+	a->set |= ACTION_REMOVE_HEADERS;
+	if (!json_is_array(v) || json_array_size(v) > SCENARIO_MAX_HEADERS) {
+		jcheck_fail_key(jc, "remove_headers", "expected a list of at most %d header names",
+				SCENARIO_MAX_HEADERS);
+		return;
+	}
+	size_t mark = jcheck_push_key(jc, "remove_headers");
+	a->remove_headers = xcalloc(json_array_size(v) + 1, sizeof *a->remove_headers);
+	size_t i;
+	json_t *name;
+	json_array_foreach(v, i, name)
+	{
+		size_t at = jcheck_push_index(jc, i);
+		if (!json_is_string(name) || !load_is_token(json_string_value(name)))
+			jcheck_fail(jc,
+				    json_is_string(name) ? "\"%s\" is not a header name (a token)"
+							 : "expected a header name, got %s",
+				    json_is_string(name) ? json_string_value(name)
+							 : jcheck_type_name(name));
+		else
+			a->remove_headers[a->n_remove_headers++] = xstrdup(json_string_value(name));
+		jcheck_pop(jc, at);
+	}
+	jcheck_pop(jc, mark);
+}
+
 void load_action_forward(struct jcheck *jc, json_t *obj, struct action *a)
 {
+	load_remove_headers(jc, obj, a);
 	json_t *v = json_object_get(obj, "forward");
 	if (v != NULL) {
 		a->set |= ACTION_FORWARD;

@@ -23,6 +23,9 @@ static void free_action(struct action *a)
 	free(a->body);
 	free(a->fault.bytes);
 	free(a->forward_url);
+	for (size_t i = 0; i < a->n_remove_headers; i++)
+		free(a->remove_headers[i]);
+	free(a->remove_headers);
 }
 
 void scenario_action_clear(struct action *a)
@@ -170,6 +173,10 @@ void scenario_resolve_with(const struct action *d, const struct action *a, struc
 		out->after = d->after;
 	if (!(a->set & ACTION_READ))
 		out->read_rate = d->read_rate;
+	if (!(a->set & ACTION_REMOVE_HEADERS)) {
+		out->remove_headers = d->remove_headers;
+		out->n_remove_headers = d->n_remove_headers;
+	}
 	if (!(a->set & ACTION_FORWARD)) {
 		out->forward = d->forward;
 		out->forward_url = d->forward_url;

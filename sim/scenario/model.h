@@ -50,6 +50,7 @@ enum action_field {
 	ACTION_READ = 1 << 8,
 	ACTION_FORWARD = 1 << 9,	 /* forward */
 	ACTION_UPSTREAM_ERROR = 1 << 10, /* on_upstream_error */
+	ACTION_REMOVE_HEADERS = 1 << 11, /* remove_headers */
 };
 
 /* A duration drawn per request from the rule's seeded stream. */
@@ -196,7 +197,9 @@ struct action {
 	bool forward;	   /* the real service answers; faults apply to it */
 	char *forward_url; /* "forward": URL; NULL: the scenario's upstream */
 	enum upstream_error on_error;
-	int on_error_status; /* UPSTREAM_ERROR_STATUS */
+	int on_error_status;   /* UPSTREAM_ERROR_STATUS */
+	char **remove_headers; /* names taken out of the real answer */
+	size_t n_remove_headers;
 };
 
 enum behaviour {

@@ -242,6 +242,9 @@ static const char healthy_rules[] =
 	"{\"upsim\": 1, \"name\": \"forward test\", \"upstream\": \"@UPSTREAM@\",\n"
 	" \"defaults\": {\"forward\": true},\n"
 	" \"rules\": [\n"
+	"  {\"match\": {\"path\": \"/small.txt\", \"headers\": {\"X-Strip\": \"yes\"}},\n"
+	"   \"respond\": {\"remove_headers\": [\"server\", \"ETag\"],\n"
+	"                \"headers\": {\"Server\": \"upsim-test\"}}},\n"
 	"  {\"match\": {\"path\": \"/cut/*\"},\n"
 	"   \"respond\": {\"fault\": \"truncate\", \"at\": \"body\", \"offset\": 1000}},\n"
 	"  {\"match\": {\"path\": \"/status/*\"},\n"
@@ -407,6 +410,33 @@ START_TEST(status_replaced)
 	free(h);
 	h = wire_http_header(&r, "Server");
 	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(strncmp(h, "nginx", 5), 0);
+	free(h);
+	wire_http_response_free(&r);
+}
+END_TEST
+
+/* remove_headers takes the real answer's fields out (any casing); with
+ * headers, that replaces one. */
+START_TEST(headers_removed)
+{
+	struct wire_http_response r;
+	ck_assert_int_eq(get(proc.port,
+			     "GET /small.txt HTTP/1.1\r\nHost: b\r\nX-Strip: yes\r\n\r\n", &r),
+			 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq((char *)r.body, "hello from nginx\n");
+	ck_assert_int_eq(wire_http_header_count(&r, "ETag"), 0);
+	ck_assert_int_eq(wire_http_header_count(&r, "Server"), 1);
+	char *h = wire_http_header(&r, "Server");
+	ck_assert_str_eq(h, "upsim-test");
+	free(h);
+	ck_assert_int_eq(wire_http_header_count(&r, "Last-Modified"), 1);
+	wire_http_response_free(&r);
+	/* without the header, the rule does not match: nginx's own fields */
+	ck_assert_int_eq(get(proc.port, "GET /small.txt HTTP/1.1\r\nHost: b\r\n\r\n", &r), 0);
+	ck_assert_int_eq(wire_http_header_count(&r, "ETag"), 1);
+	h = wire_http_header(&r, "Server");
 	ck_assert_int_eq(strncmp(h, "nginx", 5), 0);
 	free(h);
 	wire_http_response_free(&r);
@@ -1178,6 +1208,7 @@ Suite *forward_suite(void)
 	tcase_add_test(tc, truncate_real_body);
 	tcase_add_test(tc, drip_then_reset);
 	tcase_add_test(tc, status_replaced);
+	tcase_add_test(tc, headers_removed);
 	tcase_add_test(tc, reset_never_forwarded);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("down");

@@ -133,6 +133,26 @@ START_TEST(test_defaults_fill_absent_fields)
 }
 END_TEST
 
+/* remove_headers is inherited from the defaults like any field, and an
+ * action's own list (even empty) replaces it. */
+START_TEST(test_remove_headers_inherited)
+{
+	struct scenario *sc = load(
+		"{\"upsim\":1,\"upstream\":\"http://127.0.0.1:9\","
+		"\"defaults\":{\"forward\":true,\"remove_headers\":[\"Server\",\"ETag\"]},"
+		"\"rules\":[{\"sequence\":[{},{\"remove_headers\":[]}]}]}");
+	ck_assert_ptr_nonnull(sc);
+	const struct rule *r = &sc->rules[0];
+	struct action a;
+	scenario_resolve(sc, &r->actions[0], &a);
+	ck_assert_uint_eq(a.n_remove_headers, 2);
+	ck_assert_str_eq(a.remove_headers[1], "ETag");
+	scenario_resolve(sc, &r->actions[1], &a);
+	ck_assert_uint_eq(a.n_remove_headers, 0);
+	scenario_unref(sc);
+}
+END_TEST
+
 START_TEST(test_builtin_defaults)
 {
 	struct scenario *sc = load("{\"upsim\":1}");
@@ -428,6 +448,7 @@ Suite *scenario_suite(void)
 	tcase_add_test(tc, test_when_full_forms);
 	tcase_add_test(tc, test_library_documents_every_scenario);
 	tcase_add_test(tc, test_builtin_defaults);
+	tcase_add_test(tc, test_remove_headers_inherited);
 	tcase_add_test(tc, test_body_with_nul_bytes);
 	tcase_add_test(tc, test_body_file_bytes);
 	tcase_add_test(tc, test_body_file_needs_a_file);
