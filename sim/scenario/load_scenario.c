@@ -334,7 +334,26 @@ static void load_header_fields(struct jcheck *jc, json_t *root, struct scenario 
 		sc->seed = (uint64_t)seed;
 }
 
-static struct scenario *compile(const char *label, json_t *root, struct upsim_err *err)
+/* --forward-to: url replaces the file's "upstream", before the defaults
+ * and rules are checked against it (so "forward": true needs no
+ * "upstream" in the file then). */
+static void override_upstream(struct upsim_err *err, struct scenario *sc, const char *url)
+{
+	const char *why = scenario_upstream_url_problem(url);
+	if (why != NULL) {
+		/* no JSON path: the option is not in the file */
+		err_addf(err, "%s: --forward-to %s: %s", sc->file, url, why);
+		return;
+	}
+	free(sc->upstream);
+	sc->upstream = xstrdup(url);
+	size_t n = strlen(sc->upstream);
+	if (n > 0 && sc->upstream[n - 1] == '/')
+		sc->upstream[n - 1] = '\0'; /* the request's path brings its own */
+}
+
+static struct scenario *compile(const char *label, json_t *root, const char *forward_to,
+				struct upsim_err *err)
 {
 	struct jcheck jc;
 	jcheck_init(&jc, label, err);
@@ -349,6 +368,8 @@ static struct scenario *compile(const char *label, json_t *root, struct upsim_er
 	jcheck_keys(&jc, root, top_keys);
 	load_header_fields(&jc, root, sc);
 	load_forwarding(&jc, root, sc);
+	if (forward_to != NULL)
+		override_upstream(err, sc, forward_to);
 	load_defaults(&jc, root, sc);
 	load_connection(&jc, root, &sc->connection);
 	load_overload(&jc, root, sc, &sc->overload);
@@ -367,6 +388,12 @@ static struct scenario *compile(const char *label, json_t *root, struct upsim_er
 struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
 				      struct upsim_err *err)
 {
+	return scenario_load_buffer_to(label, buf, len, NULL, err);
+}
+
+struct scenario *scenario_load_buffer_to(const char *label, const char *buf, size_t len,
+					 const char *forward_to, struct upsim_err *err)
+{
 	if (len > SCENARIO_MAX_FILE_BYTES) {
 		err_addf(err, "%s: file is larger than %u bytes", label, SCENARIO_MAX_FILE_BYTES);
 		return NULL;
@@ -379,7 +406,7 @@ struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t
 		return NULL;
 	}
 	struct upsim_err local = {0};
-	struct scenario *sc = compile(label, root, err ? err : &local);
+	struct scenario *sc = compile(label, root, forward_to, err ? err : &local);
 	err_clear(&local);
 	json_decref(root);
 	return sc;
@@ -443,11 +470,17 @@ static char *read_file(const char *path, size_t *len, struct upsim_err *err)
 
 struct scenario *scenario_load_file(const char *path, struct upsim_err *err)
 {
+	return scenario_load_file_to(path, NULL, err);
+}
+
+struct scenario *scenario_load_file_to(const char *path, const char *forward_to,
+				       struct upsim_err *err)
+{
 	size_t len;
 	char *buf = read_file(path, &len, err);
 	if (buf == NULL)
 		return NULL;
-	struct scenario *sc = scenario_load_buffer(path, buf, len, err);
+	struct scenario *sc = scenario_load_buffer_to(path, buf, len, forward_to, err);
 	free(buf);
 	return sc;
 }
