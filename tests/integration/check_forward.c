@@ -7,21 +7,15 @@
  * not listening, so connecting to it is refused, as with a stopped
  * backend, and no other process can take it meanwhile. */
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "gateway.h"
+#include "backend.h"
 #include "journal_read.h"
 #include "proc.h"
 #include "suites.h"
@@ -31,19 +25,11 @@
 #define BIG_LEN 200000
 
 static struct upsim_proc proc;
-static pid_t nginx_pid;
+static struct backend nginx;
 static int nginx_port;
 static char dir[64];
 static char *scenario_path;
 static char journal_path[128];
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	fclose(f);
-}
 
 static char *read_text(const char *path)
 {
@@ -61,94 +47,32 @@ static char *read_text(const char *path)
  * folders, one per rule) whose bytes all differ from their neighbours'. */
 static void write_site(void)
 {
-	static const char *const sub[] = {"", "/cut", "/status", "/reset", "/drip"};
+	static const char *const sub[] = {"", "cut/", "status/", "reset/", "drip/"};
 	unsigned char *big = malloc(BIG_LEN);
 	for (size_t i = 0; i < BIG_LEN; i++)
 		big[i] = (unsigned char)(i * 7 + i / 251);
-	char path[160];
+	char rel[64];
 	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
-		snprintf(path, sizeof path, "%s/www%s", dir, sub[i]);
-		mkdir(path, 0755);
-		snprintf(path, sizeof path, "%s/www%s/small.txt", dir, sub[i]);
-		write_file(path, "hello from nginx\n", 17);
-		snprintf(path, sizeof path, "%s/www%s/big.bin", dir, sub[i]);
-		write_file(path, big, BIG_LEN);
+		snprintf(rel, sizeof rel, "%ssmall.txt", sub[i]);
+		ck_assert_int_eq(backend_put(&nginx, rel, "hello from nginx\n", 17), 0);
+		snprintf(rel, sizeof rel, "%sbig.bin", sub[i]);
+		ck_assert_int_eq(backend_put(&nginx, rel, big, BIG_LEN), 0);
 	}
 	free(big);
 }
 
 static void start_nginx(void)
 {
-	strcpy(dir, "/tmp/upsim-fwd-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(backend_prepare(&nginx), 0);
 	write_site();
-	nginx_port = gateway_free_port();
-	char conf[2048], path[160];
-	snprintf(conf, sizeof conf,
-		 "worker_processes 1;\n"
-		 "pid %s/nginx.pid;\n"
-		 "error_log %s/error.log warn;\n"
-		 "events { worker_connections 256; }\n"
-		 "http {\n"
-		 "  default_type application/octet-stream;\n"
-		 "  access_log %s/access.log;\n"
-		 "  client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
-		 "  fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4; scgi_temp_path %s/t5;\n"
-		 "  server {\n"
-		 "    listen 127.0.0.1:%d;\n"
-		 "    root %s/www;\n"
-		 "    location /echo {\n"
-		 "      return 200 \"$request_method $request_uri via=$http_via "
-		 "xff=$http_x_forwarded_for len=$content_length conn=$http_connection\\n\";\n"
-		 "    }\n"
-		 "  }\n"
-		 "}\n",
-		 dir, dir, dir, dir, dir, dir, dir, dir, nginx_port, dir);
-	snprintf(path, sizeof path, "%s/gateway.conf", dir);
-	write_file(path, conf, strlen(conf));
-	pid_t parent = getpid();
-	nginx_pid = fork();
-	ck_assert_int_ge(nginx_pid, 0);
-	if (nginx_pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
-			_exit(126);
-		snprintf(path, sizeof path, "%s/out.log", dir);
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		execl("tests/gateways/nginx/run", "run", dir, (char *)NULL);
-		_exit(127);
-	}
-	double deadline = wire_now_ms() + T_MS;
-	for (;;) {
-		int fd = wire_connect("127.0.0.1", nginx_port, 200);
-		if (fd >= 0) {
-			close(fd);
-			return;
-		}
-		int status;
-		ck_assert_msg(waitpid(nginx_pid, &status, WNOHANG) != nginx_pid,
-			      "nginx exited: %s/out.log", dir);
-		ck_assert_msg(wire_now_ms() < deadline, "nginx did not listen");
-		poll(NULL, 0, 10);
-	}
+	ck_assert_msg(backend_start(&nginx, T_MS) == 0, "the nginx backend did not start");
+	nginx_port = nginx.port;
+	snprintf(dir, sizeof dir, "%s", nginx.dir);
 }
 
 static void stop_nginx(void)
 {
-	if (nginx_pid > 0) {
-		kill(nginx_pid, SIGTERM);
-		waitpid(nginx_pid, NULL, 0);
-		nginx_pid = 0;
-	}
-	char cmd[96];
-	if (strncmp(dir, "/tmp/upsim-fwd-", 15) == 0) {
-		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-		ck_assert_int_eq(system(cmd), 0);
-	}
+	backend_stop(&nginx);
 }
 
 /* upsim playing scenario text (with @UPSTREAM@ replaced), journalling to
