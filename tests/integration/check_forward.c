@@ -435,6 +435,36 @@ START_TEST(drill_expiry_passes_through)
 }
 END_TEST
 
+/* --- --forward-to -------------------------------------------------------- */
+
+static void setup_forward_to(void)
+{
+	static char option[64];
+	start_nginx();
+	snprintf(option, sizeof option, "--forward-to=http://127.0.0.1:%d", nginx_port);
+	/* the file's upstream is a port nothing listens on */
+	start_upsim(drill_rules, "http://127.0.0.1:1", option);
+}
+
+/* The option, not the file, names the service: a forwarded request gets
+ * nginx's answer, also after a SIGHUP reload of the file. */
+START_TEST(forward_to_replaces_the_upstream)
+{
+	for (int round = 0; round < 2; round++) {
+		struct wire_http_response r;
+		ck_assert_int_eq(get(proc.port, "GET /small.txt HTTP/1.1\r\nHost: b\r\n\r\n", &r),
+				 0);
+		ck_assert_int_eq(r.status, 503); /* the defaults' status over the real 200 */
+		ck_assert_str_eq((char *)r.body, "hello from nginx\n");
+		wire_http_response_free(&r);
+		if (round == 0) {
+			ck_assert_int_eq(kill(proc.pid, SIGHUP), 0);
+			ck_assert_int_eq(upsim_wait_stderr(&proc, "reloaded scenario", T_MS), 0);
+		}
+	}
+}
+END_TEST
+
 Suite *forward_suite(void)
 {
 	Suite *s = suite_create("forward");
@@ -460,6 +490,11 @@ Suite *forward_suite(void)
 	tcase_add_checked_fixture(tc, setup_drill, teardown_backend);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, drill_expiry_passes_through);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("forward-to");
+	tcase_add_checked_fixture(tc, setup_forward_to, teardown_backend);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, forward_to_replaces_the_upstream);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,11 +13,11 @@
 #include <sys/types.h>
 
 struct backend {
-	pid_t pid;     /* 0 when not running */
-	int port;      /* where it listens on 127.0.0.1 */
-	char dir[64];  /* its private folder: the site, logs, config */
-	char www[80];  /* dir/www, the root of the site */
-	char url[40];  /* "http://127.0.0.1:PORT", for --forward-to */
+	pid_t pid;    /* 0 when not running */
+	int port;     /* where it listens on 127.0.0.1 */
+	char dir[64]; /* its private folder: the site, logs, config */
+	char www[80]; /* dir/www, the root of the site */
+	char url[40]; /* "http://127.0.0.1:PORT", for --forward-to */
 };
 
 /* Create the private folder and its empty site dir/www. 0, or -1 with
