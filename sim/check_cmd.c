@@ -42,6 +42,8 @@ const char check_usage[] =
 	"                             (nginx, edge-nginx, alb-staging...)\n"
 	"  -l, --listen ADDR:PORT     where to serve: the upstream address the\n"
 	"                             gateway's config names (default 127.0.0.1:8080)\n"
+	"      --forward-to URL       forward mode: the real service (http://host:port)\n"
+	"                             in place of each scenario's \"upstream\"\n"
 	"      --backup ADDR:PORT     serve a healthy backup upstream there too, and\n"
 	"                             run the probes marked with_backup\n"
 	"      --gateway-log FILE     the gateway's error log, for \"log\" expectations\n"
@@ -75,8 +77,9 @@ const char check_usage[] =
 struct check_opts {
 	struct check_config cfg;
 	const char *listen;
-	const char *dns;  /* --dns, or NULL */
-	char *dns_listen; /* where DNS is served: --dns or the first file's */
+	const char *forward_to; /* --forward-to, or NULL */
+	const char *dns;	/* --dns, or NULL */
+	char *dns_listen;	/* where DNS is served: --dns or the first file's */
 	const char *junit;
 	bool json;
 	bool record;
@@ -101,6 +104,7 @@ enum {
 	OPT_START_DELAY,
 	OPT_DNS,
 	OPT_DNS_SETTLE,
+	OPT_FORWARD_TO,
 };
 
 static const struct option check_options[] = {
@@ -108,6 +112,7 @@ static const struct option check_options[] = {
 	{"gateway", required_argument, NULL, 'g'},
 	{"listen", required_argument, NULL, 'l'},
 	{"backup", required_argument, NULL, OPT_BACKUP},
+	{"forward-to", required_argument, NULL, OPT_FORWARD_TO},
 	{"gateway-log", required_argument, NULL, OPT_GATEWAY_LOG},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"junit", required_argument, NULL, OPT_JUNIT},
@@ -162,6 +167,13 @@ static int parse_option(int c, const char *arg, struct check_opts *o)
 	case OPT_LOG_WAIT: return parse_ms("log-wait", arg, &o->cfg.log_wait_ms);
 	case OPT_START_DELAY: return parse_ms("start-delay", arg, &o->cfg.start_delay_ms);
 	case OPT_DNS: o->dns = arg; return 0;
+	case OPT_FORWARD_TO:
+		o->forward_to = arg;
+		if (scenario_upstream_url_problem(arg) == NULL)
+			return 0;
+		fprintf(stderr, "upsim check: --forward-to %s: %s\n", arg,
+			scenario_upstream_url_problem(arg));
+		return -1;
 	case OPT_DNS_SETTLE: return parse_ms("dns-settle", arg, &o->cfg.dns_settle_ms);
 	case OPT_SHUFFLE:
 		o->shuffle = true;
@@ -252,7 +264,7 @@ static int gather(struct check_opts *o, struct check_probe **list, size_t *n)
 	int rc = 0;
 	for (int i = 0; i < o->n_files; i++) {
 		struct upsim_err err = {0};
-		struct scenario *sc = scenario_load_file(o->files[i], &err);
+		struct scenario *sc = scenario_load_file_to(o->files[i], o->forward_to, &err);
 		if (sc == NULL) {
 			run_print_errors(&err);
 			err_clear(&err);
@@ -295,6 +307,7 @@ static struct app *serve(const struct check_opts *o, struct cli *run)
 	run->listen = o->listen;
 	run->quiet = true;
 	run->backup_listen = o->cfg.backup_listen;
+	run->forward_to = o->forward_to;
 	run->dns_listen = o->dns_listen;
 	run->files = o->files;
 	int code;

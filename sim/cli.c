@@ -9,13 +9,15 @@
 #include "base/units.h"
 #include "net/server.h"
 #include "net/threads.h"
+#include "scenario/model.h"
 
 const char cli_usage[] =
 	"Usage: upsim run [OPTIONS] SCENARIO.json   serve a scenario\n"
 	"       upsim run [OPTIONS] --upstream NAME=ADDR:PORT=FILE...\n"
 	"       upsim run [OPTIONS] --fleet FLEET.json\n"
 	"                                            serve several upstreams\n"
-	"       upsim validate FILE...               check scenario files\n"
+	"       upsim validate [--forward-to URL] FILE...\n"
+	"                                            check scenario files\n"
 	"       upsim faults                         list the fault catalogue\n"
 	"       upsim schema [--fleet]               print the JSON Schema of scenario\n"
 	"                                            (or fleet) files, for editors\n"
@@ -42,6 +44,9 @@ const char cli_usage[] =
 	"                             SCENARIO.json and --listen)\n"
 	"      --fleet FILE           the upstreams of a fleet file\n"
 	"                             ({\"upstreams\": [{\"name\", \"listen\", \"scenario\"}]})\n"
+	"      --forward-to URL       forward mode: the real service (http://host:port)\n"
+	"                             in place of every scenario's \"upstream\", so one\n"
+	"                             drill file serves any staging (docs/forwarding.md)\n"
 	"      --ready-file FILE      also write the ready line to FILE\n"
 	"      --max-connections N    connections held open at once (default 10000;\n"
 	"                             with --threads, shared out between threads)\n"
@@ -100,6 +105,7 @@ enum {
 	OPT_FLEET,
 	OPT_THREADS,
 	OPT_CONNECTION_MEMORY,
+	OPT_FORWARD_TO,
 };
 
 static const struct option run_options[] = {
@@ -121,6 +127,7 @@ static const struct option run_options[] = {
 	{"start-at", required_argument, NULL, OPT_START_AT},
 	{"upstream", required_argument, NULL, OPT_UPSTREAM},
 	{"fleet", required_argument, NULL, OPT_FLEET},
+	{"forward-to", required_argument, NULL, OPT_FORWARD_TO},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -172,6 +179,15 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf, s
 	case OPT_REQUEST_ID_HEADER: out->request_id_header = arg; return 0;
 	case OPT_ACCESS_LOG: out->access_log = arg; return 0;
 	case OPT_FLEET: out->fleet_file = arg; return 0;
+	case OPT_FORWARD_TO: {
+		const char *why = scenario_upstream_url_problem(arg);
+		if (why == NULL) {
+			out->forward_to = arg;
+			return 0;
+		}
+		snprintf(errbuf, errlen, "--forward-to %s: %s", arg, why);
+		return -1;
+	}
 	case OPT_UPSTREAM:
 		if (out->n_upstreams < 64) {
 			out->upstreams[out->n_upstreams++] = arg;

@@ -52,6 +52,8 @@ struct cli {
 	const char *upstreams[64];	/* run: --upstream NAME=ADDR:PORT=FILE */
 	int n_upstreams;
 	const char *fleet_file; /* run: --fleet FILE; NULL: none */
+	const char *forward_to; /* run, validate: --forward-to URL in place of
+				   every scenario's "upstream"; NULL: none */
 	bool has_start_at;	/* run: --start-at given */
 	int64_t start_at_us;	/* run: Unix µs the timeline counts from */
 	bool verbose;

@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 	switch (cli.command) {
 	case CLI_HELP: fputs(cli_usage, stdout); return 0;
 	case CLI_VERSION: printf("upsim %s\n", UPSIM_VERSION); return 0;
-	case CLI_VALIDATE: return run_validate(cli.files, cli.n_files);
+	case CLI_VALIDATE: return run_validate(cli.files, cli.n_files, cli.forward_to);
 	case CLI_FAULTS: return run_faults();
 	case CLI_SCHEMA: return run_schema(cli.fleet_schema);
 	case CLI_RUN: return run_serve(&cli);

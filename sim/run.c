@@ -71,12 +71,12 @@ void run_print_errors(const struct upsim_err *err)
 		fprintf(stderr, "%s\n", err->msgs[i]);
 }
 
-int run_validate(char **files, int n)
+int run_validate(char **files, int n, const char *forward_to)
 {
 	int code = 0;
 	for (int i = 0; i < n; i++) {
 		struct upsim_err err = {0};
-		struct scenario *sc = scenario_load_file(files[i], &err);
+		struct scenario *sc = scenario_load_file_to(files[i], forward_to, &err);
 		if (sc == NULL) {
 			run_print_errors(&err);
 			code = 2;
@@ -218,6 +218,8 @@ static int start_member(struct app *app, size_t i, struct upstream *ctl)
 		.journal = app->journal,
 		.attempts = app->attempts,
 		.scenario_file = m->spec.scenario,
+		/* not the backup's: upsim check's healthy second upstream */
+		.forward_to = m->spec.scenario[0] ? app->cli->forward_to : NULL,
 		.aligned = app->cli->has_start_at,
 		.start_at_us = app->cli->start_at_us,
 	};
@@ -499,7 +501,8 @@ static int prepare_members(struct app *app)
 			m->scenario = scenario_load_buffer("<healthy>", healthy, sizeof healthy - 1,
 							   &err);
 		else
-			m->scenario = scenario_load_file(m->spec.scenario, &err);
+			m->scenario = scenario_load_file_to(m->spec.scenario, app->cli->forward_to,
+							    &err);
 		if (m->scenario == NULL)
 			rc = -1;
 		else

@@ -23,9 +23,10 @@ struct fleet *run_app_fleet(struct app *app);
 /* Stop serving and free. */
 void run_app_stop(struct app *app);
 
-/* `upsim validate`: check each file, print "FILE: ok" or every error.
- * Returns 0 when all are valid, 2 otherwise. */
-int run_validate(char **files, int n);
+/* `upsim validate`: check each file (with forward_to, NULL or a URL, in
+ * place of its "upstream"), print "FILE: ok" or every error. Returns 0
+ * when all are valid, 2 otherwise. */
+int run_validate(char **files, int n, const char *forward_to);
 
 /* `upsim faults`: the catalogue, a line and an example each. */
 int run_faults(void);

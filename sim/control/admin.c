@@ -140,8 +140,8 @@ static enum MHD_Result put_scenario(struct admin *a, struct MHD_Connection *c,
 	if (ctl == NULL)
 		return ret;
 	struct upsim_err err = {0};
-	struct scenario *sc = scenario_load_buffer("<admin>", rq->body ? rq->body : "", rq->len,
-						   &err);
+	struct scenario *sc = scenario_load_buffer_to("<admin>", rq->body ? rq->body : "", rq->len,
+						      ctl->forward_to, &err);
 	if (sc == NULL) {
 		json_t *errors = json_array();
 		for (size_t i = 0; i < err.count; i++)

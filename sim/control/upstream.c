@@ -133,7 +133,7 @@ void upstream_swap(struct upstream *ctl, struct scenario *sc, const char *how)
 void upstream_reload(struct upstream *ctl)
 {
 	struct upsim_err err = {0};
-	struct scenario *sc = scenario_load_file(ctl->scenario_file, &err);
+	struct scenario *sc = scenario_load_file_to(ctl->scenario_file, ctl->forward_to, &err);
 	if (sc == NULL) {
 		for (size_t i = 0; i < err.count; i++)
 			log_error("reload refused: %s", err.msgs[i]);

@@ -29,6 +29,8 @@ struct upstream {
 	struct journal *journal;
 	struct attempts *attempts;
 	const char *scenario_file; /* SIGHUP reloads it */
+	const char *forward_to;	   /* --forward-to: every scenario loaded for
+				      this upstream forwards there; NULL: none */
 	const char *admin_address; /* NULL: no admin API */
 	const char *dns_address;   /* the scenario's DNS server; NULL: none */
 	uint64_t started_ns;	   /* clock_mono_ns() at start */

@@ -59,6 +59,11 @@ const char *load_upstream_url_problem(const char *u)
 	       "and query are forwarded";
 }
 
+const char *scenario_upstream_url_problem(const char *u)
+{
+	return load_upstream_url_problem(u);
+}
+
 /* An upstream URL at obj[key]: 1 with a copy in *out, 0 absent, -1 invalid. */
 static int load_url(struct jcheck *jc, json_t *obj, const char *key, char **out)
 {

@@ -334,14 +334,38 @@ static void load_header_fields(struct jcheck *jc, json_t *root, struct scenario 
 		sc->seed = (uint64_t)seed;
 }
 
-/* dir: the scenario file's folder (".": the working directory), or NULL
- * for a scenario from memory (see load_forwarding and load_action). */
-static struct scenario *compile(const char *label, const char *dir, json_t *root,
+/* --forward-to: url replaces the file's "upstream", before the defaults
+ * and rules are checked against it (so "forward": true needs no
+ * "upstream" in the file then). */
+static void override_upstream(struct upsim_err *err, struct scenario *sc, const char *url)
+{
+	const char *why = scenario_upstream_url_problem(url);
+	if (why != NULL) {
+		/* no JSON path: the option is not in the file */
+		err_addf(err, "%s: --forward-to %s: %s", sc->file, url, why);
+		return;
+	}
+	free(sc->upstream);
+	sc->upstream = xstrdup(url);
+	size_t n = strlen(sc->upstream);
+	if (n > 0 && sc->upstream[n - 1] == '/')
+		sc->upstream[n - 1] = '\0'; /* the request's path brings its own */
+}
+
+/* Where a scenario comes from: the scenario file's folder (".": the
+ * working directory), or NULL for a scenario from memory (see
+ * load_forwarding and load_action); and --forward-to's URL, or NULL. */
+struct origin {
+	const char *dir;
+	const char *forward_to;
+};
+
+static struct scenario *compile(const char *label, const struct origin *from, json_t *root,
 				struct upsim_err *err)
 {
 	struct jcheck jc;
 	jcheck_init(&jc, label, err);
-	jc.dir = dir;
+	jc.dir = from->dir;
 	if (!json_is_object(root)) {
 		jcheck_fail(&jc, "a scenario is a JSON object, got %s", jcheck_type_name(root));
 		return NULL;
@@ -352,7 +376,9 @@ static struct scenario *compile(const char *label, const char *dir, json_t *root
 	size_t before = err_count(err);
 	jcheck_keys(&jc, root, top_keys);
 	load_header_fields(&jc, root, sc);
-	load_forwarding(&jc, root, dir, sc);
+	load_forwarding(&jc, root, from->dir, sc);
+	if (from->forward_to != NULL)
+		override_upstream(err, sc, from->forward_to);
 	load_defaults(&jc, root, sc);
 	load_connection(&jc, root, &sc->connection);
 	load_overload(&jc, root, sc, &sc->overload);
@@ -368,8 +394,8 @@ static struct scenario *compile(const char *label, const char *dir, json_t *root
 	return sc;
 }
 
-static struct scenario *load_buffer(const char *label, const char *dir, const char *buf, size_t len,
-				    struct upsim_err *err)
+static struct scenario *load_buffer(const char *label, const struct origin *from, const char *buf,
+				    size_t len, struct upsim_err *err)
 {
 	if (len > SCENARIO_MAX_FILE_BYTES) {
 		err_addf(err, "%s: file is larger than %u bytes", label, SCENARIO_MAX_FILE_BYTES);
@@ -383,7 +409,7 @@ static struct scenario *load_buffer(const char *label, const char *dir, const ch
 		return NULL;
 	}
 	struct upsim_err local = {0};
-	struct scenario *sc = compile(label, dir, root, err ? err : &local);
+	struct scenario *sc = compile(label, from, root, err ? err : &local);
 	err_clear(&local);
 	json_decref(root);
 	return sc;
@@ -392,7 +418,14 @@ static struct scenario *load_buffer(const char *label, const char *dir, const ch
 struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
 				      struct upsim_err *err)
 {
-	return load_buffer(label, NULL, buf, len, err);
+	return scenario_load_buffer_to(label, buf, len, NULL, err);
+}
+
+struct scenario *scenario_load_buffer_to(const char *label, const char *buf, size_t len,
+					 const char *forward_to, struct upsim_err *err)
+{
+	struct origin from = {.forward_to = forward_to};
+	return load_buffer(label, &from, buf, len, err);
 }
 
 int scenario_parse_action(const char *label, const char *text, struct action *out,
@@ -449,18 +482,25 @@ char *load_read_file(const char *path, size_t max, size_t *len)
 
 struct scenario *scenario_load_file(const char *path, struct upsim_err *err)
 {
+	return scenario_load_file_to(path, NULL, err);
+}
+
+struct scenario *scenario_load_file_to(const char *path, const char *forward_to,
+				       struct upsim_err *err)
+{
 	size_t len;
 	char *buf = load_read_file(path, SCENARIO_MAX_FILE_BYTES, &len);
 	if (buf == NULL) {
 		err_addf(err, "%s: %s", path, errno == EIO ? "read error" : strerror(errno));
 		return NULL;
 	}
-	/* body_file paths are relative to the file's own folder. */
+	/* body_file and ca_file paths are relative to the file's own folder. */
 	const char *slash = strrchr(path, '/');
 	char *dir = slash == NULL   ? xstrdup(".")
 		    : slash == path ? xstrdup("/")
 				    : xmemdup(path, (size_t)(slash - path));
-	struct scenario *sc = load_buffer(path, dir, buf, len, err);
+	struct origin from = {.dir = dir, .forward_to = forward_to};
+	struct scenario *sc = load_buffer(path, &from, buf, len, err);
 	free(dir);
 	free(buf);
 	return sc;

@@ -353,6 +353,19 @@ struct scenario *scenario_load_file(const char *path, struct upsim_err *err);
 struct scenario *scenario_load_buffer(const char *label, const char *buf, size_t len,
 				      struct upsim_err *err);
 
+/* The two above with forward_to (NULL: none; borrowed) in place of the
+ * file's top-level "upstream", as `--forward-to URL` gives it: present or
+ * not in the file, the scenario forwards there. An invalid forward_to is
+ * a load error like any other. */
+struct scenario *scenario_load_file_to(const char *path, const char *forward_to,
+				       struct upsim_err *err);
+struct scenario *scenario_load_buffer_to(const char *label, const char *buf, size_t len,
+					 const char *forward_to, struct upsim_err *err);
+
+/* Why u is not an upstream URL (scheme://host[:port], http or https), or
+ * NULL when it is one: for "upstream", "forward" and --forward-to. */
+const char *scenario_upstream_url_problem(const char *u);
+
 /* One action from text, as a request header may carry it: a JSON action
  * object, or a fault name ("reset"). 0, or -1 with every problem in err
  * (messages prefixed with label). out is owned: scenario_action_clear. */

@@ -57,6 +57,11 @@ complete_is "a.json b.json sub" "$upsim" run --listen 127.0.0.1:0 ""
 complete_is "a.json b.json sub" "$upsim" validate ""
 complete_is "a.json b.json sub" "$upsim" validate a.json ""
 complete_is "sub/c.json" "$upsim" validate sub/
+complete_is "--forward-to" "$upsim" validate --
+complete_is "" "$upsim" validate --forward-to ""
+complete_is "--fleet --forward-to" "$upsim" run --f
+complete_is "" "$upsim" run --forward-to ""
+complete_is "--forward-to" "$upsim" check --fo
 complete_is "a.json b.json sub" "$upsim" run --fleet ""
 complete_is "a.json b.json fake-upsim notes.txt sub" "$upsim" run --journal ""
 complete_is "--fleet" "$upsim" schema ""

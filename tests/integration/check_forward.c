@@ -8,10 +8,8 @@
  * backend, and no other process can take it meanwhile.
  *
  * The https cases add a TLS server block to the same nginx (Debian's
- * nginx-light has the ssl module), serving the same files, with a
- * certificate for IP 127.0.0.1 from a CA made by the openssl CLI in the
- * test's private folder: thrown away with it, nothing to expire in the
- * tree. The "record" cases put upsim record in front of the same nginx,
+ * nginx-light has the ssl module; tests/support/backend makes it and its
+ * throwaway CA). The "record" cases put upsim record in front of the same nginx,
  * then replay what it wrote and compare the bodies byte for byte. */
 #include <check.h>
 #include <errno.h>
@@ -25,11 +23,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gateway.h"
+#include "backend.h"
 #include "journal_read.h"
 #include "proc.h"
 #include "suites.h"
@@ -39,20 +36,12 @@
 #define BIG_LEN 200000
 
 static struct upsim_proc proc;
-static pid_t nginx_pid;
+static struct backend nginx;
 static int nginx_port;
 static int tls_port; /* 0: no TLS server block */
 static char dir[64];
 static char *scenario_path;
 static char journal_path[128];
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	fclose(f);
-}
 
 static char *read_text(const char *path)
 {
@@ -70,58 +59,18 @@ static char *read_text(const char *path)
  * folders, one per rule) whose bytes all differ from their neighbours'. */
 static void write_site(void)
 {
-	static const char *const sub[] = {"", "/cut", "/status", "/reset", "/drip"};
+	static const char *const sub[] = {"", "cut/", "status/", "reset/", "drip/"};
 	unsigned char *big = malloc(BIG_LEN);
 	for (size_t i = 0; i < BIG_LEN; i++)
 		big[i] = (unsigned char)(i * 7 + i / 251);
-	char path[160];
+	char rel[64];
 	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
-		snprintf(path, sizeof path, "%s/www%s", dir, sub[i]);
-		mkdir(path, 0755);
-		snprintf(path, sizeof path, "%s/www%s/small.txt", dir, sub[i]);
-		write_file(path, "hello from nginx\n", 17);
-		snprintf(path, sizeof path, "%s/www%s/big.bin", dir, sub[i]);
-		write_file(path, big, BIG_LEN);
+		snprintf(rel, sizeof rel, "%ssmall.txt", sub[i]);
+		ck_assert_int_eq(backend_put(&nginx, rel, "hello from nginx\n", 17), 0);
+		snprintf(rel, sizeof rel, "%sbig.bin", sub[i]);
+		ck_assert_int_eq(backend_put(&nginx, rel, big, BIG_LEN), 0);
 	}
 	free(big);
-}
-
-/* A throwaway CA, and a certificate it signs for IP 127.0.0.1, in dir:
- * ca.pem, server.pem, server.key. */
-static void make_certs(void)
-{
-	char cmd[1536];
-	snprintf(cmd, sizeof cmd,
-		 "cd %s && exec >openssl.log 2>&1 && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-		 "-keyout ca.key -out ca.pem -days 1 -subj '/CN=upsim test CA' "
-		 "-addext basicConstraints=critical,CA:TRUE "
-		 "-addext keyUsage=critical,keyCertSign && "
-		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-		 "-keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
-		 "printf 'subjectAltName=IP:127.0.0.1\\n' >san.ext && "
-		 "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 2 "
-		 "-days 1 -extfile san.ext -out server.pem",
-		 dir);
-	ck_assert_msg(system(cmd) == 0, "openssl failed: %s/openssl.log", dir);
-}
-
-/* Wait until port accepts connections, or nginx has exited. */
-static void wait_listening(int port)
-{
-	double deadline = wire_now_ms() + T_MS;
-	for (;;) {
-		int fd = wire_connect("127.0.0.1", port, 200);
-		if (fd >= 0) {
-			close(fd);
-			return;
-		}
-		int status;
-		ck_assert_msg(waitpid(nginx_pid, &status, WNOHANG) != nginx_pid,
-			      "nginx exited: %s/out.log", dir);
-		ck_assert_msg(wire_now_ms() < deadline, "nginx did not listen");
-		poll(NULL, 0, 10);
-	}
 }
 
 /* nginx on a free loopback port, and with tls a second server block
@@ -129,87 +78,18 @@ static void wait_listening(int port)
  * $request" to tls_access.log. */
 static void start_nginx(bool tls)
 {
-	strcpy(dir, "/tmp/upsim-fwd-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(backend_prepare(&nginx), 0);
 	write_site();
-	nginx_port = gateway_free_port();
-	char tls_server[1024] = "";
-	tls_port = 0;
-	if (tls) {
-		make_certs();
-		tls_port = gateway_free_port();
-		snprintf(tls_server, sizeof tls_server,
-			 "  log_format tls '$ssl_protocol $request';\n"
-			 "  server {\n"
-			 "    listen 127.0.0.1:%d ssl;\n"
-			 "    ssl_certificate %s/server.pem;\n"
-			 "    ssl_certificate_key %s/server.key;\n"
-			 "    access_log %s/tls_access.log tls;\n"
-			 "    root %s/www;\n"
-			 "  }\n",
-			 tls_port, dir, dir, dir, dir);
-	}
-	char conf[4096], path[160];
-	snprintf(conf, sizeof conf,
-		 "worker_processes 1;\n"
-		 "pid %s/nginx.pid;\n"
-		 "error_log %s/error.log warn;\n"
-		 "events { worker_connections 256; }\n"
-		 "http {\n"
-		 "  default_type application/octet-stream;\n"
-		 "  access_log %s/access.log;\n"
-		 "  client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
-		 "  fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4; scgi_temp_path %s/t5;\n"
-		 "  server {\n"
-		 "    listen 127.0.0.1:%d;\n"
-		 "    root %s/www;\n"
-		 "    location /cookie {\n"
-		 "      add_header Set-Cookie \"sid=secret-session\";\n"
-		 "      return 200 \"cookie set\\n\";\n"
-		 "    }\n"
-		 "    location /echo {\n"
-		 "      return 200 \"$request_method $request_uri via=$http_via "
-		 "xff=$http_x_forwarded_for len=$content_length conn=$http_connection\\n\";\n"
-		 "    }\n"
-		 "  }\n"
-		 "%s"
-		 "}\n",
-		 dir, dir, dir, dir, dir, dir, dir, dir, nginx_port, dir, tls_server);
-	snprintf(path, sizeof path, "%s/gateway.conf", dir);
-	write_file(path, conf, strlen(conf));
-	pid_t parent = getpid();
-	nginx_pid = fork();
-	ck_assert_int_ge(nginx_pid, 0);
-	if (nginx_pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
-			_exit(126);
-		snprintf(path, sizeof path, "%s/out.log", dir);
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		execl("tests/gateways/nginx/run", "run", dir, (char *)NULL);
-		_exit(127);
-	}
-	wait_listening(nginx_port);
-	if (tls_port != 0)
-		wait_listening(tls_port);
+	nginx.tls = tls;
+	ck_assert_msg(backend_start(&nginx, T_MS) == 0, "the nginx backend did not start");
+	nginx_port = nginx.port;
+	tls_port = nginx.tls_port;
+	snprintf(dir, sizeof dir, "%s", nginx.dir);
 }
 
 static void stop_nginx(void)
 {
-	if (nginx_pid > 0) {
-		kill(nginx_pid, SIGTERM);
-		waitpid(nginx_pid, NULL, 0);
-		nginx_pid = 0;
-	}
-	char cmd[96];
-	if (strncmp(dir, "/tmp/upsim-fwd-", 15) == 0) {
-		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-		ck_assert_int_eq(system(cmd), 0);
-	}
+	backend_stop(&nginx);
 }
 
 /* upsim playing scenario text (with @UPSTREAM@ replaced), journalling to
@@ -1108,9 +988,9 @@ START_TEST(record_then_replay)
 	free(text);
 
 	ck_assert_int_eq(upsim_start_scenario(&proc, rec_out, NULL, T_MS), 0);
-	kill(nginx_pid, SIGTERM); /* the replay needs no backend */
-	waitpid(nginx_pid, NULL, 0);
-	nginx_pid = 0;
+	kill(nginx.pid, SIGTERM); /* the replay needs no backend */
+	waitpid(nginx.pid, NULL, 0);
+	nginx.pid = 0;
 	/* nginx is gone: compare with the bytes it served, from its folder. */
 	ck_assert_int_eq(get(proc.port, "GET /big.bin HTTP/1.1\r\nHost: b\r\n\r\n", &r), 0);
 	ck_assert_int_eq(r.status, 200);
@@ -1197,6 +1077,36 @@ START_TEST(record_usage_errors)
 }
 END_TEST
 
+/* --- --forward-to -------------------------------------------------------- */
+
+static void setup_forward_to(void)
+{
+	static char option[64];
+	start_nginx(false);
+	snprintf(option, sizeof option, "--forward-to=http://127.0.0.1:%d", nginx_port);
+	/* the file's upstream is a port nothing listens on */
+	start_upsim(drill_rules, "http://127.0.0.1:1", option);
+}
+
+/* The option, not the file, names the service: a forwarded request gets
+ * nginx's answer, also after a SIGHUP reload of the file. */
+START_TEST(forward_to_replaces_the_upstream)
+{
+	for (int round = 0; round < 2; round++) {
+		struct wire_http_response r;
+		ck_assert_int_eq(get(proc.port, "GET /small.txt HTTP/1.1\r\nHost: b\r\n\r\n", &r),
+				 0);
+		ck_assert_int_eq(r.status, 503); /* the defaults' status over the real 200 */
+		ck_assert_str_eq((char *)r.body, "hello from nginx\n");
+		wire_http_response_free(&r);
+		if (round == 0) {
+			ck_assert_int_eq(kill(proc.pid, SIGHUP), 0);
+			ck_assert_int_eq(upsim_wait_stderr(&proc, "reloaded scenario", T_MS), 0);
+		}
+	}
+}
+END_TEST
+
 Suite *forward_suite(void)
 {
 	Suite *s = suite_create("forward");
@@ -1257,6 +1167,11 @@ Suite *forward_suite(void)
 	tcase_add_test(tc, record_replay_matches_backend);
 	tcase_add_test(tc, record_count_stops);
 	tcase_add_test(tc, record_usage_errors);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("forward-to");
+	tcase_add_checked_fixture(tc, setup_forward_to, teardown_backend);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, forward_to_replaces_the_upstream);
 	suite_add_tcase(s, tc);
 	return s;
 }

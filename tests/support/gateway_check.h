@@ -24,7 +24,10 @@ struct gateway_check {
 /* Run `upsim check --json` for file through gateway, with --backup when
  * with_backup, and extra (NULL or one more option, e.g. "--observe"). A
  * scenario with "dns" gets the gateway's NAME-dns config, resolving the
- * upstream through upsim's DNS (--dns, --dns-settle). */
+ * upstream through upsim's DNS (--dns, --dns-settle). A forwarding one
+ * gets a real service: nginx serving a few files on its own loopback port
+ * (index.html, api/checkout, api/orders, api/search, reports/daily,
+ * inventory/items), named by --forward-to. */
 void gateway_check_run(const char *file, const char *gateway, bool with_backup, const char *extra,
 		       struct gateway_check *out);
 void gateway_check_free(struct gateway_check *c);

@@ -1,4 +1,5 @@
 #include <check.h>
+#include <string.h>
 
 #include "cli.h"
 #include "suites.h"
@@ -24,10 +25,13 @@ START_TEST(test_run_options)
 			"4",
 			"--connection-memory",
 			"8KiB",
+			"--forward-to",
+			"http://10.0.3.7:8080",
 			"s.json",
 			NULL};
 	struct cli c;
-	ck_assert_int_eq(parse(14, argv, &c), 0);
+	ck_assert_int_eq(parse(16, argv, &c), 0);
+	ck_assert_str_eq(c.forward_to, "http://10.0.3.7:8080");
 	ck_assert_uint_eq(c.connection_memory, 8192);
 	ck_assert_int_eq(c.command, CLI_RUN);
 	ck_assert_str_eq(c.listen, "127.0.0.1:0");
@@ -65,7 +69,11 @@ START_TEST(test_usage_errors)
 	char *novalidate[] = {"upsim", "validate", NULL};
 	char *nothreads[] = {"upsim", "run", "--threads", "0", "a", NULL};
 	char *manythreads[] = {"upsim", "run", "--threads", "65", "a", NULL};
+	char *badforward[] = {"upsim", "run", "--forward-to", "http://h:1/api", "a", NULL};
 	char errbuf[128];
+	ck_assert_int_eq(cli_parse(5, badforward, &c, errbuf, sizeof errbuf), -1);
+	ck_assert_msg(strncmp(errbuf, "--forward-to http://h:1/api: an upstream is", 43) == 0, "%s",
+		      errbuf);
 	ck_assert_int_eq(cli_parse(5, manythreads, &c, errbuf, sizeof errbuf), -1);
 	ck_assert_str_eq(errbuf, "--threads: expected 1..64");
 	ck_assert_int_eq(parse(5, nothreads, &c), -1);

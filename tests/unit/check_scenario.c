@@ -382,6 +382,35 @@ START_TEST(test_reference_counting)
 }
 END_TEST
 
+/* --forward-to takes the place of "upstream", present or not, before the
+ * rules are checked against it; a bad URL is a load error. */
+START_TEST(test_forward_to_replaces_the_upstream)
+{
+	static const char with[] = "{\"upsim\": 1, \"upstream\": \"http://127.0.0.1:9\","
+				   " \"defaults\": {\"forward\": true}}";
+	static const char without[] = "{\"upsim\": 1, \"defaults\": {\"forward\": true}}";
+	struct upsim_err err = {0};
+	struct scenario *sc = scenario_load_buffer_to("t.json", with, strlen(with),
+						      "http://10.0.3.7:8080/", &err);
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_str_eq(sc->upstream, "http://10.0.3.7:8080");
+	ck_assert_str_eq(scenario_forward_url(sc, &sc->defaults), "http://10.0.3.7:8080");
+	scenario_unref(sc);
+	ck_assert_ptr_null(scenario_load_buffer("t.json", without, strlen(without), &err));
+	err_clear(&err);
+	sc = scenario_load_buffer_to("t.json", without, strlen(without), "http://[::1]:81", &err);
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_str_eq(sc->upstream, "http://[::1]:81");
+	scenario_unref(sc);
+	ck_assert_ptr_null(
+		scenario_load_buffer_to("t.json", with, strlen(with), "ftp://host:21", &err));
+	ck_assert_uint_eq(err.count, 1);
+	ck_assert_str_eq(err.msgs[0],
+			 "t.json: --forward-to ftp://host:21: expected an http:// or https:// URL");
+	err_clear(&err);
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	struct upsim_err err = {0};
@@ -459,6 +488,7 @@ Suite *scenario_suite(void)
 	tcase_add_test(tc, test_expect_probes_default_to_the_literal_path);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_ca_file_resolved);
+	tcase_add_test(tc, test_forward_to_replaces_the_upstream);
 	suite_add_tcase(s, tc);
 	return s;
 }

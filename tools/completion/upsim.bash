@@ -40,12 +40,12 @@ _upsim() {
 	COMPREPLY=()
 
 	local commands="run validate faults check record ctl schema"
-	local run_opts="-l --listen --upstream --fleet --ready-file --max-connections
+	local run_opts="-l --listen --upstream --fleet --forward-to --ready-file --max-connections
 		--connection-memory --threads --hang-cap --admin --admin-token
 		--journal --journal-size --request-id-header --access-log
 		--log-format --duration --drill-ttl --start-at -v --verbose"
 	local ctl_opts="-a --admin -r --ready-file -t --token -u --upstream"
-	local check_opts="-t --through -g --gateway -l --listen --backup --gateway-log
+	local check_opts="-t --through -g --gateway -l --listen --forward-to --backup --gateway-log
 		--json --junit --observe --record --probe-timeout --settle --log-wait
 		--start-delay --shuffle --dns --dns-settle -v --verbose"
 	local record_opts="-u --upstream -o --out -l --listen --keep-secrets --inline-max
@@ -79,7 +79,7 @@ _upsim() {
 			_upsim_json "$cur"; return 0 ;;
 		--ready-file | --journal | --access-log)
 			_upsim_files "$cur"; return 0 ;;
-		-l | --listen | --upstream | --max-connections | --connection-memory | \
+		-l | --listen | --upstream | --forward-to | --max-connections | --connection-memory | \
 		--threads | --hang-cap | --admin | --admin-token | --journal-size | \
 		--request-id-header | --duration | --drill-ttl | --start-at)
 			return 0 ;; # a value of the user's own
@@ -91,7 +91,14 @@ _upsim() {
 		fi
 		;;
 	validate)
-		_upsim_json "$cur"
+		case $prev in
+		--forward-to) return 0 ;; # a value of the user's own
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--forward-to" -- "$cur"))
+		else
+			_upsim_json "$cur"
+		fi
 		;;
 	faults)
 		COMPREPLY=($(compgen -W "$(_upsim_faults "$bin")" -- "$cur"))
@@ -106,7 +113,7 @@ _upsim() {
 			return 0 ;;
 		--gateway-log | --junit)
 			_upsim_files "$cur"; return 0 ;;
-		-t | --through | -l | --listen | --backup | --probe-timeout | --settle | \
+		-t | --through | -l | --listen | --forward-to | --backup | --probe-timeout | --settle | \
 		--log-wait | --start-delay | --shuffle | --dns | --dns-settle)
 			return 0 ;; # a value of the user's own
 		esac
