@@ -371,6 +371,90 @@ START_TEST(reset_never_forwarded)
 }
 END_TEST
 
+/* --- a fraction of real exchanges ------------------------------------- */
+
+#define FRACTION_TRIES 40
+
+static const char fraction_rules[] =
+	"{\"upsim\": 1, \"seed\": 7, \"upstream\": \"@UPSTREAM@\",\n"
+	" \"defaults\": {\"forward\": true},\n"
+	" \"rules\": [{\"match\": {\"path\": \"/big.bin\"},\n"
+	"             \"choose\": [{\"weight\": 3}, {\"weight\": 1, \"fault\": \"reset\"}]}]}\n";
+
+/* FRACTION_TRIES GETs of /big.bin, each on a new connection: which were
+ * reset (no byte, then a RST); every other one must be nginx's answer,
+ * byte for byte. Returns how many were reset. */
+static int play_fraction(const struct wire_http_response *direct, bool reset[])
+{
+	int n = 0;
+	for (int i = 0; i < FRACTION_TRIES; i++) {
+		int fd = wire_connect("127.0.0.1", proc.port, T_MS);
+		ck_assert_int_ge(fd, 0);
+		double t0 = wire_now_ms();
+		ck_assert_int_eq(wire_send_str(fd,
+					       "GET /big.bin HTTP/1.1\r\nHost: b\r\n"
+					       "Connection: close\r\n\r\n",
+					       T_MS),
+				 0);
+		struct wire_result w = {0};
+		wire_read_until_end(fd, t0, T_MS, &w);
+		close(fd);
+		reset[i] = w.end == WIRE_RST;
+		if (reset[i]) {
+			ck_assert_msg(w.len == 0, "try %d: %zu bytes before the RST", i, w.len);
+			n++;
+		} else {
+			const char *body = strstr((char *)w.bytes, "\r\n\r\n");
+			ck_assert_msg(body != NULL && w.end == WIRE_FIN, "try %d: ended %s", i,
+				      wire_end_name(w.end));
+			body += 4;
+			ck_assert_uint_eq(w.len - (size_t)(body - (char *)w.bytes),
+					  direct->body_len);
+			ck_assert_int_eq(memcmp(body, direct->body, direct->body_len), 0);
+		}
+		wire_result_free(&w);
+	}
+	return n;
+}
+
+/* A seeded choose faults a fraction of real exchanges: the faulted ones
+ * carry exactly the fault and never reach the service; the rest are the
+ * service's answers byte for byte; and the same seed picks the same
+ * requests again after a restart, so a drill repeats. */
+START_TEST(fraction_faulted_rest_identical)
+{
+	stop_upsim();
+	char upstream[64];
+	snprintf(upstream, sizeof upstream, "http://127.0.0.1:%d", nginx_port);
+	struct wire_http_response direct;
+	ck_assert_int_eq(get(nginx_port, "GET /big.bin HTTP/1.1\r\nHost: b\r\n\r\n", &direct), 0);
+	bool first[FRACTION_TRIES], again[FRACTION_TRIES];
+	start_upsim(fraction_rules, upstream, NULL);
+	int n = play_fraction(&direct, first);
+	stop_upsim();
+	start_upsim(fraction_rules, upstream, NULL);
+	ck_assert_int_eq(play_fraction(&direct, again), n);
+	ck_assert_int_eq(memcmp(first, again, sizeof first), 0);
+	/* weight 1 in 4: far from none and from all */
+	ck_assert_int_ge(n, 3);
+	ck_assert_int_le(n, 20);
+	wire_http_response_free(&direct);
+	/* one direct GET, then the passed-through ones of both runs (nginx
+	 * writes its line as it finishes a request: waited for, bounded) */
+	int want = 1 + 2 * (FRACTION_TRIES - n), seen = 0;
+	char path[160];
+	snprintf(path, sizeof path, "%s/access.log", dir);
+	for (double end = wire_now_ms() + T_MS;; poll(NULL, 0, 10)) {
+		char *log = read_text(path);
+		seen = count(log, "GET /big.bin");
+		free(log);
+		if (seen >= want || wire_now_ms() > end)
+			break;
+	}
+	ck_assert_int_eq(seen, want);
+}
+END_TEST
+
 /* --- the backend down --------------------------------------------------- */
 
 static int blocker = -1;
@@ -1119,6 +1203,7 @@ Suite *forward_suite(void)
 	tcase_add_test(tc, drip_then_reset);
 	tcase_add_test(tc, status_replaced);
 	tcase_add_test(tc, headers_removed);
+	tcase_add_test(tc, fraction_faulted_rest_identical);
 	tcase_add_test(tc, reset_never_forwarded);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("down");
