@@ -180,6 +180,17 @@ void conn_stream_more(struct conn *c)
 		resume(c);
 }
 
+void conn_wait_upload(struct conn *c)
+{
+	suspend(c, WAIT_UPLOAD);
+}
+
+void conn_upload_room(struct conn *c)
+{
+	if (c->wait == WAIT_UPLOAD)
+		resume(c);
+}
+
 void conn_pause_read(struct conn *c, uint64_t deadline_ns)
 {
 	suspend(c, WAIT_READ);
@@ -367,6 +378,7 @@ static void on_timer(struct loop_timer *t)
 		break;
 	case WAIT_UPSTREAM: /* libcurl's timeouts end it, not a timer */
 	case WAIT_STREAM:
+	case WAIT_UPLOAD:
 	case WAIT_NONE: break;
 	}
 }

@@ -45,6 +45,7 @@ enum conn_wait {
 	WAIT_SERVICE,	  /* suspended: holding a worker */
 	WAIT_UPSTREAM,	  /* suspended: the real service is answering */
 	WAIT_STREAM,	  /* suspended: a streamed body waits for bytes */
+	WAIT_UPLOAD,	  /* suspended: a streamed upload waits for room */
 };
 
 struct conn {
@@ -106,6 +107,10 @@ void conn_upstream_done(struct conn *c);
  * reader, which then returns 0): suspend until conn_stream_more. */
 void conn_wait_stream(struct conn *c);
 void conn_stream_more(struct conn *c);
+/* A streamed upload's window is full (called from the access handler,
+ * with request body left unread): suspend until conn_upload_room. */
+void conn_wait_upload(struct conn *c);
+void conn_upload_room(struct conn *c);
 /* Abort the connection with a RST now (no flush). */
 void conn_reset_socket(int fd);
 /* The response of an exchange went out through MHD: carry out after;

@@ -83,6 +83,27 @@ static void decide_forward(struct exchange *ex, const struct scenario *sc,
 				    != NULL;
 }
 
+/* Does the request body stream to the service as it comes? Only when
+ * nothing stands between the headers and forwarding: no delay, no
+ * overload model (both come before forwarding, which the body would
+ * overtake), no read.rate. upload_len: its Content-Length, or -1. */
+static void decide_upload(struct exchange *ex, struct MHD_Connection *mhd)
+{
+	if (ex->forward_url == NULL || !ex->req_framed || ex->delay_ns > 0
+	    || ex->overload_model->workers > 0 || ex->action.read_rate > 0)
+		return;
+	const char *cl = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length");
+	ex->upload_len = -1;
+	if (cl != NULL) {
+		if (cl[0] == '\0' || strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 18)
+			return; /* MHD refuses it anyway */
+		ex->upload_len = strtoll(cl, NULL, 10);
+		if (ex->upload_len == 0)
+			return;
+	}
+	ex->upload = true;
+}
+
 /* Match, pick and draw once the headers are in: every random draw of a
  * request happens here, in arrival order, so runs repeat exactly. */
 static struct exchange *decide(struct behave *b, const struct conn *c,
@@ -127,6 +148,7 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 				 * 1000;
 	ex->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	ex->conn = (struct conn *)c;
+	decide_upload(ex, mhd);
 	return ex;
 }
 
@@ -195,16 +217,22 @@ static void on_forward_more(void *arg)
 	conn_stream_more(ex->conn);
 }
 
+static void on_upload_room(void *arg)
+{
+	struct exchange *ex = arg;
+	conn_upload_room(ex->conn);
+}
+
 static const struct forward_events forward_events = {
 	.head = on_forward_head,
 	.more = on_forward_more,
 	.done = on_forwarded,
+	.room = on_upload_room,
 };
 
-/* Send the request on to the real service and wait, suspended, for its
- * answer: its head when it streams, else all of it. */
-static enum MHD_Result forward_begin(struct conn *c, struct exchange *ex,
-				     struct MHD_Connection *mhd)
+/* Send the request on to the real service: its body with it (read
+ * whole), or streamed after it (ex->upload). */
+static void forward_send(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd)
 {
 	const struct scenario *sc = ex->behave->scenario;
 	struct forward_request req = {
@@ -218,11 +246,17 @@ static enum MHD_Result forward_begin(struct conn *c, struct exchange *ex,
 		.opts = &sc->forwarding,
 		.total_timeout_ns = c->env->hang_cap_ns,
 		.stream = ex->stream,
+		.upload = ex->upload,
+		.upload_len = ex->upload_len,
 	};
 	ex->req_body = NULL; /* the forward owns it now */
-	conn_wait_upstream(c);
 	ex->fwd = forward_start(ex->pool, &req, &forward_events, ex);
-	return MHD_YES;
+}
+
+/* Is the service's answer in: its head when it streams, else all of it? */
+static bool answer_in(const struct exchange *ex)
+{
+	return forward_ended(ex->fwd) || (ex->stream && forward_result(ex->fwd)->status > 0);
 }
 
 /* Does the action take the real header name out (remove_headers)? */
@@ -325,8 +359,19 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex, struct MHD_Conne
 		return MHD_YES;
 	}
 	if (ex->forward_url != NULL && !ex->composed) {
-		if (ex->fwd == NULL && !ex->req_over)
-			return forward_begin(c, ex, mhd);
+		if (ex->fwd == NULL && !ex->req_over) {
+			forward_send(c, ex, mhd);
+			conn_wait_upstream(c);
+			return MHD_YES;
+		}
+		if (ex->upload && !ex->upload_ended) {
+			forward_upload_end(ex->fwd);
+			ex->upload_ended = true;
+		}
+		if (!answer_in(ex)) {
+			conn_wait_upstream(c);
+			return MHD_YES;
+		}
 		const char *why = ex->req_over ? "the request body is over "
 						 "forwarding.max_request_body"
 					       : no_answer(ex);
@@ -394,6 +439,15 @@ static void keep_body(struct exchange *ex, const char *data, size_t n)
 
 static void consume_body(struct conn *c, struct exchange *ex, const char *data, size_t *size)
 {
+	if (ex->upload) {
+		/* streamed on: what the window cannot take waits, unread */
+		size_t took = forward_upload(ex->fwd, data, *size);
+		ex->body_bytes += took;
+		*size -= took;
+		if (*size > 0)
+			conn_wait_upload(c);
+		return;
+	}
 	if (ex->action.read_rate == 0) {
 		keep_body(ex, data, *size);
 		ex->body_bytes += *size;
@@ -487,6 +541,8 @@ enum MHD_Result exchange_handle(struct conn *c, struct behave *b, const struct e
 		ex = decide(b, c, env, mhd, url, method);
 		note_request(ex, c, env, mhd, url, method);
 		*req_cls = c->ex = ex;
+		if (ex->upload)
+			forward_send(c, ex, mhd); /* the body follows as it comes */
 		return acts_on_headers(ex) ? act(c, ex, mhd) : MHD_YES;
 	}
 	if (ex->drop)

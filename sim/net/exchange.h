@@ -81,6 +81,9 @@ struct exchange {
 	bool streaming;	      /* ... and its response is queued */
 	uint64_t stream_size; /* its framing: a length or MHD_SIZE_UNKNOWN */
 	uint64_t streamed;    /* body bytes handed to MHD */
+	bool upload;	      /* the request body streams to the service */
+	bool upload_ended;    /* ... and all of it has been handed over */
+	int64_t upload_len;   /* its Content-Length; -1: unknown */
 	bool req_framed;      /* the request framed a body */
 	bool req_over;	      /* the body was over max_request_body */
 	char *req_body;	      /* the request body so far; owned */

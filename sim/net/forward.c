@@ -53,6 +53,11 @@ struct forward {
 	char *win;
 	size_t win_off, win_len, win_cap;
 	struct loop_timer unpause;
+	/* a streamed upload: the request body not yet sent */
+	bool upload, upload_done, upload_paused;
+	char *up;
+	size_t up_off, up_len;
+	struct loop_timer up_unpause;
 };
 
 /* RFC 9110 section 7.6.1, and the framing upsim redoes itself. */
@@ -364,6 +369,69 @@ size_t forward_read(struct forward *f, char *buf, size_t max)
 	return n;
 }
 
+/* An upload waiting for bytes has some (or its end): let libcurl go on. */
+static void on_upload_unpause(struct loop_timer *t)
+{
+	struct forward *f = container_of(t, struct forward, up_unpause);
+	if (f->upload_paused && f->easy != NULL) {
+		f->upload_paused = false;
+		f->pool->lib->easy_pause(f->easy, CURLPAUSE_CONT);
+	}
+}
+
+static void wake_upload(struct forward *f)
+{
+	if (f->upload_paused)
+		loop_timer_at(f->pool->loop, &f->up_unpause, clock_mono_ns());
+}
+
+size_t forward_upload(struct forward *f, const char *data, size_t n)
+{
+	if (f->ended)
+		return n;
+	if (f->up == NULL)
+		f->up = xmalloc(FORWARD_STREAM_WINDOW);
+	if (f->up_off > 0 && f->up_off + f->up_len + n > FORWARD_STREAM_WINDOW) {
+		memmove(f->up, f->up + f->up_off, f->up_len);
+		f->up_off = 0;
+	}
+	size_t room = FORWARD_STREAM_WINDOW - f->up_off - f->up_len;
+	size_t take = n < room ? n : room;
+	memcpy(f->up + f->up_off + f->up_len, data, take);
+	f->up_len += take;
+	if (take > 0)
+		wake_upload(f);
+	return take;
+}
+
+void forward_upload_end(struct forward *f)
+{
+	f->upload_done = true;
+	wake_upload(f);
+}
+
+/* CURLOPT_READFUNCTION: the streamed request body, as it has come. An
+ * empty window pauses the upload until the client sends more. */
+static size_t on_upload(char *buf, size_t size, size_t n, void *arg)
+{
+	struct forward *f = arg;
+	size_t max = size * n, take = f->up_len < max ? f->up_len : max;
+	if (take == 0) {
+		if (f->upload_done)
+			return 0;
+		f->upload_paused = true;
+		return CURL_READFUNC_PAUSE;
+	}
+	memcpy(buf, f->up + f->up_off, take);
+	f->up_off += take;
+	f->up_len -= take;
+	if (f->up_len == 0)
+		f->up_off = 0;
+	if (f->ev->room != NULL)
+		f->ev->room(f->arg);
+	return take;
+}
+
 bool forward_ended(const struct forward *f)
 {
 	return f->ended;
@@ -471,7 +539,14 @@ static void set_method(struct forward *f, const struct forward_request *req)
 {
 	const struct curl_lib *lib = f->pool->lib;
 	CURL *e = f->easy;
-	if (req->has_body || req->body_len > 0) {
+	if (req->upload) {
+		lib->easy_setopt(e, CURLOPT_POST, 1L);
+		lib->easy_setopt(e, CURLOPT_READFUNCTION, on_upload);
+		lib->easy_setopt(e, CURLOPT_READDATA, f);
+		lib->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->upload_len);
+		if (strcmp(req->method, "POST") != 0)
+			lib->easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	} else if (req->has_body || req->body_len > 0) {
 		lib->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		lib->easy_setopt(e, CURLOPT_POSTFIELDS, f->body ? f->body : "");
 		lib->easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
@@ -492,6 +567,8 @@ struct forward *forward_start(struct forward_pool *p, struct forward_request *re
 	f->stream = req->stream;
 	f->res.content_length = -1;
 	f->unpause.on_fire = on_unpause;
+	f->up_unpause.on_fire = on_upload_unpause;
+	f->upload = req->upload;
 	f->body = req->body;
 	req->body = NULL;
 	f->max_body = req->opts->max_body;
@@ -546,6 +623,7 @@ void forward_free(struct forward *f)
 		return;
 	loop_timer_cancel(f->pool->loop, &f->now);
 	loop_timer_cancel(f->pool->loop, &f->unpause);
+	loop_timer_cancel(f->pool->loop, &f->up_unpause);
 	if (f->easy != NULL) {
 		curl_loop_cancel(f->pool->curl, f->easy);
 		f->pool->lib->easy_cleanup(f->easy);
@@ -555,6 +633,7 @@ void forward_free(struct forward *f)
 	clear_response_headers(f);
 	free(f->res.body);
 	free(f->win);
+	free(f->up);
 	free(f->body);
 	free(f->url);
 	free(f->error);

@@ -1,8 +1,10 @@
 /* forward: one request sent on to the real service with libcurl on
  * upsim's loop (net/curl_loop), its answer buffered whole or streamed.
  *
- * The request body (up to max_request_body) is read before the request
- * goes out. The real response is either
+ * The request body is either read whole first (up to max_request_body)
+ * or streamed after the request's head through a window the same size
+ * as the response's (forward_upload; libcurl's read callback pauses the
+ * upload while the window is empty). The real response is either
  *  - buffered: held (up to max_body) until it is complete, then answered
  *    like a canned action — through MHD, or rendered raw when a fault or
  *    pacing applies — so offsets and framing are upsim's; or
@@ -45,6 +47,12 @@ struct forward_request {
 	const struct forwarding *opts;
 	uint64_t total_timeout_ns; /* the whole exchange at most */
 	bool stream;		   /* stream the answer's body (above) */
+	/* Stream the request body instead of body/body_len: it is handed
+	 * over with forward_upload as it arrives, ended with
+	 * forward_upload_end. upload_len: its length, -1 unknown (sent
+	 * chunked). */
+	bool upload;
+	int64_t upload_len;
 };
 
 /* What a transfer reports, from the loop. head: a streamed answer's
@@ -55,9 +63,10 @@ struct forward_events {
 	void (*head)(void *arg);
 	void (*more)(void *arg);
 	void (*done)(void *arg);
+	void (*room)(void *arg); /* a streamed upload's window has room */
 };
 
-/* How much of a streamed body is held at most (bytes). */
+/* How much of a streamed body is held at most (bytes), each way. */
 #define FORWARD_STREAM_WINDOW (256u * 1024u)
 
 /* What came back. Everything is owned by the struct forward. */
@@ -82,6 +91,13 @@ struct forward *forward_start(struct forward_pool *p, struct forward_request *re
 /* The answer: status and headers once head or done was called; the
  * buffered body and error once done was. */
 const struct forward_result *forward_result(const struct forward *f);
+/* A streamed upload: take up to n bytes of the request body into the
+ * window, returning how many (fewer when it is full: room is called once
+ * libcurl has sent some; all of them once the transfer has ended, as
+ * there is nowhere left to send them). */
+size_t forward_upload(struct forward *f, const char *data, size_t n);
+/* The request body is complete. */
+void forward_upload_end(struct forward *f);
 /* Has the transfer ended (done was called)? */
 bool forward_ended(const struct forward *f);
 /* A streamed body: copy up to max bytes of what has arrived into buf,

@@ -216,11 +216,24 @@ START_TEST(request_passed_on)
 	ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq((char *)r.body, "POST /echo?a=1%20+b&c via=1.0 gw, 1.1 upsim "
-					 "xff=127.0.0.1 len=5 conn=\n");
+					 "xff=127.0.0.1 len=5 conn= te=\n");
 	wire_http_response_free(&r);
 	ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
 	ck_assert_str_eq((char *)r.body, "DELETE /echo via=1.1 upsim "
-					 "xff=10.0.0.1, 127.0.0.1 len= conn=\n");
+					 "xff=10.0.0.1, 127.0.0.1 len= conn= te=\n");
+	wire_http_response_free(&r);
+	/* a chunked body of unknown length streams on chunked (nginx's
+	 * $content_length then shows a size of its own) */
+	ck_assert_int_eq(wire_send_str(c.fd,
+				       "PATCH /echo HTTP/1.1\r\nHost: b\r\n"
+				       "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+				       T_MS),
+			 0);
+	ck_assert_int_eq(wire_http_read(&c, 0, T_MS, &r), 0);
+	ck_assert_int_eq(strncmp((char *)r.body,
+				 "PATCH /echo via=1.1 upsim xff=127.0.0.1 len=", 44),
+			 0);
+	ck_assert_ptr_nonnull(strstr((char *)r.body, " conn= te=chunked\n"));
 	wire_http_response_free(&r);
 	close(c.fd);
 	free(c.buf);
@@ -757,9 +770,10 @@ END_TEST
 static pid_t fake_pid;
 static int fake_port;
 
-/* A child that answers each of n connections, in turn, with answers[i]
- * (after reading the request's head), then closes it with a FIN. */
-static void start_fake(const char *const answers[], size_t n)
+/* A listening socket on a free loopback port (fake_port) and a child
+ * process to serve it: returns the socket in the child, -1 in the test
+ * (fake_pid set). The child dies with the test. */
+static int fork_service(void)
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_ge(l, 0);
@@ -774,10 +788,20 @@ static void start_fake(const char *const answers[], size_t n)
 	ck_assert_int_ge(fake_pid, 0);
 	if (fake_pid > 0) {
 		close(l);
-		return;
+		return -1;
 	}
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 		_exit(126);
+	return l;
+}
+
+/* A child that answers each of n connections, in turn, with answers[i]
+ * (after reading the request's head), then closes it with a FIN. */
+static void start_fake(const char *const answers[], size_t n)
+{
+	int l = fork_service();
+	if (l < 0)
+		return;
 	for (size_t i = 0; i < n;) {
 		struct pollfd p = {.fd = l, .events = POLLIN};
 		if (poll(&p, 1, T_MS) != 1)
@@ -823,6 +847,106 @@ static void start_upsim_on_fake(void)
 		    "             \"respond\": {\"on_upstream_error\": \"close\"}}]}\n",
 		    upstream, NULL);
 }
+
+/* --- a streamed upload ------------------------------------------------- */
+
+#define UPLOAD_PAUSE_AT (1 << 20)
+
+/* A child serving one request: it reads the head and a Content-Length
+ * body, stopping for 300 ms after the first MiB (a slow service), checks
+ * every byte is (offset % 251), and answers "got=N ok=1". */
+static void start_sink(void)
+{
+	int l = fork_service();
+	if (l < 0)
+		return;
+	for (;;) {
+		struct pollfd p = {.fd = l, .events = POLLIN};
+		if (poll(&p, 1, 60000) != 1)
+			_exit(1);
+		int c = accept(l, NULL, NULL);
+		static char buf[1 << 16];
+		size_t have = 0;
+		char *end = NULL;
+		while (end == NULL && have < sizeof buf - 1) {
+			ssize_t r = recv(c, buf + have, sizeof buf - 1 - have, 0);
+			if (r <= 0)
+				break;
+			have += (size_t)r;
+			buf[have] = '\0';
+			end = strstr(buf, "\r\n\r\n");
+		}
+		if (end == NULL) { /* upsim's start-up check */
+			close(c);
+			continue;
+		}
+		const char *cl = strcasestr(buf, "\r\nContent-Length: ");
+		long long want = cl ? atoll(cl + 18) : -1, got = 0;
+		bool ok = want > 0;
+		size_t extra = have - (size_t)(end + 4 - buf);
+		memmove(buf, end + 4, extra);
+		for (size_t n = extra; ok;) {
+			for (size_t i = 0; i < n; i++)
+				ok &= (unsigned char)buf[i]
+				      == (unsigned char)((got + (long long)i) % 251);
+			bool paused = got >= UPLOAD_PAUSE_AT;
+			got += (long long)n;
+			if (!paused && got >= UPLOAD_PAUSE_AT)
+				poll(NULL, 0, 300);
+			if (got >= want)
+				break;
+			ssize_t r = recv(c, buf, sizeof buf, 0);
+			if (r <= 0)
+				break;
+			n = (size_t)r;
+		}
+		char answer[160], body[64];
+		int blen = snprintf(body, sizeof body, "got=%lld ok=%d\n", got, ok && got == want);
+		snprintf(answer, sizeof answer, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s",
+			 blen, body);
+		wire_send_str(c, answer, T_MS);
+		close(c);
+		_exit(0);
+	}
+}
+
+/* A request body streams to the service as it arrives, held back while
+ * the service reads slowly: a large upload passes whole and in order,
+ * and upsim's memory stays flat. */
+START_TEST(stream_upload_in_bounded_memory)
+{
+	long long size = wrapped() ? 16LL << 20 : 256LL << 20;
+	start_sink();
+	start_upsim_on_fake();
+	long before = -1, peak = -1; /* from the first MiB on: libcurl is loaded */
+	int fd = wire_connect("127.0.0.1", proc.port, T_MS);
+	ck_assert_int_ge(fd, 0);
+	char head[160];
+	snprintf(head, sizeof head,
+		 "PUT /upload HTTP/1.1\r\nHost: b\r\nContent-Length: %lld\r\n\r\n", size);
+	ck_assert_int_eq(wire_send_str(fd, head, T_MS), 0);
+	static char chunk[1 << 20];
+	for (long long sent = 0; sent < size; sent += (long long)sizeof chunk) {
+		for (size_t i = 0; i < sizeof chunk; i++)
+			chunk[i] = (char)((sent + (long long)i) % 251);
+		ck_assert_int_eq(wire_send_all(fd, chunk, sizeof chunk, 20000), 0);
+		long now = rss_kib(proc.pid);
+		before = before < 0 ? now : before;
+		peak = now > peak ? now : peak;
+	}
+	struct wire_conn c = {.fd = fd};
+	struct wire_http_response r;
+	ck_assert_int_eq(wire_http_read(&c, 0, 20000, &r), 0);
+	char want[64];
+	snprintf(want, sizeof want, "got=%lld ok=1\n", size);
+	ck_assert_str_eq((char *)r.body, want);
+	wire_http_response_free(&r);
+	close(fd);
+	free(c.buf);
+	if (memory_measured())
+		ck_assert_msg(peak - before < 10 * 1024, "RSS grew by %ld KiB", peak - before);
+}
+END_TEST
 
 /* No Content-Length from the service: upsim frames the body chunked, and
  * the bytes are the service's. */
@@ -1233,6 +1357,7 @@ Suite *forward_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, stream_chunked_without_length);
 	tcase_add_test(tc, stream_cut_when_the_service_dies);
+	tcase_add_test(tc, stream_upload_in_bounded_memory);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("https");
 	tcase_add_checked_fixture(tc, setup_https, teardown_backend);

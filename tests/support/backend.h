@@ -5,7 +5,8 @@
  * backend_start. nginx runs through tests/gateways/nginx/run, in the
  * foreground, and dies with the test process (PR_SET_PDEATHSIG). Besides
  * the files, GET /echo answers one line naming what reached nginx:
- * "METHOD URI via=VIA xff=X-FORWARDED-FOR len=CONTENT-LENGTH conn=CONNECTION",
+ * "METHOD URI via=VIA xff=X-FORWARDED-FOR len=CONTENT-LENGTH conn=CONNECTION
+ * te=TRANSFER-ENCODING",
  * and GET /cookie sets a cookie (Set-Cookie: sid=secret-session).
  *
  * With tls set before backend_start, a second server block serves the
