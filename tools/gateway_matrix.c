@@ -76,12 +76,23 @@ static char *cell(json_t *probe)
 	return s;
 }
 
+/* "GET /path with Name: value (repeat) in phase P": two probes of one
+ * path differ by the headers they send. */
 static const char *probe_label(json_t *probe, char *buf, size_t len)
 {
 	int repeat = (int)json_integer_value(json_object_get(probe, "repeat"));
 	const char *phase = json_string_value(json_object_get(probe, "phase"));
-	snprintf(buf, len, "%s %s%s%s%s", json_string_value(json_object_get(probe, "method")),
-		 json_string_value(json_object_get(probe, "request")),
+	char sent[256] = "";
+	const char *name;
+	json_t *value;
+	json_object_foreach(json_object_get(probe, "request_headers"), name, value)
+	{
+		size_t at = strlen(sent);
+		snprintf(sent + at, sizeof sent - at, "%s%s: %s", at ? ", " : " with ", name,
+			 json_string_value(value));
+	}
+	snprintf(buf, len, "%s %s%s%s%s%s", json_string_value(json_object_get(probe, "method")),
+		 json_string_value(json_object_get(probe, "request")), sent,
 		 repeat > 1 ? " (repeat)" : "", phase ? " in phase " : "", phase ? phase : "");
 	return buf;
 }

@@ -114,6 +114,10 @@ static json_t *probe_json(const struct check_probe *p)
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i}", "file", p->file, "result",
 			      report_result(p), "method", rq->method, "request", rq->path, "repeat",
 			      (int)p->expect->repeat);
+	json_t *sent = json_object();
+	for (size_t i = 0; i < rq->n_headers; i++)
+		json_object_set_new(sent, rq->headers[i].name, json_string(rq->headers[i].value));
+	json_object_set_new(o, "request_headers", sent);
 	json_object_set_new(o, "rule",
 			    p->rule < 0 ? json_null()
 					: json_string(p->scenario->rules[p->rule].name));
