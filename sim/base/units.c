@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct unit {
@@ -107,6 +108,14 @@ int units_parse_size(const char *s, uint64_t *out, const char **why)
 	}
 	*out = whole * u->scale;
 	return 0;
+}
+
+int64_t units_parse_http_length(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 18 || s[n] != '\0')
+		return -1;
+	return strtoll(s, NULL, 10);
 }
 
 char *units_format_duration(uint64_t us, char *buf, unsigned n)

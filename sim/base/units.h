@@ -20,6 +20,10 @@ int units_parse_duration(const char *s, uint64_t *out_us, const char **why);
  * values that do not fit in 64 bits. */
 int units_parse_size(const char *s, uint64_t *out, const char **why);
 
+/* An HTTP length (Content-Length): decimal digits only, at most 18 of
+ * them so it fits any counter. The value, or -1 for anything else. */
+int64_t units_parse_http_length(const char *s);
+
 /* Format a duration in microseconds compactly ("150ms", "2s", "1500us")
  * into buf of size n. Returns buf. */
 char *units_format_duration(uint64_t us, char *buf, unsigned n);

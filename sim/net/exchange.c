@@ -95,11 +95,9 @@ static void decide_upload(struct exchange *ex, struct MHD_Connection *mhd)
 	const char *cl = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length");
 	ex->upload_len = -1;
 	if (cl != NULL) {
-		if (cl[0] == '\0' || strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 18)
-			return; /* MHD refuses it anyway */
-		ex->upload_len = strtoll(cl, NULL, 10);
-		if (ex->upload_len == 0)
-			return;
+		ex->upload_len = units_parse_http_length(cl);
+		if (ex->upload_len <= 0)
+			return; /* none, or one MHD refuses anyway */
 	}
 	ex->upload = true;
 }
@@ -269,10 +267,9 @@ static bool removed(const struct action *a, const char *name)
 }
 
 /* The real answer becomes the action's response: its status unless the
- * action (or the defaults) set one, its headers but those remove_headers
- * names then the action's, its
- * body unless the action gives one. Faults, pacing and after then apply
- * as to a canned response. */
+ * action (or the defaults) set one; its headers but those remove_headers
+ * names, then the action's; its body unless the action gives one. Faults,
+ * pacing and after then apply as to a canned response. */
 static void compose(struct exchange *ex)
 {
 	const struct forward_result *r = forward_result(ex->fwd);

@@ -17,7 +17,9 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/units.h"
 #include "base/util.h"
+#include "base/window.h"
 #include "base/xalloc.h"
 #include "net/curl_lib.h"
 #include "net/curl_loop.h"
@@ -50,13 +52,11 @@ struct forward {
 	/* streaming: the window of body bytes not yet read out */
 	bool stream;
 	bool paused; /* the transfer waits for room in the window */
-	char *win;
-	size_t win_off, win_len, win_cap;
+	struct window down;
 	struct loop_timer unpause;
 	/* a streamed upload: the request body not yet sent */
 	bool upload, upload_done, upload_paused;
-	char *up;
-	size_t up_off, up_len;
+	struct window up;
 	struct loop_timer up_unpause;
 };
 
@@ -184,9 +184,8 @@ static int64_t content_length(const struct forward_result *r)
 		const char *v = r->headers[i].value;
 		if (strcasecmp(r->headers[i].name, "Content-Length") != 0)
 			continue;
-		if (n != -1 || *v == '\0' || strspn(v, "0123456789") != strlen(v) || strlen(v) > 18)
+		if (n != -1 || (n = units_parse_http_length(v)) == -1)
 			return -1;
-		n = strtoll(v, NULL, 10);
 	}
 	return n;
 }
@@ -260,34 +259,15 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 	return len;
 }
 
-#define STREAM_FIRST_BLOCK (16u * 1024u)
-
 /* A streamed body's bytes join the window; a full window pauses the
  * transfer (libcurl hands the same bytes again once it resumes). */
 static size_t stream_in(struct forward *f, const char *data, size_t len)
 {
-	if (f->win_len > 0 && f->win_len + len > FORWARD_STREAM_WINDOW) {
+	if (f->down.len > 0 && f->down.len + len > FORWARD_STREAM_WINDOW) {
 		f->paused = true;
 		return CURL_WRITEFUNC_PAUSE;
 	}
-	if (f->win_off + f->win_len + len > f->win_cap) {
-		if (f->win_len > 0)
-			memmove(f->win, f->win + f->win_off, f->win_len);
-		f->win_off = 0;
-		if (f->win_len + len > f->win_cap) {
-			/* Grown as bytes come: a small answer costs a small
-			 * block, never a fresh mapping of the whole window. */
-			size_t cap = f->win_cap ? f->win_cap * 2 : STREAM_FIRST_BLOCK;
-			if (cap > FORWARD_STREAM_WINDOW)
-				cap = FORWARD_STREAM_WINDOW;
-			if (cap < f->win_len + len)
-				cap = f->win_len + len;
-			f->win_cap = cap;
-			f->win = xrealloc(f->win, f->win_cap);
-		}
-	}
-	memcpy(f->win + f->win_off + f->win_len, data, len);
-	f->win_len += len;
+	window_put(&f->down, data, len);
 	if (f->ev->more != NULL)
 		f->ev->more(f->arg);
 	return len;
@@ -356,15 +336,8 @@ static void on_unpause(struct loop_timer *t)
 
 size_t forward_read(struct forward *f, char *buf, size_t max)
 {
-	size_t n = f->win_len < max ? f->win_len : max;
-	if (n == 0)
-		return 0;
-	memcpy(buf, f->win + f->win_off, n);
-	f->win_off += n;
-	f->win_len -= n;
-	if (f->win_len == 0)
-		f->win_off = 0;
-	if (f->paused && f->win_len <= FORWARD_STREAM_WINDOW / 2)
+	size_t n = window_take(&f->down, buf, max);
+	if (n > 0 && f->paused && f->down.len <= FORWARD_STREAM_WINDOW / 2)
 		loop_timer_at(f->pool->loop, &f->unpause, clock_mono_ns());
 	return n;
 }
@@ -389,16 +362,9 @@ size_t forward_upload(struct forward *f, const char *data, size_t n)
 {
 	if (f->ended)
 		return n;
-	if (f->up == NULL)
-		f->up = xmalloc(FORWARD_STREAM_WINDOW);
-	if (f->up_off > 0 && f->up_off + f->up_len + n > FORWARD_STREAM_WINDOW) {
-		memmove(f->up, f->up + f->up_off, f->up_len);
-		f->up_off = 0;
-	}
-	size_t room = FORWARD_STREAM_WINDOW - f->up_off - f->up_len;
+	size_t room = FORWARD_STREAM_WINDOW - f->up.len;
 	size_t take = n < room ? n : room;
-	memcpy(f->up + f->up_off + f->up_len, data, take);
-	f->up_len += take;
+	window_put(&f->up, data, take);
 	if (take > 0)
 		wake_upload(f);
 	return take;
@@ -415,18 +381,13 @@ void forward_upload_end(struct forward *f)
 static size_t on_upload(char *buf, size_t size, size_t n, void *arg)
 {
 	struct forward *f = arg;
-	size_t max = size * n, take = f->up_len < max ? f->up_len : max;
+	size_t take = window_take(&f->up, buf, size * n);
 	if (take == 0) {
 		if (f->upload_done)
 			return 0;
 		f->upload_paused = true;
 		return CURL_READFUNC_PAUSE;
 	}
-	memcpy(buf, f->up + f->up_off, take);
-	f->up_off += take;
-	f->up_len -= take;
-	if (f->up_len == 0)
-		f->up_off = 0;
 	if (f->ev->room != NULL)
 		f->ev->room(f->arg);
 	return take;
@@ -632,8 +593,8 @@ void forward_free(struct forward *f)
 		f->pool->lib->slist_free_all(f->headers);
 	clear_response_headers(f);
 	free(f->res.body);
-	free(f->win);
-	free(f->up);
+	window_free(&f->down);
+	window_free(&f->up);
 	free(f->body);
 	free(f->url);
 	free(f->error);

@@ -102,6 +102,19 @@ START_TEST(test_instant)
 }
 END_TEST
 
+START_TEST(test_http_length)
+{
+	ck_assert_int_eq(units_parse_http_length("0"), 0);
+	ck_assert_int_eq(units_parse_http_length("1073741824"), 1073741824LL);
+	ck_assert_int_eq(units_parse_http_length("999999999999999999"), 999999999999999999LL);
+	ck_assert_int_eq(units_parse_http_length("1000000000000000000"), -1); /* 19 digits */
+	ck_assert_int_eq(units_parse_http_length(""), -1);
+	ck_assert_int_eq(units_parse_http_length("12 "), -1);
+	ck_assert_int_eq(units_parse_http_length("-1"), -1);
+	ck_assert_int_eq(units_parse_http_length("1KiB"), -1);
+}
+END_TEST
+
 Suite *units_suite(void)
 {
 	Suite *s = suite_create("units");
@@ -109,6 +122,7 @@ Suite *units_suite(void)
 	tcase_add_loop_test(tc, test_duration, 0, sizeof durations / sizeof *durations);
 	tcase_add_loop_test(tc, test_size, 0, sizeof sizes / sizeof *sizes);
 	tcase_add_test(tc, test_format_duration);
+	tcase_add_test(tc, test_http_length);
 	tcase_add_test(tc, test_instant);
 	suite_add_tcase(s, tc);
 	return s;

@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *units_suite(void);
+Suite *window_suite(void);
 Suite *scenario_suite(void);
 Suite *fault_suite(void);
 Suite *expect_suite(void);
