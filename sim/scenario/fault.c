@@ -143,6 +143,18 @@ const struct catalogue_entry catalogue_more[] = {
 	{"keepalive", "connection",
 	 "idle connections closed after a time; a request limit per connection",
 	 "\"connection\": {\"keepalive\": {\"idle_timeout\": \"5s\", \"max_requests\": 100}}"},
+	{"tls.fault", "handshake",
+	 "the ClientHello answered with nothing, a RST, an alert or plain HTTP (--tls)",
+	 "\"connection\": {\"tls\": {\"fault\": \"alert\", \"alert\": \"handshake_failure\"}}"},
+	{"tls.certificate", "handshake",
+	 "an expired, not yet valid, wrong-name or untrusted certificate (--tls)",
+	 "\"connection\": {\"tls\": {\"certificate\": \"expired\"}}"},
+	{"tls.versions", "handshake",
+	 "TLS 1.2 only or 1.3 only; a client without it fails its handshake (--tls)",
+	 "\"connection\": {\"tls\": {\"versions\": \"1.2\"}}"},
+	{"tls.close_notify", "connection",
+	 "false: upsim's closes are a bare FIN, no close_notify (--tls)",
+	 "\"connection\": {\"tls\": {\"close_notify\": false}}"},
 };
 
 /* clang-format on */

@@ -2,6 +2,7 @@
  * validation live in scenario_load.c. */
 #include "scenario/model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +128,22 @@ const struct conn_policy *scenario_connection(const struct scenario *sc, size_t 
 {
 	const struct phase *ph = phase_at(sc, phase);
 	return ph && ph->has_connection ? &ph->connection : &sc->connection;
+}
+
+bool scenario_uses_tls(const struct scenario *sc, char *where, size_t len)
+{
+	if (sc->connection.tls.set) {
+		snprintf(where, len, "connection.tls");
+		return true;
+	}
+	for (size_t i = 0; i < sc->n_phases; i++) {
+		const struct phase *ph = &sc->phases[i];
+		if (ph->has_connection && ph->connection.tls.set) {
+			snprintf(where, len, "phases[%zu].connection.tls", i);
+			return true;
+		}
+	}
+	return false;
 }
 
 const struct overload_model *scenario_overload(const struct scenario *sc, size_t phase)

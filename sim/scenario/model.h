@@ -259,6 +259,45 @@ enum over_limit {
 	OVER_LIMIT_QUEUE,     /* not accepted until a slot frees */
 };
 
+/* "connection.tls" faults of the handshake: upsim reads the ClientHello
+ * itself, before libmicrohttpd sees the connection, and answers so. */
+enum tls_fault {
+	TLS_FAULT_NONE = 0,
+	TLS_FAULT_HANDSHAKE_HANG,  /* nothing answered; held to the hang cap */
+	TLS_FAULT_HANDSHAKE_RESET, /* a RST */
+	TLS_FAULT_ALERT,	   /* a fatal alert record, then a FIN */
+	TLS_FAULT_PLAINTEXT,	   /* a plain HTTP 400 answer, then a FIN */
+	TLS_FAULT_ALPN_MISMATCH,   /* a fatal no_application_protocol alert */
+};
+
+/* Which certificate a handshake presents (net/tls_certs makes them). */
+enum tls_certificate {
+	TLS_CERTIFICATE_VALID = 0,
+	TLS_CERTIFICATE_EXPIRED,
+	TLS_CERTIFICATE_NOT_YET_VALID,
+	TLS_CERTIFICATE_WRONG_NAME,
+	TLS_CERTIFICATE_UNTRUSTED,
+};
+
+/* The TLS versions a handshake may settle on. */
+enum tls_versions {
+	TLS_VERSIONS_ANY = 0, /* 1.2 and 1.3 */
+	TLS_VERSIONS_12,      /* 1.2 only */
+	TLS_VERSIONS_13,      /* 1.3 only */
+};
+
+/* The TLS alert that ends a handshake with an ALPN mismatch (RFC 7301). */
+#define TLS_ALERT_NO_APPLICATION_PROTOCOL 120
+
+struct tls_policy {
+	bool set; /* the scenario has "tls": the listener must speak TLS */
+	enum tls_fault fault;
+	unsigned char alert; /* TLS_FAULT_ALERT's description code */
+	enum tls_certificate certificate;
+	enum tls_versions versions;
+	bool no_close_notify; /* upsim's closes are bare FINs */
+};
+
 struct conn_policy {
 	enum accept_fault accept;
 	unsigned backlog;	  /* listen() backlog; 0: the system's */
@@ -266,6 +305,7 @@ struct conn_policy {
 	enum over_limit over_limit;
 	uint64_t idle_timeout_us; /* keep-alive idle close; 0: none */
 	unsigned max_requests;	  /* per connection; 0: unlimited */
+	struct tls_policy tls;
 };
 
 /* "overload": a server with `workers` workers. Each request holds one
@@ -389,6 +429,9 @@ bool scenario_find_phase(const struct scenario *sc, const char *name, size_t *in
 const struct rule *scenario_rules(const struct scenario *sc, size_t phase, size_t *n);
 const struct action *scenario_defaults(const struct scenario *sc, size_t phase);
 const struct conn_policy *scenario_connection(const struct scenario *sc, size_t phase);
+/* The scenario asks for TLS ("connection.tls", at the top or in a phase):
+ * where, as a JSON path, goes into where. */
+bool scenario_uses_tls(const struct scenario *sc, char *where, size_t len);
 const struct overload_model *scenario_overload(const struct scenario *sc, size_t phase);
 
 /* Is the (resolved) action written raw — a fault or pacing — and so
