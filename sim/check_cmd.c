@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/units.h"
+#include "base/util.h"
 #include "base/xalloc.h"
 #include "check/record.h"
 #include "check/report.h"
@@ -46,6 +47,8 @@ const char check_usage[] =
 	"                             in place of each scenario's \"upstream\"\n"
 	"      --backup ADDR:PORT     serve a healthy backup upstream there too, and\n"
 	"                             run the probes marked with_backup\n"
+	"      --tls auto, --tls-cert FILE, --tls-key FILE, --tls-ca-out FILE,\n"
+	"      --tls-name NAME        serve HTTPS, as upsim run does (docs/tls.md)\n"
 	"      --gateway-log FILE     the gateway's error log, for \"log\" expectations\n"
 	"                             and the report\n"
 	"      --json                 print the results as JSON on stdout (the lines\n"
@@ -77,9 +80,11 @@ const char check_usage[] =
 struct check_opts {
 	struct check_config cfg;
 	const char *listen;
-	const char *forward_to; /* --forward-to, or NULL */
-	const char *dns;	/* --dns, or NULL */
-	char *dns_listen;	/* where DNS is served: --dns or the first file's */
+	const char *forward_to;	  /* --forward-to, or NULL */
+	const char *dns;	  /* --dns, or NULL */
+	const char *tls_args[10]; /* the --tls options, for upsim run's parser */
+	int n_tls_args;
+	char *dns_listen; /* where DNS is served: --dns or the first file's */
 	const char *junit;
 	bool json;
 	bool record;
@@ -105,6 +110,11 @@ enum {
 	OPT_DNS,
 	OPT_DNS_SETTLE,
 	OPT_FORWARD_TO,
+	OPT_TLS,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_CA_OUT,
+	OPT_TLS_NAME,
 };
 
 static const struct option check_options[] = {
@@ -113,6 +123,11 @@ static const struct option check_options[] = {
 	{"listen", required_argument, NULL, 'l'},
 	{"backup", required_argument, NULL, OPT_BACKUP},
 	{"forward-to", required_argument, NULL, OPT_FORWARD_TO},
+	{"tls", required_argument, NULL, OPT_TLS},
+	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	{"tls-ca-out", required_argument, NULL, OPT_TLS_CA_OUT},
+	{"tls-name", required_argument, NULL, OPT_TLS_NAME},
 	{"gateway-log", required_argument, NULL, OPT_GATEWAY_LOG},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"junit", required_argument, NULL, OPT_JUNIT},
@@ -155,6 +170,20 @@ static int parse_option(int c, const char *arg, struct check_opts *o)
 		o->cfg.backup_listen = arg;
 		return 0;
 	case OPT_GATEWAY_LOG: o->cfg.gateway_log = arg; return 0;
+	case OPT_TLS:
+	case OPT_TLS_CERT:
+	case OPT_TLS_KEY:
+	case OPT_TLS_CA_OUT:
+	case OPT_TLS_NAME: {
+		/* handed on as written: run's parser checks them */
+		static const char *const names[] = {"--tls", "--tls-cert", "--tls-key",
+						    "--tls-ca-out", "--tls-name"};
+		if (o->n_tls_args + 2 > (int)ARRAY_SIZE(o->tls_args))
+			return -1;
+		o->tls_args[o->n_tls_args++] = names[c - OPT_TLS];
+		o->tls_args[o->n_tls_args++] = arg;
+		return 0;
+	}
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_JUNIT: o->junit = arg; return 0;
 	case OPT_RECORD:
@@ -301,9 +330,16 @@ static int gather(struct check_opts *o, struct check_probe **list, size_t *n)
 /* The server part: upsim run's, quiet, on one loop. */
 static struct app *serve(const struct check_opts *o, struct cli *run)
 {
-	char *argv[] = {"upsim", "run", o->files[0], NULL};
+	char *argv[16] = {"upsim", "run"};
+	int argc = 2;
+	for (int i = 0; i < o->n_tls_args; i++)
+		argv[argc++] = (char *)o->tls_args[i];
+	argv[argc++] = o->files[0];
 	char why[256];
-	cli_parse(3, argv, run, why, sizeof why);
+	if (cli_parse(argc, argv, run, why, sizeof why) != 0) {
+		fprintf(stderr, "upsim check: %s\n", why);
+		return NULL;
+	}
 	run->listen = o->listen;
 	run->quiet = true;
 	run->backup_listen = o->cfg.backup_listen;

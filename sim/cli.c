@@ -47,6 +47,15 @@ const char cli_usage[] =
 	"      --forward-to URL       forward mode: the real service (http://host:port)\n"
 	"                             in place of every scenario's \"upstream\", so one\n"
 	"                             drill file serves any staging (docs/forwarding.md)\n"
+	"      --tls auto             serve HTTPS with a certificate upsim makes at\n"
+	"                             start, signed by a CA of its own (docs/tls.md)\n"
+	"      --tls-cert FILE        serve HTTPS with this PEM certificate (chain)...\n"
+	"      --tls-key FILE         ... and this PEM private key\n"
+	"      --tls-ca-out FILE      write upsim's CA certificate (PEM) there, for\n"
+	"                             the gateway to trust\n"
+	"      --tls-name NAME        the name certificates are made for (default:\n"
+	"                             the --listen host; localhost and 127.0.0.1\n"
+	"                             are always in them too)\n"
 	"      --ready-file FILE      also write the ready line to FILE\n"
 	"      --max-connections N    connections held open at once (default 10000;\n"
 	"                             with --threads, shared out between threads)\n"
@@ -106,6 +115,11 @@ enum {
 	OPT_THREADS,
 	OPT_CONNECTION_MEMORY,
 	OPT_FORWARD_TO,
+	OPT_TLS,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_CA_OUT,
+	OPT_TLS_NAME,
 };
 
 static const struct option run_options[] = {
@@ -128,6 +142,11 @@ static const struct option run_options[] = {
 	{"upstream", required_argument, NULL, OPT_UPSTREAM},
 	{"fleet", required_argument, NULL, OPT_FLEET},
 	{"forward-to", required_argument, NULL, OPT_FORWARD_TO},
+	{"tls", required_argument, NULL, OPT_TLS},
+	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	{"tls-ca-out", required_argument, NULL, OPT_TLS_CA_OUT},
+	{"tls-name", required_argument, NULL, OPT_TLS_NAME},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -179,6 +198,16 @@ static int parse_option(int c, const char *arg, struct cli *out, char *errbuf, s
 	case OPT_REQUEST_ID_HEADER: out->request_id_header = arg; return 0;
 	case OPT_ACCESS_LOG: out->access_log = arg; return 0;
 	case OPT_FLEET: out->fleet_file = arg; return 0;
+	case OPT_TLS_CERT: out->tls_cert = arg; return 0;
+	case OPT_TLS_KEY: out->tls_key = arg; return 0;
+	case OPT_TLS_CA_OUT: out->tls_ca_out = arg; return 0;
+	case OPT_TLS_NAME: out->tls_name = arg; return 0;
+	case OPT_TLS:
+		out->tls_auto = strcmp(arg, "auto") == 0;
+		if (!out->tls_auto)
+			snprintf(errbuf, errlen,
+				 "--tls: expected auto (or --tls-cert and --tls-key)");
+		return out->tls_auto ? 0 : -1;
 	case OPT_FORWARD_TO: {
 		const char *why = scenario_upstream_url_problem(arg);
 		if (why == NULL) {
@@ -264,6 +293,27 @@ static int parse_options(int argc, char **argv, struct cli *out, char *errbuf, s
 	return 0;
 }
 
+/* The TLS options go together: one source of certificates, and the
+ * others only with one. */
+static int check_tls_options(const struct cli *out, char *errbuf, size_t errlen)
+{
+	const char *why = NULL;
+	bool tls = out->tls_auto || out->tls_cert != NULL;
+	if (out->tls_auto && (out->tls_cert || out->tls_key))
+		why = "--tls auto makes the certificate: no --tls-cert or --tls-key with it";
+	else if (out->tls_key && !out->tls_cert)
+		why = "--tls-key needs --tls-cert";
+	else if (out->tls_cert && !out->tls_key)
+		why = "--tls-cert needs --tls-key";
+	else if (out->tls_ca_out && !tls)
+		why = "--tls-ca-out needs --tls auto or --tls-cert";
+	else if (out->tls_name && !tls)
+		why = "--tls-name needs --tls auto or --tls-cert";
+	if (why != NULL)
+		snprintf(errbuf, errlen, "%s", why);
+	return why ? -1 : 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
@@ -331,5 +381,5 @@ int cli_parse(int argc, char **argv, struct cli *out, char *errbuf, size_t errle
 		snprintf(errbuf, errlen, "validate takes one or more scenario files");
 		return -1;
 	}
-	return 0;
+	return check_tls_options(out, errbuf, errlen);
 }

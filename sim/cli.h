@@ -56,6 +56,11 @@ struct cli {
 				   every scenario's "upstream"; NULL: none */
 	bool has_start_at;	/* run: --start-at given */
 	int64_t start_at_us;	/* run: Unix µs the timeline counts from */
+	bool tls_auto;		/* run: --tls auto */
+	const char *tls_cert;	/* run: --tls-cert FILE; NULL: none */
+	const char *tls_key;	/* run: --tls-key FILE */
+	const char *tls_ca_out; /* run: --tls-ca-out FILE; NULL: none */
+	const char *tls_name;	/* run: --tls-name NAME; NULL: the listen host */
 	bool verbose;
 	bool fleet_schema;			/* schema: --fleet */
 	bool quiet;				/* run: no ready line (upsim check) */

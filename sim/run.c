@@ -1,5 +1,6 @@
 #include "run.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
@@ -28,6 +29,8 @@
 #include "net/loop.h"
 #include "net/server.h"
 #include "net/threads.h"
+#include "net/tls_certs.h"
+#include "net/tls_session.h"
 #include "scenario/dns.h"
 #include "scenario/fault.h"
 #include "scenario/fleet.h"
@@ -63,6 +66,8 @@ struct app {
 	struct admin *admin;
 	struct loop_io signals;
 	struct loop_timer duration_timer; /* --duration */
+	struct tls_certs *certs;	  /* --tls auto, --tls-cert; NULL: plain */
+	struct tls_server *tls;
 };
 
 void run_print_errors(const struct upsim_err *err)
@@ -189,6 +194,7 @@ static int start_shard(struct app *app, const struct member *m, struct shard *sh
 		.thread = sh->index,
 		.connection_memory = app->cli->connection_memory,
 		.capture = app->cli->capture,
+		.tls = app->tls,
 	};
 	sh->server = server_new(sh->loop, m->scenario, &cfg, why, sizeof why);
 	if (sh->server == NULL) {
@@ -222,6 +228,7 @@ static int start_member(struct app *app, size_t i, struct upstream *ctl)
 		.forward_to = m->spec.scenario[0] ? app->cli->forward_to : NULL,
 		.aligned = app->cli->has_start_at,
 		.start_at_us = app->cli->start_at_us,
+		.tls = app->tls != NULL,
 	};
 	const struct sockaddr *at = (const struct sockaddr *)&m->addr;
 	socklen_t at_len = m->addrlen;
@@ -373,6 +380,8 @@ static void stop(struct app *app)
 		}
 	}
 	threads_free(app->threads);
+	tls_server_free(app->tls);
+	tls_certs_free(app->certs);
 	journal_free(app->journal);
 	attempts_free(app->attempts);
 	if (app->signals.fd > 0) {
@@ -513,6 +522,52 @@ static int prepare_members(struct app *app)
 	return rc;
 }
 
+/* The name certificates are made for: --tls-name, else the first
+ * listen address (a wildcard one means the machine: localhost). */
+static const char *tls_name(const struct app *app, char *buf, size_t len)
+{
+	const struct sockaddr_storage *ss = &app->members[0].addr;
+	if (app->cli->tls_name != NULL)
+		return app->cli->tls_name;
+	const void *ip = ss->ss_family == AF_INET6
+				 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+				 : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+	if (addr_is_any((const struct sockaddr *)ss)
+	    || inet_ntop(ss->ss_family, ip, buf, (socklen_t)len) == NULL)
+		return "localhost";
+	return buf;
+}
+
+/* The certificates of a TLS listener, its CA written out for gateways;
+ * and every scenario checked against the listener it gets. */
+static int prepare_tls(struct app *app)
+{
+	const struct cli *cli = app->cli;
+	char why[512], name[INET6_ADDRSTRLEN];
+	if (cli->tls_auto || cli->tls_cert) {
+		const char *n = tls_name(app, name, sizeof name);
+		app->certs = cli->tls_auto ? tls_certs_auto(n, why, sizeof why)
+					   : tls_certs_load(cli->tls_cert, cli->tls_key, n, why,
+							    sizeof why);
+		if (app->certs == NULL
+		    || (cli->tls_ca_out
+			&& tls_certs_write_ca(app->certs, cli->tls_ca_out, why, sizeof why) != 0)
+		    || (app->tls = tls_server_new(app->certs, why, sizeof why)) == NULL) {
+			fprintf(stderr, "upsim: %s\n", why);
+			return -1;
+		}
+	}
+	int rc = 0;
+	struct upstream listener = {.tls = app->tls != NULL};
+	for (size_t i = 0; i < app->n_members; i++) {
+		if (upstream_can_serve(&listener, app->members[i].scenario, why, sizeof why) != 0) {
+			fprintf(stderr, "%s\n", why);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 static void free_members(struct app *app)
 {
 	for (size_t i = 0; i < app->n_members; i++) {
@@ -527,11 +582,15 @@ struct app *run_app_start(const struct cli *cli, int *code)
 	app->cli = cli;
 	struct endpoints ep;
 	*code = 2;
-	if (parse_admin(cli, &ep) == 0 && collect_members(app) == 0 && prepare_members(app) == 0) {
+	if (parse_admin(cli, &ep) == 0 && collect_members(app) == 0 && prepare_members(app) == 0
+	    && prepare_tls(app) == 0) {
 		*code = 1;
 		if (start(app, &ep) == 0)
 			return app;
 		stop(app);
+	} else {
+		tls_server_free(app->tls);
+		tls_certs_free(app->certs);
 	}
 	free_members(app);
 	free(app);

@@ -18,5 +18,7 @@ char *addr_format(const struct sockaddr *sa, char *buf);
 
 /* Is the address a loopback one (127.0.0.0/8 or ::1)? */
 bool addr_is_loopback(const struct sockaddr *sa);
+/* Is it the wildcard address (0.0.0.0 or ::)? */
+bool addr_is_any(const struct sockaddr *sa);
 
 #endif

@@ -34,6 +34,8 @@ static char *ready_line(const struct fleet *fleet, const char *admin)
 		json_object_set_new(o, "upstreams", upstreams_json(fleet));
 	if (first->dns_address != NULL)
 		json_object_set_new(o, "dns", json_string(first->dns_address));
+	if (first->tls) /* the listeners speak HTTPS */
+		json_object_set_new(o, "tls", json_true());
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return line;

@@ -33,6 +33,7 @@ struct upstream {
 				      this upstream forwards there; NULL: none */
 	const char *admin_address; /* NULL: no admin API */
 	const char *dns_address;   /* the scenario's DNS server; NULL: none */
+	bool tls;		   /* the listener speaks TLS */
 	uint64_t started_ns;	   /* clock_mono_ns() at start */
 	/* the timeline */
 	struct loop_timer phase_timer; /* the next phase change */
@@ -60,6 +61,10 @@ void upstream_start(struct upstream *ctl, uint64_t drill_ttl_ns);
 /* Cancel the timers. */
 void upstream_stop(struct upstream *ctl);
 
+/* Whether ctl can serve sc: a scenario with "connection.tls" needs a TLS
+ * listener. Returns 0, or -1 with the reason (naming sc's file) in why. */
+int upstream_can_serve(const struct upstream *ctl, const struct scenario *sc, char *why,
+		       size_t len);
 /* Serve sc from now on (a reference is taken) and start its timeline
  * over; how (a sentence: 'reloaded scenario "x" from FILE') is logged
  * and journalled. */

@@ -12,6 +12,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "engine/accept_policy.h"
+#include "engine/tls_hello.h"
 #include "scenario/model.h"
 
 /* A socket closed at accept: FIN sent, its input drained until the peer
@@ -22,6 +23,7 @@ enum held_kind {
 	HELD_HANG,  /* never read; let go at the cap */
 	HELD_DRAIN, /* FIN sent; read and discard until EOF */
 	HELD_QUEUE, /* over the limit; served when a slot frees */
+	HELD_HELLO, /* a TLS fault: reading the ClientHello to answer it */
 };
 
 struct held {
@@ -33,6 +35,11 @@ struct held {
 	struct loop_io io;
 	struct loop_timer timer;
 	struct held *prev, *next;
+	/* HELD_HELLO: the fault, and the client's first record so far */
+	enum tls_fault fault;
+	unsigned char alert;
+	unsigned char head[TLS_HELLO_HEADER];
+	size_t got, need;
 };
 
 struct accept_stage {
@@ -108,6 +115,8 @@ static void drain(struct held *h)
 	}
 }
 
+static void read_hello(struct held *h);
+
 static void on_held_event(struct loop_io *io, uint32_t events)
 {
 	struct held *h = container_of(io, struct held, io);
@@ -115,21 +124,20 @@ static void on_held_event(struct loop_io *io, uint32_t events)
 		drain(h);
 		return;
 	}
+	if (h->kind == HELD_HELLO && (events & EPOLLIN)) {
+		read_hello(h);
+		return;
+	}
 	/* A held or queued peer went away: free its slot now. */
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		release(h);
 }
 
-/* The cap: a hung connection ends with a FIN, not with close(2) on unread
- * input (a RST), so it is shut and drained like an accept-stage close. */
-static void on_held_timer(struct loop_timer *t)
+/* FIN now, then read and discard until the peer closes too: close(2)
+ * with unread input would send a RST instead. */
+static void shut_and_drain(struct held *h)
 {
-	struct held *h = container_of(t, struct held, timer);
 	struct accept_stage *g = h->stage;
-	if (h->kind == HELD_DRAIN) {
-		release(h);
-		return;
-	}
 	if (h->kind == HELD_HANG)
 		g->hanging--;
 	h->kind = HELD_DRAIN;
@@ -139,8 +147,81 @@ static void on_held_timer(struct loop_timer *t)
 	drain(h);
 }
 
-static void hold(struct accept_stage *g, int fd, const struct sockaddr *sa, socklen_t len,
-		 enum held_kind kind)
+/* The cap: a hung connection ends with a FIN, not with close(2) on unread
+ * input (a RST), so it is shut and drained like an accept-stage close. */
+static void on_held_timer(struct loop_timer *t)
+{
+	struct held *h = container_of(t, struct held, timer);
+	if (h->kind == HELD_DRAIN) {
+		release(h);
+		return;
+	}
+	shut_and_drain(h);
+}
+
+/* A RST and nothing else: an abortive close. */
+static void abort_fd(int fd)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+}
+
+/* The client's first record is in: answer as the fault says. The answer
+ * is a handful of bytes on a fresh socket, so one send takes it all. */
+static void answer_hello(struct held *h)
+{
+	struct accept_stage *g = h->stage;
+	unsigned char alert[TLS_HELLO_ALERT_LEN];
+	switch (h->fault) {
+	case TLS_FAULT_HANDSHAKE_HANG:
+		h->kind = HELD_HANG; /* now counted as a held connection */
+		g->hanging++;
+		loop_io_mod(g->loop, &h->io, EPOLLRDHUP);
+		return;
+	case TLS_FAULT_HANDSHAKE_RESET: abort_fd(take_fd(h)); return;
+	case TLS_FAULT_ALERT:
+	case TLS_FAULT_ALPN_MISMATCH:
+		send(h->fd, alert, tls_hello_alert(h->alert, alert), MSG_NOSIGNAL);
+		break;
+	case TLS_FAULT_PLAINTEXT:
+		send(h->fd, tls_hello_plaintext, strlen(tls_hello_plaintext), MSG_NOSIGNAL);
+		break;
+	case TLS_FAULT_NONE: break;
+	}
+	shut_and_drain(h);
+}
+
+/* Read the client's first TLS record, keeping its header; answer once it
+ * is whole. */
+static void read_hello(struct held *h)
+{
+	unsigned char buf[4096];
+	for (;;) {
+		size_t want = h->need ? h->need - h->got : sizeof buf;
+		ssize_t n = read(h->fd, buf, want < sizeof buf ? want : sizeof buf);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			release(h); /* the client left before its hello was in */
+			return;
+		}
+		for (ssize_t i = 0; i < n && h->got + (size_t)i < TLS_HELLO_HEADER; i++)
+			h->head[h->got + (size_t)i] = buf[i];
+		h->got += (size_t)n;
+		if (h->need == 0)
+			h->need = tls_hello_record_len(h->head, h->got < TLS_HELLO_HEADER
+									? h->got
+									: TLS_HELLO_HEADER);
+		if (h->need != 0 && h->got >= h->need) {
+			answer_hello(h);
+			return;
+		}
+	}
+}
+
+static struct held *hold(struct accept_stage *g, int fd, const struct sockaddr *sa, socklen_t len,
+			 enum held_kind kind)
 {
 	struct held *h = xcalloc(1, sizeof *h);
 	h->stage = g;
@@ -152,18 +233,19 @@ static void hold(struct accept_stage *g, int fd, const struct sockaddr *sa, sock
 	h->io.on_event = on_held_event;
 	h->timer.on_fire = on_held_timer;
 	/* Watch only for the peer leaving, so nothing is ever read — except
-	 * when draining after our FIN. */
-	uint32_t events = EPOLLRDHUP | (kind == HELD_DRAIN ? EPOLLIN : 0);
+	 * when draining after our FIN, or reading a ClientHello. */
+	uint32_t events = EPOLLRDHUP | (kind == HELD_DRAIN || kind == HELD_HELLO ? EPOLLIN : 0);
 	if (loop_io_add(g->loop, &h->io, events) == -1) {
 		log_warn("cannot watch held connection: %s", strerror(errno));
 		close(fd);
 		free(h);
-		return;
+		return NULL;
 	}
 	link_held(g, h);
 	/* Hung and queued sockets alike are let go at the hang cap. */
 	loop_timer_at(g->loop, &h->timer,
 		      clock_mono_ns() + (kind == HELD_DRAIN ? DRAIN_LIMIT_NS : g->hang_cap_ns));
+	return h;
 }
 
 /* The journal line of verdict v, in accept_policy's words. */
@@ -173,12 +255,9 @@ static void journal(struct accept_stage *g, enum accept_verdict v, enum outcome 
 				  o);
 }
 
-/* A RST and nothing else: an abortive close. */
 static void reset_now(struct accept_stage *g, int fd, enum accept_verdict v)
 {
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	close(fd);
+	abort_fd(fd);
 	journal(g, v, OUTCOME_RST);
 }
 
@@ -205,6 +284,20 @@ static struct accept_counts counts(const struct accept_stage *g)
 		.held = g->n_held,
 		.cap = g->cap,
 	};
+}
+
+/* A TLS handshake fault: read the ClientHello here, never in MHD. */
+static void take_hello(struct accept_stage *g, int fd, const struct sockaddr *sa, socklen_t len,
+		       const struct tls_policy *tls)
+{
+	struct held *h = hold(g, fd, sa, len, HELD_HELLO);
+	if (h == NULL)
+		return;
+	h->fault = tls->fault;
+	h->alert = tls->alert;
+	server_journal_connection(g->server, tls_hello_fault_name(tls->fault), "tls",
+				  tls_hello_outcome(tls->fault));
+	read_hello(h); /* the hello may be in already */
 }
 
 /* The decision is engine/accept_policy's; this acts on it. Past
@@ -237,6 +330,11 @@ void accept_stage_take(void *arg, int fd, const struct sockaddr *sa, socklen_t l
 		journal(g, v, OUTCOME_QUEUED);
 		return;
 	case ACCEPT_VERDICT_SERVE: break;
+	}
+	const struct tls_policy *tls = &policy(g)->tls;
+	if (tls->fault != TLS_FAULT_NONE && server_speaks_tls(g->server)) {
+		take_hello(g, fd, sa, len, tls);
+		return;
 	}
 	server_add_connection(g->server, fd, sa, len);
 }

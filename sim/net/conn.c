@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 #include "net/exchange.h"
+#include "net/tls_session.h"
 
 /* How often a pending RST checks that the send queue has drained, and
  * how long it waits at most (a peer that stopped reading never drains). */
@@ -111,6 +112,22 @@ void conn_drop(struct conn *c)
 	resume(c);
 }
 
+/* Our side of the connection is done: over TLS, close_notify first
+ * (unless the policy wants bare closes), then the FIN. */
+static void close_write(struct conn *c)
+{
+	if (c->tls != NULL && !c->tls_bare_close)
+		tls_session_bye(c->tls);
+	shutdown(c->fd, SHUT_WR);
+}
+
+void conn_response_closes(struct conn *c)
+{
+	/* MHD's close would send close_notify: a FIN first leaves it no way. */
+	if (c->tls != NULL && c->tls_bare_close)
+		shutdown(c->fd, SHUT_WR);
+}
+
 void conn_shed(struct conn *c, bool force)
 {
 	if (c->suspended) {
@@ -122,7 +139,7 @@ void conn_shed(struct conn *c, bool force)
 		loop_timer_cancel(c->env->loop, &c->timer);
 		c->wait = WAIT_NONE;
 		c->on_next = 0;
-		shutdown(c->fd, SHUT_WR);
+		close_write(c);
 	}
 }
 
@@ -253,7 +270,9 @@ static void end_exchange(struct conn *c, enum ending how)
 	case END_CLOSE: break;
 	}
 	settle(c, OUTCOME_FIN);
-	conn_drop(c); /* MHD closes: shutdown(SHUT_WR), a FIN */
+	if (c->tls != NULL)
+		close_write(c); /* close_notify as asked, not as MHD would */
+	conn_drop(c);		/* MHD closes: shutdown(SHUT_WR), a FIN */
 }
 
 void conn_end(struct conn *c, enum ending how)
@@ -270,6 +289,15 @@ void conn_hang(struct conn *c, uint64_t for_ns, enum ending then)
 	suspend(c, WAIT_HANG);
 	c->ending = then;
 	arm_in(c, for_ns);
+}
+
+/* Raw bytes go through the TLS session when there is one: a fault's
+ * offsets count plaintext bytes of the HTTP message. */
+static ssize_t send_raw(struct conn *c, const char *buf, size_t n)
+{
+	if (c->tls != NULL)
+		return tls_session_send(c->tls, buf, n, &c->tls_retry);
+	return send(c->fd, buf, n, MSG_NOSIGNAL);
 }
 
 /* Write what the pacer allows now; come back on a timer or EPOLLOUT,
@@ -292,7 +320,7 @@ static void write_some(struct conn *c)
 			loop_timer_at(c->env->loop, &c->timer, wake);
 			return;
 		}
-		ssize_t sent = send(c->fd, ex->render.buf + ex->pacer.pos, n, MSG_NOSIGNAL);
+		ssize_t sent = send_raw(c, ex->render.buf + ex->pacer.pos, n);
 		if (sent > 0) {
 			pace_wrote(&ex->pacer, (size_t)sent, now);
 			continue;
@@ -374,7 +402,8 @@ static void on_timer(struct loop_timer *t)
 		/* FIN while keep-alive is still advertised; MHD reads the EOF
 		 * and closes its side. */
 		c->wait = WAIT_NONE;
-		shutdown(c->fd, SHUT_RDWR);
+		close_write(c);
+		shutdown(c->fd, SHUT_RD);
 		break;
 	case WAIT_UPSTREAM: /* libcurl's timeouts end it, not a timer */
 	case WAIT_STREAM:

@@ -70,6 +70,9 @@ struct conn {
 	struct conn *prev, *next; /* the server's list */
 	char *target;		  /* the current request-target as received
 				   (path and query, not unescaped); owned */
+	void *tls;		  /* its TLS session (MHD's); NULL: plain */
+	bool tls_bare_close;	  /* upsim's closes send no close_notify */
+	bool tls_retry;		  /* a raw record waits to be resent */
 };
 
 /* A new connection record for MHD's mhd on fd. */
@@ -121,6 +124,9 @@ void conn_after_response(struct conn *c, const struct after *after, uint64_t idl
 void conn_idle_close(struct conn *c, uint64_t idle_ns);
 /* A new request arrived: cancel idle timers. */
 void conn_request_started(struct conn *c);
+/* A response MHD sent with "Connection: close" is complete: MHD closes
+ * next, with close_notify unless the connection must close bare. */
+void conn_response_closes(struct conn *c);
 /* End a suspended exchange now (shutdown): MHD closes it with a FIN. */
 void conn_drop(struct conn *c);
 /* The connection must go (upsim check empties the gateway's pool before a

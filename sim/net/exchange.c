@@ -160,7 +160,8 @@ static enum MHD_Result queue(struct conn *c, struct exchange *ex, struct MHD_Con
 	/* The last request a connection may carry says so, as servers with a
 	 * keep-alive request limit do; MHD then closes after sending. */
 	unsigned max = scenario_connection(ex->behave->scenario, ex->phase)->max_requests;
-	if (ex->action.after.kind == AFTER_CLOSE || (max && c->requests >= max))
+	ex->closes = ex->action.after.kind == AFTER_CLOSE || (max && c->requests >= max);
+	if (ex->closes)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(mhd, (unsigned)ex->action.status, r);
 	MHD_destroy_response(r);
@@ -639,6 +640,8 @@ void exchange_completed(struct conn *c, struct exchange *ex, const struct exchan
 		env->capture->fn(env->capture->arg, ex->method, ex->path, forward_result(ex->fwd));
 	journal_exchange(c, ex, env, final_outcome(ex, stopping, toe));
 	if (c != NULL) {
+		if (ex->answered && ex->closes && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			conn_response_closes(c);
 		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 			conn_after_response(c, &ex->action.after,
 					    scenario_connection(ex->behave->scenario, ex->phase)

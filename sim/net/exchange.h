@@ -44,6 +44,7 @@ struct exchange {
 	bool delayed;		 /* the delay has passed */
 	bool drop;		 /* end it: the handler answers MHD_NO */
 	bool answered;		 /* a response was queued through MHD */
+	bool closes;		 /* ... saying "Connection: close" */
 	uint64_t body_bytes;	 /* request body read and discarded */
 	uint64_t read_start_ns;	 /* read.rate: when the body began */
 	struct render render;	 /* raw path */

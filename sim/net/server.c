@@ -17,6 +17,7 @@
 #include "net/exchange.h"
 #include "net/forward.h"
 #include "net/mhd_loop.h"
+#include "net/tls_session.h"
 
 struct server {
 	struct loop *loop;
@@ -29,6 +30,7 @@ struct server {
 	struct worker_holds holds; /* overload workers without a client */
 	char *phase;		   /* the current phase's name */
 	struct server_counters counters;
+	const struct tls_server *tls; /* NULL: plain HTTP */
 };
 
 static void wake_mhd(void *arg)
@@ -111,7 +113,12 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 			*info = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
 		struct conn *c = conn_new(&s->env, mhd, info->connect_fd);
 		c->id = journal_next_conn(s->xenv.journal);
-		uint64_t idle_us = server_connection_policy(s)->idle_timeout_us;
+		const struct conn_policy *policy = server_connection_policy(s);
+		if (s->tls != NULL) {
+			c->tls = tls_session_begin(s->tls, mhd, &policy->tls);
+			c->tls_bare_close = policy->tls.no_close_notify;
+		}
+		uint64_t idle_us = policy->idle_timeout_us;
 		if (idle_us > 0)
 			conn_idle_close(c, idle_us * 1000);
 		link_conn(s, c);
@@ -150,10 +157,21 @@ struct server *server_new(struct loop *loop, struct scenario *sc, const struct s
 		.capture = cfg->capture,
 	};
 	s->holds.loop = loop;
+	s->tls = cfg->tls;
+	/* A TLS daemon starts with the valid certificate; each connection's
+	 * own is set when it starts (tls_session_begin). */
+	struct MHD_OptionItem tls_options[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls ? (void *)tls_server_cert_pem(s->tls) : NULL},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls ? (void *)tls_server_key_pem(s->tls) : NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET
-					  | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED,
-				  on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+					  | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG
+					  | (s->tls ? MHD_USE_TLS : 0),
+				  0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY,
+				  s->tls ? tls_options : tls_options + 2,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 				  MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -209,6 +227,11 @@ void server_free(struct server *s)
 	behave_unref(s->behave);
 	free(s->phase);
 	free(s);
+}
+
+bool server_speaks_tls(const struct server *s)
+{
+	return s->tls != NULL;
 }
 
 void server_add_connection(void *server, int fd, const struct sockaddr *sa, socklen_t len)

@@ -6,6 +6,7 @@
 #ifndef UPSIM_NET_SERVER_H
 #define UPSIM_NET_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -16,6 +17,7 @@
 
 struct exchange_capture;
 struct server;
+struct tls_server;
 
 struct server_counters {
 	uint64_t connections; /* accepted and handed to MHD */
@@ -38,6 +40,7 @@ struct server_config {
 	unsigned thread;			/* --threads: which thread's loop (0: the first) */
 	size_t connection_memory;		/* MHD's pool per connection; 0: the default */
 	const struct exchange_capture *capture; /* the real answers; NULL: none */
+	const struct tls_server *tls;		/* serve HTTPS with it; NULL: plain */
 };
 
 /* Start an MHD daemon in loop serving sc (a reference is taken). Returns
@@ -46,6 +49,9 @@ struct server *server_new(struct loop *loop, struct scenario *sc, const struct s
 			  char *errbuf, size_t errlen);
 /* Close every connection and stop the daemon. NULL accepted. */
 void server_free(struct server *s);
+
+/* The server speaks TLS (config's tls was set). */
+bool server_speaks_tls(const struct server *s);
 
 /* Hand an accepted socket to MHD; matches listener_accept_fn (arg is the
  * server). The server owns fd afterwards. */

@@ -24,7 +24,7 @@ static const suite_fn unit_suites[] = {
 };
 static const suite_fn integration_suites[] = {
 	http_suite,    cli_process_suite, faults_suite,	 admin_suite, hostile_suite,
-	threads_suite, gateways_suite,	  forward_suite, dns_suite,
+	threads_suite, gateways_suite,	  forward_suite, dns_suite,   tls_suite,
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

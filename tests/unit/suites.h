@@ -32,6 +32,7 @@ Suite *threads_suite(void);
 Suite *gateways_suite(void);
 Suite *forward_suite(void);
 Suite *dns_suite(void);
+Suite *tls_suite(void);
 Suite *dns_decide_suite(void);
 Suite *baseline_suite(void);
 

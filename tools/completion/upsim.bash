@@ -43,9 +43,11 @@ _upsim() {
 	local run_opts="-l --listen --upstream --fleet --forward-to --ready-file --max-connections
 		--connection-memory --threads --hang-cap --admin --admin-token
 		--journal --journal-size --request-id-header --access-log
-		--log-format --duration --drill-ttl --start-at -v --verbose"
+		--log-format --duration --drill-ttl --start-at --tls --tls-cert --tls-key
+		--tls-ca-out --tls-name -v --verbose"
 	local ctl_opts="-a --admin -r --ready-file -t --token -u --upstream"
-	local check_opts="-t --through -g --gateway -l --listen --forward-to --backup --gateway-log
+	local check_opts="-t --through -g --gateway -l --listen --forward-to --backup --tls --tls-cert
+		--tls-key --tls-ca-out --tls-name --gateway-log
 		--json --junit --observe --record --probe-timeout --settle --log-wait
 		--start-delay --shuffle --dns --dns-settle -v --verbose"
 	local record_opts="-u --upstream -o --out -l --listen --keep-secrets --inline-max
@@ -77,11 +79,13 @@ _upsim() {
 			COMPREPLY=($(compgen -W "text json" -- "$cur")); return 0 ;;
 		--fleet)
 			_upsim_json "$cur"; return 0 ;;
-		--ready-file | --journal | --access-log)
+		--tls)
+			COMPREPLY=($(compgen -W "auto" -- "$cur")); return 0 ;;
+		--ready-file | --journal | --access-log | --tls-cert | --tls-key | --tls-ca-out)
 			_upsim_files "$cur"; return 0 ;;
 		-l | --listen | --upstream | --forward-to | --max-connections | --connection-memory | \
 		--threads | --hang-cap | --admin | --admin-token | --journal-size | \
-		--request-id-header | --duration | --drill-ttl | --start-at)
+		--request-id-header | --duration | --drill-ttl | --start-at | --tls-name)
 			return 0 ;; # a value of the user's own
 		esac
 		if [[ $cur == -* ]]; then
@@ -111,10 +115,12 @@ _upsim() {
 		-g | --gateway)
 			COMPREPLY=($(compgen -W "nginx haproxy caddy varnish apache envoy" -- "$cur"))
 			return 0 ;;
-		--gateway-log | --junit)
+		--tls)
+			COMPREPLY=($(compgen -W "auto" -- "$cur")); return 0 ;;
+		--gateway-log | --junit | --tls-cert | --tls-key | --tls-ca-out)
 			_upsim_files "$cur"; return 0 ;;
 		-t | --through | -l | --listen | --forward-to | --backup | --probe-timeout | --settle | \
-		--log-wait | --start-delay | --shuffle | --dns | --dns-settle)
+		--log-wait | --start-delay | --shuffle | --dns | --dns-settle | --tls-name)
 			return 0 ;; # a value of the user's own
 		esac
 		if [[ $cur == -* ]]; then

@@ -1,0 +1,384 @@
+/* TLS on the wire: upsim started with --tls auto (its CA written with
+ * --tls-ca-out), spoken to by a GnuTLS client that reports how each
+ * connection ended — close_notify, a bare FIN or a RST — by a raw socket
+ * that sends a real ClientHello and records the exact answer, and by
+ * openssl s_client, whose verdicts on alerts and certificates are a
+ * second, independent reading. */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "suites.h"
+#include "tls_client.h"
+#include "wire.h"
+
+#define T_MS 5000
+
+static struct upsim_proc proc;
+static char *scenario_path;
+static char ca_path[64];
+
+/* Serve scenario over TLS; the CA goes to ca_path. */
+static void start_tls(const char *scenario, const char *const *more)
+{
+	scenario_path = upsim_write_temp(scenario, ".json");
+	ck_assert_ptr_nonnull(scenario_path);
+	snprintf(ca_path, sizeof ca_path, "%s.ca.pem", scenario_path);
+	const char *args[16] = {"run", "--listen", "127.0.0.1:0", "--tls", "auto", "--tls-ca-out",
+				ca_path};
+	int n = 7;
+	for (; more != NULL && *more != NULL; more++)
+		args[n++] = *more;
+	args[n++] = scenario_path;
+	args[n] = NULL;
+	ck_assert_int_eq(upsim_start(&proc, args, T_MS), 0);
+}
+
+static void teardown(void)
+{
+	upsim_stop(&proc, SIGTERM, T_MS);
+	upsim_proc_free(&proc);
+	if (scenario_path != NULL) {
+		unlink(scenario_path);
+		unlink(ca_path);
+		free(scenario_path);
+		scenario_path = NULL;
+	}
+}
+
+/* One GET over a verified TLS connection; returns how it ended. */
+static enum tls_end get_once(const char *request, char **buf, size_t *len)
+{
+	struct tls_client c;
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", NULL, T_MS), 0);
+	ck_assert_msg(c.handshake == 0, "handshake: %s", gnutls_strerror(c.handshake));
+	ck_assert_uint_eq(c.verify, 0);
+	ck_assert_int_eq(tls_client_send(&c, request), 0);
+	enum tls_end end = tls_client_read(&c, 0, 2000, buf, len);
+	tls_client_close(&c);
+	return end;
+}
+
+static const char get_close[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+
+START_TEST(test_healthy_keepalive_over_tls)
+{
+	start_tls("{\"upsim\": 1, \"name\": \"t\", \"defaults\": {\"body\": \"hello\\n\"}}", NULL);
+	struct tls_client c;
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", NULL, T_MS), 0);
+	ck_assert_int_eq(c.handshake, 0);
+	ck_assert_uint_eq(c.verify, 0); /* the CA written out vouches for it */
+	ck_assert_str_eq(tls_client_version(&c), "TLS1.3");
+	for (int i = 0; i < 2; i++) { /* two requests, one session */
+		char *buf = NULL;
+		size_t len = 0;
+		ck_assert_int_eq(tls_client_send(&c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+		ck_assert_int_eq(tls_client_read(&c, 0, 300, &buf, &len), TLS_END_OPEN);
+		ck_assert_ptr_nonnull(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+		ck_assert_ptr_nonnull(strstr(buf, "\r\n\r\nhello\n"));
+		free(buf);
+	}
+	tls_client_close(&c);
+}
+END_TEST
+
+/* A truncation counts plaintext bytes of the HTTP message, and its FIN
+ * carries close_notify unless the policy says otherwise. */
+static const char truncate_json[] =
+	"{\"upsim\": 1, \"name\": \"t\", %s \"defaults\": {\"body\": \"0123456789\"},"
+	" \"rules\": [{\"respond\": {\"fault\": \"truncate\", \"at\": \"body\", \"offset\": 4%s}}]}";
+
+static void check_truncate(const char *connection, const char *then, enum tls_end want)
+{
+	char sc[1024];
+	snprintf(sc, sizeof sc, truncate_json, connection, then);
+	start_tls(sc, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	enum tls_end end = get_once(get_close, &buf, &len);
+	ck_assert_msg(end == want, "ended %s, not %s", tls_end_name(end), tls_end_name(want));
+	const char *body = strstr(buf, "\r\n\r\n");
+	ck_assert_ptr_nonnull(body);
+	ck_assert_str_eq(body + 4, "0123");
+	ck_assert_ptr_nonnull(strstr(buf, "Content-Length: 10\r\n"));
+	free(buf);
+}
+
+START_TEST(test_truncate_close_notify)
+{
+	check_truncate("", "", TLS_END_CLOSE_NOTIFY);
+}
+END_TEST
+
+START_TEST(test_truncate_bare_fin)
+{
+	check_truncate("\"connection\": {\"tls\": {\"close_notify\": false}},", "",
+		       TLS_END_BARE_FIN);
+}
+END_TEST
+
+START_TEST(test_truncate_then_reset)
+{
+	check_truncate("", ", \"then\": \"reset\"", TLS_END_RST);
+}
+END_TEST
+
+/* "Connection: close" through libmicrohttpd: its own close sends
+ * close_notify, unless upsim must close bare. */
+START_TEST(test_after_close)
+{
+	static const char *const cases[][2] = {
+		{"", "close_notify"},
+		{"\"connection\": {\"tls\": {\"close_notify\": false}},", "bare_fin"},
+	};
+	for (int i = 0; i < 2; i++) {
+		char sc[512];
+		snprintf(sc, sizeof sc,
+			 "{\"upsim\": 1, \"name\": \"t\", %s \"defaults\": {\"body\": \"x\","
+			 " \"after\": \"close\"}}",
+			 cases[i][0]);
+		start_tls(sc, NULL);
+		char *buf = NULL;
+		size_t len = 0;
+		enum tls_end end = get_once("GET / HTTP/1.1\r\nHost: t\r\n\r\n", &buf, &len);
+		ck_assert_str_eq(tls_end_name(end), cases[i][1]);
+		ck_assert_ptr_nonnull(strstr(buf, "Connection: close\r\n"));
+		free(buf);
+		teardown();
+	}
+}
+END_TEST
+
+/* Handshake faults: a real ClientHello from a raw socket, and the exact
+ * answer. */
+static struct wire_result hello_answer(const char *fault, int read_ms)
+{
+	char sc[512];
+	snprintf(sc, sizeof sc, "{\"upsim\": 1, \"name\": \"t\", \"connection\": {\"tls\": %s}}",
+		 fault);
+	start_tls(sc, NULL);
+	unsigned char hello[4096];
+	size_t n = tls_client_hello(hello, sizeof hello);
+	ck_assert_uint_gt(n, 5);
+	ck_assert_uint_eq(hello[0], 0x16);
+	int fd = wire_connect("127.0.0.1", proc.port, T_MS);
+	ck_assert_int_ge(fd, 0);
+	struct wire_result r = {0};
+	/* Nothing is answered before the whole hello is in. */
+	ck_assert_int_eq(wire_send_all(fd, hello, 3, T_MS), 0);
+	wire_read_until_end(fd, wire_now_ms(), 150, &r);
+	ck_assert_int_eq(r.end, WIRE_OPEN);
+	ck_assert_uint_eq(r.len, 0);
+	ck_assert_int_eq(wire_send_all(fd, hello + 3, n - 3, T_MS), 0);
+	wire_read_until_end(fd, wire_now_ms(), read_ms, &r);
+	close(fd);
+	return r;
+}
+
+/* The answer is one fatal alert record with code, then a FIN. */
+static void check_alert_answer(const char *fault, unsigned char code)
+{
+	struct wire_result r = hello_answer(fault, T_MS);
+	const unsigned char want[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, code};
+	ck_assert_int_eq(r.end, WIRE_FIN);
+	ck_assert_uint_eq(r.len, sizeof want);
+	ck_assert_mem_eq(r.bytes, want, sizeof want);
+	wire_result_free(&r);
+}
+
+START_TEST(test_hello_alert)
+{
+	check_alert_answer("{\"fault\": \"alert\", \"alert\": \"handshake_failure\"}", 40);
+}
+END_TEST
+
+START_TEST(test_hello_alpn_mismatch)
+{
+	check_alert_answer("{\"fault\": \"alpn_mismatch\"}", 120);
+}
+END_TEST
+
+START_TEST(test_hello_plaintext)
+{
+	struct wire_result r = hello_answer("{\"fault\": \"plaintext\"}", T_MS);
+	ck_assert_int_eq(r.end, WIRE_FIN);
+	ck_assert_str_eq((char *)r.bytes, "HTTP/1.1 400 Bad Request\r\n"
+					  "Content-Type: text/plain\r\n"
+					  "Content-Length: 45\r\n"
+					  "Connection: close\r\n"
+					  "\r\n"
+					  "upsim: this port speaks plain HTTP, not TLS.\n");
+	wire_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_hello_reset)
+{
+	struct wire_result r = hello_answer("{\"fault\": \"handshake_reset\"}", T_MS);
+	ck_assert_int_eq(r.end, WIRE_RST);
+	ck_assert_uint_eq(r.len, 0);
+	wire_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_hello_hang)
+{
+	struct wire_result r = hello_answer("{\"fault\": \"handshake_hang\"}", 500);
+	ck_assert_int_eq(r.end, WIRE_OPEN);
+	ck_assert_uint_eq(r.len, 0);
+	wire_result_free(&r);
+}
+END_TEST
+
+/* openssl s_client's reading of a run, stdout and stderr together. */
+static char *s_client(const char *options)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd,
+		 "timeout 10 openssl s_client -connect 127.0.0.1:%d -CAfile %s %s </dev/null 2>&1",
+		 proc.port, ca_path, options);
+	FILE *f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t cap = 65536;
+	char *out = calloc(1, cap);
+	size_t len = fread(out, 1, cap - 1, f);
+	out[len] = '\0';
+	pclose(f);
+	return out;
+}
+
+START_TEST(test_alert_seen_by_openssl)
+{
+	start_tls("{\"upsim\": 1, \"name\": \"t\", \"connection\": {\"tls\":"
+		  " {\"fault\": \"alert\", \"alert\": \"protocol_version\"}}}",
+		  NULL);
+	char *out = s_client("");
+	ck_assert_msg(strstr(out, "alert protocol version") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "SSL alert number 70") != NULL, "%s", out);
+	free(out);
+}
+END_TEST
+
+/* Each certificate fault, as GnuTLS and openssl see it. */
+static const struct {
+	const char *name;
+	unsigned gnutls_status; /* a flag verification must raise */
+	const char *openssl;	/* its "Verify return code" */
+} cert_cases[] = {
+	{"expired", GNUTLS_CERT_EXPIRED, "Verify return code: 10 (certificate has expired)"},
+	{"not_yet_valid", GNUTLS_CERT_NOT_ACTIVATED,
+	 "Verify return code: 9 (certificate is not yet valid)"},
+	{"wrong_name", GNUTLS_CERT_UNEXPECTED_OWNER,
+	 "Verify return code: 62 (hostname mismatch)"},
+	{"untrusted", GNUTLS_CERT_SIGNER_NOT_FOUND,
+	 "Verify return code: 19 (self-signed certificate in certificate chain)"},
+};
+
+START_TEST(test_certificate_faults)
+{
+	char sc[256];
+	snprintf(sc, sizeof sc,
+		 "{\"upsim\": 1, \"name\": \"t\", \"connection\": {\"tls\": {\"certificate\": "
+		 "\"%s\"}}}",
+		 cert_cases[_i].name);
+	start_tls(sc, NULL);
+	struct tls_client c;
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", NULL, T_MS), 0);
+	ck_assert_int_eq(c.handshake, 0); /* the server cannot know: the client judges */
+	ck_assert_msg(c.verify & cert_cases[_i].gnutls_status, "status %#x", c.verify);
+	tls_client_close(&c);
+	char *out = s_client("-verify_hostname localhost");
+	ck_assert_msg(strstr(out, cert_cases[_i].openssl) != NULL, "%s", out);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_version_limits)
+{
+	static const char *const cases[][3] = {
+		/* versions, client priority, the version agreed ("" none) */
+		{"1.2", "NORMAL", "TLS1.2"},
+		{"1.2", "NORMAL:-VERS-ALL:+VERS-TLS1.3", ""},
+		{"1.3", "NORMAL", "TLS1.3"},
+		{"1.3", "NORMAL:-VERS-ALL:+VERS-TLS1.2", ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char sc[256];
+		snprintf(sc, sizeof sc,
+			 "{\"upsim\": 1, \"name\": \"t\", \"connection\": {\"tls\": {\"versions\": "
+			 "\"%s\"}}}",
+			 cases[i][0]);
+		start_tls(sc, NULL);
+		struct tls_client c;
+		ck_assert_int_eq(
+			tls_client_open(&c, proc.port, ca_path, "localhost", cases[i][1], T_MS), 0);
+		if (cases[i][2][0] != '\0') {
+			ck_assert_int_eq(c.handshake, 0);
+			ck_assert_str_eq(tls_client_version(&c), cases[i][2]);
+		} else {
+			ck_assert_int_lt(c.handshake, 0);
+		}
+		tls_client_close(&c);
+		teardown();
+	}
+}
+END_TEST
+
+/* Bad input: exit 2, naming the problem. */
+static void expect_refusal(const char *const *args, const char *needle)
+{
+	char *out, *err;
+	int rc = upsim_run_capture(args, T_MS, &out, &err);
+	ck_assert_msg(rc == 2, "exit %d: %s", rc, err);
+	ck_assert_msg(strstr(err, needle) != NULL, "stderr: %s", err);
+	free(out);
+	free(err);
+}
+
+START_TEST(test_bad_input)
+{
+	char *sc = upsim_write_temp("{\"upsim\": 1, \"name\": \"t\", \"phases\": [{\"name\": \"a\","
+				    " \"connection\": {\"tls\": {\"fault\": \"handshake_hang\"}}}]}",
+				    ".json");
+	const char *plain[] = {"run", "--listen", "127.0.0.1:0", sc, NULL};
+	expect_refusal(plain, "phases[0].connection.tls: this listener speaks plain HTTP");
+	const char *key_only[] = {"run", "--tls-key", "k.pem", sc, NULL};
+	expect_refusal(key_only, "--tls-key needs --tls-cert");
+	const char *missing[] = {"run", "--tls-cert", "/nonexistent/c.pem", "--tls-key",
+				 "/nonexistent/k.pem", sc, NULL};
+	expect_refusal(missing, "/nonexistent/c.pem");
+	const char *ca_alone[] = {"run", "--tls-ca-out", "/tmp/x.pem", sc, NULL};
+	expect_refusal(ca_alone, "--tls-ca-out needs --tls auto or --tls-cert");
+	unlink(sc);
+	free(sc);
+}
+END_TEST
+
+Suite *tls_suite(void)
+{
+	Suite *s = suite_create("tls");
+	TCase *tc = tcase_create("wire");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_healthy_keepalive_over_tls);
+	tcase_add_test(tc, test_truncate_close_notify);
+	tcase_add_test(tc, test_truncate_bare_fin);
+	tcase_add_test(tc, test_truncate_then_reset);
+	tcase_add_test(tc, test_after_close);
+	tcase_add_test(tc, test_hello_alert);
+	tcase_add_test(tc, test_hello_alpn_mismatch);
+	tcase_add_test(tc, test_hello_plaintext);
+	tcase_add_test(tc, test_hello_reset);
+	tcase_add_test(tc, test_hello_hang);
+	tcase_add_test(tc, test_alert_seen_by_openssl);
+	tcase_add_loop_test(tc, test_certificate_faults, 0,
+			    (int)(sizeof cert_cases / sizeof cert_cases[0]));
+	tcase_add_test(tc, test_version_limits);
+	tcase_add_test(tc, test_bad_input);
+	suite_add_tcase(s, tc);
+	return s;
+}
