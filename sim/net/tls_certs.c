@@ -26,7 +26,7 @@ struct tls_certs {
 	char *leaf_pem[TLS_CERT_KINDS];
 	char *ca_pem;
 	char *key_pem; /* the VALID leaf's key */
-	bool global; /* holds a reference from gnutls_global_init */
+	bool global;   /* holds a reference from gnutls_global_init */
 };
 
 /* A CA: its certificate and the key it signs with. */

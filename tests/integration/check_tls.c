@@ -6,9 +6,13 @@
  * second, independent reading. */
 #include <check.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -28,8 +32,8 @@ static void start_tls(const char *scenario, const char *const *more)
 	scenario_path = upsim_write_temp(scenario, ".json");
 	ck_assert_ptr_nonnull(scenario_path);
 	snprintf(ca_path, sizeof ca_path, "%s.ca.pem", scenario_path);
-	const char *args[16] = {"run", "--listen", "127.0.0.1:0", "--tls", "auto", "--tls-ca-out",
-				ca_path};
+	const char *args[16] = {"run",	"--listen",	"127.0.0.1:0", "--tls",
+				"auto", "--tls-ca-out", ca_path};
 	int n = 7;
 	for (; more != NULL && *more != NULL; more++)
 		args[n++] = *more;
@@ -90,7 +94,8 @@ END_TEST
  * carries close_notify unless the policy says otherwise. */
 static const char truncate_json[] =
 	"{\"upsim\": 1, \"name\": \"t\", %s \"defaults\": {\"body\": \"0123456789\"},"
-	" \"rules\": [{\"respond\": {\"fault\": \"truncate\", \"at\": \"body\", \"offset\": 4%s}}]}";
+	" \"rules\": [{\"respond\": {\"fault\": \"truncate\", \"at\": \"body\", \"offset\": "
+	"4%s}}]}";
 
 static void check_truncate(const char *connection, const char *then, enum tls_end want)
 {
@@ -124,6 +129,43 @@ END_TEST
 START_TEST(test_truncate_then_reset)
 {
 	check_truncate("", ", \"then\": \"reset\"", TLS_END_RST);
+}
+END_TEST
+
+/* A raw response far larger than the socket buffers: GnuTLS's partial
+ * records (GNUTLS_E_AGAIN) are resent, and not a byte is lost or doubled. */
+START_TEST(test_big_raw_response)
+{
+	start_tls("{\"upsim\": 1, \"name\": \"t\", \"defaults\": {\"body_size\": \"16MiB\"},"
+		  " \"rules\": [{\"respond\": {\"fault\": \"truncate\", \"at\": \"body\","
+		  " \"offset\": 12000000}}]}",
+		  NULL);
+	/* A small receive buffer, set before connect (the window is agreed
+	 * then), fills at once: upsim's sends meet EAGAIN. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)proc.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+	struct tls_client c;
+	tls_client_start(&c, fd, ca_path, "localhost", NULL, T_MS);
+	ck_assert_int_eq(c.handshake, 0);
+	ck_assert_int_eq(tls_client_send(&c, get_close), 0);
+	/* Reading nothing for a while lets upsim's send queue fill, so its
+	 * writes meet EAGAIN (strace shows them); what arrives must be the
+	 * same whether they do or not. */
+	poll(NULL, 0, 300);
+	char *buf = NULL;
+	size_t len = 0;
+	enum tls_end end = tls_client_read(&c, 0, 20000, &buf, &len);
+	ck_assert_str_eq(tls_end_name(end), "close_notify");
+	const char *body = strstr(buf, "\r\n\r\n");
+	ck_assert_ptr_nonnull(body);
+	ck_assert_uint_eq(len - (size_t)(body + 4 - buf), 12000000);
+	ck_assert_ptr_nonnull(strstr(buf, "Content-Length: 16777216\r\n"));
+	free(buf);
+	tls_client_close(&c);
 }
 END_TEST
 
@@ -272,8 +314,7 @@ static const struct {
 	{"expired", GNUTLS_CERT_EXPIRED, "Verify return code: 10 (certificate has expired)"},
 	{"not_yet_valid", GNUTLS_CERT_NOT_ACTIVATED,
 	 "Verify return code: 9 (certificate is not yet valid)"},
-	{"wrong_name", GNUTLS_CERT_UNEXPECTED_OWNER,
-	 "Verify return code: 62 (hostname mismatch)"},
+	{"wrong_name", GNUTLS_CERT_UNEXPECTED_OWNER, "Verify return code: 62 (hostname mismatch)"},
 	{"untrusted", GNUTLS_CERT_SIGNER_NOT_FOUND,
 	 "Verify return code: 19 (self-signed certificate in certificate chain)"},
 };
@@ -314,8 +355,9 @@ START_TEST(test_version_limits)
 			 cases[i][0]);
 		start_tls(sc, NULL);
 		struct tls_client c;
-		ck_assert_int_eq(
-			tls_client_open(&c, proc.port, ca_path, "localhost", cases[i][1], T_MS), 0);
+		ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", cases[i][1],
+						 T_MS),
+				 0);
 		if (cases[i][2][0] != '\0') {
 			ck_assert_int_eq(c.handshake, 0);
 			ck_assert_str_eq(tls_client_version(&c), cases[i][2]);
@@ -341,15 +383,17 @@ static void expect_refusal(const char *const *args, const char *needle)
 
 START_TEST(test_bad_input)
 {
-	char *sc = upsim_write_temp("{\"upsim\": 1, \"name\": \"t\", \"phases\": [{\"name\": \"a\","
-				    " \"connection\": {\"tls\": {\"fault\": \"handshake_hang\"}}}]}",
-				    ".json");
+	char *sc =
+		upsim_write_temp("{\"upsim\": 1, \"name\": \"t\", \"phases\": [{\"name\": \"a\","
+				 " \"connection\": {\"tls\": {\"fault\": \"handshake_hang\"}}}]}",
+				 ".json");
 	const char *plain[] = {"run", "--listen", "127.0.0.1:0", sc, NULL};
 	expect_refusal(plain, "phases[0].connection.tls: this listener speaks plain HTTP");
 	const char *key_only[] = {"run", "--tls-key", "k.pem", sc, NULL};
 	expect_refusal(key_only, "--tls-key needs --tls-cert");
-	const char *missing[] = {"run", "--tls-cert", "/nonexistent/c.pem", "--tls-key",
-				 "/nonexistent/k.pem", sc, NULL};
+	const char *missing[] = {"run",	      "--tls-cert",	    "/nonexistent/c.pem",
+				 "--tls-key", "/nonexistent/k.pem", sc,
+				 NULL};
 	expect_refusal(missing, "/nonexistent/c.pem");
 	const char *ca_alone[] = {"run", "--tls-ca-out", "/tmp/x.pem", sc, NULL};
 	expect_refusal(ca_alone, "--tls-ca-out needs --tls auto or --tls-cert");
@@ -368,6 +412,7 @@ Suite *tls_suite(void)
 	tcase_add_test(tc, test_truncate_close_notify);
 	tcase_add_test(tc, test_truncate_bare_fin);
 	tcase_add_test(tc, test_truncate_then_reset);
+	tcase_add_test(tc, test_big_raw_response);
 	tcase_add_test(tc, test_after_close);
 	tcase_add_test(tc, test_hello_alert);
 	tcase_add_test(tc, test_hello_alpn_mismatch);

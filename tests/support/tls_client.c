@@ -13,9 +13,18 @@ int tls_client_open(struct tls_client *c, int port, const char *ca_file, const c
 		    const char *priority, int timeout_ms)
 {
 	memset(c, 0, sizeof *c);
-	c->fd = wire_connect("127.0.0.1", port, timeout_ms);
-	if (c->fd == -1)
+	int fd = wire_connect("127.0.0.1", port, timeout_ms);
+	if (fd == -1)
 		return -1;
+	tls_client_start(c, fd, ca_file, server_name, priority, timeout_ms);
+	return 0;
+}
+
+void tls_client_start(struct tls_client *c, int fd, const char *ca_file, const char *server_name,
+		      const char *priority, int timeout_ms)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = fd;
 	gnutls_certificate_allocate_credentials(&c->cred);
 	if (ca_file != NULL)
 		gnutls_certificate_set_x509_trust_file(c->cred, ca_file, GNUTLS_X509_FMT_PEM);
@@ -32,7 +41,6 @@ int tls_client_open(struct tls_client *c, int port, const char *ca_file, const c
 	} while (c->handshake < 0 && !gnutls_error_is_fatal(c->handshake));
 	if (c->handshake == 0 && server_name != NULL)
 		gnutls_certificate_verify_peers3(c->session, server_name, &c->verify);
-	return 0;
 }
 
 int tls_client_send(struct tls_client *c, const char *s)

@@ -34,6 +34,9 @@ struct tls_client {
  * the certificate's status when it completed), -1 if no TCP connection. */
 int tls_client_open(struct tls_client *c, int port, const char *ca_file, const char *server_name,
 		    const char *priority, int timeout_ms);
+/* tls_client_open on a socket the caller connected (c owns fd after). */
+void tls_client_start(struct tls_client *c, int fd, const char *ca_file, const char *server_name,
+		      const char *priority, int timeout_ms);
 /* Send s whole. 0, or -1. */
 int tls_client_send(struct tls_client *c, const char *s);
 /* Read plaintext, appending to *buf (malloc'd, NUL-terminated; *len
