@@ -34,5 +34,6 @@ Suite *forward_suite(void);
 Suite *dns_suite(void);
 Suite *dns_decide_suite(void);
 Suite *baseline_suite(void);
+Suite *tls_certs_suite(void);
 
 #endif
