@@ -25,7 +25,7 @@ struct tls_certs {
 	gnutls_certificate_credentials_t cred[TLS_CERT_KINDS];
 	char *leaf_pem[TLS_CERT_KINDS];
 	char *ca_pem;
-	char *key_pem; /* the VALID leaf's key */
+	char *key_pem; /* the VALID leaf's key: what MHD starts with */
 	bool global;   /* holds a reference from gnutls_global_init */
 };
 
@@ -157,27 +157,42 @@ static int set_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const ch
 	return gnutls_x509_crt_set_subject_key_id(crt, id, idlen);
 }
 
+/* crt as new PEM into *pem. */
+static int export_pem(gnutls_x509_crt_t crt, char **pem)
+{
+	gnutls_datum_t d;
+	int ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
+	if (ret >= 0) {
+		*pem = xmemdup(d.data, d.size);
+		gnutls_free(d.data);
+	}
+	return ret;
+}
+
 /* GnuTLS: a certificate just signed is "not fully functional until it is
- * exported and re-imported" (gnutls_x509_crt_sign2), its cached DER being
- * stale. Export it to PEM (into *pem when asked) and take the re-import. */
+ * exported and re-imported" (gnutls_x509_crt_sign2): parts of it are
+ * cached from before the signature. Export it to PEM (into *pem when
+ * asked: the caller frees it) and take the re-import in its place. */
 static int reimport(gnutls_x509_crt_t *crt, char **pem)
 {
-	gnutls_datum_t d = {NULL, 0};
+	char *text = NULL;
 	gnutls_x509_crt_t fresh = NULL;
 	int ret;
-	if ((ret = gnutls_x509_crt_export2(*crt, GNUTLS_X509_FMT_PEM, &d)) < 0
-	    || (ret = gnutls_x509_crt_init(&fresh)) < 0
-	    || (ret = gnutls_x509_crt_import(fresh, &d, GNUTLS_X509_FMT_PEM)) < 0) {
-		if (fresh != NULL)
-			gnutls_x509_crt_deinit(fresh);
+	if ((ret = export_pem(*crt, &text)) < 0 || (ret = gnutls_x509_crt_init(&fresh)) < 0)
+		goto out;
+	gnutls_datum_t d = {(unsigned char *)text, (unsigned)strlen(text)};
+	if ((ret = gnutls_x509_crt_import(fresh, &d, GNUTLS_X509_FMT_PEM)) < 0) {
+		gnutls_x509_crt_deinit(fresh);
 		goto out;
 	}
 	gnutls_x509_crt_deinit(*crt);
 	*crt = fresh;
-	if (pem != NULL)
-		*pem = xmemdup(d.data, d.size);
+	if (pem != NULL) {
+		*pem = text;
+		text = NULL;
+	}
 out:
-	gnutls_free(d.data);
+	free(text);
 	return ret;
 }
 
@@ -195,8 +210,10 @@ static int make_ca(struct ca *ca, const char *cn, time_t now, char **pem, char *
 						    GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN))
 		       < 0
 	    || (ret = gnutls_x509_crt_sign2(ca->crt, ca->crt, ca->key, GNUTLS_DIG_SHA256, 0)) < 0
-	    || (ret = reimport(&ca->crt, pem)) < 0)
-		return failed(ret, "CA certificate", err, errlen), -1;
+	    || (ret = reimport(&ca->crt, pem)) < 0) {
+		failed(ret, "CA certificate", err, errlen);
+		return -1;
+	}
 	return 0;
 }
 
@@ -249,8 +266,10 @@ static int make_leaf(gnutls_x509_crt_t *out, char **pem, const struct leaf_name 
 	    || (ret = gnutls_x509_crt_get_subject_key_id(ca->crt, caid, &caidlen, NULL)) < 0
 	    || (ret = gnutls_x509_crt_set_authority_key_id(crt, caid, caidlen)) < 0
 	    || (ret = gnutls_x509_crt_sign2(crt, ca->crt, ca->key, GNUTLS_DIG_SHA256, 0)) < 0
-	    || (ret = reimport(out, pem)) < 0)
-		return failed(ret, "certificate", err, errlen), -1;
+	    || (ret = reimport(out, pem)) < 0) {
+		failed(ret, "certificate", err, errlen);
+		return -1;
+	}
 	return 0;
 }
 
@@ -278,7 +297,7 @@ static struct tls_certs *certs_new(char *err, size_t errlen)
 	return c;
 }
 
-/* key as PEM into *out (malloc'd). */
+/* key as PEM into *out (malloc'd, NUL-terminated). */
 static int export_key(gnutls_x509_privkey_t key, char **out, char *err, size_t errlen)
 {
 	gnutls_datum_t d = {NULL, 0};
@@ -418,8 +437,15 @@ struct tls_certs *tls_certs_load(const char *cert_file, const char *key_file, co
 	}
 	if (failed(gnutls_x509_privkey_init(&key), "key", err, errlen))
 		goto fail;
-	ret = gnutls_x509_privkey_import2(key, &key_pem, GNUTLS_X509_FMT_PEM, NULL, 0);
-	if (ret == GNUTLS_E_DECRYPTION_FAILED) {
+	/* GNUTLS_PKCS_PLAIN: without it, GnuTLS tries to decrypt an encrypted
+	 * PKCS#8 key with no password and "" (600000 rounds of PBKDF2 each,
+	 * 0.1 s) before it fails. It has no reader for OpenSSL's legacy
+	 * encrypted PEM ("Proc-Type: 4,ENCRYPTED"), which we name too. */
+	ret = gnutls_x509_privkey_import2(key, &key_pem, GNUTLS_X509_FMT_PEM, NULL,
+					  GNUTLS_PKCS_PLAIN);
+	if (ret == GNUTLS_E_DECRYPTION_FAILED
+	    || (ret < 0
+		&& memmem(key_pem.data, key_pem.size, "Proc-Type: 4,ENCRYPTED", 22) != NULL)) {
 		snprintf(err, errlen, "%s: an encrypted private key (give it unencrypted)",
 			 key_file);
 		goto fail;
@@ -436,9 +462,9 @@ struct tls_certs *tls_certs_load(const char *cert_file, const char *key_file, co
 			 key_file, cert_file);
 		goto fail;
 	}
-	c->key_pem = strndup((const char *)key_pem.data, key_pem.size);
 	if (failed(ret, cert_file, err, errlen)
-	    || failed(reimport(&crts[0], &c->leaf_pem[TLS_CERT_VALID]), cert_file, err, errlen)
+	    || failed(export_pem(crts[0], &c->leaf_pem[TLS_CERT_VALID]), cert_file, err, errlen)
+	    || export_key(key, &c->key_pem, err, errlen) == -1
 	    || make_kinds(c, name, TLS_CERT_EXPIRED, err, errlen) == -1)
 		goto fail;
 	goto out;

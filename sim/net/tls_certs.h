@@ -12,15 +12,15 @@
  * cheap; one leaf key serves every kind.
  *
  * Each kind has its own credentials, holding the leaf followed by the CA
- * that signed it: the chain a server sends. The chain a scenario picks
- * per connection is a matter for the server, not of this module.
+ * that signed it: the chain a server sends. Which kind a connection gets
+ * is the server's choice, not this module's.
  *
- * Times: the CAs are valid from 2 days ago for 10 years; VALID, WRONG_NAME
- * and UNTRUSTED leaves from an hour ago (clock skew between hosts) for
- * 365 days (under the 398 days some clients allow a leaf); EXPIRED from 2
- * days ago to 1 day ago; NOT_YET_VALID from 1 day ahead for 365 days.
- * Nothing is renewed: an upsim running for a year serves an expired
- * VALID certificate. */
+ * Times: the CAs are valid from 2 days ago (before any leaf they sign)
+ * for 10 years; VALID, WRONG_NAME and UNTRUSTED leaves from an hour ago
+ * (clocks differ between hosts) for a year, within what clients that cap
+ * a leaf's lifetime accept; EXPIRED from 2 days ago to 1 day ago;
+ * NOT_YET_VALID from a day ahead for a year. Nothing is renewed: an upsim
+ * left running for a year serves an expired VALID certificate. */
 #ifndef UPSIM_NET_TLS_CERTS_H
 #define UPSIM_NET_TLS_CERTS_H
 
@@ -37,7 +37,7 @@ enum tls_cert_kind {
 	TLS_CERT_KINDS,
 };
 
-/* The name of the faulty leaves' only name (DNS SAN and CN). */
+/* The WRONG_NAME leaf's only name (its DNS SAN and its CN). */
 #define TLS_CERTS_WRONG_NAME "wrong.upsim.invalid"
 
 struct tls_certs;
@@ -57,21 +57,24 @@ struct tls_certs;
 struct tls_certs *tls_certs_auto(const char *name, char *err, size_t errlen);
 
 /* --tls-cert/--tls-key: the user's PEM certificate chain (the leaf first,
- * or in any order: it is sorted) and PEM private key serve TLS_CERT_VALID,
- * as they are: their name and dates are the user's business. The faulty
- * kinds are still made for name, exactly as tls_certs_auto makes them,
- * signed by upsim's own CA; tls_certs_ca_pem is that CA, not the user's.
- * So a gateway that trusts only the user's CA sees every faulty kind as
- * untrusted too, whatever else is wrong with it: to test expired or
- * wrong-name leaves for what they are, the gateway must also trust
- * upsim's CA (--tls-ca-out). Returns new certificates, or NULL with one
- * of these reasons in err:
- *   "FILE: STRERROR"                         (a file that cannot be read)
+ * then its issuers, as nginx takes it) and unencrypted PEM private key
+ * (PKCS#8, or "EC PRIVATE KEY" and the like) serve TLS_CERT_VALID as they are: their
+ * names and dates are the user's business. Both may name one file that
+ * holds the chain and the key (HAProxy's way). The faulty kinds are still
+ * made for name, exactly as tls_certs_auto makes them, signed by upsim's
+ * own CA; tls_certs_ca_pem is that CA, not the user's. So a gateway that
+ * trusts only the user's CA sees every faulty kind as untrusted too,
+ * whatever else is wrong with it: to meet an expired or wrong-name leaf
+ * as such, the gateway must trust upsim's CA as well (--tls-ca-out).
+ * Returns new certificates, or NULL with one of these reasons in err:
+ *   "FILE: STRERROR"                      (a file that cannot be read)
+ *   "FILE: larger than 1048576 bytes"
  *   "FILE: not a PEM certificate"
- *   "FILE: not a PEM private key"            (encrypted keys included)
- *   "the key in KEYFILE does not match the certificate in CERTFILE"
- *   "--tls-key needs --tls-cert", "--tls-cert needs --tls-key"
- *                                            (cert_file or key_file NULL)
+ *   "FILE: not a PEM private key"
+ *   "FILE: an encrypted private key (give it unencrypted)"
+ *   "the key in KEYFILE does not match the first certificate in CERTFILE"
+ *   "--tls-key needs --tls-cert"          (cert_file NULL)
+ *   "--tls-cert needs --tls-key"          (key_file NULL)
  * or one of tls_certs_auto's. */
 struct tls_certs *tls_certs_load(const char *cert_file, const char *key_file, const char *name,
 				 char *err, size_t errlen);
@@ -80,8 +83,8 @@ struct tls_certs *tls_certs_load(const char *cert_file, const char *key_file, co
 void tls_certs_free(struct tls_certs *c);
 
 /* The credentials that serve kind (c and kind valid): borrowed, valid
- * until tls_certs_free, and not to be changed (the server shares them
- * among its sessions and threads). */
+ * until tls_certs_free (after every session using them), and not to be
+ * changed: sessions on every thread share them, as GnuTLS allows. */
 gnutls_certificate_credentials_t tls_certs_credentials(const struct tls_certs *c,
 						       enum tls_cert_kind kind);
 
@@ -94,12 +97,14 @@ const char *tls_certs_ca_pem(const struct tls_certs *c);
  * in err, FILE being PATH.tmp or PATH, whichever failed. */
 int tls_certs_write_ca(const struct tls_certs *c, const char *path, char *err, size_t errlen);
 
-/* The leaf of kind as PEM, NUL-terminated and borrowed (the user's leaf
- * for TLS_CERT_VALID after tls_certs_load): for tests and diagnostics. */
+/* The leaf of kind as PEM, NUL-terminated and borrowed (after
+ * tls_certs_load, the user's leaf for TLS_CERT_VALID, as GnuTLS writes
+ * PEM): for tests and diagnostics. */
 const char *tls_certs_leaf_pem(const struct tls_certs *c, enum tls_cert_kind kind);
 
-/* The private key of the TLS_CERT_VALID leaf as PEM (borrowed): with
- * tls_certs_leaf_pem, what a TLS library starts a server with. */
+/* The private key of the TLS_CERT_VALID leaf as PEM, NUL-terminated and
+ * borrowed: with tls_certs_leaf_pem(TLS_CERT_VALID), what a TLS library
+ * starts a server with (libmicrohttpd takes PEM). */
 const char *tls_certs_key_pem(const struct tls_certs *c);
 
 /* The kind's name in scenarios: "valid", "expired", "not_yet_valid",

@@ -16,11 +16,11 @@
 typedef Suite *(*suite_fn)(void);
 
 static const suite_fn unit_suites[] = {
-	units_suite,	scenario_suite, fault_suite,   expect_suite,	    verdict_suite,
-	report_suite,	match_suite,	behave_suite,  loop_suite,	    timeline_suite,
-	overload_suite, cli_suite,	support_suite, accept_policy_suite, render_suite,
-	pace_suite,	tally_suite,	jcheck_suite,  dns_decide_suite,    baseline_suite,
-	window_suite,
+	units_suite,	scenario_suite,	 fault_suite,	expect_suite,	     verdict_suite,
+	report_suite,	match_suite,	 behave_suite,	loop_suite,	     timeline_suite,
+	overload_suite, cli_suite,	 support_suite, accept_policy_suite, render_suite,
+	pace_suite,	tally_suite,	 jcheck_suite,	dns_decide_suite,    baseline_suite,
+	window_suite,	tls_certs_suite,
 };
 static const suite_fn integration_suites[] = {
 	http_suite,    cli_process_suite, faults_suite,	 admin_suite, hostile_suite,

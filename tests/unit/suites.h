@@ -35,5 +35,6 @@ Suite *dns_suite(void);
 Suite *tls_suite(void);
 Suite *dns_decide_suite(void);
 Suite *baseline_suite(void);
+Suite *tls_certs_suite(void);
 
 #endif
