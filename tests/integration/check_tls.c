@@ -169,6 +169,87 @@ START_TEST(test_big_raw_response)
 }
 END_TEST
 
+/* Every raw fault of the catalogue sends over TLS exactly the plaintext
+ * it sends over TCP, and ends the same way: a FIN as close_notify (the
+ * default), a RST as a RST. One upsim plain, one with TLS, both playing
+ * tests/data/wire/faults.json from a fresh start, asked the same. */
+static const char *const parity_paths[] = {
+	"/close",
+	"/reset",
+	"/hang-close",
+	"/trunc-status",
+	"/trunc-headers",
+	"/trunc-clamp",
+	"/malformed/status_line",
+	"/malformed/version",
+	"/malformed/status_code",
+	"/malformed/no_colon",
+	"/malformed/space_before_colon",
+	"/malformed/bare_lf",
+	"/malformed/nul",
+	"/malformed/folded",
+	"/oversized",
+	"/garbage",
+	"/length-mismatch",
+	"/length-long",
+	"/raw-path-204",
+	"/bad-chunked/invalid_size",
+	"/bad-chunked/missing_last_chunk",
+	"/bad-chunked/invalid_size_mid_body",
+	"/oversized-one-line",
+	"/duplicate-length",
+	"/cl-and-te",
+	"/raw",
+	"/raw64",
+	"/early",
+	"/drip",
+	"/stall",
+	"/big-reset",
+};
+
+START_TEST(test_raw_faults_match_plain)
+{
+	const char *path = parity_paths[_i];
+	char request[256];
+	snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+	struct upsim_proc plain;
+	ck_assert_int_eq(upsim_start_scenario(&plain, "tests/data/wire/faults.json", NULL, T_MS),
+			 0);
+	int fd = wire_connect("127.0.0.1", plain.port, T_MS);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(wire_send_str(fd, request, T_MS), 0);
+	struct wire_result want = {0};
+	wire_read_until_end(fd, wire_now_ms(), 10000, &want);
+	close(fd);
+	upsim_stop(&plain, SIGTERM, T_MS);
+	upsim_proc_free(&plain);
+	ck_assert_msg(want.end == WIRE_FIN || want.end == WIRE_RST, "%s: plain ended %s", path,
+		      wire_end_name(want.end));
+
+	snprintf(ca_path, sizeof ca_path, "/tmp/upsim-parity-%d.pem", (int)getpid());
+	const char *args[] = {"run",  "--listen",     "127.0.0.1:0", "--tls",
+			      "auto", "--tls-ca-out", ca_path,	     "tests/data/wire/faults.json",
+			      NULL};
+	ck_assert_int_eq(upsim_start(&proc, args, T_MS), 0);
+	struct tls_client c;
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", NULL, T_MS), 0);
+	ck_assert_int_eq(c.handshake, 0);
+	ck_assert_int_eq(tls_client_send(&c, request), 0);
+	char *got = NULL;
+	size_t len = 0;
+	enum tls_end end = tls_client_read(&c, 0, 10000, &got, &len);
+	tls_client_close(&c);
+	unlink(ca_path);
+	ck_assert_msg(len == want.len && memcmp(got, want.bytes, len) == 0,
+		      "%s: %zu bytes over TLS, %zu plain", path, len, want.len);
+	enum tls_end expected = want.end == WIRE_FIN ? TLS_END_CLOSE_NOTIFY : TLS_END_RST;
+	ck_assert_msg(end == expected, "%s: ended %s over TLS, %s plain", path, tls_end_name(end),
+		      wire_end_name(want.end));
+	free(got);
+	wire_result_free(&want);
+}
+END_TEST
+
 /* "Connection: close" through libmicrohttpd: its own close sends
  * close_notify, unless upsim must close bare. */
 START_TEST(test_after_close)
@@ -414,6 +495,8 @@ Suite *tls_suite(void)
 	tcase_add_test(tc, test_truncate_then_reset);
 	tcase_add_test(tc, test_big_raw_response);
 	tcase_add_test(tc, test_after_close);
+	tcase_add_loop_test(tc, test_raw_faults_match_plain, 0,
+			    (int)(sizeof parity_paths / sizeof parity_paths[0]));
 	tcase_add_test(tc, test_hello_alert);
 	tcase_add_test(tc, test_hello_alpn_mismatch);
 	tcase_add_test(tc, test_hello_plaintext);
