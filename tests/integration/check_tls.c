@@ -376,13 +376,27 @@ static char *s_client(const char *options)
 
 START_TEST(test_alert_seen_by_openssl)
 {
+	char journal[64];
+	snprintf(journal, sizeof journal, "/tmp/upsim-tls-journal-%d", (int)getpid());
+	const char *more[] = {"--journal", journal, NULL};
 	start_tls("{\"upsim\": 1, \"name\": \"t\", \"connection\": {\"tls\":"
 		  " {\"fault\": \"alert\", \"alert\": \"protocol_version\"}}}",
-		  NULL);
+		  more);
 	char *out = s_client("");
 	ck_assert_msg(strstr(out, "alert protocol version") != NULL, "%s", out);
 	ck_assert_msg(strstr(out, "SSL alert number 70") != NULL, "%s", out);
 	free(out);
+	/* The journal says what the connection met (written as it happens). */
+	upsim_stop(&proc, SIGTERM, T_MS);
+	json_error_t je;
+	json_t *rec = json_load_file(journal, JSON_DISABLE_EOF_CHECK, &je);
+	ck_assert_msg(rec != NULL, "%s", je.text);
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "kind")), "connection");
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "accept")), "alert");
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "reason")), "tls");
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "outcome")), "fin");
+	json_decref(rec);
+	unlink(journal);
 }
 END_TEST
 
