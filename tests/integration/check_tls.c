@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin_fixture.h"
 #include "proc.h"
 #include "suites.h"
 #include "tls_client.h"
@@ -465,6 +466,58 @@ START_TEST(test_version_limits)
 }
 END_TEST
 
+/* The handshake follows the phase: a certificate expires, then the
+ * handshake is reset, then all is well again; the admin API moves the
+ * phases. A scenario with tls put through the admin API of a plain
+ * listener is refused. */
+START_TEST(test_phases_and_admin)
+{
+	static const char sc[] = "{\"upsim\": 1, \"name\": \"t\", \"phases\": [{\"name\": \"ok\"},"
+				 " {\"name\": \"expired\", \"connection\": {\"tls\": "
+				 "{\"certificate\": \"expired\"}}},"
+				 " {\"name\": \"reset\", \"connection\": {\"tls\": {\"fault\": "
+				 "\"handshake_reset\"}}}]}";
+	char ca[64];
+	snprintf(ca, sizeof ca, "/tmp/upsim-tls-phases-%d.pem", (int)getpid());
+	const char *extra[] = {"--tls", "auto", "--tls-ca-out", ca, NULL};
+	struct admin_fixture f;
+	fixture_start(&f, sc, extra);
+	static const struct {
+		const char *phase;
+		int handshake_ok;
+		unsigned status;
+	} steps[] = {
+		{"ok", 1, 0},
+		{"expired", 1, GNUTLS_CERT_INVALID | GNUTLS_CERT_EXPIRED},
+		{"reset", 0, 0},
+		{"ok", 1, 0},
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		char body[64];
+		snprintf(body, sizeof body, "{\"phase\": \"%s\"}", steps[i].phase);
+		json_decref(fixture_call_json(&f, "POST", "/v1/phase", body, 200));
+		struct tls_client c;
+		ck_assert_int_eq(tls_client_open(&c, f.p.port, ca, "localhost", NULL, T_MS), 0);
+		ck_assert_msg((c.handshake == 0) == steps[i].handshake_ok, "%s: handshake %s",
+			      steps[i].phase, gnutls_strerror(c.handshake));
+		if (steps[i].handshake_ok)
+			ck_assert_uint_eq(c.verify, steps[i].status);
+		tls_client_close(&c);
+	}
+	fixture_finish(&f);
+	unlink(ca);
+
+	fixture_start(&f, "{\"upsim\": 1, \"name\": \"plain\"}", NULL);
+	char *out = NULL;
+	long code = fixture_call(&f, NULL, "PUT", "/v1/scenario", sc, &out);
+	ck_assert_int_eq(code, 400);
+	ck_assert_msg(strstr(out, "phases[1].connection.tls: this listener speaks plain HTTP"),
+		      "%s", out);
+	free(out);
+	fixture_finish(&f);
+}
+END_TEST
+
 /* Bad input: exit 2, naming the problem. */
 static void expect_refusal(const char *const *args, const char *needle)
 {
@@ -520,6 +573,7 @@ Suite *tls_suite(void)
 	tcase_add_loop_test(tc, test_certificate_faults, 0,
 			    (int)(sizeof cert_cases / sizeof cert_cases[0]));
 	tcase_add_test(tc, test_version_limits);
+	tcase_add_test(tc, test_phases_and_admin);
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
