@@ -34,6 +34,7 @@ static void load(void)
 	BIND(easy_strerror, "curl_easy_strerror");
 	BIND(easy_escape, "curl_easy_escape");
 	BIND(easy_cleanup, "curl_easy_cleanup");
+	BIND(easy_reset, "curl_easy_reset");
 	BIND(easy_pause, "curl_easy_pause");
 	BIND(free, "curl_free");
 	BIND(slist_append, "curl_slist_append");

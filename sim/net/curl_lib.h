@@ -21,6 +21,7 @@ struct curl_lib {
 	__typeof__(curl_easy_strerror) *easy_strerror;
 	__typeof__(curl_easy_escape) *easy_escape;
 	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_reset) *easy_reset;
 	__typeof__(curl_easy_pause) *easy_pause;
 	__typeof__(curl_free) *free;
 	__typeof__(curl_slist_append) *slist_append;

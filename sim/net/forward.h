@@ -103,6 +103,8 @@ bool forward_ended(const struct forward *f);
 /* A streamed body: copy up to max bytes of what has arrived into buf,
  * returning how many (0: none now; ended or not, see forward_ended). */
 size_t forward_read(struct forward *f, char *buf, size_t max);
+/* Body bytes of a streamed answer waiting to be read. */
+size_t forward_pending(const struct forward *f);
 /* Stop it if still running (done is not called) and free. NULL accepted. */
 void forward_free(struct forward *f);
 

@@ -73,6 +73,14 @@ struct MHD_Response *respond_build(const struct action *a)
 	return with_headers(build_body(a), a);
 }
 
+struct MHD_Response *respond_build_owned(const struct action *a, char *body, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL)
+		free(body);
+	return with_headers(r, a);
+}
+
 struct MHD_Response *respond_build_reader(const struct action *a, uint64_t size,
 					  MHD_ContentReaderCallback read, void *cls)
 {
