@@ -16,7 +16,7 @@ $(BENCH_HOLD): $(BUILD)/tools/bench/hold.o
 # asked for it here), then the binaries, then the run. The sub-make's
 # output goes to stderr so stdout stays the report.
 bench:
-	@tools/deps.sh wrk nginx-light
+	@tools/deps.sh wrk nginx-light openssl
 	@$(MAKE) --no-print-directory $(UPSIM_BIN) $(BENCH_HOLD) >&2
 	@UPSIM_BIN=./$(UPSIM_BIN) BENCH_HOLD=./$(BENCH_HOLD) tools/bench.sh
 

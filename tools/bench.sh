@@ -5,12 +5,16 @@
 #   BENCH_QUICK=1 make bench     3 s load runs instead of 10 s, 256 MiB
 #                                streamed instead of 1 GiB: a smoke test
 #   BENCH_PROFILE=1 make bench   adds perf profiles of upsim (healthy, faults,
-#                                delay runs)
+#                                delay, TLS keep-alive and TLS handshake runs)
+#   BENCH_ONLY=tls make bench    the header and section 8 alone (combines
+#                                with the two above)
 #
 # Sections: healthy throughput against nginx, throughput with 20 % faults,
 # timer precision (100 ms delays), held connections (RSS and a request
 # still answered meanwhile), start-up time, multi-core, forward mode
-# against nginx proxy_pass (and upsim's RSS while it forwards a big file).
+# against nginx proxy_pass (and upsim's RSS while it forwards a big file),
+# TLS against nginx with the same certificate (keep-alive throughput and
+# new full handshakes a second).
 # Each prints the figure, its target and PASS or MISS. A benchmark, not a test: it always
 # exits 0 once the report is out, whatever the figures; it fails only when
 # something could not be measured.
@@ -26,6 +30,7 @@ UPSIM=${UPSIM_BIN:-./upsim}
 HOLD=${BENCH_HOLD:-./build/release/tools/hold}
 QUICK=${BENCH_QUICK:-0}
 PROFILE=${BENCH_PROFILE:-0}
+ONLY=${BENCH_ONLY:-}
 LUA=tools/bench/report.lua
 
 # wrk gets one thread: the machine this was written for has 2 cores, and
@@ -33,20 +38,26 @@ LUA=tools/bench/report.lua
 # needs the other. One wrk thread drives far more than either server serves.
 WRK_THREADS=1
 # Section 7 streams one big file through upsim; BENCH_QUICK=1 shrinks it.
+# Sections 7 and 8 run their pairs of servers back to back ROUNDS times
+# and report medians.
 if [ "$QUICK" = 1 ]; then
-	DUR=3 STARTS=5 FWD_ROUNDS=1
+	DUR=3 STARTS=5 FWD_ROUNDS=1 TLS_ROUNDS=1
 	BIG_SIZE=256M BIG_LABEL="256 MiB" BIG_MAX_TIME=30
 	# shellcheck disable=SC2016 # backquotes for Markdown, not the shell
 	BIG_NOTE=' With `BENCH_QUICK=1` the file is 256 MiB, not 1 GiB: a smoke test.'
 else
-	DUR=10 STARTS=20 FWD_ROUNDS=3
+	DUR=10 STARTS=20 FWD_ROUNDS=3 TLS_ROUNDS=3
 	BIG_SIZE=1G BIG_LABEL="1 GiB" BIG_MAX_TIME=60 BIG_NOTE=""
 fi
 BIG_BYTES=$(numfmt --from=iec "$BIG_SIZE")
 CONNS=(10 100 1000)
 HOLD_COUNTS=(10000 50000)
 
-for tool in wrk nginx ss curl awk; do
+case "$ONLY" in
+"" | tls) ;;
+*) echo "bench: BENCH_ONLY=$ONLY: only tls can run alone" >&2; exit 1 ;;
+esac
+for tool in wrk nginx ss curl awk openssl; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool not found (make bench installs it)" >&2; exit 1; }
 done
 [ -x "$UPSIM" ] || { echo "bench: $UPSIM not built" >&2; exit 1; }
@@ -181,22 +192,36 @@ cpu_ns() {
 # gone.
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
+# CPU time, in clock ticks, of the children this shell has waited for
+# (cutime + cstime of /proc/PID/stat): wrk's, through timeout.
+CLK_TCK=$(getconf CLK_TCK)
+children_ticks() {
+	local st
+	read -ra st <"/proc/$$/stat"
+	echo $((st[15] + st[16]))
+}
+
 # run_wrk LABEL PORT CONNECTIONS [SERVER_PID...]: one bounded wrk run on
-# the path WRK_PATH (default /); its figures land in the associative array
-# W (see tools/bench/report.lua), plus W[rps], W[sockerr] and, given the
-# server's PIDs, W[cpu_ns]: the CPU time the server used during the run.
-# On a shared machine, CPU per request moves much less than requests per
-# second.
+# the path WRK_PATH (default /) over WRK_SCHEME (default http), with the
+# extra wrk options of the array WRK_OPTS (say, a header); its figures
+# land in the associative array W (see tools/bench/report.lua), plus
+# W[rps], W[sockerr], W[client_cpu] (wrk's CPU as a % of one CPU: near
+# 100, wrk is the limit) and, given the server's PIDs, W[cpu_ns]: the CPU
+# time the server used during the run. On a shared machine, CPU per
+# request moves much less than requests per second.
 declare -A W
+WRK_OPTS=()
 run_wrk() {
-	local label=$1 port=$2 conns=$3 out line kv c0 c1
+	local label=$1 port=$2 conns=$3 out line kv c0 c1 t0 t1
 	shift 3
 	out=$WORK/wrk-$label.txt
 	log "wrk $label: $conns connections, ${DUR}s"
 	c0=$(cpu_ns "$@")
+	t0=$(children_ticks)
 	timeout -k 5 $((DUR + 30)) wrk -t"$WRK_THREADS" -c"$conns" -d"${DUR}s" --timeout 5s \
-		-s "$LUA" "http://127.0.0.1:$port${WRK_PATH:-/}" >"$out" 2>&1 ||
-		{ cat "$out" >&2; die "wrk $label failed"; }
+		"${WRK_OPTS[@]}" -s "$LUA" "${WRK_SCHEME:-http}://127.0.0.1:$port${WRK_PATH:-/}" \
+		>"$out" 2>&1 || { cat "$out" >&2; die "wrk $label failed"; }
+	t1=$(children_ticks)
 	c1=$(cpu_ns "$@")
 	line=$(grep '^WRK ' "$out") || { cat "$out" >&2; die "wrk $label printed no figures"; }
 	W=()
@@ -206,6 +231,7 @@ run_wrk() {
 	W[rps]=$(calc '%.0f' "${W[requests]} / (${W[duration_us]} / 1e6)")
 	W[sockerr]=$((W[connect] + W[read] + W[write] + W[timeout]))
 	W[cpu_ns]=$((c1 - c0))
+	W[client_cpu]=$(calc '%.0f' "100 * ($t1 - $t0) / $CLK_TCK / (${W[duration_us]} / 1e6)")
 }
 
 # Server CPU in microseconds per request: per_req CPU_NS REQUESTS.
@@ -242,12 +268,210 @@ $(perf report -i "$WORK/perf-$label.data" --stdio --no-children --sort dso,symbo
 EOF
 }
 
+# --- 8. TLS (defined here, run after section 7 or alone) -----------------
+
+# tls_negotiated PORT SESSION_FILE: what openssl s_client (the OpenSSL and
+# defaults wrk uses) agrees on with the server on PORT, as "version,
+# cipher, key exchange, signature"; the session it is given, if any, goes
+# to SESSION_FILE for tls_resumes.
+tls_negotiated() {
+	local out proto group sig
+	out=$(printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+		timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername localhost -ign_eof \
+			-sess_out "$2" 2>&1) || true
+	proto=$(sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is \(.*\)$/\1, \2/p' <<<"$out")
+	group=$(sed -n 's/^Server Temp Key: \([^,]*\).*/\1/p' <<<"$out")
+	sig=$(sed -n 's/^Peer signature type: //p' <<<"$out")
+	echo "${proto:-no handshake}, ${group:-?}, ${sig:-?}"
+}
+
+# tls_resumes PORT SESSION_FILE: whether a second connection offering the
+# session of the first is resumed (it must not be: section 8 measures full
+# handshakes).
+tls_resumes() {
+	local out
+	if [ ! -s "$2" ]; then
+		echo "no (no session given)"
+		return
+	fi
+	out=$(printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+		timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername localhost -ign_eof \
+			-sess_in "$2" 2>&1) || true
+	if grep -q '^Reused,' <<<"$out"; then echo yes; else echo no; fi
+}
+
+# tls_run LABEL PORT CONNECTIONS SERVER_PID...: one wrk run of round
+# $round into T[LABEL.KEY] (one value a round, space-separated, until
+# tls_section replaces them with their medians).
+declare -A T
+tls_run() {
+	local label=$1
+	shift
+	run_wrk "tls-$label-r$round" "$@"
+	T[$label.rps]+="${W[rps]} " T[$label.p50]+="${W[p50_us]} " T[$label.p99]+="${W[p99_us]} "
+	T[$label.cpu]+="$(per_req "${W[cpu_ns]}" "${W[requests]}") "
+	T[$label.client]+="${W[client_cpu]} "
+	T[$label.err]=$((${T[$label.err]:-0} + W[sockerr] + W[status]))
+}
+
+# ratio_of UPSIM_LABEL NGINX_LABEL: upsim's req/s over nginx's, round by
+# round, into T[UPSIM_LABEL.ratio].
+ratio_of() {
+	local u n i
+	read -ra u <<<"${T[$1.rps]}"
+	read -ra n <<<"${T[$2.rps]}"
+	for i in "${!u[@]}"; do
+		T[$1.ratio]+="$(calc '%.2f' "${u[$i]} / ${n[$i]}") "
+	done
+}
+
+# The values of T[KEY], one a line.
+values() {
+	local -a v
+	read -ra v <<<"${T[$1]}"
+	printf '%s\n' "${v[@]}"
+}
+
+# "median (min–max)" of T[KEY]'s values; the median alone for one value.
+spread() {
+	local med lo hi
+	med=$(values "$1" | median)
+	lo=$(values "$1" | sort -g | head -n1)
+	hi=$(values "$1" | sort -g | tail -n1)
+	if [ "$lo" = "$hi" ]; then echo "$med"; else echo "$med ($lo–$hi)"; fi
+}
+
+# Section 8: upsim serving TLS (libmicrohttpd's GnuTLS) against nginx
+# (OpenSSL), both with one ECDSA P-256 certificate made here: keep-alive
+# throughput at section 1's connection counts, then a new connection (a
+# full handshake) for every request.
+tls_section() {
+	local cert=$WORK/tls-cert.pem key=$WORK/tls-key.pem hs_conns=100 c k label got
+	local WRK_SCHEME=https
+	local -a WRK_OPTS=() ng_pids
+	log "TLS: an ECDSA P-256 certificate for nginx and upsim"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=localhost -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+		-keyout "$key" -out "$cert" 2>"$WORK/openssl-req.stderr" ||
+		{ cat "$WORK/openssl-req.stderr" >&2; die "openssl req failed"; }
+	start_nginx tls tls "s|@CERT@|$cert|g" "s|@KEY@|$key|g"
+	mapfile -t ng_pids < <(echo "$NGINX_PID"; pgrep -P "$NGINX_PID")
+	start_upsim tls tools/bench/healthy.json --tls-cert "$cert" --tls-key "$key"
+	local -A neg resumes
+	for k in "nginx $NGINX_PORT" "upsim $UPSIM_PORT"; do
+		label=${k% *}
+		got=$(curl -sk -o /dev/null --max-time 5 -w '%{http_code} %{size_download}' \
+			"https://localhost:${k#* }/" --resolve "localhost:${k#* }:127.0.0.1") || true
+		[ "$got" = "200 2" ] || die "GET https:// from $label: '$got', not '200 2'"
+		neg[$label]=$(tls_negotiated "${k#* }" "$WORK/tls-session-$label.pem")
+		resumes[$label]=$(tls_resumes "${k#* }" "$WORK/tls-session-$label.pem")
+		[[ ${resumes[$label]} == no* ]] ||
+			die "$label resumed a TLS session: its handshakes would not all be full ones"
+	done
+
+	T=()
+	for ((round = 1; round <= TLS_ROUNDS; round++)); do
+		WRK_OPTS=()
+		for c in "${CONNS[@]}"; do
+			tls_run "nginx$c" "$NGINX_PORT" "$c" "${ng_pids[@]}"
+			tls_run "upsim$c" "$UPSIM_PORT" "$c" "$UPSIM_PID"
+		done
+		# wrk reconnects after an answer that says Connection: close.
+		WRK_OPTS=(-H "Connection: close")
+		tls_run nginx-hs "$NGINX_PORT" "$hs_conns" "${ng_pids[@]}"
+		tls_run upsim-hs "$UPSIM_PORT" "$hs_conns" "$UPSIM_PID"
+	done
+	stop_pid "$NGINX_PID"
+
+	local rows="" ok labels=("${CONNS[@]}" -hs)
+	for c in "${labels[@]}"; do
+		ratio_of "upsim$c" "nginx$c"
+		for label in "nginx$c" "upsim$c"; do
+			for k in rps p50 p99 cpu client; do
+				T[$label.$k]=$(values "$label.$k" | median)
+			done
+		done
+		T[upsim$c.ratio_med]=$(values "upsim$c.ratio" | median)
+	done
+	for c in "${CONNS[@]}"; do
+		ok="${T[upsim$c.ratio_med]} >= 0.8 && ${T[upsim$c.err]} == 0"
+		rows+="| $c | ${T[nginx$c.rps]} | ${T[upsim$c.rps]} | $(spread "upsim$c.ratio") | ${T[upsim$c.cpu]} / ${T[nginx$c.cpu]} | $(calc '%.2f' "${T[nginx$c.cpu]} / ${T[upsim$c.cpu]}") | $(ms "${T[upsim$c.p50]}") / $(ms "${T[upsim$c.p99]}") | $(ms "${T[nginx$c.p50]}") / $(ms "${T[nginx$c.p99]}") | ${T[upsim$c.client]} / ${T[nginx$c.client]} | ${T[upsim$c.err]} / ${T[nginx$c.err]} | ≥ 0.80, no socket error | $(verdict "$ok") |"$'\n'
+	done
+	# Connections a second each server could set up with a CPU of its own:
+	# the client (wrk) is slower at its side of a handshake than either
+	# server, so the rate ratio tends to 1 whatever the servers cost.
+	local cap_n cap_u cap_ratio
+	cap_n=$(calc '%.0f' "1e6 / ${T[nginx-hs.cpu]}")
+	cap_u=$(calc '%.0f' "1e6 / ${T[upsim-hs.cpu]}")
+	cap_ratio=$(calc '%.2f' "$cap_u / $cap_n")
+
+	cat <<EOF2
+## 8. TLS: upsim vs nginx
+
+upsim (libmicrohttpd $(pkg-config --modversion libmicrohttpd 2>/dev/null || echo "?") with GnuTLS $(pkg-config --modversion gnutls 2>/dev/null || echo "?"), \`--tls-cert\`/\`--tls-key\`) and nginx
+(OpenSSL, \`listen ... ssl\`, \`tools/bench/nginx-tls.in\`) serve section 1's
+\`200 ok\` with the same ECDSA P-256 certificate and key, made for this run
+with \`openssl req\`. wrk (OpenSSL) talks to both over \`https://\`.
+$TLS_ROUNDS round(s) of nginx then upsim back to back; each figure is the
+median over the rounds, a ratio's range over the rounds in parentheses.
+
+| | nginx | upsim |
+|---|---|---|
+| negotiated (\`openssl s_client\`): version, cipher, key exchange, signature | ${neg[nginx]} | ${neg[upsim]} |
+| a second connection resumes the first's session | ${resumes[nginx]} | ${resumes[upsim]} |
+
+### Keep-alive throughput
+
+The target: upsim answers at least 0.8 of nginx's requests a second at
+every connection count, with no socket error. wrk, the server and the
+kernel's loopback work share the machine's CPUs, so the rates move with
+whatever else runs; the CPU each server spends on a request moves much
+less, and *per CPU-second* (nginx's CPU µs/req over upsim's) is the ratio
+of what each would answer with a CPU of its own. *wrk CPU* is wrk's own
+CPU time over the run's length (100 %: wrk is the limit).
+
+| connections | nginx req/s | upsim req/s | upsim/nginx | CPU µs/req upsim / nginx | upsim/nginx per CPU-second | upsim p50 / p99 (ms) | nginx p50 / p99 (ms) | wrk CPU % upsim / nginx | socket errors upsim / nginx | target | result |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|
+${rows}
+### New connections: a full handshake for every request
+
+Every request says \`Connection: close\`, so wrk opens a new TLS connection
+for each, $hs_conns at a time. wrk offers the server the session it was given
+on its previous connection; neither server resumes one (table above), so
+every connection is a full handshake. Server CPU counts everything a
+connection costs: accept, handshake, request, close. wrk's side of a
+handshake costs it more CPU than either server's side, and it has one
+CPU, so wrk sets the pace of both runs: their rates come out alike
+whatever the servers cost. *Per server CPU-second* (10⁶ ÷ CPU µs a
+connection) is the rate a server would reach with a CPU of its own and
+a client fast enough; its ratio is the servers' own.
+
+| figure | nginx | upsim | upsim/nginx | target | result |
+|---|---:|---:|---:|---|---|
+| new connections/s | ${T[nginx-hs.rps]} | ${T[upsim-hs.rps]} | $(spread "upsim-hs.ratio") | ≥ 0.80 | $(verdict "${T[upsim-hs.ratio_med]} >= 0.8") |
+| server CPU µs per connection | ${T[nginx-hs.cpu]} | ${T[upsim-hs.cpu]} | | | |
+| connections per server CPU-second | $cap_n | $cap_u | $cap_ratio | ≥ 0.80 | $(verdict "$cap_ratio >= 0.8") |
+| p50 / p99 (ms) | $(ms "${T[nginx-hs.p50]}") / $(ms "${T[nginx-hs.p99]}") | $(ms "${T[upsim-hs.p50]}") / $(ms "${T[upsim-hs.p99]}") | | | |
+| wrk CPU % | ${T[nginx-hs.client]} | ${T[upsim-hs.client]} | | | |
+| errors (socket and non-2xx, all rounds) | ${T[nginx-hs.err]} | ${T[upsim-hs.err]} | | 0 | $(verdict "${T[upsim-hs.err]} == 0") |
+
+EOF2
+	if [ "$PROFILE" = 1 ]; then
+		WRK_OPTS=()
+		profile tls-keepalive 100
+		WRK_OPTS=(-H "Connection: close")
+		profile tls-handshakes "$hs_conns"
+	fi
+	stop_upsim
+}
+
 # --- header ---------------------------------------------------------------
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ "$QUICK" = 1 ]; then cmd="BENCH_QUICK=1 make bench"; else cmd="make bench"; fi
 [ "$PROFILE" = 1 ] && cmd="BENCH_PROFILE=1 $cmd"
+[ -n "$ONLY" ] && cmd="BENCH_ONLY=$ONLY $cmd"
 
 cat <<EOF
 # upsim benchmark
@@ -263,6 +487,12 @@ cat <<EOF
 | wrk | $(wrk -v 2>&1 | head -n1 | awk '{ print $2 }'), $WRK_THREADS thread, ${DUR} s per run, keep-alive, \`--timeout 5s\` |
 
 EOF
+
+if [ "$ONLY" = tls ]; then
+	tls_section
+	log "done"
+	exit 0
+fi
 
 # --- 1. healthy throughput ------------------------------------------------
 
@@ -707,4 +937,6 @@ to the RSS before the transfer), which no short peak escapes.${BIG_NOTE}
 | upsim's \`upstream_error\` | ${s_error:-none} | | |
 
 EOF
+
+tls_section
 log "done"
