@@ -50,8 +50,9 @@ static struct conn *conn_of(struct MHD_Connection *mhd)
  * unescapes it, kept for forwarding. NULL leaves *req_cls empty. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
 {
+	struct server *s = cls;
 	struct conn *c = conn_of(mhd);
-	(void)cls;
+	mhd_loop_progress(&s->driver);
 	if (c != NULL) {
 		free(c->target);
 		c->target = xstrdup(uri);
@@ -66,6 +67,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 	struct server *s = cls;
 	struct conn *c = conn_of(mhd);
 	(void)version;
+	mhd_loop_progress(&s->driver);
 	if (c == NULL)
 		return MHD_NO;
 	return exchange_handle(c, s->behave, &s->xenv, mhd, url, method, upload_data,
@@ -77,6 +79,7 @@ static void on_completed(void *cls, struct MHD_Connection *mhd, void **req_cls,
 {
 	struct server *s = cls;
 	struct exchange *ex = *req_cls;
+	mhd_loop_progress(&s->driver);
 	if (ex == NULL)
 		return;
 	exchange_completed(conn_of(mhd), ex, &s->xenv, toe);
@@ -108,6 +111,7 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 			  enum MHD_ConnectionNotificationCode toe)
 {
 	struct server *s = cls;
+	mhd_loop_progress(&s->driver);
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo
 			*info = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -192,6 +196,8 @@ struct server *server_new(struct loop *loop, struct scenario *sc, const struct s
 		server_free(s);
 		return NULL;
 	}
+	if (s->tls != NULL)
+		mhd_loop_track_progress(&s->driver, tls_session_moves);
 	return s;
 }
 
@@ -243,6 +249,7 @@ void server_add_connection(void *server, int fd, const struct sockaddr *sa, sock
 		return;
 	}
 	s->counters.connections++;
+	mhd_loop_wake(&s->driver); /* MHD's first look at it, even when stalled */
 }
 
 void server_set_scenario(struct server *s, struct scenario *sc)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "scenario/model.h"
@@ -28,10 +29,14 @@ const char *tls_server_cert_pem(const struct tls_server *t);
 const char *tls_server_key_pem(const struct tls_server *t);
 
 /* mhd has just started (its handshake has not): give its session the
- * certificate and versions of p. Returns the session (a gnutls_session_t),
- * or NULL when MHD has none. */
+ * certificate and versions of p, and a transport whose reads and writes
+ * tls_session_moves counts. Returns the session (a gnutls_session_t), or
+ * NULL when MHD has none. */
 void *tls_session_begin(const struct tls_server *t, struct MHD_Connection *mhd,
 			const struct tls_policy *p);
+/* How many reads and writes of the sessions this thread has run so far
+ * moved bytes or met the connection's end (an EAGAIN does neither). */
+uint64_t tls_session_moves(void);
 /* Send up to len plaintext bytes as one record. Returns how many were
  * sent, or -1 with errno EAGAIN (call again once writable: *retry is then
  * set, and the call resends the pending record whatever buf holds) or

@@ -5,6 +5,7 @@
  * openssl s_client, whose verdicts on alerts and certificates are a
  * second, independent reading. */
 #include <check.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -358,6 +359,89 @@ START_TEST(test_hello_hang)
 }
 END_TEST
 
+/* The CPU time upsim's threads have had so far, in ms (schedstat counts
+ * on-CPU time in ns). */
+static double upsim_cpu_ms(void)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)proc.pid);
+	DIR *d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	unsigned long long total = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (e->d_name[0] == '.')
+			continue;
+		char stat[sizeof path + sizeof e->d_name + 16];
+		snprintf(stat, sizeof stat, "%s/%s/schedstat", path, e->d_name);
+		FILE *f = fopen(stat, "r");
+		unsigned long long ns = 0;
+		if (f != NULL && fscanf(f, "%llu", &ns) == 1)
+			total += ns;
+		if (f != NULL)
+			fclose(f);
+	}
+	closedir(d);
+	return (double)total / 1e6;
+}
+
+/* libmicrohttpd (0.9.75) keeps a handshake that waits for the client on
+ * its list of ready connections, so it asks to run again at once for as
+ * long as the client waits: upsim must not (it kept a CPU busy). The
+ * connection still goes on as soon as the rest comes. */
+START_TEST(test_stalled_handshake_idles)
+{
+	start_tls("{\"upsim\": 1, \"name\": \"t\", \"defaults\": {\"body\": \"hello\\n\"}}", NULL);
+	unsigned char hello[4096];
+	size_t n = tls_client_hello(hello, sizeof hello);
+	ck_assert_uint_gt(n, 64);
+	int fd = wire_connect("127.0.0.1", proc.port, T_MS);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(wire_send_all(fd, hello, n / 2, T_MS), 0);
+	struct wire_result r = {0};
+	wire_read_until_end(fd, wire_now_ms(), 100, &r); /* upsim has read the half */
+	double cpu0 = upsim_cpu_ms(), t0 = wire_now_ms();
+	wire_read_until_end(fd, t0, 500, &r);
+	double used = upsim_cpu_ms() - cpu0, span = wire_now_ms() - t0;
+	ck_assert_int_eq(r.end, WIRE_OPEN);
+	ck_assert_uint_eq(r.len, 0);
+	ck_assert_msg(used < span / 4, "upsim used %.0f ms of CPU in %.0f ms", used, span);
+	/* Others are served meanwhile. */
+	char *buf = NULL;
+	size_t len = 0;
+	get_once(get_close, &buf, &len);
+	ck_assert_ptr_nonnull(strstr(buf, "\r\n\r\nhello\n"));
+	free(buf);
+	/* The rest of the hello: the server's first flight comes back. */
+	ck_assert_int_eq(wire_send_all(fd, hello + n / 2, n - n / 2, T_MS), 0);
+	wire_read_bytes(fd, 5, wire_now_ms(), T_MS, &r);
+	ck_assert_uint_ge(r.len, 5);
+	ck_assert_uint_eq(r.bytes[0], 0x16); /* a handshake record */
+	wire_result_free(&r);
+	close(fd);
+}
+END_TEST
+
+/* A body far larger than one record and than the socket's buffers goes
+ * out whole, over many passes of libmicrohttpd that only write. */
+START_TEST(test_large_body_over_tls)
+{
+	start_tls("{\"upsim\": 1, \"name\": \"t\", \"defaults\": {\"body_size\": \"4MiB\"}}", NULL);
+	struct tls_client c;
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", NULL, T_MS), 0);
+	ck_assert_int_eq(c.handshake, 0);
+	ck_assert_int_eq(tls_client_send(&c, get_close), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	enum tls_end end = tls_client_read(&c, 0, T_MS, &buf, &len);
+	tls_client_close(&c);
+	ck_assert_msg(end == TLS_END_CLOSE_NOTIFY, "ended %s", tls_end_name(end));
+	const char *body = strstr(buf, "\r\n\r\n");
+	ck_assert_ptr_nonnull(body);
+	ck_assert_uint_eq(len - (size_t)(body + 4 - buf), 4u << 20);
+	free(buf);
+}
+END_TEST
+
 /* openssl s_client's reading of a run, stdout and stderr together. */
 static char *s_client(const char *options)
 {
@@ -569,6 +653,8 @@ Suite *tls_suite(void)
 	tcase_add_test(tc, test_hello_plaintext);
 	tcase_add_test(tc, test_hello_reset);
 	tcase_add_test(tc, test_hello_hang);
+	tcase_add_test(tc, test_stalled_handshake_idles);
+	tcase_add_test(tc, test_large_body_over_tls);
 	tcase_add_test(tc, test_alert_seen_by_openssl);
 	tcase_add_loop_test(tc, test_certificate_faults, 0,
 			    (int)(sizeof cert_cases / sizeof cert_cases[0]));
