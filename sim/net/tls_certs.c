@@ -300,8 +300,14 @@ static struct tls_certs *certs_new(char *err, size_t errlen)
 /* key as PEM into *out (malloc'd, NUL-terminated). */
 static int export_key(gnutls_x509_privkey_t key, char **out, char *err, size_t errlen)
 {
+	/* Unencrypted PKCS#8, not the key's own form: an EC key read from
+	 * OpenSSL's PKCS#8 names its curve only in the PKCS#8 wrapping, and
+	 * GnuTLS (3.7.9) writes it back as an EC key without its curve,
+	 * which nothing can read again. */
 	gnutls_datum_t d = {NULL, 0};
-	if (failed(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d), "key", err, errlen))
+	if (failed(gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
+						     GNUTLS_PKCS_PLAIN, &d),
+		   "key", err, errlen))
 		return -1;
 	*out = strndup((const char *)d.data, d.size);
 	gnutls_free(d.data);

@@ -360,6 +360,15 @@ static const char legacy_encrypted_key[] =
 	"AAAA\n"
 	"-----END EC PRIVATE KEY-----\n";
 
+/* A P-256 key as openssl genpkey (and openssl req) writes it, made once
+ * for these tests. */
+static const char openssl_p256_key[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgT73eRjTc1yXZ3K+d\n"
+	"GrFlv2blalaWvfKtnZuGV2V6f8uhRANCAASJenP102Hb+WtcEf3OCutTNAsDruxN\n"
+	"e+t6TSuEkQhZhYlibMlUEEhPh0NB/6KfHVV3/MdA48Vh7Ht6iRQjbG5t\n"
+	"-----END PRIVATE KEY-----\n";
+
 /* A new temporary file holding text; the caller unlinks and frees. */
 static char *temp_file(const char *text)
 {
@@ -444,6 +453,25 @@ START_TEST(test_start_pair)
 	drop_file(path);
 	free(both);
 	user_pair_free(&u);
+	/* OpenSSL's PKCS#8 EC key names the curve only in the algorithm
+	 * around the EC key (GnuTLS's names it inside too). */
+	gnutls_x509_privkey_t key;
+	gnutls_datum_t dk = {(unsigned char *)openssl_p256_key, sizeof openssl_p256_key - 1};
+	ck_assert_int_eq(gnutls_x509_privkey_init(&key), 0);
+	ck_assert_int_eq(gnutls_x509_privkey_import(key, &dk, GNUTLS_X509_FMT_PEM), 0);
+	gnutls_x509_crt_t crt = user_crt(key, "user.test", false);
+	ck_assert_int_eq(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+	char *leaf = pem_of(crt), *cert_path = temp_file(leaf),
+	     *key_path = temp_file(openssl_p256_key);
+	c = tls_certs_load(cert_path, key_path, "upstream.test", err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	assert_start_pair(c);
+	tls_certs_free(c);
+	drop_file(cert_path);
+	drop_file(key_path);
+	free(leaf);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
 }
 END_TEST
 
