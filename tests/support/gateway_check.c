@@ -1,8 +1,10 @@
 #include "gateway_check.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "base/err.h"
@@ -11,17 +13,101 @@
 #include "proc.h"
 #include "scenario/dns.h"
 #include "scenario/model.h"
+#include "wire.h"
+
+/* The longest the gateway of a TLS scenario may take to come up once
+ * upsim has written its CA (upsim check --gateway-wait), and the longest
+ * upsim check may take to write it. */
+#define TLS_GATEWAY_WAIT_MS 10000
 
 /* Does file's scenario answer DNS (so the gateway resolves through it),
- * does it forward to a real service? */
-static void scenario_needs(const char *file, bool *dns, bool *forwards)
+ * does it forward to a real service, is it served over TLS? */
+static void scenario_needs(const char *file, bool *dns, bool *forwards, bool *tls)
 {
 	struct upsim_err err = {0};
 	struct scenario *sc = scenario_load_file(file, &err);
+	char where[64];
 	*dns = sc != NULL && sc->dns != NULL;
 	*forwards = sc != NULL && scenario_forwards(sc);
+	*tls = sc != NULL && scenario_uses_tls(sc, where, sizeof where);
 	scenario_unref(sc);
 	err_clear(&err);
+}
+
+/* Wait until upsim check has written path (renamed into place whole), or
+ * has exited, or timeout_ms has passed: 0 when the file is there. */
+static int wait_for_file(const char *path, const struct upsim_proc *p, int timeout_ms)
+{
+	double deadline = wire_now_ms() + timeout_ms;
+	while (access(path, R_OK) != 0) {
+		if (upsim_exited(p) || wire_now_ms() >= deadline)
+			return -1;
+		poll(NULL, 0, 5);
+	}
+	return 0;
+}
+
+/* A scenario served over TLS: the gateway must trust the CA upsim makes
+ * at start, so upsim check goes first (--tls auto --tls-ca-out
+ * DIR/ca.pem --gateway-wait), the gateway's TLS config is rendered with
+ * @CA@ once the file is there, and upsim check finds the gateway up. */
+static void run_tls(const char *gateway, const char *const *args, size_t n,
+		    struct gateway_check *out, char **json_text)
+{
+	const struct gateway_tls *cfg = gateway_tls_config(gateway);
+	*json_text = NULL;
+	if (cfg == NULL) {
+		out->why = xasprintf("%s has no config speaking TLS to its upstream", gateway);
+		out->err = xstrdup("");
+		return;
+	}
+	struct gateway g;
+	if (gateway_prepare(&g, cfg->gateway) != 0) {
+		out->why = xasprintf("%s: no folder or port for it", gateway);
+		out->err = xstrdup("");
+		return;
+	}
+	char through[64], ca[192], wait[32];
+	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port);
+	snprintf(ca, sizeof ca, "%s/ca.pem", g.dir);
+	snprintf(wait, sizeof wait, "%dms", TLS_GATEWAY_WAIT_MS);
+	/* args with this gateway's --through and --gateway-log, and the TLS
+	 * options before the scenario file (the last: upsim check stops at
+	 * its first operand). */
+	const char *all[40];
+	size_t k = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		const char *before = i > 0 ? args[i - 1] : "";
+		all[k++] = strcmp(before, "--through") == 0	  ? through
+			   : strcmp(before, "--gateway-log") == 0 ? g.error_log
+								  : args[i];
+	}
+	const char *tls[] = {"--tls", "auto", "--tls-ca-out", ca, "--gateway-wait", wait};
+	for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)
+		all[k++] = tls[i];
+	all[k++] = args[n - 1];
+	all[k] = NULL;
+	struct upsim_proc p;
+	upsim_spawn_capture(&p, all);
+	const char *setup_upstream = NULL;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(args[i - 1], "--listen") == 0)
+			setup_upstream = args[i];
+	struct gateway_setup setup = {.config = cfg->config, .upstream = setup_upstream, .ca = ca};
+	bool started = wait_for_file(ca, &p, TLS_GATEWAY_WAIT_MS) == 0
+		       && gateway_launch(&g, &setup, TLS_GATEWAY_WAIT_MS) == 0;
+	if (!started) {
+		out->why = xasprintf("%s (tests/gateways/%s) did not start with upsim's CA",
+				     gateway, cfg->config);
+		/* upsim check's own words (it is stopped if still running) */
+		char *ignored;
+		upsim_join_capture(&p, 0, &ignored, &out->err);
+		free(ignored);
+		gateway_stop(&g, 5000);
+		return;
+	}
+	out->code = upsim_join_capture(&p, GATEWAY_CHECK_MS, json_text, &out->err);
+	gateway_stop(&g, 5000);
 }
 
 /* The real service of a forwarding scenario (scenarios/staging-drill.json):
@@ -61,25 +147,27 @@ void gateway_check_run(const char *file, const char *gateway, bool with_backup, 
 	snprintf(upstream, sizeof upstream, "127.0.0.1:%d", gateway_free_port());
 	snprintf(backup, sizeof backup, "127.0.0.1:%d", gateway_free_port());
 	snprintf(dns, sizeof dns, "127.0.0.1:%d", gateway_free_port());
-	bool resolves, forwards;
-	scenario_needs(file, &resolves, &forwards);
+	bool resolves, forwards, tls;
+	scenario_needs(file, &resolves, &forwards, &tls);
 	struct backend real = {0};
 	if (forwards && start_backend(&real) != 0) {
 		out->why = xstrdup("the nginx backend (the real service) did not start");
 		out->err = xstrdup("");
 		return;
 	}
-	struct gateway g;
-	if (gateway_start(&g, gateway, upstream, with_backup ? backup : NULL, resolves ? dns : NULL,
-			  10000)
-	    != 0) {
+	struct gateway g = {0};
+	if (!tls
+	    && gateway_start(&g, gateway, upstream, with_backup ? backup : NULL,
+			     resolves ? dns : NULL, 10000)
+		       != 0) {
 		out->why = xasprintf("%s did not start", gateway);
 		out->err = xstrdup("");
 		backend_stop(&real);
 		return;
 	}
-	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port);
-	snprintf(warm, sizeof warm, "%dms", gateway_warm_ms(gateway) + 1);
+	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port); /* TLS: set later */
+	/* The TLS configs have no health checks to warm up. */
+	snprintf(warm, sizeof warm, "%dms", tls ? 1 : gateway_warm_ms(gateway) + 1);
 	const char *args[24] = {"check",     "--through", through,	   "--gateway",
 				gateway,     "--listen",  upstream,	   "--gateway-log",
 				g.error_log, "--json",	  "--start-delay", warm};
@@ -104,10 +192,14 @@ void gateway_check_run(const char *file, const char *gateway, bool with_backup, 
 	args[n++] = file;
 	args[n] = NULL;
 	char *json_text;
-	out->code = upsim_run_capture(args, GATEWAY_CHECK_MS, &json_text, &out->err);
-	gateway_stop(&g, 5000);
+	if (tls) {
+		run_tls(gateway, args, n, out, &json_text);
+	} else {
+		out->code = upsim_run_capture(args, GATEWAY_CHECK_MS, &json_text, &out->err);
+		gateway_stop(&g, 5000);
+	}
 	backend_stop(&real);
-	out->result = json_loads(json_text, 0, NULL);
+	out->result = json_text ? json_loads(json_text, 0, NULL) : NULL;
 	free(json_text);
 }
 
