@@ -67,10 +67,10 @@ const char check_usage[] =
 	"                             gateway's health checks see the upstream up (0)\n"
 	"      --gateway-wait DURATION\n"
 	"                             serve first, then wait this long for the\n"
-	"                             gateway to accept connections: for a gateway\n"
+	"                             gateway to answer a GET /: for a gateway\n"
 	"                             started after upsim check, e.g. one that must\n"
 	"                             trust the CA --tls-ca-out writes (default: it\n"
-	"                             must be up already)\n"
+	"                             must accept connections already)\n"
 	"      --shuffle SEED         run the probes in a seeded random order\n"
 	"      --dns ADDR:PORT        answer the scenarios' DNS there, where the\n"
 	"                             gateway's resolver asks (default: the\n"
@@ -448,7 +448,7 @@ int check_main(int argc, char **argv)
 	}
 	lib->global_init(CURL_GLOBAL_DEFAULT);
 	/* With --gateway-wait the gateway may come after upsim: the runner
-	 * looks for it once upsim serves. */
+	 * asks it once upsim serves. */
 	if (o.cfg.gateway_wait_ms == 0
 	    && probe_reachable(lib, o.cfg.through, reason, sizeof reason) != 0)
 		fprintf(stderr, "upsim check: --through %s: the gateway cannot be reached: %s\n",

@@ -490,25 +490,43 @@ static void on_start_timer(struct loop_timer *t)
 
 /* --gateway-wait: the gateway starts after upsim, which serves meanwhile
  * (the gateway may need the CA upsim wrote, or its health checks may
- * look). Look for it every 20 ms; each look is one connect on the
- * loop's thread, refused at once while nothing listens. */
-static void on_reach_timer(struct loop_timer *t)
+ * look). A GET / through it every 20 ms until one is answered, with any
+ * status: a port that accepts is not yet a gateway that serves (Apache's
+ * child may still be starting), and a line it logs on the way up must
+ * not land in the first try's log. The answer comes before the first
+ * try begins, so the try's journal and log start after it. */
+static void on_reach_timer(struct loop_timer *t);
+
+static void on_reach_answer(void *arg, const struct probe_answer *a)
 {
-	struct check_runner *r = container_of(t, struct check_runner, timer);
+	struct check_runner *r = arg;
 	uint64_t now = clock_mono_ns();
-	char why[CURL_ERROR_SIZE];
-	if (probe_reachable(r->target.lib, r->cfg->through, why, sizeof why) == 0) {
+	if (a->status > 0 || a->body_bytes > 0) {
 		r->timer.on_fire = on_start_timer;
 		loop_timer_at(r->loop, &r->timer, now + r->cfg->start_delay_ms * 1000000ULL);
 		return;
 	}
 	if (now >= r->deadline_ns) {
-		snprintf(r->unreachable, sizeof r->unreachable, "%s (waited %llu ms)", why,
+		snprintf(r->unreachable, sizeof r->unreachable, "%s (waited %llu ms)",
+			 a->error ? a->error : "no answer",
 			 (unsigned long long)r->cfg->gateway_wait_ms);
 		loop_stop(r->loop);
 		return;
 	}
+	r->timer.on_fire = on_reach_timer;
 	loop_timer_at(r->loop, &r->timer, now + REACH_POLL_NS);
+}
+
+static void on_reach_timer(struct loop_timer *t)
+{
+	struct check_runner *r = container_of(t, struct check_runner, timer);
+	static const struct probe_request ready = {.method = (char *)"GET", .path = (char *)"/"};
+	char id[112];
+	snprintf(id, sizeof id, "%s-ready", r->cfg->id_prefix);
+	if (probe_send(&r->target, &ready, id, on_reach_answer, r) != 0) {
+		struct probe_answer none = {.error = (char *)"the request could not be sent"};
+		on_reach_answer(r, &none);
+	}
 }
 
 struct check_runner *check_runner_start(const struct check_config *cfg, struct loop *loop,
