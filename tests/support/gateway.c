@@ -256,17 +256,6 @@ int gateway_prepare(struct gateway *g, const char *name)
 	return 0;
 }
 
-int gateway_start(struct gateway *g, const char *name, const char *upstream, const char *upstream2,
-		  const char *dns, int timeout_ms)
-{
-	char config[64];
-	snprintf(config, sizeof config, "%s%s", name, dns ? "-dns" : "");
-	struct gateway_setup setup = {config, upstream, upstream2, dns, NULL};
-	if (gateway_prepare(g, name) != 0)
-		return -1;
-	return gateway_launch(g, &setup, timeout_ms);
-}
-
 int gateway_launch(struct gateway *g, const struct gateway_setup *setup, int timeout_ms)
 {
 	const char *name = g->name;

@@ -72,25 +72,18 @@ struct gateway_setup {
 	const char *ca;	       /* @CA@, upsim's CA file, or NULL */
 };
 
-/* The first half of gateway_start: NAME's private folder, error log path
- * and port, chosen now (so that upsim can be told where the gateway will
- * be before it starts). 0, or -1 (said on stderr; g is then cleaned up). */
+/* NAME's private folder, error log path and port, chosen before the
+ * gateway starts (so that upsim can be told where it will be). 0, or -1
+ * (said on stderr; g is then cleaned up). */
 int gateway_prepare(struct gateway *g, const char *name);
 
-/* The second half: render setup's template into g's folder, run NAME's
- * run script and wait up to timeout_ms until g's port accepts
- * connections. 0, or -1 with the reason and its output on stderr (g is
- * then stopped and cleaned up). */
+/* Render setup's template into g's folder (@PORT@, @UPSTREAM@,
+ * @UPSTREAM2@ - upstream when there is no backup -, @DNS@,
+ * @UPSTREAM_PORT@, @CA@, @DIR@, @ERROR_LOG@; @IF_BACKUP@ lines kept only
+ * with a backup), run NAME's run script and wait up to timeout_ms until
+ * g's port accepts connections. 0, or -1 with the reason and its output
+ * on stderr (g is then stopped and cleaned up). */
 int gateway_launch(struct gateway *g, const struct gateway_setup *setup, int timeout_ms);
-
-/* Render NAME's config for upstream "127.0.0.1:PORT" and, if upstream2 is
- * not NULL, a backup upstream (@UPSTREAM2@ is upstream otherwise); with
- * dns ("127.0.0.1:PORT", or NULL), its NAME-dns config, which resolves
- * the upstream's name there. Start it and wait up to timeout_ms until its
- * port accepts connections. Returns 0, or -1 with the reason and its
- * output on stderr (g is then stopped and cleaned up). */
-int gateway_start(struct gateway *g, const char *name, const char *upstream, const char *upstream2,
-		  const char *dns, int timeout_ms);
 
 /* SIGTERM (SIGKILL after timeout_ms), reap, remove its folder. */
 void gateway_stop(struct gateway *g, int timeout_ms);

@@ -48,66 +48,28 @@ static int wait_for_file(const char *path, const struct upsim_proc *p, int timeo
 }
 
 /* A scenario served over TLS: the gateway must trust the CA upsim makes
- * at start, so upsim check goes first (--tls auto --tls-ca-out
- * DIR/ca.pem --gateway-wait), the gateway's TLS config is rendered with
- * @CA@ once the file is there, and upsim check finds the gateway up. */
-static void run_tls(const char *gateway, const char *const *args, size_t n,
-		    struct gateway_check *out, char **json_text)
+ * when it starts serving, so upsim check goes first (its args carry
+ * --tls-ca-out and --gateway-wait), the gateway's config is rendered with
+ * @CA@ once the file is there, and upsim check then finds the gateway up.
+ * g is prepared; it is stopped here. */
+static void run_after_upsim(struct gateway *g, const struct gateway_setup *setup,
+			    const char *const *args, struct gateway_check *out, char **json_text)
 {
-	const struct gateway_tls *cfg = gateway_tls_config(gateway);
-	*json_text = NULL;
-	if (cfg == NULL) {
-		out->why = xasprintf("%s has no config speaking TLS to its upstream", gateway);
-		out->err = xstrdup("");
-		return;
-	}
-	struct gateway g;
-	if (gateway_prepare(&g, cfg->gateway) != 0) {
-		out->why = xasprintf("%s: no folder or port for it", gateway);
-		out->err = xstrdup("");
-		return;
-	}
-	char through[64], ca[192], wait[32];
-	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port);
-	snprintf(ca, sizeof ca, "%s/ca.pem", g.dir);
-	snprintf(wait, sizeof wait, "%dms", TLS_GATEWAY_WAIT_MS);
-	/* args with this gateway's --through and --gateway-log, and the TLS
-	 * options before the scenario file (the last: upsim check stops at
-	 * its first operand). */
-	const char *all[40];
-	size_t k = 0;
-	for (size_t i = 0; i + 1 < n; i++) {
-		const char *before = i > 0 ? args[i - 1] : "";
-		all[k++] = strcmp(before, "--through") == 0	  ? through
-			   : strcmp(before, "--gateway-log") == 0 ? g.error_log
-								  : args[i];
-	}
-	const char *tls[] = {"--tls", "auto", "--tls-ca-out", ca, "--gateway-wait", wait};
-	for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)
-		all[k++] = tls[i];
-	all[k++] = args[n - 1];
-	all[k] = NULL;
 	struct upsim_proc p;
-	upsim_spawn_capture(&p, all);
-	const char *setup_upstream = NULL;
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(args[i - 1], "--listen") == 0)
-			setup_upstream = args[i];
-	struct gateway_setup setup = {.config = cfg->config, .upstream = setup_upstream, .ca = ca};
-	bool started = wait_for_file(ca, &p, TLS_GATEWAY_WAIT_MS) == 0
-		       && gateway_launch(&g, &setup, TLS_GATEWAY_WAIT_MS) == 0;
-	if (!started) {
+	upsim_spawn_capture(&p, args);
+	if (wait_for_file(setup->ca, &p, TLS_GATEWAY_WAIT_MS) != 0
+	    || gateway_launch(g, setup, TLS_GATEWAY_WAIT_MS) != 0) {
 		out->why = xasprintf("%s (tests/gateways/%s) did not start with upsim's CA",
-				     gateway, cfg->config);
-		/* upsim check's own words (it is stopped if still running) */
+				     g->name, setup->config);
+		/* upsim check's own words (stopped if still running) */
 		char *ignored;
 		upsim_join_capture(&p, 0, &ignored, &out->err);
 		free(ignored);
-		gateway_stop(&g, 5000);
+		gateway_stop(g, 5000);
 		return;
 	}
 	out->code = upsim_join_capture(&p, GATEWAY_CHECK_MS, json_text, &out->err);
-	gateway_stop(&g, 5000);
+	gateway_stop(g, 5000);
 }
 
 /* The real service of a forwarding scenario (scenarios/staging-drill.json):
@@ -143,32 +105,47 @@ void gateway_check_run(const char *file, const char *gateway, bool with_backup, 
 		       struct gateway_check *out)
 {
 	*out = (struct gateway_check){.code = -1};
-	char upstream[64], backup[64], dns[64], through[64], warm[32], settle[32];
+	char upstream[64], backup[64], dns[64], through[64], warm[32], settle[32], config[64];
+	char ca[192], wait[32];
 	snprintf(upstream, sizeof upstream, "127.0.0.1:%d", gateway_free_port());
 	snprintf(backup, sizeof backup, "127.0.0.1:%d", gateway_free_port());
 	snprintf(dns, sizeof dns, "127.0.0.1:%d", gateway_free_port());
 	bool resolves, forwards, tls;
 	scenario_needs(file, &resolves, &forwards, &tls);
+	/* Over TLS, gateway is an expect name (nginx-noverify): its config
+	 * says which gateway runs it. */
+	const struct gateway_tls *tls_config = tls ? gateway_tls_config(gateway) : NULL;
+	if (tls && tls_config == NULL) {
+		out->why = xasprintf("%s has no config speaking TLS to its upstream", gateway);
+		out->err = xstrdup("");
+		return;
+	}
 	struct backend real = {0};
 	if (forwards && start_backend(&real) != 0) {
 		out->why = xstrdup("the nginx backend (the real service) did not start");
 		out->err = xstrdup("");
 		return;
 	}
-	struct gateway g = {0};
-	if (!tls
-	    && gateway_start(&g, gateway, upstream, with_backup ? backup : NULL,
-			     resolves ? dns : NULL, 10000)
-		       != 0) {
-		out->why = xasprintf("%s did not start", gateway);
+	struct gateway g;
+	if (gateway_prepare(&g, tls ? tls_config->gateway : gateway) != 0) {
+		out->why = xasprintf("%s: no folder or port for it", gateway);
 		out->err = xstrdup("");
 		backend_stop(&real);
 		return;
 	}
-	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port); /* TLS: set later */
+	snprintf(config, sizeof config, "%s%s", gateway, resolves ? "-dns" : "");
+	snprintf(ca, sizeof ca, "%s/ca.pem", g.dir);
+	struct gateway_setup setup = {
+		.config = tls ? tls_config->config : config,
+		.upstream = upstream,
+		.upstream2 = with_backup ? backup : NULL,
+		.dns = resolves ? dns : NULL,
+		.ca = tls ? ca : NULL,
+	};
+	snprintf(through, sizeof through, "http://127.0.0.1:%d", g.port);
 	/* The TLS configs have no health checks to warm up. */
 	snprintf(warm, sizeof warm, "%dms", tls ? 1 : gateway_warm_ms(gateway) + 1);
-	const char *args[24] = {"check",     "--through", through,	   "--gateway",
+	const char *args[32] = {"check",     "--through", through,	   "--gateway",
 				gateway,     "--listen",  upstream,	   "--gateway-log",
 				g.error_log, "--json",	  "--start-delay", warm};
 	size_t n = 12;
@@ -187,13 +164,22 @@ void gateway_check_run(const char *file, const char *gateway, bool with_backup, 
 		args[n++] = "--backup";
 		args[n++] = backup;
 	}
+	if (tls) {
+		snprintf(wait, sizeof wait, "%dms", TLS_GATEWAY_WAIT_MS);
+		const char *more[] = {"--tls", "auto", "--tls-ca-out", ca, "--gateway-wait", wait};
+		for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+			args[n++] = more[i];
+	}
 	if (extra != NULL)
 		args[n++] = extra;
 	args[n++] = file;
 	args[n] = NULL;
-	char *json_text;
+	char *json_text = NULL;
 	if (tls) {
-		run_tls(gateway, args, n, out, &json_text);
+		run_after_upsim(&g, &setup, args, out, &json_text);
+	} else if (gateway_launch(&g, &setup, 10000) != 0) {
+		out->why = xasprintf("%s did not start", gateway);
+		out->err = xstrdup("");
 	} else {
 		out->code = upsim_run_capture(args, GATEWAY_CHECK_MS, &json_text, &out->err);
 		gateway_stop(&g, 5000);
