@@ -65,6 +65,12 @@ const char check_usage[] =
 	"      --log-wait DURATION    the longest it waits for an expected log line (2s)\n"
 	"      --start-delay DURATION serve this long before the first probe, so a\n"
 	"                             gateway's health checks see the upstream up (0)\n"
+	"      --gateway-wait DURATION\n"
+	"                             serve first, then wait this long for the\n"
+	"                             gateway to answer a GET /: for a gateway\n"
+	"                             started after upsim check, e.g. one that must\n"
+	"                             trust the CA --tls-ca-out writes (default: it\n"
+	"                             must accept connections already)\n"
 	"      --shuffle SEED         run the probes in a seeded random order\n"
 	"      --dns ADDR:PORT        answer the scenarios' DNS there, where the\n"
 	"                             gateway's resolver asks (default: the\n"
@@ -107,6 +113,7 @@ enum {
 	OPT_LOG_WAIT,
 	OPT_SHUFFLE,
 	OPT_START_DELAY,
+	OPT_GATEWAY_WAIT,
 	OPT_DNS,
 	OPT_DNS_SETTLE,
 	OPT_FORWARD_TO,
@@ -138,6 +145,7 @@ static const struct option check_options[] = {
 	{"log-wait", required_argument, NULL, OPT_LOG_WAIT},
 	{"shuffle", required_argument, NULL, OPT_SHUFFLE},
 	{"start-delay", required_argument, NULL, OPT_START_DELAY},
+	{"gateway-wait", required_argument, NULL, OPT_GATEWAY_WAIT},
 	{"dns", required_argument, NULL, OPT_DNS},
 	{"dns-settle", required_argument, NULL, OPT_DNS_SETTLE},
 	{"verbose", no_argument, NULL, 'v'},
@@ -195,6 +203,7 @@ static int parse_option(int c, const char *arg, struct check_opts *o)
 	case OPT_SETTLE: return parse_ms("settle", arg, &o->cfg.settle_ms);
 	case OPT_LOG_WAIT: return parse_ms("log-wait", arg, &o->cfg.log_wait_ms);
 	case OPT_START_DELAY: return parse_ms("start-delay", arg, &o->cfg.start_delay_ms);
+	case OPT_GATEWAY_WAIT: return parse_ms("gateway-wait", arg, &o->cfg.gateway_wait_ms);
 	case OPT_DNS: o->dns = arg; return 0;
 	case OPT_FORWARD_TO:
 		o->forward_to = arg;
@@ -390,9 +399,17 @@ static int probe_all(struct check_opts *o, const struct curl_lib *lib, struct ch
 						    curl, lib, list, n);
 	int failed = loop_run(run_app_loop(app));
 	bool done = check_runner_done(r);
+	char *unreachable = check_runner_unreachable(r) ? xstrdup(check_runner_unreachable(r))
+							: NULL;
 	check_runner_free(r);
 	curl_loop_free(curl);
 	run_app_stop(app);
+	if (unreachable != NULL) {
+		fprintf(stderr, "upsim check: --through %s: the gateway cannot be reached: %s\n",
+			o->cfg.through, unreachable);
+		free(unreachable);
+		return 1;
+	}
 	if (failed != 0 || !done) {
 		fprintf(stderr, "upsim check: stopped before every probe had run\n");
 		return 1;
@@ -430,7 +447,10 @@ int check_main(int argc, char **argv)
 		goto out;
 	}
 	lib->global_init(CURL_GLOBAL_DEFAULT);
-	if (probe_reachable(lib, o.cfg.through, reason, sizeof reason) != 0)
+	/* With --gateway-wait the gateway may come after upsim: the runner
+	 * asks it once upsim serves. */
+	if (o.cfg.gateway_wait_ms == 0
+	    && probe_reachable(lib, o.cfg.through, reason, sizeof reason) != 0)
 		fprintf(stderr, "upsim check: --through %s: the gateway cannot be reached: %s\n",
 			o.cfg.through, reason);
 	else

@@ -6,11 +6,13 @@
  * Prints a Markdown table per scenario and a summary, and writes the full
  * results (every try, the whole log line) as JSON.
  *
- *   build/release/gateway-matrix [OUT.json]     (make matrix)
+ *   build/release/gateway-matrix [OUT.json [SCENARIO.json...]]
+ *                                      (make matrix: every scenario)
  *
  * Run from the repository root. Loopback only; every wait is bounded. */
 #include <glob.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,16 +99,27 @@ static const char *probe_label(json_t *probe, char *buf, size_t len)
 	return buf;
 }
 
+/* A gateway that cannot take part in a scenario says why, in place of its
+ * results: {"note": "..."}. */
+static const char *note_of(json_t *result)
+{
+	return json_string_value(json_object_get(result, "note"));
+}
+
 /* The probes of by_gateway's first gateway name the rows; every gateway
- * ran the same list in the same order. */
+ * ran the same list in the same order. A gateway with a note has no
+ * column: the note is said under the heading. */
 static void print_table(const char *file, json_t *by_gateway)
 {
-	printf("\n### %s\n\n| probe |", file);
+	printf("\n### %s\n\n", file);
 	const char *gw;
 	json_t *res;
-	json_object_foreach(by_gateway, gw, res) printf(" %s |", gw);
+	json_object_foreach(by_gateway, gw, res) if (note_of(res))
+		printf("%s: %s.\n\n", gw, note_of(res));
+	printf("| probe |");
+	json_object_foreach(by_gateway, gw, res) if (!note_of(res)) printf(" %s |", gw);
 	printf("\n|---|");
-	json_object_foreach(by_gateway, gw, res) printf("---|");
+	json_object_foreach(by_gateway, gw, res) if (!note_of(res)) printf("---|");
 	printf("\n");
 	json_t *first = json_object_get(json_object_iter_value(json_object_iter(by_gateway)),
 					"probes");
@@ -115,6 +128,8 @@ static void print_table(const char *file, json_t *by_gateway)
 		printf("| `%s` |", probe_label(json_array_get(first, i), label, sizeof label));
 		json_object_foreach(by_gateway, gw, res)
 		{
+			if (note_of(res))
+				continue;
 			char *c = cell(json_array_get(json_object_get(res, "probes"), i));
 			printf(" %s |", c);
 			free(c);
@@ -149,14 +164,13 @@ static void print_compact(json_t *all)
 			for (size_t k = 0; k < gateway_count; k++) {
 				if (!gateway_installed(gateway_names[k]))
 					continue;
-				json_t *p = json_array_get(
-					json_object_get(json_object_get(by_gateway,
-									gateway_names[k]),
-							"probes"),
-					i);
+				json_t *r = json_object_get(by_gateway, gateway_names[k]);
+				json_t *p = json_array_get(json_object_get(r, "probes"), i);
 				json_t *tries = json_object_get(p, "tries");
 				json_t *t = json_array_get(tries, json_array_size(tries) - 1);
-				if (t == NULL)
+				if (note_of(r))
+					printf(" n/a |");
+				else if (t == NULL)
 					printf(" - |");
 				else
 					printf(" %lld (%lld) |",
@@ -205,21 +219,41 @@ static json_t *run_file(const char *file, const struct scenario *sc, const char 
 int main(int argc, char **argv)
 {
 	const char *out = argc > 1 ? argv[1] : "gateway-matrix.json";
-	glob_t files;
-	if (glob("scenarios/*.json", 0, NULL, &files) != 0) {
+	glob_t files = {0};
+	if (argc <= 2 && glob("scenarios/*.json", 0, NULL, &files) != 0) {
 		fprintf(stderr, "gateway-matrix: no scenarios/*.json here\n");
 		return 1;
 	}
+	/* Files named after OUT.json replace the library: one scenario's
+	 * table without the whole run. */
+	size_t n_files = argc > 2 ? (size_t)(argc - 2) : files.gl_pathc;
+	char **names = argc > 2 ? argv + 2 : files.gl_pathv;
 	json_t *all = json_object();
-	for (size_t i = 0; i < files.gl_pathc; i++) {
-		const char *file = files.gl_pathv[i];
+	for (size_t i = 0; i < n_files; i++) {
+		const char *file = names[i];
 		struct upsim_err err = {0};
 		struct scenario *sc = scenario_load_file(file, &err);
 		err_clear(&err);
 		if (sc == NULL)
 			continue;
 		json_t *by_gateway = json_object();
-		for (size_t k = 0; k < gateway_count; k++) {
+		char where[64];
+		bool tls = scenario_uses_tls(sc, where, sizeof where);
+		/* Over TLS: each TLS config (nginx and nginx-noverify...), under
+		 * the name the expect blocks use; Varnish has none. */
+		for (size_t k = 0; tls && k < gateway_tls_count; k++) {
+			const struct gateway_tls *cfg = &gateway_tls_configs[k];
+			if (!gateway_installed(cfg->gateway))
+				continue;
+			json_t *r = run_file(file, sc, cfg->name);
+			if (r != NULL)
+				json_object_set_new(by_gateway, cfg->name, r);
+		}
+		if (tls && gateway_installed("varnish"))
+			json_object_set_new(by_gateway, "varnish",
+					    json_pack("{s:s}", "note",
+						      "no backend TLS in the open-source edition"));
+		for (size_t k = 0; !tls && k < gateway_count; k++) {
 			/* DNS needs a config resolving through upsim's: Varnish
 			 * and Apache resolve once, with the system's resolver. */
 			if (!gateway_installed(gateway_names[k])
@@ -229,12 +263,14 @@ int main(int argc, char **argv)
 			if (r != NULL)
 				json_object_set_new(by_gateway, gateway_names[k], r);
 		}
-		if (json_object_size(by_gateway) > 0)
+		if (json_object_size(by_gateway) > 0 && json_object_iter(by_gateway) != NULL
+		    && !note_of(json_object_iter_value(json_object_iter(by_gateway))))
 			print_table(file, by_gateway);
 		json_object_set_new(all, file, by_gateway);
 		scenario_unref(sc);
 	}
-	globfree(&files);
+	if (argc <= 2)
+		globfree(&files);
 	print_compact(all);
 	int rc = json_dump_file(all, out, JSON_INDENT(2)) == 0 ? 0 : 1;
 	json_decref(all);

@@ -18,6 +18,8 @@
  * ended, and how much longer it waits after closing them outright. */
 #define SHED_POLL_NS 5000000ULL
 #define FORCED_WAIT_NS 1000000000ULL
+/* How often a gateway that starts after upsim is looked for. */
+#define REACH_POLL_NS 20000000ULL
 /* How often an awaited log line is looked for. */
 #define LOG_POLL_NS 20000000ULL
 /* The longest log line kept. */
@@ -38,10 +40,11 @@ struct check_runner {
 	void (*after_shed)(struct check_runner *r);
 	uint64_t deadline_ns;
 	bool forced;
-	uint64_t journal_mark; /* the last record before the try */
-	uint64_t dns_mark;     /* the last record before the probe began */
-	long log_mark;	       /* the error log's size before the try */
-	char id[96];	       /* the try's request id */
+	uint64_t journal_mark;			/* the last record before the try */
+	uint64_t dns_mark;			/* the last record before the probe began */
+	long log_mark;				/* the error log's size before the try */
+	char id[96];				/* the try's request id */
+	char unreachable[CURL_ERROR_SIZE + 64]; /* set: the gateway never came */
 };
 
 static void begin_probe(struct check_runner *r);
@@ -485,6 +488,47 @@ static void on_start_timer(struct loop_timer *t)
 	begin_probe(container_of(t, struct check_runner, timer));
 }
 
+/* --gateway-wait: the gateway starts after upsim, which serves meanwhile
+ * (the gateway may need the CA upsim wrote, or its health checks may
+ * look). A GET / through it every 20 ms until one is answered, with any
+ * status: a port that accepts is not yet a gateway that serves (Apache's
+ * child may still be starting), and a line it logs on the way up must
+ * not land in the first try's log. The answer comes before the first
+ * try begins, so the try's journal and log start after it. */
+static void on_reach_timer(struct loop_timer *t);
+
+static void on_reach_answer(void *arg, const struct probe_answer *a)
+{
+	struct check_runner *r = arg;
+	uint64_t now = clock_mono_ns();
+	if (a->status > 0 || a->body_bytes > 0) {
+		r->timer.on_fire = on_start_timer;
+		loop_timer_at(r->loop, &r->timer, now + r->cfg->start_delay_ms * 1000000ULL);
+		return;
+	}
+	if (now >= r->deadline_ns) {
+		snprintf(r->unreachable, sizeof r->unreachable, "%s (waited %llu ms)",
+			 a->error ? a->error : "no answer",
+			 (unsigned long long)r->cfg->gateway_wait_ms);
+		loop_stop(r->loop);
+		return;
+	}
+	r->timer.on_fire = on_reach_timer;
+	loop_timer_at(r->loop, &r->timer, now + REACH_POLL_NS);
+}
+
+static void on_reach_timer(struct loop_timer *t)
+{
+	struct check_runner *r = container_of(t, struct check_runner, timer);
+	static const struct probe_request ready = {.method = (char *)"GET", .path = (char *)"/"};
+	char id[112];
+	snprintf(id, sizeof id, "%s-ready", r->cfg->id_prefix);
+	if (probe_send(&r->target, &ready, id, on_reach_answer, r) != 0) {
+		struct probe_answer none = {.error = (char *)"the request could not be sent"};
+		on_reach_answer(r, &none);
+	}
+}
+
 struct check_runner *check_runner_start(const struct check_config *cfg, struct loop *loop,
 					struct fleet *fleet, struct curl_loop *curl,
 					const struct curl_lib *lib, struct check_probe *list,
@@ -504,9 +548,21 @@ struct check_runner *check_runner_start(const struct check_config *cfg, struct l
 			   .cap_ms = cfg->cap_ms,
 			   .id_header = "X-Request-Id"},
 	};
+	uint64_t now = clock_mono_ns();
+	if (cfg->gateway_wait_ms > 0) {
+		r->deadline_ns = now + cfg->gateway_wait_ms * 1000000ULL;
+		r->timer.on_fire = on_reach_timer;
+		loop_timer_at(loop, &r->timer, now);
+		return r;
+	}
 	r->timer.on_fire = on_start_timer;
-	loop_timer_at(loop, &r->timer, clock_mono_ns() + cfg->start_delay_ms * 1000000ULL);
+	loop_timer_at(loop, &r->timer, now + cfg->start_delay_ms * 1000000ULL);
 	return r;
+}
+
+const char *check_runner_unreachable(const struct check_runner *r)
+{
+	return r->unreachable[0] ? r->unreachable : NULL;
 }
 
 bool check_runner_done(const struct check_runner *r)

@@ -32,6 +32,10 @@ struct check_config {
 	uint64_t log_wait_ms;	   /* the longest it waits for an expected log line */
 	uint64_t start_delay_ms;   /* serve this long before the first probe (a
 				    gateway's health checks see the upstream up) */
+	uint64_t gateway_wait_ms;  /* > 0: the gateway may start after upsim
+				      (it trusts the CA upsim wrote at start):
+				      look for it this long before the start
+				      delay; 0: it was reachable already */
 	uint64_t dns_settle_ms;	   /* a scenario with "dns": wait this long after
 				      it began (and its phase was switched to)
 				      before the first try, so the gateway's
@@ -77,6 +81,9 @@ struct check_runner *check_runner_start(const struct check_config *cfg, struct l
 					size_t n);
 /* Has every probe been judged (false: the loop stopped early)? */
 bool check_runner_done(const struct check_runner *r);
+/* Why the gateway could not be reached within cfg->gateway_wait_ms
+ * (libcurl's words, borrowed), or NULL when it was. */
+const char *check_runner_unreachable(const struct check_runner *r);
 void check_runner_free(struct check_runner *r);
 
 #endif

@@ -1,5 +1,7 @@
 #include "engine/tally.h"
 
+#include <string.h>
+
 const double tally_buckets[TALLY_BUCKETS] = {
 	0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 };
@@ -14,9 +16,12 @@ static void count_duration(struct tally *t, uint64_t us)
 	t->duration_sum_s += s;
 }
 
-static void count_accept(struct tally *t, const char *accept)
+/* The accept stage's own decisions, by their first letter. A TLS record
+ * (reason "tls": "handshake_hang", "handshake_reset", "alert", ...,
+ * "no_request") is not one of them: "handshake_reset" is no hang. */
+static void count_accept(struct tally *t, const char *accept, const char *reason)
 {
-	if (accept == NULL)
+	if (accept == NULL || (reason != NULL && strcmp(reason, "tls") == 0))
 		return;
 	switch (accept[0]) {
 	case 'r': t->accept_reset++; break;
@@ -40,7 +45,7 @@ void tally_add(struct tally *t, const struct record *r, enum fault_kind fault_ki
 			t->by_status[r->status / 100]++;
 		count_duration(t, r->duration_us);
 		break;
-	case RECORD_CONNECTION: count_accept(t, r->accept); break;
+	case RECORD_CONNECTION: count_accept(t, r->accept, r->reason); break;
 	case RECORD_PHASE: t->phase_changes++; break;
 	case RECORD_SCENARIO:
 	case RECORD_DRILL:

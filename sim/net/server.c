@@ -104,6 +104,9 @@ static void unlink_conn(struct server *s, struct conn *c)
 		c->next->prev = c->prev;
 }
 
+static void journal_connection(struct server *s, uint64_t conn, const char *accept,
+			       const char *reason, enum outcome how);
+
 /* Every connection gets a record beside MHD's from its start to its
  * close; the CLOSED notification cancels its timers before the fd can be
  * reused. */
@@ -132,6 +135,14 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 	}
 	struct conn *c = *socket_ctx;
 	if (c != NULL) {
+		/* A TLS connection that ends before its first request: the
+		 * handshake failed inside libmicrohttpd (the client refused
+		 * the certificate or the versions) or the client left after
+		 * it. Either way the gateway connected: journal it, or its
+		 * attempts would not show. libmicrohttpd does not say who
+		 * closed: no outcome. */
+		if (c->tls != NULL && c->requests == 0)
+			journal_connection(s, c->id, "no_request", "tls", OUTCOME_NONE);
 		unlink_conn(s, c);
 		conn_free(c);
 		*socket_ctx = NULL;
@@ -309,12 +320,12 @@ void server_shed(struct server *s, bool force)
 	mhd_loop_wake(&s->driver);
 }
 
-void server_journal_connection(struct server *s, const char *accept, const char *reason,
-			       enum outcome how)
+static void journal_connection(struct server *s, uint64_t conn, const char *accept,
+			       const char *reason, enum outcome how)
 {
 	struct record r = {
 		.kind = RECORD_CONNECTION,
-		.conn = journal_next_conn(s->xenv.journal),
+		.conn = conn,
 		.scenario = xstrdup(s->behave->scenario->name),
 		.upstream = s->xenv.upstream ? xstrdup(s->xenv.upstream) : NULL,
 		.phase = xstrdup(s->phase),
@@ -324,4 +335,10 @@ void server_journal_connection(struct server *s, const char *accept, const char 
 		.action = -1,
 	};
 	journal_add(s->xenv.journal, &r, FAULT_NONE);
+}
+
+void server_journal_connection(struct server *s, const char *accept, const char *reason,
+			       enum outcome how)
+{
+	journal_connection(s, journal_next_conn(s->xenv.journal), accept, reason, how);
 }

@@ -82,7 +82,10 @@ void server_set_phase(struct server *s, const char *name, size_t index);
 const char *server_phase(const struct server *s);
 
 /* Journal a connection the accept stage ended or held (accept: "reset",
- * "close", "hang", "queue"; reason: "accept" or "over_limit"). */
+ * "close", "hang", "queue"; reason: "accept" or "over_limit"; a TLS
+ * handshake fault's name with reason "tls"). The server itself journals
+ * a TLS connection that closed before its first request ("no_request",
+ * "tls"). */
 void server_journal_connection(struct server *s, const char *accept, const char *reason,
 			       enum outcome how);
 

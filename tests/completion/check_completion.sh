@@ -65,7 +65,7 @@ complete_is "--forward-to" "$upsim" check --fo
 complete_is "a.json b.json sub" "$upsim" run --fleet ""
 complete_is "a.json b.json fake-upsim notes.txt sub" "$upsim" run --journal ""
 complete_is "--fleet" "$upsim" schema ""
-complete_is "--gateway --gateway-log" "$upsim" check --gat
+complete_is "--gateway --gateway-log --gateway-wait" "$upsim" check --gat
 complete_is "haproxy" "$upsim" check --gateway h
 complete_is "" "$upsim" check --through ""
 complete_is "a.json b.json sub" "$upsim" check -t http://127.0.0.1:1 -g nginx ""

@@ -1,12 +1,14 @@
 /* The upsim process as a harness sees it: exit codes, the ready line and
  * ready file, signals, and error messages on stderr. */
 #include <check.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway.h"
 #include "proc.h"
 #include "scenario/fault.h"
 #include "suites.h"
@@ -181,6 +183,63 @@ START_TEST(test_check_bad_input)
 }
 END_TEST
 
+/* --gateway-wait: upsim check serves (and writes --tls-ca-out) first, then
+ * looks for the gateway; a gateway that trusts that CA can only start
+ * after it. Here the "gateway" is a second upsim, started once the CA is
+ * written; without one, the wait ends in the usual error. */
+START_TEST(test_check_waits_for_a_late_gateway)
+{
+	char *ca = upsim_write_temp("", ".pem");
+	ck_assert_ptr_nonnull(ca);
+	unlink(ca); /* upsim check writes it */
+	char *sc = upsim_write_temp("{\"upsim\": 1, \"name\": \"late\","
+				    " \"expect\": {\"stand-in\": {\"status\": 200}}}",
+				    ".json");
+	ck_assert_ptr_nonnull(sc);
+	int port = gateway_free_port();
+	char through[64], listen[64];
+	snprintf(through, sizeof through, "http://127.0.0.1:%d", port);
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+
+	char *out, *err;
+	const char *alone[] = {"check",	   "--through",	     through, "--gateway", "stand-in",
+			       "--listen", "127.0.0.1:0",    "--tls", "auto",	   "--tls-ca-out",
+			       ca,	   "--gateway-wait", "150ms", sc,	   NULL};
+	ck_assert_int_eq(run(alone, &out, &err), 1);
+	ck_assert_msg(strstr(err, "cannot be reached") && strstr(err, "(waited 150 ms)"), "%s",
+		      err);
+	ck_assert_int_eq(access(ca, R_OK), 0); /* written before the wait */
+	unlink(ca);
+	free(out);
+	free(err);
+
+	const char *late[] = {"check",	  "--through",	    through, "--gateway", "stand-in",
+			      "--listen", "127.0.0.1:0",    "--tls", "auto",	  "--tls-ca-out",
+			      ca,	  "--gateway-wait", "15s",   sc,	  NULL};
+	struct upsim_proc checker, gateway;
+	ck_assert_int_eq(upsim_spawn_capture(&checker, late), 0);
+	double deadline = wire_now_ms() + T_MS;
+	while (access(ca, R_OK) != 0 && !upsim_exited(&checker) && wire_now_ms() < deadline)
+		poll(NULL, 0, 5);
+	ck_assert_int_eq(access(ca, R_OK), 0);
+	const char *stand_in[] = {"run", "--listen", listen, "scenarios/healthy.json", NULL};
+	ck_assert_int_eq(upsim_start(&gateway, stand_in, T_MS), 0);
+	/* generous bounds, for UPSIM_WRAP=valgrind: the wait ends as soon as
+	 * the stand-in answers */
+	int rc = upsim_join_capture(&checker, 20000, &out, &err);
+	ck_assert_msg(rc == 0, "exit %d: %s%s", rc, out, err);
+	ck_assert_ptr_nonnull(strstr(out, "1 passed, 0 failed"));
+	free(out);
+	free(err);
+	ck_assert_int_eq(upsim_stop(&gateway, SIGTERM, T_MS), 0);
+	upsim_proc_free(&gateway);
+	unlink(ca);
+	unlink(sc);
+	free(ca);
+	free(sc);
+}
+END_TEST
+
 START_TEST(test_signals_stop_cleanly)
 {
 	int sigs[] = {SIGTERM, SIGINT};
@@ -279,6 +338,7 @@ Suite *cli_process_suite(void)
 	tcase_add_test(tc, test_faults_lists_the_catalogue);
 	tcase_add_test(tc, test_busy_port_is_a_runtime_failure);
 	tcase_add_test(tc, test_check_bad_input);
+	tcase_add_test(tc, test_check_waits_for_a_late_gateway);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lifecycle");
 	tcase_set_timeout(tc, 30);

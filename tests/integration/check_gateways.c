@@ -8,9 +8,14 @@
  * probes written "with_backup", a backup upstream) on free loopback ports,
  * then runs `upsim check --listen` there with --json and reads the
  * verdicts. Every failing probe of the pair is reported, not only the
- * first. A gateway that is not installed gets no tests, and the runner
- * says so on stderr. UPSIM_GATEWAYS=nginx,haproxy limits the run to those
- * gateways. */
+ * first. A scenario served over TLS (scenarios/tls-failures.json) goes
+ * through the TLS configs instead (tests/gateways/NAME-tls*, named nginx,
+ * nginx-noverify, haproxy, haproxy-noverify, caddy, apache in its expect
+ * blocks), with upsim check started first so that the gateway can trust
+ * the CA it writes. A gateway that is not installed gets no tests, and the
+ * runner says so on stderr. UPSIM_GATEWAYS=nginx,haproxy limits the run to
+ * those gateways (nginx includes nginx-noverify), UPSIM_SCENARIOS=resets,
+ * tls-failures to those files of scenarios/. */
 #include <check.h>
 #include <glob.h>
 #include <jansson.h>
@@ -36,16 +41,32 @@ struct pair {
 static struct pair *pairs;
 static size_t n_pairs;
 
-static int selected(const char *gateway)
+/* Is name in the comma-separated list of environment variable var (or
+ * is the variable unset or empty)? */
+static int listed(const char *var, const char *name)
 {
-	const char *only = getenv("UPSIM_GATEWAYS");
+	const char *only = getenv(var);
 	if (only == NULL || only[0] == '\0')
 		return 1;
-	size_t n = strlen(gateway);
-	for (const char *p = only; (p = strstr(p, gateway)) != NULL; p += n)
+	size_t n = strlen(name);
+	for (const char *p = only; (p = strstr(p, name)) != NULL; p += n)
 		if ((p == only || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
 			return 1;
 	return 0;
+}
+
+static int selected(const char *gateway)
+{
+	return listed("UPSIM_GATEWAYS", gateway);
+}
+
+/* UPSIM_SCENARIOS=tls-failures,resets: only those files of scenarios/. */
+static int scenario_selected(const char *file)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	char name[256];
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(base, "."), base);
+	return listed("UPSIM_SCENARIOS", name);
 }
 
 static bool block_expects(const struct expect *e, const char *gateway, bool with_backup)
@@ -210,12 +231,47 @@ START_TEST(test_a_cached_dns_answer_is_not_measured)
 }
 END_TEST
 
+static void add_pair(const char *file, const char *gateway, bool with_backup)
+{
+	pairs = xrealloc(pairs, (n_pairs + 1) * sizeof *pairs);
+	pairs[n_pairs++] = (struct pair){xstrdup(file), gateway, with_backup};
+}
+
+static bool uses_tls(const struct scenario *sc)
+{
+	char where[64];
+	return scenario_uses_tls(sc, where, sizeof where);
+}
+
+/* A scenario served over TLS goes through each TLS config of an installed,
+ * selected gateway (tests/gateways/NAME-tls*), under the name its expect
+ * blocks use: nginx and nginx-noverify are both nginx. */
+static void collect_tls(const char *file, const struct scenario *sc)
+{
+	for (size_t t = 0; t < gateway_tls_count; t++) {
+		const struct gateway_tls *cfg = &gateway_tls_configs[t];
+		if (!selected(cfg->gateway) || !gateway_installed(cfg->gateway))
+			continue;
+		for (int b = 0; b < 2; b++)
+			if (scenario_expects(sc, cfg->name, b))
+				add_pair(file, cfg->name, b);
+	}
+}
+
 /* Pairs of (shipped scenario, installed gateway) with expectations. */
 static void collect(void)
 {
 	glob_t files;
 	if (glob("scenarios/*.json", 0, NULL, &files) != 0)
 		return;
+	for (size_t i = 0; i < files.gl_pathc; i++) {
+		if (!scenario_selected(files.gl_pathv[i]))
+			continue;
+		struct scenario *sc = load(files.gl_pathv[i]);
+		if (sc != NULL && uses_tls(sc))
+			collect_tls(files.gl_pathv[i], sc);
+		scenario_unref(sc);
+	}
 	char skipped[256] = "";
 	for (size_t gi = 0; gi < gateway_count; gi++) {
 		const char *gw = gateway_names[gi];
@@ -227,14 +283,16 @@ static void collect(void)
 			continue;
 		}
 		for (size_t i = 0; i < files.gl_pathc; i++) {
+			if (!scenario_selected(files.gl_pathv[i]))
+				continue;
 			struct scenario *sc = load(files.gl_pathv[i]);
-			/* A scenario with DNS needs a config resolving through it. */
-			bool config = sc != NULL && (sc->dns == NULL || gateway_has_dns_config(gw));
+			/* A scenario with DNS needs a config resolving through it;
+			 * one served over TLS has its own configs (collect_tls). */
+			bool config = sc != NULL && (sc->dns == NULL || gateway_has_dns_config(gw))
+				      && !uses_tls(sc);
 			for (int b = 0; config && b < 2; b++) {
-				if (!scenario_expects(sc, gw, b))
-					continue;
-				pairs = xrealloc(pairs, (n_pairs + 1) * sizeof *pairs);
-				pairs[n_pairs++] = (struct pair){xstrdup(files.gl_pathv[i]), gw, b};
+				if (scenario_expects(sc, gw, b))
+					add_pair(files.gl_pathv[i], gw, b);
 			}
 			scenario_unref(sc);
 		}

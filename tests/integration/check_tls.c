@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "admin_fixture.h"
+#include "journal_read.h"
 #include "proc.h"
 #include "suites.h"
 #include "tls_client.h"
@@ -518,6 +519,64 @@ START_TEST(test_certificate_faults)
 }
 END_TEST
 
+/* A TLS connection that ends before its first request was still a
+ * gateway's attempt: one whose client refused the certificate after the
+ * handshake, one whose handshake failed inside libmicrohttpd (no version
+ * in common). Each is journalled as a connection record ("no_request",
+ * reason "tls"), so that upsim check counts it; a connection that sent a
+ * request is journalled by its request alone. */
+START_TEST(test_connection_without_request_is_journalled)
+{
+	const char *admin[] = {"--admin", "127.0.0.1:0", NULL};
+	start_tls("{\"upsim\": 1, \"name\": \"t\", \"connection\": {\"tls\": {\"certificate\": "
+		  "\"expired\", \"versions\": \"1.3\"}}}",
+		  admin);
+	struct tls_client c;
+	/* the handshake completes; the client judges the certificate, leaves */
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", NULL, T_MS), 0);
+	ck_assert_int_eq(c.handshake, 0);
+	ck_assert_msg(c.verify & GNUTLS_CERT_EXPIRED, "status %#x", c.verify);
+	tls_client_close(&c);
+	/* TLS 1.2 only: no handshake */
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost",
+					 "NORMAL:-VERS-ALL:+VERS-TLS1.2", T_MS),
+			 0);
+	ck_assert_int_lt(c.handshake, 0);
+	tls_client_close(&c);
+	/* a request, the certificate notwithstanding */
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", NULL, T_MS), 0);
+	ck_assert_int_eq(tls_client_send(&c, get_close), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(tls_client_read(&c, 0, 2000, &buf, &len), TLS_END_CLOSE_NOTIFY);
+	free(buf);
+	tls_client_close(&c);
+	ck_assert_int_eq(upsim_wait_idle(&proc, T_MS), 0);
+
+	json_t *records = upsim_journal_records(&proc);
+	ck_assert_ptr_nonnull(records);
+	int without = 0, requests = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(records, i, r)
+	{
+		const char *kind = json_string_value(json_object_get(r, "kind"));
+		if (strcmp(kind, "request") == 0)
+			requests++;
+		if (strcmp(kind, "connection") != 0)
+			continue;
+		without++;
+		ck_assert_str_eq(json_string_value(json_object_get(r, "accept")), "no_request");
+		ck_assert_str_eq(json_string_value(json_object_get(r, "reason")), "tls");
+		ck_assert_ptr_null(json_object_get(r, "outcome")); /* MHD does not say */
+		ck_assert_int_gt(json_integer_value(json_object_get(r, "conn")), 0);
+	}
+	ck_assert_int_eq(without, 2);
+	ck_assert_int_eq(requests, 1);
+	json_decref(records);
+}
+END_TEST
+
 START_TEST(test_version_limits)
 {
 	static const char *const cases[][3] = {
@@ -660,6 +719,7 @@ Suite *tls_suite(void)
 			    (int)(sizeof cert_cases / sizeof cert_cases[0]));
 	tcase_add_test(tc, test_version_limits);
 	tcase_add_test(tc, test_phases_and_admin);
+	tcase_add_test(tc, test_connection_without_request_is_journalled);
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	return s;

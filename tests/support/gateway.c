@@ -20,6 +20,24 @@
 const char *const gateway_names[] = {"nginx", "haproxy", "caddy", "varnish", "apache"};
 const size_t gateway_count = sizeof gateway_names / sizeof gateway_names[0];
 
+const struct gateway_tls gateway_tls_configs[] = {
+	{"nginx", "nginx", "nginx-tls"},
+	{"nginx-noverify", "nginx", "nginx-tls-noverify"},
+	{"haproxy", "haproxy", "haproxy-tls"},
+	{"haproxy-noverify", "haproxy", "haproxy-tls-noverify"},
+	{"caddy", "caddy", "caddy-tls"},
+	{"apache", "apache", "apache-tls"},
+};
+const size_t gateway_tls_count = sizeof gateway_tls_configs / sizeof gateway_tls_configs[0];
+
+const struct gateway_tls *gateway_tls_config(const char *name)
+{
+	for (size_t i = 0; i < gateway_tls_count; i++)
+		if (strcmp(gateway_tls_configs[i].name, name) == 0)
+			return &gateway_tls_configs[i];
+	return NULL;
+}
+
 #define GATEWAYS_DIR "tests/gateways"
 
 /* Run argv with stdout/stderr to out_path (or /dev/null), dying with us. */
@@ -142,12 +160,11 @@ int gateway_free_port(void)
 	return port;
 }
 
-static int write_config(struct gateway *g, const char *upstream, const char *upstream2,
-			const char *dns)
+static int write_config(struct gateway *g, const struct gateway_setup *setup)
 {
+	const char *upstream = setup->upstream, *upstream2 = setup->upstream2, *dns = setup->dns;
 	char path[256], port[16];
-	snprintf(path, sizeof path, GATEWAYS_DIR "/%s%s/gateway.conf.in", g->name,
-		 dns ? "-dns" : "");
+	snprintf(path, sizeof path, GATEWAYS_DIR "/%s/gateway.conf.in", setup->config);
 	char *tmpl = read_file(path, 0);
 	if (tmpl[0] == '\0') {
 		fprintf(stderr, "gateway %s: no template %s\n", g->name, path);
@@ -164,6 +181,7 @@ static int write_config(struct gateway *g, const char *upstream, const char *ups
 		{"@UPSTREAM@", upstream},
 		{"@DIR@", g->dir},
 		{"@ERROR_LOG@", g->error_log},
+		{"@CA@", setup->ca ? setup->ca : ""},
 	};
 	char *conf = render(tmpl, subst, sizeof subst / sizeof subst[0], upstream2 != NULL);
 	snprintf(path, sizeof path, "%s/gateway.conf", g->dir);
@@ -219,19 +237,29 @@ int gateway_dns_settle_ms(const char *name)
 	return strcmp(name, "haproxy") == 0 ? 3000 : 2000;
 }
 
-int gateway_start(struct gateway *g, const char *name, const char *upstream, const char *upstream2,
-		  const char *dns, int timeout_ms)
+int gateway_prepare(struct gateway *g, const char *name)
 {
 	memset(g, 0, sizeof *g);
 	snprintf(g->name, sizeof g->name, "%s", name);
 	snprintf(g->dir, sizeof g->dir, "/tmp/upsim-gw-%s-XXXXXX", name);
 	if (mkdtemp(g->dir) == NULL) {
 		fprintf(stderr, "gateway %s: mkdtemp: %s\n", name, strerror(errno));
+		g->dir[0] = '\0';
 		return -1;
 	}
 	snprintf(g->error_log, sizeof g->error_log, "%s/error.log", g->dir);
 	g->port = gateway_free_port();
-	if (g->port < 0 || write_config(g, upstream, upstream2, dns) != 0) {
+	if (g->port < 0) {
+		gateway_stop(g, 0);
+		return -1;
+	}
+	return 0;
+}
+
+int gateway_launch(struct gateway *g, const struct gateway_setup *setup, int timeout_ms)
+{
+	const char *name = g->name;
+	if (write_config(g, setup) != 0) {
 		gateway_stop(g, 0);
 		return -1;
 	}

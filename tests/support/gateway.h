@@ -5,10 +5,11 @@
  * (gateway.conf.in: @PORT@, @UPSTREAM@, @UPSTREAM2@, @DIR@, @ERROR_LOG@;
  * lines starting with @IF_BACKUP@ only when there is a backup upstream),
  * and may have tests/gateways/NAME-dns, a template resolving the upstream
- * by name through upsim's DNS (@DNS@, @UPSTREAM_PORT@)
- * and a `run` script that execs it in the foreground. Every gateway gets a
- * private temporary folder and a port from the kernel, and dies with the
- * test process (PR_SET_PDEATHSIG) even when a test fails. */
+ * by name through upsim's DNS (@DNS@, @UPSTREAM_PORT@), and
+ * tests/gateways/NAME-tls*, templates speaking TLS to the upstream (@CA@,
+ * upsim's CA), and a `run` script that execs it in the foreground. Every
+ * gateway gets a private temporary folder and a port from the kernel, and
+ * dies with the test process (PR_SET_PDEATHSIG) even when a test fails. */
 #ifndef UPSIM_TEST_GATEWAY_H
 #define UPSIM_TEST_GATEWAY_H
 
@@ -26,6 +27,21 @@ struct gateway {
 	char dir[128];	     /* its private folder */
 	char error_log[192]; /* the error log it writes */
 };
+
+/* The configs a scenario served over TLS ("connection.tls") meets: the
+ * gateway name its expect blocks use, the gateway whose run script starts
+ * it, and its template folder under tests/gateways. Varnish has none: its
+ * open-source edition speaks no TLS to backends. */
+struct gateway_tls {
+	const char *name;    /* "nginx", "nginx-noverify", ... */
+	const char *gateway; /* "nginx" */
+	const char *config;  /* "nginx-tls", "nginx-tls-noverify", ... */
+};
+extern const struct gateway_tls gateway_tls_configs[];
+extern const size_t gateway_tls_count;
+
+/* The TLS config of expect name, or NULL. */
+const struct gateway_tls *gateway_tls_config(const char *name);
 
 /* How long NAME needs, started before its upstream listens, to see the
  * upstream up: HAProxy's health checks (tests/gateways/haproxy: inter 1s,
@@ -46,14 +62,28 @@ int gateway_has_dns_config(const char *name);
  * config's resolver holds (upsim check --dns-settle). */
 int gateway_dns_settle_ms(const char *name);
 
-/* Render NAME's config for upstream "127.0.0.1:PORT" and, if upstream2 is
- * not NULL, a backup upstream (@UPSTREAM2@ is upstream otherwise); with
- * dns ("127.0.0.1:PORT", or NULL), its NAME-dns config, which resolves
- * the upstream's name there. Start it and wait up to timeout_ms until its
- * port accepts connections. Returns 0, or -1 with the reason and its
- * output on stderr (g is then stopped and cleaned up). */
-int gateway_start(struct gateway *g, const char *name, const char *upstream, const char *upstream2,
-		  const char *dns, int timeout_ms);
+/* What a template is rendered with. */
+struct gateway_setup {
+	const char *config;    /* its folder under tests/gateways: "nginx",
+				  "nginx-dns", "nginx-tls-noverify" */
+	const char *upstream;  /* "127.0.0.1:PORT" */
+	const char *upstream2; /* a backup upstream, or NULL */
+	const char *dns;       /* @DNS@ "127.0.0.1:PORT", or NULL */
+	const char *ca;	       /* @CA@, upsim's CA file, or NULL */
+};
+
+/* NAME's private folder, error log path and port, chosen before the
+ * gateway starts (so that upsim can be told where it will be). 0, or -1
+ * (said on stderr; g is then cleaned up). */
+int gateway_prepare(struct gateway *g, const char *name);
+
+/* Render setup's template into g's folder (@PORT@, @UPSTREAM@,
+ * @UPSTREAM2@ - upstream when there is no backup -, @DNS@,
+ * @UPSTREAM_PORT@, @CA@, @DIR@, @ERROR_LOG@; @IF_BACKUP@ lines kept only
+ * with a backup), run NAME's run script and wait up to timeout_ms until
+ * g's port accepts connections. 0, or -1 with the reason and its output
+ * on stderr (g is then stopped and cleaned up). */
+int gateway_launch(struct gateway *g, const struct gateway_setup *setup, int timeout_ms);
 
 /* SIGTERM (SIGKILL after timeout_ms), reap, remove its folder. */
 void gateway_stop(struct gateway *g, int timeout_ms);

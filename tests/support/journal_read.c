@@ -45,3 +45,11 @@ int upsim_wait_idle(const struct upsim_proc *p, int timeout_ms)
 		poll(NULL, 0, 20); /* polling a status, not waiting for luck */
 	}
 }
+
+json_t *upsim_journal_records(const struct upsim_proc *p)
+{
+	json_t *j = get_json(p, "/v1/journal?limit=10000");
+	json_t *records = json_incref(json_object_get(j, "records"));
+	json_decref(j);
+	return records;
+}

@@ -442,32 +442,59 @@ void upsim_proc_free(struct upsim_proc *p)
 	*p = (struct upsim_proc){.out_fd = -1, .err_fd = -1};
 }
 
-int upsim_run_capture(const char *const *args, int timeout_ms, char **out, char **err)
+int upsim_spawn_capture(struct upsim_proc *p, const char *const *args)
+{
+	*p = (struct upsim_proc){.out_fd = -1, .err_fd = -1};
+	p->err_text = xstrdup("");
+	if (spawn(args, &p->pid, &p->out_fd, &p->err_fd) == 0)
+		return 0;
+	if (p->pid < 0)
+		p->pid = 0; /* a child forked before a later step failed stays: joining kills it */
+	return -1;
+}
+
+int upsim_exited(const struct upsim_proc *p)
+{
+	siginfo_t info = {0};
+	if (p->pid <= 0)
+		return 1;
+	/* WNOWAIT: look, and leave it for upsim_join_capture to reap. */
+	if (waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOHANG | WNOWAIT) == -1)
+		return 1;
+	return info.si_pid == p->pid;
+}
+
+int upsim_join_capture(struct upsim_proc *p, int timeout_ms, char **out, char **err)
 {
 	double deadline = wire_now_ms() + timeout_ms;
-	struct upsim_proc p = {.out_fd = -1, .err_fd = -1};
 	char *out_text = xstrdup("");
 	int status, rc = -1;
 
-	p.err_text = xstrdup("");
-	if (spawn(args, &p.pid, &p.out_fd, &p.err_fd) == 0) {
-		if (reap_by(&p, deadline, &out_text, &status) == 0) {
+	if (p->pid > 0) {
+		if (reap_by(p, deadline, &out_text, &status) == 0) {
 			rc = exit_code(status);
-			p.pid = 0;
+			p->pid = 0;
 		} else {
-			kill_and_reap(&p);
+			kill_and_reap(p);
 			fprintf(stderr, "upsim_run_capture: %s killed after %d ms\n", upsim_bin(),
 				timeout_ms);
 		}
 	}
 	/* What it wrote just before exiting is still in the pipes. */
-	drain(&p.out_fd, &out_text);
-	drain(&p.err_fd, &p.err_text);
+	drain(&p->out_fd, &out_text);
+	drain(&p->err_fd, &p->err_text);
 	*out = out_text;
-	*err = p.err_text;
-	p.err_text = NULL;
-	upsim_proc_free(&p);
+	*err = p->err_text ? p->err_text : xstrdup("");
+	p->err_text = NULL;
+	upsim_proc_free(p);
 	return rc;
+}
+
+int upsim_run_capture(const char *const *args, int timeout_ms, char **out, char **err)
+{
+	struct upsim_proc p;
+	upsim_spawn_capture(&p, args);
+	return upsim_join_capture(&p, timeout_ms, out, err);
 }
 
 static int write_all(int fd, const char *s, size_t n)

@@ -59,6 +59,18 @@ void upsim_proc_free(struct upsim_proc *p);
  * killed it, or -1 if it was SIGKILLed on timeout or could not start. */
 int upsim_run_capture(const char *const *args, int timeout_ms, char **out, char **err);
 
+/* upsim_run_capture in two halves, for a run that something else must
+ * join while it goes (a gateway started once upsim check has written its
+ * CA): start it (0; -1 when it could not start, p then empty but
+ * joinable), then join it: wait up to timeout_ms, collect, free p and
+ * return as upsim_run_capture does. Between the two, its output waits in
+ * the pipes (PIPE_ROOM). */
+int upsim_spawn_capture(struct upsim_proc *p, const char *const *args);
+int upsim_join_capture(struct upsim_proc *p, int timeout_ms, char **out, char **err);
+
+/* Has p's process exited (it stays unreaped)? 1 also when p has none. */
+int upsim_exited(const struct upsim_proc *p);
+
 /* Write content to a new file named upsim-test-XXXXXX<suffix> in $TMPDIR
  * (or /tmp). Returns its path, a new string the caller frees (and unlinks);
  * NULL, with a message on stderr, if the file could not be written. */

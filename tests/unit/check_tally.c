@@ -152,6 +152,23 @@ START_TEST(test_accept_decisions)
 }
 END_TEST
 
+/* TLS records share the connection kind but are no accept-stage decision:
+ * "handshake_hang" and "handshake_reset" were counted as hangs by their
+ * first letter. */
+START_TEST(test_tls_records_are_not_accept_decisions)
+{
+	static const char *const words[] = {"handshake_hang", "handshake_reset", "alert",
+					    "plaintext",      "alpn_mismatch",	 "no_request"};
+	struct tally t = {0};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		struct record r = {.kind = RECORD_CONNECTION, .accept = words[i], .reason = "tls"};
+		tally_add(&t, &r, FAULT_NONE);
+	}
+	struct tally none = {0};
+	ck_assert_int_eq(memcmp(&t, &none, sizeof t), 0);
+}
+END_TEST
+
 START_TEST(test_phase_scenario_and_drill_records)
 {
 	struct tally t = {0};
@@ -183,6 +200,7 @@ Suite *tally_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("other_records");
 	tcase_add_test(tc, test_accept_decisions);
+	tcase_add_test(tc, test_tls_records_are_not_accept_decisions);
 	tcase_add_test(tc, test_phase_scenario_and_drill_records);
 	suite_add_tcase(s, tc);
 	return s;

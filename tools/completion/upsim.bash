@@ -49,7 +49,7 @@ _upsim() {
 	local check_opts="-t --through -g --gateway -l --listen --forward-to --backup --tls --tls-cert
 		--tls-key --tls-ca-out --tls-name --gateway-log
 		--json --junit --observe --record --probe-timeout --settle --log-wait
-		--start-delay --shuffle --dns --dns-settle -v --verbose"
+		--start-delay --gateway-wait --shuffle --dns --dns-settle -v --verbose"
 	local record_opts="-u --upstream -o --out -l --listen --keep-secrets --inline-max
 		--count --ready-file -v --verbose"
 	local ctl_commands="status stats load phase reset renew journal metrics healthz"
@@ -120,7 +120,7 @@ _upsim() {
 		--gateway-log | --junit | --tls-cert | --tls-key | --tls-ca-out)
 			_upsim_files "$cur"; return 0 ;;
 		-t | --through | -l | --listen | --forward-to | --backup | --probe-timeout | --settle | \
-		--log-wait | --start-delay | --shuffle | --dns | --dns-settle | --tls-name)
+		--log-wait | --start-delay | --gateway-wait | --shuffle | --dns | --dns-settle | --tls-name)
 			return 0 ;; # a value of the user's own
 		esac
 		if [[ $cur == -* ]]; then
