@@ -186,8 +186,10 @@ static int parse_option(int c, const char *arg, struct check_opts *o)
 		/* handed on as written: run's parser checks them */
 		static const char *const names[] = {"--tls", "--tls-cert", "--tls-key",
 						    "--tls-ca-out", "--tls-name"};
-		if (o->n_tls_args + 2 > (int)ARRAY_SIZE(o->tls_args))
+		if (o->n_tls_args + 2 > (int)ARRAY_SIZE(o->tls_args)) {
+			fprintf(stderr, "upsim check: each --tls option once\n");
 			return -1;
+		}
 		o->tls_args[o->n_tls_args++] = names[c - OPT_TLS];
 		o->tls_args[o->n_tls_args++] = arg;
 		return 0;

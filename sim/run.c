@@ -558,9 +558,9 @@ static int prepare_tls(struct app *app)
 		}
 	}
 	int rc = 0;
-	struct upstream listener = {.tls = app->tls != NULL};
 	for (size_t i = 0; i < app->n_members; i++) {
-		if (upstream_can_serve(&listener, app->members[i].scenario, why, sizeof why) != 0) {
+		if (upstream_can_serve(app->tls != NULL, app->members[i].scenario, why, sizeof why)
+		    != 0) {
 			fprintf(stderr, "%s\n", why);
 			rc = -1;
 		}

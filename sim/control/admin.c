@@ -143,7 +143,7 @@ static enum MHD_Result put_scenario(struct admin *a, struct MHD_Connection *c,
 	struct scenario *sc = scenario_load_buffer_to("<admin>", rq->body ? rq->body : "", rq->len,
 						      ctl->forward_to, &err);
 	char why[512];
-	if (sc != NULL && upstream_can_serve(ctl, sc, why, sizeof why) != 0) {
+	if (sc != NULL && upstream_can_serve(ctl->tls, sc, why, sizeof why) != 0) {
 		err_addf(&err, "%s", why);
 		scenario_unref(sc);
 		sc = NULL;

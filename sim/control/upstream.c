@@ -121,10 +121,10 @@ static void serve_scenario(struct shard *sh, void *sc)
 	server_set_scenario(sh->server, sc);
 }
 
-int upstream_can_serve(const struct upstream *ctl, const struct scenario *sc, char *why, size_t len)
+int upstream_can_serve(bool tls, const struct scenario *sc, char *why, size_t len)
 {
 	char where[64];
-	if (ctl->tls || !scenario_uses_tls(sc, where, sizeof where))
+	if (tls || !scenario_uses_tls(sc, where, sizeof where))
 		return 0;
 	snprintf(why, len,
 		 "%s: %s: this listener speaks plain HTTP: start upsim with --tls auto or "
@@ -147,7 +147,7 @@ void upstream_reload(struct upstream *ctl)
 	struct upsim_err err = {0};
 	struct scenario *sc = scenario_load_file_to(ctl->scenario_file, ctl->forward_to, &err);
 	char why[512];
-	if (sc != NULL && upstream_can_serve(ctl, sc, why, sizeof why) != 0) {
+	if (sc != NULL && upstream_can_serve(ctl->tls, sc, why, sizeof why) != 0) {
 		err_addf(&err, "%s", why);
 		scenario_unref(sc);
 		sc = NULL;

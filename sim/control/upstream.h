@@ -61,10 +61,10 @@ void upstream_start(struct upstream *ctl, uint64_t drill_ttl_ns);
 /* Cancel the timers. */
 void upstream_stop(struct upstream *ctl);
 
-/* Whether ctl can serve sc: a scenario with "connection.tls" needs a TLS
- * listener. Returns 0, or -1 with the reason (naming sc's file) in why. */
-int upstream_can_serve(const struct upstream *ctl, const struct scenario *sc, char *why,
-		       size_t len);
+/* Whether a listener that speaks TLS (tls) or plain HTTP can serve sc: a
+ * scenario with "connection.tls" needs TLS. Returns 0, or -1 with the
+ * reason (naming sc's file) in why. */
+int upstream_can_serve(bool tls, const struct scenario *sc, char *why, size_t len);
 /* Serve sc from now on (a reference is taken) and start its timeline
  * over; how (a sentence: 'reloaded scenario "x" from FILE') is logged
  * and journalled. */
