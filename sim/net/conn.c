@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <linux/sockios.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -155,6 +157,60 @@ void conn_reset_socket(int fd)
 static void arm_in(struct conn *c, uint64_t ns)
 {
 	loop_timer_at(c->env->loop, &c->timer, clock_mono_ns() + ns);
+}
+
+void conn_tls_cork(struct conn *c)
+{
+	tls_session_cork(c->tls);
+	c->tls_corked = true;
+}
+
+/* On a TLS connection libmicrohttpd 0.9.75 sets TCP_CORK with its first
+ * response and never clears it (it pushes each response with
+ * TCP_NODELAY, after its last send): bytes upsim writes later would wait
+ * for a full segment or the kernel's 200 ms. Clearing it sticks, as MHD
+ * believes the socket corked and does not set it again. */
+static void tcp_uncork(struct conn *c)
+{
+	int off = 0;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+}
+
+/* Send what the cork holds; once all has gone, a wait for it ends. */
+static void tls_flush(struct conn *c)
+{
+	if (!c->tcp_uncorked) {
+		tcp_uncork(c); /* MHD has corked it by now, for this response */
+		c->tcp_uncorked = true;
+	}
+	int done = tls_session_uncork(c->tls);
+	if (done == 0) {
+		log_debug("tls: fd %d: a corked response waits for room", c->fd);
+		watch(c, true); /* on_socket calls again once writable */
+		return;
+	}
+	c->tls_corked = false; /* sent, or the session is dead: MHD finds out */
+	if (c->wait == WAIT_TLS_FLUSH)
+		resume(c);
+	else if (c->watch_out && c->wait != WAIT_WRITE)
+		watch(c, false);
+}
+
+void conn_tls_uncork(struct conn *c)
+{
+	if (c->tls_corked)
+		tls_flush(c);
+}
+
+bool conn_tls_unflushed(const struct conn *c)
+{
+	return c->tls_corked;
+}
+
+void conn_wait_tls_flush(struct conn *c)
+{
+	suspend(c, WAIT_TLS_FLUSH);
+	arm_in(c, c->env->hang_cap_ns);
 }
 
 void conn_delay(struct conn *c, uint64_t delay_ns)
@@ -339,6 +395,8 @@ static void write_some(struct conn *c)
 bool conn_write_raw(struct conn *c, const struct pace *pace, enum ending then)
 {
 	c->ending = then;
+	if (c->tls != NULL && !c->tcp_uncorked)
+		tcp_uncork(c); /* each drip must leave when written */
 	pace_init(&c->ex->pacer, pace, &c->ex->render, clock_mono_ns());
 	write_some(c);
 	return !c->ex->drop;
@@ -394,7 +452,8 @@ static void on_timer(struct loop_timer *t)
 		conn_drop(c);
 		break;
 	case WAIT_HANG: end_exchange(c, c->ending); break;
-	case WAIT_HELD: conn_drop(c); break;
+	case WAIT_HELD:
+	case WAIT_TLS_FLUSH: conn_drop(c); break;
 	case WAIT_WRITE: write_some(c); break;
 	case WAIT_FLUSH_RESET:
 	case WAIT_IDLE_RESET: flush_then_reset(c, c->wait); break;
@@ -438,4 +497,6 @@ static void on_socket(struct loop_io *io, uint32_t events)
 	}
 	if ((events & EPOLLOUT) && c->wait == WAIT_WRITE)
 		write_some(c);
+	else if ((events & EPOLLOUT) && c->tls_corked)
+		tls_flush(c);
 }

@@ -46,6 +46,7 @@ enum conn_wait {
 	WAIT_UPSTREAM,	  /* suspended: the real service is answering */
 	WAIT_STREAM,	  /* suspended: a streamed body waits for bytes */
 	WAIT_UPLOAD,	  /* suspended: a streamed upload waits for room */
+	WAIT_TLS_FLUSH,	  /* suspended: a corked response waits for room */
 };
 
 struct conn {
@@ -73,6 +74,9 @@ struct conn {
 	void *tls;		  /* its TLS session (MHD's); NULL: plain */
 	bool tls_bare_close;	  /* upsim's closes send no close_notify */
 	bool tls_retry;		  /* a raw record waits to be resent */
+	bool tls_corked;	  /* GnuTLS holds a response (conn_tls_cork) */
+	bool tcp_uncorked;	  /* TCP_CORK cleared after MHD set it */
+	bool http11;		  /* the current request is HTTP/1.1 */
 };
 
 /* A new connection record for MHD's mhd on fd. */
@@ -124,6 +128,20 @@ void conn_after_response(struct conn *c, const struct after *after, uint64_t idl
 void conn_idle_close(struct conn *c, uint64_t idle_ns);
 /* A new request arrived: cancel idle timers. */
 void conn_request_started(struct conn *c);
+/* Over TLS, hold the response MHD is about to send and send it as one
+ * record once it is complete (conn_tls_uncork): libmicrohttpd 0.9.75
+ * sends a head and a body as two records, each its own write and TCP
+ * segment. Only for a small response after which the connection stays
+ * open: should the socket lack room at the uncork, the rest goes when it
+ * is writable, which a close would not wait for. */
+void conn_tls_cork(struct conn *c);
+/* The exchange is complete: send what the cork held (no-op if none). */
+void conn_tls_uncork(struct conn *c);
+/* Does a corked response still wait for room? The next exchange must not
+ * write before it has gone: conn_wait_tls_flush suspends it until then
+ * (the hang cap at most). */
+bool conn_tls_unflushed(const struct conn *c);
+void conn_wait_tls_flush(struct conn *c);
 /* A response MHD sent with "Connection: close" is complete: MHD closes
  * next, with close_notify unless the connection must close bare. */
 void conn_response_closes(struct conn *c);

@@ -150,10 +150,45 @@ static struct exchange *decide(struct behave *b, const struct conn *c,
 	return ex;
 }
 
-/* A well-formed answer through MHD (r, NULL when it could not be built):
- * keep-alive goes on. */
+/* Does the request's Connection header list token? */
+static bool connection_lists(struct MHD_Connection *mhd, const char *token)
+{
+	const char *v = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Connection");
+	size_t want = strlen(token);
+	while (v != NULL && *v != '\0') {
+		v += strspn(v, " \t,");
+		size_t len = strcspn(v, ",");
+		size_t end = len;
+		while (end > 0 && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+			end--;
+		if (end == want && strncasecmp(v, token, want) == 0)
+			return true;
+		v += len;
+	}
+	return false;
+}
+
+/* A body this small goes out with its head as one TLS record. */
+#define TLS_CORK_MAX_BODY (16 * 1024)
+
+/* Over TLS, is the response MHD is given (its body in memory when
+ * in_memory) one to cork (conn_tls_cork)? Only when the connection surely
+ * stays open after it: the client asked for keep-alive as MHD reads it
+ * (HTTP/1.1, no "close"), and neither the action nor a request limit
+ * closes. */
+static bool corks(const struct conn *c, const struct exchange *ex, struct MHD_Connection *mhd,
+		  bool in_memory)
+{
+	uint64_t len = ex->streaming ? ex->stream_size : ex->action.body_len;
+	return c->tls != NULL && in_memory && len <= TLS_CORK_MAX_BODY && !ex->closes
+	       && ex->action.after.kind == AFTER_KEEP && c->http11
+	       && !connection_lists(mhd, "close");
+}
+
+/* A well-formed answer through MHD (r, NULL when it could not be built;
+ * its body in memory when in_memory): keep-alive goes on. */
 static enum MHD_Result queue(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd,
-			     struct MHD_Response *r)
+			     struct MHD_Response *r, bool in_memory)
 {
 	if (r == NULL)
 		return MHD_NO;
@@ -163,6 +198,8 @@ static enum MHD_Result queue(struct conn *c, struct exchange *ex, struct MHD_Con
 	ex->closes = ex->action.after.kind == AFTER_CLOSE || (max && c->requests >= max);
 	if (ex->closes)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (corks(c, ex, mhd, in_memory))
+		conn_tls_cork(c);
 	enum MHD_Result ret = MHD_queue_response(mhd, (unsigned)ex->action.status, r);
 	MHD_destroy_response(r);
 	ex->answered = ret == MHD_YES;
@@ -172,7 +209,8 @@ static enum MHD_Result queue(struct conn *c, struct exchange *ex, struct MHD_Con
 /* A well-formed, unpaced answer: MHD sends it. */
 static enum MHD_Result respond_mhd(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd)
 {
-	return queue(c, ex, mhd, respond_build(&ex->action));
+	const struct action *a = &ex->action;
+	return queue(c, ex, mhd, respond_build(a), !a->chunked && !a->body_generated);
 }
 
 /* Bytes MHD would never send, or paced ones: render and write raw. A
@@ -349,6 +387,11 @@ static const char *no_answer(const struct exchange *ex)
  * that act on the headers alone, its headers are). */
 static enum MHD_Result act(struct conn *c, struct exchange *ex, struct MHD_Connection *mhd)
 {
+	if (conn_tls_unflushed(c)) {
+		/* the last response is still going out: nothing overtakes it */
+		conn_wait_tls_flush(c);
+		return MHD_YES;
+	}
 	if (!admission_admit(c, ex))
 		return MHD_YES;
 	const struct action *a = &ex->action;
@@ -376,8 +419,10 @@ static enum MHD_Result act(struct conn *c, struct exchange *ex, struct MHD_Conne
 		if (why != NULL)
 			return upstream_failed(c, ex, mhd, why);
 		compose(ex);
-		if (ex->stream && !scenario_status_has_no_body(a->status))
-			return queue(c, ex, mhd, stream_response(ex));
+		if (ex->stream && !scenario_status_has_no_body(a->status)) {
+			struct MHD_Response *r = stream_response(ex);
+			return queue(c, ex, mhd, r, ex->stream_whole);
+		}
 	}
 	if (a->fault.kind == FAULT_NONE)
 		return paced(a) ? respond_raw(c, ex) : respond_mhd(c, ex, mhd);
@@ -640,6 +685,7 @@ void exchange_completed(struct conn *c, struct exchange *ex, const struct exchan
 		env->capture->fn(env->capture->arg, ex->method, ex->path, forward_result(ex->fwd));
 	journal_exchange(c, ex, env, final_outcome(ex, stopping, toe));
 	if (c != NULL) {
+		conn_tls_uncork(c); /* before anything that would close */
 		if (ex->answered && ex->closes && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 			conn_response_closes(c);
 		if (ex->answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)

@@ -82,6 +82,7 @@ struct exchange {
 	bool streaming;	      /* ... and its response is queued */
 	uint64_t stream_size; /* its framing: a length or MHD_SIZE_UNKNOWN */
 	uint64_t streamed;    /* body bytes handed to MHD */
+	bool stream_whole;    /* ... all of them at once, as a buffer */
 	bool upload;	      /* the request body streams to the service */
 	bool upload_ended;    /* ... and all of it has been handed over */
 	int64_t upload_len;   /* its Content-Length; -1: unknown */

@@ -66,10 +66,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mhd, const c
 {
 	struct server *s = cls;
 	struct conn *c = conn_of(mhd);
-	(void)version;
 	mhd_loop_progress(&s->driver);
 	if (c == NULL)
 		return MHD_NO;
+	c->http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
 	return exchange_handle(c, s->behave, &s->xenv, mhd, url, method, upload_data,
 			       upload_data_size, req_cls);
 }

@@ -68,6 +68,7 @@ struct MHD_Response *stream_response(struct exchange *ex)
 		size_t len = (size_t)ex->stream_size;
 		char *body = xmalloc(len + 1);
 		ex->streamed = forward_read(ex->fwd, body, len);
+		ex->stream_whole = true;
 		return respond_build_owned(&ex->action, body, len);
 	}
 	return respond_build_reader(&ex->action, ex->stream_size, read_stream, ex);

@@ -128,6 +128,21 @@ ssize_t tls_session_send(void *session, const void *buf, size_t len, bool *retry
 	return -1;
 }
 
+void tls_session_cork(void *session)
+{
+	gnutls_record_cork(session);
+}
+
+int tls_session_uncork(void *session)
+{
+	/* Without GNUTLS_RECORD_WAIT an EAGAIN leaves GnuTLS corked with the
+	 * record it was sending pending: the next uncork finishes it first. */
+	ssize_t n = gnutls_record_uncork(session, 0);
+	if (n >= 0)
+		return 1;
+	return n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED ? 0 : -1;
+}
+
 void tls_session_bye(void *session)
 {
 	gnutls_bye(session, GNUTLS_SHUT_WR);

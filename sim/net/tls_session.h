@@ -42,6 +42,14 @@ uint64_t tls_session_moves(void);
  * set, and the call resends the pending record whatever buf holds) or
  * EPIPE (the session is dead). */
 ssize_t tls_session_send(void *session, const void *buf, size_t len, bool *retry);
+/* Hold what MHD sends from now on (a small response's head and body,
+ * which libmicrohttpd 0.9.75 sends as two records) to go out as one
+ * record at tls_session_uncork. */
+void tls_session_cork(void *session);
+/* Send what the cork held. Returns 1 when all of it went, 0 when the
+ * socket had no room (still corked: call again once writable; anything
+ * sent meanwhile joins the held bytes), -1 when the session is dead. */
+int tls_session_uncork(void *session);
 /* Send close_notify if the socket takes it now (never blocks). */
 void tls_session_bye(void *session);
 

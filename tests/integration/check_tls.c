@@ -135,6 +135,21 @@ START_TEST(test_truncate_then_reset)
 }
 END_TEST
 
+/* A TLS client whose receive buffer is small, set before connect (the
+ * window is agreed then): it fills at once, so upsim's sends meet EAGAIN
+ * while the client reads nothing. */
+static void open_small_window(struct tls_client *c)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)proc.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+	tls_client_start(c, fd, ca_path, "localhost", NULL, T_MS);
+	ck_assert_int_eq(c->handshake, 0);
+}
+
 /* A raw response far larger than the socket buffers: GnuTLS's partial
  * records (GNUTLS_E_AGAIN) are resent, and not a byte is lost or doubled. */
 START_TEST(test_big_raw_response)
@@ -143,17 +158,8 @@ START_TEST(test_big_raw_response)
 		  " \"rules\": [{\"respond\": {\"fault\": \"truncate\", \"at\": \"body\","
 		  " \"offset\": 12000000}}]}",
 		  NULL);
-	/* A small receive buffer, set before connect (the window is agreed
-	 * then), fills at once: upsim's sends meet EAGAIN. */
-	int fd = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)proc.port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
 	struct tls_client c;
-	tls_client_start(&c, fd, ca_path, "localhost", NULL, T_MS);
-	ck_assert_int_eq(c.handshake, 0);
+	open_small_window(&c);
 	ck_assert_int_eq(tls_client_send(&c, get_close), 0);
 	/* Reading nothing for a while lets upsim's send queue fill, so its
 	 * writes meet EAGAIN (strace shows them); what arrives must be the
@@ -168,6 +174,151 @@ START_TEST(test_big_raw_response)
 	ck_assert_uint_eq(len - (size_t)(body + 4 - buf), 12000000);
 	ck_assert_ptr_nonnull(strstr(buf, "Content-Length: 16777216\r\n"));
 	free(buf);
+	tls_client_close(&c);
+}
+END_TEST
+
+/* The plaintext of the next record: gnutls_record_recv returns one
+ * record's at most. Waits up to T_MS for it. */
+static ssize_t next_record(struct tls_client *c, char *buf, size_t cap)
+{
+	for (;;) {
+		ssize_t n = gnutls_record_recv(c->session, buf, cap);
+		if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED)
+			return n;
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+		if (poll(&p, 1, T_MS) != 1)
+			return -1;
+	}
+}
+
+/* A small answer on a kept-alive connection is one TLS record, head and
+ * body (libmicrohttpd 0.9.75 alone sends two: upsim corks GnuTLS), on the
+ * first request of a connection and on the next. */
+START_TEST(test_small_response_is_one_record)
+{
+	start_tls("{\"upsim\": 1, \"name\": \"t\", \"defaults\": {\"body\": \"hello\\n\"}}", NULL);
+	struct tls_client c;
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", NULL, T_MS), 0);
+	ck_assert_int_eq(c.handshake, 0);
+	for (int i = 0; i < 3; i++) {
+		char buf[16384 + 1];
+		ck_assert_int_eq(tls_client_send(&c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+		ssize_t n = next_record(&c, buf, sizeof buf - 1);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		ck_assert_msg(n > 6 && strcmp(buf + n - 10, "\r\n\r\nhello\n") == 0,
+			      "request %d: the first record is not the whole answer: %s", i, buf);
+		ck_assert_ptr_nonnull(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	}
+	tls_client_close(&c);
+}
+END_TEST
+
+/* How many more whole answers of PIPE_BODY body bytes buf holds after
+ * *used, each checked byte by byte; *used moves past them. */
+#define PIPE_BODY 16000
+
+static int whole_answers(const char *buf, size_t len, size_t *used)
+{
+	const char *at = buf + *used, *end = buf + len;
+	int n = 0;
+	for (;;) {
+		*used = (size_t)(at - buf);
+		const char *body = strstr(at, "\r\n\r\n");
+		if (body == NULL || end - (body + 4) < PIPE_BODY)
+			return n;
+		ck_assert_msg(strncmp(at, "HTTP/1.1 200 OK\r\n", 17) == 0, "at %zu: %.40s", *used,
+			      at);
+		body += 4;
+		for (int k = 0; k < PIPE_BODY; k++)
+			if (body[k] != 'a' + k % 26)
+				ck_abort_msg("at %zu: body byte %d is wrong", *used, k);
+		at = body + PIPE_BODY;
+		n++;
+	}
+}
+
+/* A client that sends requests and reads no answer: each request is
+ * answered at once, corked, until the socket is full and an uncork meets
+ * EAGAIN (upsim says so in its debug log: the test goes on once it has).
+ * Requests after it wait for the held answer to go. Once the client
+ * reads, every answer arrives whole and in turn, nothing lost or
+ * doubled. */
+START_TEST(test_corked_answers_wait_for_room)
+{
+	char *sc = malloc(PIPE_BODY + 128);
+	int n = snprintf(sc, 128, "{\"upsim\": 1, \"name\": \"t\", \"defaults\": {\"body\": \"");
+	for (int i = 0; i < PIPE_BODY; i++)
+		sc[n++] = (char)('a' + i % 26);
+	strcpy(sc + n, "\"}}");
+	const char *const verbose[] = {"-v", NULL};
+	start_tls(sc, verbose);
+	free(sc);
+	struct tls_client c;
+	open_small_window(&c);
+	/* Linux lets a send buffer grow to 4 MiB (tcp_wmem): about 260
+	 * answers fill it. */
+	int sent = 0, full = -1;
+	char req[64];
+	while (sent < 2000 && (full < 0 || sent < full + 3)) {
+		snprintf(req, sizeof req, "GET /%d HTTP/1.1\r\nHost: t\r\n\r\n", sent++);
+		ck_assert_int_eq(tls_client_send(&c, req), 0);
+		if (full < 0
+		    && upsim_wait_stderr(&proc, "a corked response waits for room", 2) == 0)
+			full = sent;
+	}
+	ck_assert_msg(full > 0, "no answer met a full socket in %d requests", sent);
+	char *buf = NULL;
+	size_t len = 0, used = 0;
+	double deadline = wire_now_ms() + 4 * T_MS;
+	int got = 0;
+	while (got < sent && wire_now_ms() < deadline) {
+		ck_assert_int_eq(tls_client_read(&c, len + 1, T_MS, &buf, &len), TLS_END_OPEN);
+		got += whole_answers(buf, len, &used);
+	}
+	ck_assert_int_eq(got, sent);
+	tls_client_read(&c, 0, 200, &buf, &len); /* nothing more comes */
+	ck_assert_uint_eq(used, len);
+	free(buf);
+	tls_client_close(&c);
+}
+END_TEST
+
+/* A drip on a kept-alive connection leaves as paced: libmicrohttpd keeps
+ * TCP_CORK set after its first answer over TLS, which held each drip for
+ * a full segment or 200 ms until upsim cleared it. */
+START_TEST(test_drip_after_keepalive_is_paced)
+{
+	start_tls("{\"upsim\": 1, \"name\": \"t\", \"defaults\": {\"body\": \"ok\\n\"},"
+		  " \"rules\": [{\"match\": {\"path\": \"/drip\"}, \"respond\": {\"body\":"
+		  " \"0123456789\", \"drip\": {\"bytes\": 10, \"every\": \"100ms\"}}}]}",
+		  NULL);
+	struct tls_client c;
+	ck_assert_int_eq(tls_client_open(&c, proc.port, ca_path, "localhost", NULL, T_MS), 0);
+	ck_assert_int_eq(c.handshake, 0);
+	char buf[4096], *first_answer = NULL;
+	size_t first_len = 0;
+	ck_assert_int_eq(tls_client_send(&c, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+	ck_assert_int_eq(tls_client_read(&c, 0, 300, &first_answer, &first_len), TLS_END_OPEN);
+	ck_assert_ptr_nonnull(strstr(first_answer, "\r\n\r\nok\n"));
+	free(first_answer);
+	double sent = wire_now_ms(), first = 0, last = 0;
+	ck_assert_int_eq(tls_client_send(&c, "GET /drip HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+	size_t total = 0;
+	int records = 0;
+	ssize_t n;
+	while ((n = next_record(&c, buf, sizeof buf)) > 0) {
+		last = wire_now_ms() - sent;
+		if (records++ == 0)
+			first = last;
+		total += (size_t)n;
+	}
+	/* the answer is about 70 bytes: 7 drips, 600 ms from first to last */
+	ck_assert_int_ge(records, 6);
+	ck_assert_msg(first < 150, "the first drip came after %.0f ms", first);
+	ck_assert_msg(last - first >= 450, "the drips spanned %.0f ms", last - first);
+	ck_assert_uint_gt(total, 60);
 	tls_client_close(&c);
 }
 END_TEST
@@ -704,6 +855,9 @@ Suite *tls_suite(void)
 	tcase_add_test(tc, test_truncate_bare_fin);
 	tcase_add_test(tc, test_truncate_then_reset);
 	tcase_add_test(tc, test_big_raw_response);
+	tcase_add_test(tc, test_small_response_is_one_record);
+	tcase_add_test(tc, test_corked_answers_wait_for_room);
+	tcase_add_test(tc, test_drip_after_keepalive_is_paced);
 	tcase_add_test(tc, test_after_close);
 	tcase_add_loop_test(tc, test_raw_faults_match_plain, 0,
 			    (int)(sizeof parity_paths / sizeof parity_paths[0]));
